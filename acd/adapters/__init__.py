@@ -1,0 +1,1 @@
+"""Adapters at the edge: Asterisk (AMI, FastAGI), Redis, HTTP."""

@@ -1,0 +1,191 @@
+"""One managed AMI connection through panoramisk's Manager.
+
+Logs in, fans events out to subscribers, sends actions with a timeout, and
+reconnects with backoff when Asterisk restarts or the TCP connection drops.
+After every (re)login it re-reads the channels Asterisk has (`CoreShowChannels`)
+and hands them to the resync subscribers, because events missed during an
+outage are gone for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from panoramisk import Manager
+from panoramisk.message import Message
+
+from acd.config import AmiConfig
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[Message], Awaitable[None] | None]
+ResyncHandler = Callable[[list[Message]], Awaitable[None] | None]
+
+
+class AmiUnavailable(Exception):
+    """Asterisk's manager interface cannot be reached right now."""
+
+
+class AmiActionFailed(Exception):
+    def __init__(self, action: str, message: str) -> None:
+        super().__init__(f"AMI {action} failed: {message}")
+        self.action = action
+
+
+class _BackoffManager(Manager):  # type: ignore[misc]
+    """panoramisk's Manager, retrying with a growing delay while Asterisk is away."""
+
+    MAX_BACKOFF = 5.0
+
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
+        failed = f.cancelled() or f.exception() is not None
+        self.reconnect_timeout = (min(self.reconnect_timeout * 2, self.MAX_BACKOFF)
+                                  if failed else 1)
+        super().connection_made(f)
+
+    def login(self, future: asyncio.Future[Any]) -> bool:
+        ok = bool(super().login(future))
+        if not ok:
+            log.error("AMI login refused for user %r: check ami.username/ami.secret in the "
+                      "config and the [%s] section of manager.conf",
+                      self.config.get("username"), self.config.get("username"))
+        return ok
+
+
+class AmiClient:
+
+    def __init__(self, config: AmiConfig) -> None:
+        self._config = config
+        self._manager: Manager | None = None
+        self._handlers: list[tuple[str, EventHandler]] = []
+        self._resync_handlers: list[ResyncHandler] = []
+        self._logged_in = asyncio.Event()
+        self._lost_at: float | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def connected(self) -> bool:
+        return self._logged_in.is_set()
+
+    def on_event(self, pattern: str, handler: EventHandler) -> None:
+        """Subscribe to events whose name matches `pattern` (fnmatch, e.g. 'Hangup', '*')."""
+        self._handlers.append((pattern, handler))
+        if self._manager is not None:
+            self._manager.register_event(pattern, self._wrap(handler))
+
+    def on_resync(self, handler: ResyncHandler) -> None:
+        """Called with the channel list after every login, first included."""
+        self._resync_handlers.append(handler)
+
+    async def start(self) -> None:
+        """Start connecting; returns at once. Use wait_connected() to wait for login."""
+        cfg = self._config
+        self._manager = _BackoffManager(
+            host=cfg.host, port=cfg.port, username=cfg.username, secret=cfg.secret,
+            ping_delay=5, ping_interval=5, reconnect_timeout=1,
+            on_login=self._on_login, on_disconnect=self._on_disconnect,
+            forgetable_actions=("ping", "login", "coreshowchannels"),
+        )
+        for pattern, handler in self._handlers:
+            self._manager.register_event(pattern, self._wrap(handler))
+        self._manager.register_event("Shutdown", self._wrap(self._on_shutdown))
+        self._manager.connect()
+
+    async def wait_connected(self, timeout: float | None = None) -> bool:
+        try:
+            await asyncio.wait_for(self._logged_in.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self._manager is not None:
+            self._manager.connection_lost = lambda exc: None  # no reconnect on purpose
+            self._manager.close()
+        for task in list(self._tasks):
+            task.cancel()
+        self._logged_in.clear()
+
+    async def send(self, action: dict[str, str], *, as_list: bool | None = None,
+                   timeout: float | None = None) -> Any:
+        """Send an action and wait for its response (a Message or a list of them)."""
+        if self._manager is None or not self.connected:
+            raise AmiUnavailable(f"AMI at {self._config.host}:{self._config.port} is not "
+                                 "connected; is Asterisk running?")
+        name = action.get("Action", "?")
+        future = self._manager.send_action(dict(action), as_list=as_list)
+        try:
+            response = await asyncio.wait_for(future, timeout or self._config.action_timeout)
+        except TimeoutError:
+            raise AmiActionFailed(name, "no response in time") from None
+        first = response[0] if isinstance(response, list) and response else response
+        if isinstance(first, Message) and first.get("Response") == "Error":
+            raise AmiActionFailed(name, first.get("Message", "error"))
+        return response
+
+    async def channels(self) -> list[Message]:
+        """The channels Asterisk has right now (CoreShowChannels)."""
+        response = await self.send({"Action": "CoreShowChannels"}, as_list=True)
+        return [m for m in response if m.get("Event") == "CoreShowChannel"]
+
+    # -- panoramisk callbacks -------------------------------------------------
+
+    def _wrap(self, handler: Callable[..., Any]) -> Callable[[Manager, Message], None]:
+        def callback(_manager: Manager, event: Message) -> None:
+            try:
+                result = handler(event)
+            except Exception:
+                log.exception("AMI event handler %r failed on %s", handler,
+                              event.get("Event"))
+                return
+            if asyncio.iscoroutine(result):
+                self._spawn(result, f"handler for {event.get('Event')}")
+
+        return callback
+
+    def _spawn(self, coro: Awaitable[Any], what: str) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except Exception:
+                log.exception("AMI %s failed", what)
+
+        task = asyncio.ensure_future(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_login(self, manager: Manager) -> None:
+        self._logged_in.set()
+        if self._lost_at is not None:
+            log.warning("AMI connection to %s:%s is back after %.1f s; re-reading channels",
+                        self._config.host, self._config.port, time.monotonic() - self._lost_at)
+            self._lost_at = None
+        else:
+            log.info("AMI logged in to %s:%s as %s", self._config.host, self._config.port,
+                     self._config.username)
+        self._spawn(self._resync(), "resync after login")
+
+    def _on_disconnect(self, manager: Manager, exc: Any) -> None:
+        self._mark_lost("connection lost")
+
+    def _on_shutdown(self, event: Message) -> None:
+        self._mark_lost(f"Asterisk is shutting down ({event.get('Shutdown', '?')})")
+
+    def _mark_lost(self, why: str) -> None:
+        if self._lost_at is None:
+            self._lost_at = time.monotonic()
+            log.error("AMI %s: calls cannot be controlled until Asterisk is back; "
+                      "reconnecting with backoff (at most every %.0f s)", why,
+                      _BackoffManager.MAX_BACKOFF)
+        self._logged_in.clear()
+
+    async def _resync(self) -> None:
+        channels = await self.channels()
+        for handler in self._resync_handlers:
+            result = handler(channels)
+            if asyncio.iscoroutine(result):
+                await result

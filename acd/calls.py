@@ -1,0 +1,70 @@
+"""The call record: one per call, written when the call ends (and as it goes)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class CallRecord:
+    call_id: str
+    caller: str
+    called: str
+    arrived_at: float
+    ended_at: float | None = None
+    #: what the caller went through: rules, schedule, IVR nodes ('flow:node')
+    ivr_path: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+    rule: str = ""  # the blacklist/whitelist decision that applied, if any
+    schedule_state: str = ""
+    queues: list[str] = field(default_factory=list)
+    enqueued_at: float | None = None
+    answered_at: float | None = None
+    agent: str = ""
+    ring_attempts: int = 0
+    talk_seconds: float = 0.0
+    wrap_up_seconds: float = 0.0
+    hung_up_by: str = ""  # caller | agent | system
+    hangup_cause: str = ""
+    outcome: str = ""  # answered | abandoned | blocked | voicemail | transferred | exited | ...
+    transfer: str = ""
+    survey: str = ""  # '1' satisfied, '2' average, '3' unsatisfied, 'not-surveyed', 'no-answer'
+    recording: str = ""
+
+    _JSON_FIELDS = ("ivr_path", "variables", "queues")
+
+    def to_hash(self) -> dict[str, str]:
+        """Flat string fields for a Redis hash."""
+        out: dict[str, str] = {}
+        for key, value in asdict(self).items():
+            if key in self._JSON_FIELDS:
+                out[key] = json.dumps(value, ensure_ascii=False)
+            elif value is None:
+                out[key] = ""
+            else:
+                out[key] = str(value)
+        return out
+
+    @classmethod
+    def from_hash(cls, data: dict[str, str]) -> CallRecord:
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            raw = data[f.name]
+            if f.name in cls._JSON_FIELDS:
+                kwargs[f.name] = json.loads(raw) if raw else type(getattr(cls, f.name, []))()
+            elif f.type in ("float | None",):
+                kwargs[f.name] = float(raw) if raw else None
+            elif f.type == "float":
+                kwargs[f.name] = float(raw or 0)
+            elif f.type == "int":
+                kwargs[f.name] = int(raw or 0)
+            else:
+                kwargs[f.name] = raw
+        kwargs.setdefault("ivr_path", [])
+        kwargs.setdefault("variables", {})
+        kwargs.setdefault("queues", [])
+        return cls(**kwargs)

@@ -1,0 +1,89 @@
+"""Command line: `acd serve`, `acd check`, `acd simulate`, `acd lists ...`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from acd.config import ConfigError, load_config
+
+DEFAULT_CONFIG = "config.yaml"
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    logging.getLogger("panoramisk").setLevel(logging.WARNING)
+    logging.getLogger("asyncio_redis").setLevel(logging.WARNING)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from acd.app import App
+
+    _setup_logging(args.verbose)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        print(f"acd: fix the problems above in {args.config} (acd check shows them too)",
+              file=sys.stderr)
+        return 2
+    asyncio.run(App(config).run_forever())
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from acd.checks import check_all
+
+    problems, warnings = check_all(args.config)
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    for line in problems:
+        print(line)
+    return 1 if problems else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="acd", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the service")
+    serve.add_argument("--config", default=DEFAULT_CONFIG)
+    serve.set_defaults(func=cmd_serve)
+    check = sub.add_parser("check", help="validate the configuration and IVR flows")
+    check.add_argument("--config", default=DEFAULT_CONFIG)
+    check.set_defaults(func=cmd_check)
+    _register_optional(sub)
+    return parser
+
+
+def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Subcommands that live in their own modules."""
+    try:
+        from acd import simulate
+    except ImportError:
+        simulate = None  # type: ignore[assignment]
+    if simulate is not None and hasattr(simulate, "add_arguments"):
+        sim = sub.add_parser("simulate", help="discrete-event simulation of the routing core")
+        simulate.add_arguments(sim)
+        sim.set_defaults(func=simulate.run)
+    try:
+        from acd import cli_lists
+    except ImportError:
+        cli_lists = None  # type: ignore[assignment]
+    if cli_lists is not None and hasattr(cli_lists, "register"):
+        cli_lists.register(sub)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,284 @@
+"""Typed, validated configuration loaded from config.yaml.
+
+Every problem is reported as `file:line:column: message`; unknown keys and
+wrong types are errors, never silent defaults. Secrets are written as
+`${ENV_VAR}` (or `${ENV_VAR:-default}`) and read from the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from acd.yamlsource import LocatedDict, LocatedList, Position, SourceError, load_file
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class MissingEnvironment(SourceError):
+    """A `${VAR}` whose variable is not set: fatal for `serve`, a warning for `check`."""
+
+
+class ConfigError(Exception):
+    """One or more problems in a configuration file."""
+
+    def __init__(self, errors: list[SourceError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+@dataclass(frozen=True)
+class AmiConfig:
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = "acd"
+    secret: str = ""
+    #: seconds to wait for an action's response
+    action_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class AgiConfig:
+    host: str = "127.0.0.1"
+    port: int = 4573
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    host: str = "127.0.0.1"
+    port: int = 6390
+    db: int = 0
+    #: every key acd writes starts with this
+    prefix: str = "acd:"
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    ivr_flows: str = "ivr_flows"
+    prompts: str = "prompts"
+    prompt_cache: str = "var/prompt-cache"
+    recordings: str = "recordings"
+
+
+@dataclass(frozen=True)
+class NumberConfig:
+    """A called number (DID) of the 400 line and the flow it enters."""
+
+    flow: str = "main"
+    language: str = "zh"
+
+
+@dataclass(frozen=True)
+class ClockConfig:
+    #: ISO-8601 local time to freeze the clock at (demos and tests of schedules)
+    frozen_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str = "<defaults>"
+    timezone: str = "Asia/Shanghai"
+    languages: tuple[str, ...] = ("zh", "en")
+    ami: AmiConfig = field(default_factory=AmiConfig)
+    agi: AgiConfig = field(default_factory=AgiConfig)
+    redis: RedisConfig = field(default_factory=RedisConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    clock: ClockConfig = field(default_factory=ClockConfig)
+    numbers: dict[str, NumberConfig] = field(default_factory=dict)
+    #: sections parsed by their own modules (rules, routing); kept as located YAML
+    schedules: Any = None
+    queues: Any = None
+    agents: Any = None
+    pause_reasons: Any = None
+    recording: Any = None
+    survey: Any = None
+    users: Any = None
+    base_dir: str = "."
+
+    def path(self, relative: str) -> Path:
+        """A configured path, resolved against the config file's folder."""
+        p = Path(relative)
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+
+_RAW_SECTIONS = {
+    "schedules", "queues", "agents", "pause_reasons", "recording", "survey", "users",
+}
+
+
+def _substitute_env(value: str, pos: Position, errors: list[SourceError]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        errors.append(MissingEnvironment(
+            pos, f"environment variable {name} is not set: export it (the sandbox writes "
+                 "it to var/sandbox.env)"))
+        return ""
+
+    return _ENV_REF.sub(replace, value)
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _convert(value: Any, tp: Any, pos: Position, what: str, errors: list[SourceError]) -> Any:
+    """Check `value` against the annotation `tp`, converting where YAML is loose."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _convert(value, inner[0], pos, what, errors)
+    if isinstance(value, str) and tp is not str:
+        value = _substitute_env(value, pos, errors)
+    if tp is str:
+        if isinstance(value, str):
+            return _substitute_env(value, pos, errors)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+    elif tp is bool and isinstance(value, bool):
+        return value
+    elif tp is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    elif tp is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    elif origin is tuple and isinstance(value, list):
+        return tuple(_convert(v, args[0], _item_pos(value, i, pos), what, errors)
+                     for i, v in enumerate(value))
+    elif origin is dict and isinstance(value, dict):
+        return {str(k): _convert(v, args[1], _key_pos(value, k, pos), f"{what}.{k}", errors)
+                for k, v in value.items()}
+    elif dataclasses.is_dataclass(tp) and isinstance(value, dict):
+        return build_dataclass(tp, value, what, errors)
+    elif origin is None and dataclasses.is_dataclass(tp) and value is None:
+        return tp()
+    errors.append(SourceError(
+        pos, f"{what}: expected {_describe(tp)}, got {_describe_value(value)}"))
+    return None
+
+
+def _describe(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        return "a list"
+    if origin is dict or dataclasses.is_dataclass(tp):
+        return "a mapping"
+    return {"str": "a string", "int": "a whole number", "float": "a number",
+            "bool": "true or false"}.get(_type_name(tp), _type_name(tp))
+
+
+def _describe_value(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    kind = {LocatedDict: "mapping", LocatedList: "list"}.get(type(value), type(value).__name__)
+    return f"{kind} {value!r}"[:60]
+
+
+def _key_pos(node: Any, key: Any, fallback: Position) -> Position:
+    return node.pos(key) if isinstance(node, LocatedDict) else fallback
+
+
+def _item_pos(node: Any, index: int, fallback: Position) -> Position:
+    return node.pos(index) if isinstance(node, LocatedList) else fallback
+
+
+def build_dataclass(cls: Any, node: Any, what: str, errors: list[SourceError],
+                    *, skip: set[str] | None = None) -> Any:
+    """Build dataclass `cls` from a located mapping, reporting unknown keys and bad types."""
+    pos = node.pos() if isinstance(node, LocatedDict) else Position("<config>", 0, 0)
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.init}
+    kwargs: dict[str, Any] = {}
+    for key, value in node.items():
+        key_pos = _key_pos(node, key, pos)
+        if key not in known or (skip and key in skip):
+            suggestion = _closest(key, known)
+            hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+            errors.append(SourceError(key_pos, f"unknown key {what}.{key}{hint}"))
+            continue
+        if key in _RAW_SECTIONS and cls is Config:
+            kwargs[key] = value
+            continue
+        before = len(errors)
+        converted = _convert(value, hints[key], key_pos, f"{what}.{key}".lstrip("."), errors)
+        if len(errors) == before:  # a bad value keeps the default; the error is reported
+            kwargs[key] = converted
+    return cls(**kwargs)
+
+
+def _closest(word: str, options: set[str]) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.7)
+    return matches[0] if matches else None
+
+
+def load_config(path: str | Path) -> Config:
+    """Load and validate config.yaml; raise ConfigError with every problem found."""
+    path = Path(path)
+    try:
+        node = load_file(path)
+    except SourceError as exc:
+        raise ConfigError([exc]) from None
+    if node is None:
+        node = LocatedDict()
+        node.position, node.key_positions = Position(str(path), 1, 1), {}
+    if not isinstance(node, LocatedDict):
+        raise ConfigError([SourceError(Position(str(path), 1, 1),
+                                       "the configuration must be a mapping of sections")])
+    errors: list[SourceError] = []
+    config = build_dataclass(Config, node, "", errors, skip={"source", "base_dir"})
+    config = dataclasses.replace(config, source=str(path),
+                                 base_dir=str(path.resolve().parent))
+    _check_values(config, node, errors)
+    if errors:
+        raise ConfigError(errors)
+    return config
+
+
+def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) -> None:
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.append(SourceError(node.pos("timezone"),
+                                  f"unknown timezone {config.timezone!r} (e.g. Asia/Shanghai)"))
+    for section, port in (("ami", config.ami.port), ("agi", config.agi.port),
+                          ("http", config.http.port), ("redis", config.redis.port)):
+        if port is not None and not 0 < port < 65536:
+            sub = node.get(section)
+            pos = sub.pos("port") if isinstance(sub, LocatedDict) else node.pos(section)
+            errors.append(SourceError(pos, f"{section}.port {port} is not a TCP port (1-65535)"))
+    numbers = node.get("numbers")
+    for number in config.numbers:
+        if not number.isdigit():
+            pos = numbers.pos(number) if isinstance(numbers, LocatedDict) else node.pos()
+            errors.append(SourceError(pos, f"numbers: {number!r} is not a dialled number "
+                                           "(digits only, e.g. '4008001234')"))
+    if config.clock.frozen_at:
+        from datetime import datetime
+
+        try:
+            datetime.fromisoformat(config.clock.frozen_at)
+        except ValueError:
+            errors.append(SourceError(node.pos("clock"),
+                                      f"clock.frozen_at {config.clock.frozen_at!r} is not an "
+                                      "ISO time such as 2026-10-01T10:00:00"))

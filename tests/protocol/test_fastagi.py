@@ -1,0 +1,139 @@
+"""FastAGI server against a scripted Asterisk peer on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from acd.adapters.agi import AgiChannel, AgiServer
+from acd.channel import CallerHungUp
+
+
+class FakeAsterisk:
+    """Plays Asterisk's side of one FastAGI connection."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def connect(cls, port: int, script: str, uniqueid: str = "1700000000.1",
+                      callerid: str = "13800138000") -> FakeAsterisk:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        headers = {
+            "agi_network": "yes", "agi_network_script": script, "agi_request": f"agi://x/{script}",
+            "agi_channel": "PJSIP/trunk-00000001", "agi_uniqueid": uniqueid,
+            "agi_callerid": callerid, "agi_extension": "4008001234", "agi_language": "en",
+        }
+        writer.write("".join(f"{k}: {v}\n" for k, v in headers.items()).encode() + b"\n")
+        await writer.drain()
+        return cls(reader, writer)
+
+    async def expect(self, prefix: str, reply: str = "200 result=0") -> str:
+        line = (await asyncio.wait_for(self.reader.readline(), 5)).decode().strip()
+        assert line.startswith(prefix), line
+        self.writer.write(reply.encode() + b"\n")
+        await self.writer.drain()
+        return line
+
+    async def closed(self) -> bool:
+        return await asyncio.wait_for(self.reader.read(), 5) == b""
+
+
+@pytest.fixture
+async def server(unused_tcp_port):
+    agi = AgiServer()
+    await agi.start("127.0.0.1", unused_tcp_port)
+    agi.port = unused_tcp_port
+    yield agi
+    await agi.close()
+
+
+async def test_a_call_is_routed_by_script_name_with_its_arguments(server):
+    seen: dict[str, object] = {}
+
+    async def pause(channel: AgiChannel) -> None:
+        seen["params"] = channel.params
+        seen["caller"] = channel.caller
+        await channel.answer()
+        seen["digits"] = await channel.get_digits(["enter-pin"], timeout=3, max_digits=4)
+
+    server.route("agent-pause", pause)
+    peer = await FakeAsterisk.connect(server.port, "agent-pause?reason=2")
+    await peer.expect("ANSWER")
+    await peer.expect('STREAM FILE "enter-pin" "0123456789*#"', "200 result=49 endpos=100")
+    await peer.expect("WAIT FOR DIGIT 3000", "200 result=50")
+    await peer.expect("WAIT FOR DIGIT 3000", "200 result=35")  # '#' ends input
+    assert await peer.closed()
+    assert seen == {"params": {"reason": "2"}, "caller": "13800138000", "digits": "12"}
+
+
+async def test_a_hangup_while_idle_is_noticed_at_once(server):
+    noticed = asyncio.Event()
+
+    async def wait_for_agent(channel: AgiChannel) -> None:
+        await channel.wait_hangup()
+        noticed.set()
+
+    server.route("call", wait_for_agent)
+    peer = await FakeAsterisk.connect(server.port, "call")
+    peer.writer.write(b"HANGUP\n")
+    await peer.writer.drain()
+    await asyncio.wait_for(noticed.wait(), 2)
+
+
+async def test_commands_after_the_caller_hung_up_raise_caller_hung_up(server):
+    outcome: list[str] = []
+
+    async def call(channel: AgiChannel) -> None:
+        try:
+            await channel.play(["welcome"])
+        except CallerHungUp:
+            outcome.append("hung-up")
+
+    server.route("call", call)
+    peer = await FakeAsterisk.connect(server.port, "call")
+    await peer.expect("STREAM FILE", "200 result=-1 endpos=0")
+    assert await peer.closed()
+    assert outcome == ["hung-up"]
+
+
+async def test_a_crash_in_one_call_does_not_disturb_another(server, caplog):
+    async def call(channel: AgiChannel) -> None:
+        if channel.caller == "666":
+            raise RuntimeError("boom")
+        await channel.answer()
+        await channel.play(["welcome"])
+
+    server.route("call", call)
+    healthy = await FakeAsterisk.connect(server.port, "call", "1.1", "13800138000")
+    with caplog.at_level(logging.ERROR):
+        crashing = await FakeAsterisk.connect(server.port, "call", "1.2", "666")
+        assert await crashing.closed()
+    await healthy.expect("ANSWER")
+    await healthy.expect("STREAM FILE")
+    assert await healthy.closed()
+    assert any("call 1.2" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_connection_closed_before_its_headers_end_is_dropped(server):
+    async def call(channel: AgiChannel) -> None:  # pragma: no cover - never reached
+        raise AssertionError
+
+    server.route("call", call)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"agi_network: yes\n")
+    writer.close()
+    await asyncio.sleep(0.1)
+    assert server.active == {}
+
+
+async def test_unknown_script_closes_the_connection_so_the_dialplan_falls_back(server):
+    peer = await FakeAsterisk.connect(server.port, "no-such-route")
+    assert await peer.closed()
+
+
+def test_plain_functions_are_refused_as_handlers():
+    with pytest.raises(TypeError):
+        AgiServer().route("call", lambda channel: None)  # type: ignore[arg-type]
