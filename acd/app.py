@@ -13,20 +13,20 @@ from acd.adapters.agi import AgiServer
 from acd.adapters.ami import AmiClient
 from acd.adapters.store import CallStore, connect_redis
 from acd.callpath import CallService
-from acd.clock import Clock, FixedClock, SystemClock
+from acd.clock import Clock, ShiftedClock, SystemClock
 from acd.config import Config
 
 log = logging.getLogger(__name__)
 
 
 def make_clock(config: Config) -> Clock:
-    if config.clock.frozen_at:
-        at = datetime.fromisoformat(config.clock.frozen_at)
+    if config.clock.start_at:
+        at = datetime.fromisoformat(config.clock.start_at)
         if at.tzinfo is None:
             at = at.replace(tzinfo=ZoneInfo(config.timezone))
-        log.warning("clock frozen at %s (clock.frozen_at in %s)", at.isoformat(),
+        log.warning("clock shifted to start at %s (clock.start_at in %s)", at.isoformat(),
                     config.source)
-        return FixedClock(at.timestamp())
+        return ShiftedClock(at.timestamp())
     return SystemClock()
 
 

@@ -20,7 +20,7 @@ class SystemClock:
 
 
 class FixedClock:
-    """A clock frozen at one instant (config `clock.frozen_at`, tests)."""
+    """A clock that moves only when told to (unit tests)."""
 
     def __init__(self, at: float) -> None:
         self._at = at
@@ -33,6 +33,19 @@ class FixedClock:
 
     def advance(self, seconds: float) -> None:
         self._at += seconds
+
+
+class ShiftedClock:
+    """Real time, shifted so that it starts at a chosen instant (config `clock.start_at`).
+
+    Lets a demo or a test run "on New Year's Eve" while timers still advance.
+    """
+
+    def __init__(self, start_at: float) -> None:
+        self._offset = start_at - time.time()
+
+    def now(self) -> float:
+        return time.time() + self._offset
 
 
 def local_datetime(epoch: float, tz: str) -> datetime:

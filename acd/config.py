@@ -83,8 +83,8 @@ class NumberConfig:
 
 @dataclass(frozen=True)
 class ClockConfig:
-    #: ISO-8601 local time to freeze the clock at (demos and tests of schedules)
-    frozen_at: str | None = None
+    #: ISO-8601 local time the clock starts at and runs on from (demos, schedule tests)
+    start_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -273,12 +273,12 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
             pos = numbers.pos(number) if isinstance(numbers, LocatedDict) else node.pos()
             errors.append(SourceError(pos, f"numbers: {number!r} is not a dialled number "
                                            "(digits only, e.g. '4008001234')"))
-    if config.clock.frozen_at:
+    if config.clock.start_at:
         from datetime import datetime
 
         try:
-            datetime.fromisoformat(config.clock.frozen_at)
+            datetime.fromisoformat(config.clock.start_at)
         except ValueError:
             errors.append(SourceError(node.pos("clock"),
-                                      f"clock.frozen_at {config.clock.frozen_at!r} is not an "
+                                      f"clock.start_at {config.clock.start_at!r} is not an "
                                       "ISO time such as 2026-10-01T10:00:00"))

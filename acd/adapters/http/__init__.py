@@ -1,0 +1,1 @@
+"""HTTP: the API for agents, supervisors and admins (aiohttp)."""

@@ -1,0 +1,239 @@
+"""The HTTP API: app factory, routes in one place, errors mapped once.
+
+Every route but /api/health, /api/login and the IVR demo lookup needs a bearer
+token from /api/login; each route names the least role it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from acd.adapters.http.auth import Role, Sessions, User, mask_number, verify_password
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ApiError(Exception):
+    status = 400
+
+    def __init__(self, message: str, *, status: int | None = None, error: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.error = error or {400: "bad_request", 401: "unauthorized", 403: "forbidden",
+                               404: "not_found", 409: "conflict"}.get(self.status, "error")
+
+
+@dataclass
+class HttpServices:
+    """What the API reaches; the composition root fills it in."""
+
+    users: dict[str, User]
+    call_store: Any = None
+    recordings_dir: Path | None = None
+    agent_actions: Any = None  # async (agent_id, action, params) -> dict
+    views: Any = None  # .agents() / .queues() -> list[dict]
+    announcements: Any = None  # async set(list|None) / get()
+    health: Callable[[], dict[str, Any]] = field(default=lambda: {})
+    sessions: Sessions = field(default_factory=Sessions)
+    #: domain exception types mapped to HTTP statuses (e.g. IllegalTransition -> 409)
+    error_statuses: dict[type[Exception], int] = field(default_factory=dict)
+
+
+SERVICES = web.AppKey("services", HttpServices)
+USER = web.RequestKey("user", User)
+
+DEMO_ORDERS = {
+    "12345": {"status": "shipped", "status_zh": "已发货", "eta_days": 2},
+    "20261111": {"status": "processing", "status_zh": "处理中", "eta_days": 5},
+    "88888": {"status": "delivered", "status_zh": "已签收", "eta_days": 0},
+}
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return web.json_response({"error": exc.error, "message": exc.message},
+                                 status=exc.status)
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        for kind, status in services.error_statuses.items():
+            if isinstance(exc, kind):
+                return web.json_response({"error": type(exc).__name__, "message": str(exc)},
+                                         status=status)
+        log.exception("HTTP %s %s failed", request.method, request.path)
+        return web.json_response({"error": "internal", "message": "internal error; see the "
+                                  "acd log"}, status=500)
+
+
+def require(role: Role) -> Callable[[Handler], Handler]:
+    def decorate(handler: Handler) -> Handler:
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            header = request.headers.get("Authorization", "")
+            token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+            user = request.app[SERVICES].sessions.user(token) if token else None
+            if user is None:
+                raise ApiError("log in first: POST /api/login", status=401)
+            if user.role < role:
+                raise ApiError(f"this needs the {role.name.lower()} role", status=403)
+            request[USER] = user
+            return await handler(request)
+
+        return wrapped
+
+    return decorate
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError("the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError("the body must be a JSON object")
+    return body
+
+
+async def health(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"status": "ok", **request.app[SERVICES].health()})
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    body = await _json_body(request)
+    name, password = body.get("username"), body.get("password")
+    if not isinstance(name, str) or not isinstance(password, str):
+        raise ApiError("username and password are required strings")
+    services = request.app[SERVICES]
+    user = services.users.get(name)
+    if user is None or not verify_password(user, password):
+        raise ApiError("wrong username or password", status=401)
+    return web.json_response({"token": services.sessions.issue(user),
+                              "role": user.role.name.lower()})
+
+
+async def demo_order(request: web.Request) -> web.StreamResponse:
+    """A stand-in for a CRM, used by the shipped IVR's order-status `lookup`."""
+    order = DEMO_ORDERS.get(request.match_info["order"])
+    if order is None:
+        raise ApiError("no such order", status=404)
+    return web.json_response({"order": request.match_info["order"], **order})
+
+
+def _call_view(record: Any, user: User) -> dict[str, Any]:
+    data = asdict(record)
+    data["caller"] = mask_number(record.caller, user.role)
+    if user.role < Role.SUPERVISOR:
+        data.pop("recording", None)
+    return data
+
+
+@require(Role.AGENT)
+async def list_calls(request: web.Request) -> web.StreamResponse:
+    try:
+        limit = min(int(request.query.get("limit", "50")), 1000)
+    except ValueError:
+        raise ApiError("limit must be a whole number") from None
+    user: User = request[USER]
+    records = await request.app[SERVICES].call_store.recent_calls(limit)
+    if user.role < Role.SUPERVISOR:
+        records = [r for r in records if r.agent == user.agent_id]
+    return web.json_response({"calls": [_call_view(r, user) for r in records]})
+
+
+@require(Role.AGENT)
+async def get_call(request: web.Request) -> web.StreamResponse:
+    user: User = request[USER]
+    record = await request.app[SERVICES].call_store.get_call(request.match_info["call_id"])
+    if record is None or (user.role < Role.SUPERVISOR and record.agent != user.agent_id):
+        raise ApiError("no such call", status=404)
+    return web.json_response(_call_view(record, user))
+
+
+@require(Role.SUPERVISOR)
+async def get_recording(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    record = await services.call_store.get_call(request.match_info["call_id"])
+    if record is None or not record.recording or services.recordings_dir is None:
+        raise ApiError("this call has no recording", status=404)
+    root = services.recordings_dir.resolve()
+    path = Path(record.recording).resolve()
+    if not path.is_relative_to(root) or not path.is_file():  # never trust a stored path
+        raise ApiError("the recording file is missing", status=404)
+    return web.FileResponse(path)
+
+
+@require(Role.AGENT)
+async def agent_action(request: web.Request) -> web.StreamResponse:
+    user: User = request[USER]
+    agent_id, action = request.match_info["agent_id"], request.match_info["action"]
+    if user.role < Role.SUPERVISOR and user.agent_id != agent_id:
+        raise ApiError("agents may only change their own state", status=403)
+    body = await _json_body(request) if request.can_read_body else {}
+    services = request.app[SERVICES]
+    if services.agent_actions is None:
+        raise ApiError("agent control is not available", status=503)
+    result = await services.agent_actions(agent_id, action, body)
+    return web.json_response(result)
+
+
+@require(Role.SUPERVISOR)
+async def list_agents(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"agents": request.app[SERVICES].views.agents()})
+
+
+@require(Role.SUPERVISOR)
+async def list_queues(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"queues": request.app[SERVICES].views.queues()})
+
+
+@require(Role.ADMIN)
+async def set_announcement(request: web.Request) -> web.StreamResponse:
+    body = await _json_body(request)
+    prompts = body.get("prompts")
+    if not isinstance(prompts, list) or not prompts:
+        raise ApiError('give "prompts": a non-empty list of prompt refs or {"text": ...}')
+    await request.app[SERVICES].announcements.set(prompts)
+    return web.json_response({"announcement": prompts})
+
+
+@require(Role.ADMIN)
+async def clear_announcement(request: web.Request) -> web.StreamResponse:
+    await request.app[SERVICES].announcements.set(None)
+    return web.json_response({"announcement": None})
+
+
+@require(Role.SUPERVISOR)
+async def get_announcement(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"announcement": await request.app[SERVICES].announcements.get()})
+
+
+def make_app(services: HttpServices) -> web.Application:
+    app = web.Application(middlewares=[errors_middleware], client_max_size=1024 * 1024)
+    app[SERVICES] = services
+    app.router.add_get("/api/health", health)
+    app.router.add_post("/api/login", login)
+    app.router.add_get("/api/demo/orders/{order}", demo_order)
+    app.router.add_get("/api/calls", list_calls)
+    app.router.add_get("/api/calls/{call_id}", get_call)
+    app.router.add_get("/api/calls/{call_id}/recording", get_recording)
+    app.router.add_get("/api/agents", list_agents)
+    app.router.add_post("/api/agents/{agent_id}/{action}", agent_action)
+    app.router.add_get("/api/queues", list_queues)
+    app.router.add_get("/api/announcement", get_announcement)
+    app.router.add_put("/api/announcement", set_announcement)
+    app.router.add_delete("/api/announcement", clear_announcement)
+    return app

@@ -1,0 +1,128 @@
+"""The one task that owns the routing core.
+
+Telephony and HTTP adapters `post()` core events; this task feeds them to the
+engine with the current time, hands the commands that come back to whoever
+executes them (a call's mailbox for RingAgents/AnnouncePosition/ExitQueue, the
+command sinks for the rest), persists the new state and re-arms one timer
+from the engine's next deadline. Because only this task touches the engine,
+no locks are needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from acd.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class Engine(Protocol):
+    def handle(self, event: Any, now: float) -> list[Any]: ...
+    def on_timer(self, now: float) -> list[Any]: ...
+    def next_deadline(self) -> float | None: ...
+
+
+CommandSink = Callable[[Any], Awaitable[None] | None]
+
+
+class Dispatcher:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._inbox: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None]] = asyncio.Queue()
+        self._mailboxes: dict[str, asyncio.Queue[Any]] = {}
+        self._sinks: list[CommandSink] = []
+        self._after_batch: list[Callable[[list[Any]], Awaitable[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # -- wiring ----------------------------------------------------------------
+
+    def add_sink(self, sink: CommandSink) -> None:
+        """Receives every command not addressed to a call mailbox."""
+        self._sinks.append(sink)
+
+    def after_batch(self, hook: Callable[[list[Any]], Awaitable[None]]) -> None:
+        """Awaited after each handled event, with the commands it produced (persistence)."""
+        self._after_batch.append(hook)
+
+    def open_mailbox(self, call_id: str) -> asyncio.Queue[Any]:
+        box: asyncio.Queue[Any] = asyncio.Queue()
+        self._mailboxes[call_id] = box
+        return box
+
+    def close_mailbox(self, call_id: str) -> None:
+        self._mailboxes.pop(call_id, None)
+
+    # -- input -------------------------------------------------------------------
+
+    def post(self, event: Any) -> None:
+        self._inbox.put_nowait((event, None))
+
+    async def submit(self, event: Any) -> list[Any]:
+        """Post an event and wait until it is handled; domain errors are raised here."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait((event, future))
+        return await future  # type: ignore[no-any-return]
+
+    # -- the loop ----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            deadline = self.engine.next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - self.clock.now())
+            try:
+                event, future = await asyncio.wait_for(self._inbox.get(), timeout)
+            except TimeoutError:
+                await self._step(None, None)
+                continue
+            await self._step(event, future)
+
+    async def _step(self, event: Any, future: asyncio.Future[Any] | None) -> None:
+        now = self.clock.now()
+        try:
+            commands = (self.engine.on_timer(now) if event is None
+                        else self.engine.handle(event, now))
+        except Exception as exc:  # a domain error concerns one request, never the loop
+            if future is not None and not future.done():
+                future.set_exception(exc)
+            else:
+                log.error("routing core refused %r: %s", event, exc)
+            return
+        if future is not None and not future.done():
+            future.set_result(commands)
+        for command in commands:
+            self._deliver(command)
+        for hook in self._after_batch:
+            try:
+                await hook(commands)
+            except Exception:
+                log.exception("after-batch hook failed (state may not be persisted)")
+
+    def _deliver(self, command: Any) -> None:
+        call_id = getattr(command, "call_id", None)
+        box = self._mailboxes.get(call_id) if call_id else None
+        if box is not None:
+            box.put_nowait(command)
+        for sink in self._sinks:
+            try:
+                result = sink(command)
+            except Exception:
+                log.exception("command sink failed on %r", command)
+                continue
+            if asyncio.iscoroutine(result):
+                task = asyncio.get_running_loop().create_task(result)
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)

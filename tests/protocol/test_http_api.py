@@ -1,0 +1,118 @@
+"""The HTTP API with aiohttp's test client: login, roles, masking, safe recordings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from acd.adapters.http.app import HttpServices, make_app
+from acd.adapters.http.auth import Role, User, hash_password
+from acd.calls import CallRecord
+
+
+class MemoryCalls:
+    def __init__(self, records: list[CallRecord]) -> None:
+        self.records = {r.call_id: r for r in records}
+
+    async def recent_calls(self, limit: int) -> list[CallRecord]:
+        return list(self.records.values())[:limit]
+
+    async def get_call(self, call_id: str) -> CallRecord | None:
+        return self.records.get(call_id)
+
+
+@pytest.fixture
+async def client(tmp_path: Path):
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    (recordings / "c1.wav").write_bytes(b"RIFF....WAVE")
+    (tmp_path / "secret.txt").write_text("not a recording")
+    calls = MemoryCalls([
+        CallRecord("c1", "13800138000", "4008001234", 1.0, agent="1001",
+                   recording=str(recordings / "c1.wav")),
+        CallRecord("c2", "13900139000", "4008001234", 2.0, agent="1002",
+                   recording=str(recordings / "../secret.txt")),
+    ])
+    users = {
+        "alice": User("alice", Role.AGENT, password_hash=hash_password("a-pw"), agent_id="1001"),
+        "sam": User("sam", Role.SUPERVISOR, password="s-pw"),
+        "root": User("root", Role.ADMIN, password="r-pw"),
+        "nopass": User("nopass", Role.ADMIN),
+    }
+    app = make_app(HttpServices(users=users, call_store=calls, recordings_dir=recordings))
+    async with TestClient(TestServer(app)) as c:
+        yield c
+
+
+async def token(client: TestClient, user: str, password: str) -> dict[str, str]:
+    resp = await client.post("/api/login", json={"username": user, "password": password})
+    assert resp.status == 200
+    return {"Authorization": f"Bearer {(await resp.json())['token']}"}
+
+
+async def test_the_api_needs_a_login(client):
+    resp = await client.get("/api/calls")
+    assert resp.status == 401
+    assert (await resp.json())["error"] == "unauthorized"
+
+
+async def test_wrong_password_and_passwordless_users_are_refused(client):
+    for user, pw in (("alice", "nope"), ("nopass", ""), ("ghost", "x")):
+        resp = await client.post("/api/login", json={"username": user, "password": pw})
+        assert resp.status == 401
+
+
+async def test_malformed_requests_get_a_4xx_with_a_message(client):
+    resp = await client.post("/api/login", data=b"{not json")
+    assert resp.status == 400
+    assert "JSON" in (await resp.json())["message"]
+    resp = await client.post("/api/login", json={"username": 1})
+    assert resp.status == 400
+    headers = await token(client, "sam", "s-pw")
+    assert (await client.get("/api/calls?limit=lots", headers=headers)).status == 400
+
+
+async def test_agents_see_only_their_calls_with_the_caller_masked(client):
+    headers = await token(client, "alice", "a-pw")
+    calls = (await (await client.get("/api/calls", headers=headers)).json())["calls"]
+    assert [c["call_id"] for c in calls] == ["c1"]
+    assert calls[0]["caller"] == "138****8000"
+    assert "recording" not in calls[0]
+    assert (await client.get("/api/calls/c2", headers=headers)).status == 404
+
+
+async def test_supervisors_see_full_numbers(client):
+    headers = await token(client, "sam", "s-pw")
+    calls = (await (await client.get("/api/calls", headers=headers)).json())["calls"]
+    assert {c["caller"] for c in calls} == {"13800138000", "13900139000"}
+
+
+async def test_recordings_are_served_only_to_supervisors_and_only_from_the_recordings_dir(
+        client):
+    agent = await token(client, "alice", "a-pw")
+    assert (await client.get("/api/calls/c1/recording", headers=agent)).status == 403
+    sup = await token(client, "sam", "s-pw")
+    resp = await client.get("/api/calls/c1/recording", headers=sup)
+    assert resp.status == 200 and (await resp.read()).startswith(b"RIFF")
+    # a stored path that escapes the recordings folder is never served
+    assert (await client.get("/api/calls/c2/recording", headers=sup)).status == 404
+
+
+async def test_the_demo_order_lookup_answers_known_orders_and_404s_others(client):
+    resp = await client.get("/api/demo/orders/12345")
+    assert (await resp.json())["status"] == "shipped"
+    assert (await client.get("/api/demo/orders/0")).status == 404
+
+
+async def test_agents_cannot_act_for_another_agent(client):
+    headers = await token(client, "alice", "a-pw")
+    resp = await client.post("/api/agents/1002/pause", headers=headers, json={})
+    assert resp.status == 403
+
+
+async def test_only_admins_switch_the_announcement(client):
+    headers = await token(client, "sam", "s-pw")
+    resp = await client.put("/api/announcement", headers=headers, json={"prompts": ["x"]})
+    assert resp.status == 403
