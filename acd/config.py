@@ -8,6 +8,7 @@ wrong types are errors, never silent defaults. Secrets are written as
 from __future__ import annotations
 
 import dataclasses
+import enum
 import os
 import re
 import types
@@ -161,9 +162,17 @@ def _convert(value: Any, tp: Any, pos: Position, what: str, errors: list[SourceE
         return value
     elif tp is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    elif origin is tuple and isinstance(value, list):
-        return tuple(_convert(v, args[0], _item_pos(value, i, pos), what, errors)
-                     for i, v in enumerate(value))
+    elif isinstance(tp, type) and issubclass(tp, enum.Enum) and isinstance(value, str):
+        try:
+            return tp(value)
+        except ValueError:
+            choices = ", ".join(str(m.value) for m in tp)
+            errors.append(SourceError(pos, f"{what}: {value!r} is not one of: {choices}"))
+            return None
+    elif origin in (tuple, frozenset) and isinstance(value, list):
+        items = [_convert(v, args[0], _item_pos(value, i, pos), what, errors)
+                 for i, v in enumerate(value)]
+        return origin(items)
     elif origin is dict and isinstance(value, dict):
         return {str(k): _convert(v, args[1], _key_pos(value, k, pos), f"{what}.{k}", errors)
                 for k, v in value.items()}
@@ -202,12 +211,13 @@ def _item_pos(node: Any, index: int, fallback: Position) -> Position:
 
 
 def build_dataclass(cls: Any, node: Any, what: str, errors: list[SourceError],
-                    *, skip: set[str] | None = None) -> Any:
+                    *, skip: set[str] | None = None, extra: dict[str, Any] | None = None,
+                    ) -> Any:
     """Build dataclass `cls` from a located mapping, reporting unknown keys and bad types."""
     pos = node.pos() if isinstance(node, LocatedDict) else Position("<config>", 0, 0)
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls) if f.init}
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = dict(extra or {})
     for key, value in node.items():
         key_pos = _key_pos(node, key, pos)
         if key not in known or (skip and key in skip):
@@ -222,7 +232,18 @@ def build_dataclass(cls: Any, node: Any, what: str, errors: list[SourceError],
         converted = _convert(value, hints[key], key_pos, f"{what}.{key}".lstrip("."), errors)
         if len(errors) == before:  # a bad value keeps the default; the error is reported
             kwargs[key] = converted
-    return cls(**kwargs)
+    missing = [f.name for f in dataclasses.fields(cls)
+               if f.init and f.name not in kwargs and not (skip and f.name in skip)
+               and f.default is dataclasses.MISSING
+               and f.default_factory is dataclasses.MISSING]
+    if missing:
+        errors.append(SourceError(pos, f"{what or 'config'}: missing {', '.join(missing)}"))
+        return None
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        errors.append(SourceError(pos, f"{what or 'config'}: {exc}"))
+        return None
 
 
 def _closest(word: str, options: set[str]) -> str | None:

@@ -69,20 +69,27 @@ def _make_loader(file: str) -> type[yaml.SafeLoader]:
         result.position = _position(file, node)
         result.key_positions = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _construct(loader, key_node)
             if not isinstance(key, str):
                 key = str(key)
             if key in result:
                 raise SourceError(_position(file, key_node), f"duplicate key {key!r}")
-            result[key] = loader.construct_object(value_node, deep=True)
+            result[key] = _construct(loader, value_node)
             result.key_positions[key] = _position(file, key_node)
         return result
 
     def construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> LocatedList:
-        result = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
+        result = LocatedList(_construct(loader, child) for child in node.value)
         result.position = _position(file, node)
         result.item_positions = [_position(file, child) for child in node.value]
         return result
+
+    def _construct(loader: yaml.SafeLoader, child: yaml.Node) -> Any:
+        try:
+            return loader.construct_object(child, deep=True)
+        except ValueError as exc:  # e.g. an impossible date such as 2026-02-30
+            raise SourceError(_position(file, child),
+                              f"invalid value {getattr(child, 'value', '')!r}: {exc}") from None
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, construct_sequence)

@@ -1,0 +1,182 @@
+"""Waiting in queue and connecting the caller to an agent, on the caller's AGI session.
+
+The caller's FastAGI session stays open for the whole call: while the routing
+core has no agent it hears music on hold; a RingAgents command from the core
+arrives in the call's mailbox and becomes a `Dial` of the agents' devices with
+the caller announcement (报工号), recording (MixMonitor, bridged audio only) and
+`g` so that the session continues after the agent hangs up (for the survey).
+Answer and hang-up facts go back to the core as events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from acd.calls import CallRecord
+from acd.channel import CallerHungUp
+from acd.core import commands as cmd
+from acd.core import events as ev
+
+log = logging.getLogger(__name__)
+
+DIAL_FAILURES = {"NOANSWER": "no-answer", "BUSY": "busy", "CHANUNAVAIL": "unavailable",
+                 "CONGESTION": "unavailable", "INVALIDARGS": "unavailable"}
+
+
+@dataclass
+class ConnectResult:
+    answered: bool = False
+    agent_id: str = ""
+    agent_hung_up: bool = False
+    exit_target: str = ""
+    exit_reason: str = ""
+    queue: str = ""
+
+
+@dataclass
+class Ringing:
+    """What a call is ringing right now (for the AMI DialEnd handler)."""
+
+    targets: tuple[Any, ...]
+    answered_by: str = ""
+    answered_at: float | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class QueueConnector:
+    def __init__(self, dispatcher: Any, clock: Any, *, recordings: Any = None,
+                 prompts: Any = None) -> None:
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self.recordings = recordings
+        self.prompts = prompts
+        self.ringing: dict[str, Ringing] = {}
+
+    # -- AMI facts -------------------------------------------------------------
+
+    def on_dial_end(self, call_id: str, dest_channel: str, status: str) -> None:
+        """AMI DialEnd on the caller's channel: the agent answered (or not)."""
+        ringing = self.ringing.get(call_id)
+        if ringing is None or status != "ANSWER" or ringing.answered_by:
+            return
+        for target in ringing.targets:
+            if dest_channel.startswith(target.device + "-"):
+                ringing.answered_by = target.agent_id
+                ringing.answered_at = self.clock.now()
+                self.dispatcher.post(ev.RingAnswered(call_id, target.agent_id))
+                return
+
+    # -- the caller's side ---------------------------------------------------------
+
+    async def queue_and_connect(self, channel: Any, record: CallRecord, queue: str,
+                                priority: int = 0, skills: frozenset[str] = frozenset(),
+                                ) -> ConnectResult:
+        result = ConnectResult(queue=queue)
+        box = self.dispatcher.open_mailbox(record.call_id)
+        record.queues.append(queue)
+        record.enqueued_at = record.enqueued_at or self.clock.now()
+        self.dispatcher.post(ev.CallQueued(record.call_id, queue, record.caller, priority,
+                                           skills))
+        try:
+            await channel.music_on_hold(True)
+            while True:
+                command = await self._next(box, channel)
+                if command is None:
+                    raise CallerHungUp(record.call_id)
+                if isinstance(command, cmd.RingAgents):
+                    if await self._ring(channel, record, command, result):
+                        return result
+                    await channel.music_on_hold(True)
+                elif isinstance(command, cmd.AnnouncePosition):
+                    await self._announce(channel, command)
+                    await channel.music_on_hold(True)
+                elif isinstance(command, cmd.ExitQueue):
+                    result.exit_target, result.exit_reason = command.target, command.reason
+                    return result
+        except CallerHungUp:
+            if not result.answered:
+                self.dispatcher.post(ev.CallAbandoned(record.call_id))
+                record.outcome = "abandoned"
+            raise
+        finally:
+            self.dispatcher.close_mailbox(record.call_id)
+            self.ringing.pop(record.call_id, None)
+
+    async def _next(self, box: asyncio.Queue[Any], channel: Any) -> Any:
+        """The next command for this call, or None when the caller hangs up first."""
+        get = asyncio.ensure_future(box.get())
+        hangup = asyncio.ensure_future(channel.wait_hangup())
+        done, _ = await asyncio.wait({get, hangup}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (get, hangup):
+            if task not in done:
+                task.cancel()
+        if get in done:
+            return get.result()
+        return None
+
+    async def _ring(self, channel: Any, record: CallRecord, command: Any,
+                    result: ConnectResult) -> bool:
+        """Dial the agents; True when the call was answered (and has now ended)."""
+        record.ring_attempts += 1
+        ringing = Ringing(command.targets)
+        self.ringing[record.call_id] = ringing
+        if self.recordings is not None and not record.recording:
+            record.recording = self.recordings.path_for(record.call_id, record.arrived_at)
+            await channel.exec_app("MixMonitor", f"{record.recording},b")
+        devices = "&".join(t.device for t in command.targets)
+        options = "g" + await self._announce_option(command.targets, record)
+        try:
+            await channel.exec_app("Dial", f"{devices},{int(command.timeout)},{options}")
+        except CallerHungUp:
+            if ringing.answered_by:
+                self._ended(record, ringing, result, agent_hung_up=False)
+            raise
+        status = await channel.get_variable("DIALSTATUS") or ""
+        if status == "ANSWER":
+            if not ringing.answered_by:  # AMI was away: learn the agent from the dial
+                peer = await channel.get_variable("DIALEDPEERNAME") or ""
+                agent = next((t.agent_id for t in command.targets
+                              if peer.startswith(t.device + "-")), command.targets[0].agent_id)
+                ringing.answered_by, ringing.answered_at = agent, self.clock.now()
+                self.dispatcher.post(ev.RingAnswered(record.call_id, agent))
+            self._ended(record, ringing, result, agent_hung_up=True)
+            return True
+        reason = DIAL_FAILURES.get(status, "no-answer")
+        log.info("call %s: %s did not answer (%s)", record.call_id,
+                 ",".join(t.agent_id for t in command.targets), status or "?")
+        for target in command.targets:
+            self.dispatcher.post(ev.RingFailed(record.call_id, target.agent_id, reason))
+        return False
+
+    def _ended(self, record: CallRecord, ringing: Ringing, result: ConnectResult, *,
+               agent_hung_up: bool) -> None:
+        now = self.clock.now()
+        result.answered, result.agent_id = True, ringing.answered_by
+        result.agent_hung_up = agent_hung_up
+        record.agent = ringing.answered_by
+        record.answered_at = ringing.answered_at
+        record.talk_seconds = round(now - (ringing.answered_at or now), 3)
+        record.hung_up_by = "agent" if agent_hung_up else "caller"
+        record.outcome = "answered"
+        self.dispatcher.post(ev.CallEnded(record.call_id, ringing.answered_by))
+
+    async def _announce_option(self, targets: tuple[Any, ...], record: CallRecord) -> str:
+        """Dial's A(x:y): y is played to the caller when the agent answers (报工号)."""
+        if self.prompts is None or len(targets) != 1:
+            return ""
+        lang = record.variables.get("language")
+        caller_file = await self.prompts.agent_number(targets[0].agent_id, lang)
+        return f"A(:{caller_file})" if caller_file else ""
+
+    async def _announce(self, channel: Any, command: Any) -> None:
+        if self.prompts is None:
+            return
+        files = await self.prompts.position(command.position, command.estimated_wait_seconds,
+                                            None)
+        with contextlib.suppress(Exception):
+            await channel.music_on_hold(False)
+        await channel.play(files)

@@ -1,0 +1,159 @@
+"""Call recordings: where MixMonitor writes them, post-processing, index and retention.
+
+Asterisk's MixMonitor writes `recordings/YYYY/MM/DD/<call-id>.wav` (both sides
+mixed, bridged audio only). After the call, pydub measures it and optionally
+converts it to MP3; the index in Redis lets supervisors find recordings by
+agent, queue, caller and time. Keys (prefix `acd:`):
+
+| key                        | type | content                                 |
+|----------------------------|------|-----------------------------------------|
+| rec:{call_id}              | hash | path, agent, queue, caller, called, start, duration, size |
+| rec:by_time                | zset | call_id scored by start                 |
+| rec:by_agent:{agent}       | zset | call_id scored by start                 |
+| rec:by_queue:{queue}       | zset | call_id scored by start                 |
+| rec:by_caller:{caller}     | zset | call_id scored by start                 |
+
+A call never answered, or shorter than MIN_SECONDS, leaves no file and no entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+log = logging.getLogger(__name__)
+
+MIN_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class RecordingInfo:
+    call_id: str
+    path: str
+    duration: float
+    size: int
+
+
+def measure(path: Path, output_format: str) -> tuple[Path, float]:
+    """Blocking: duration via pydub, conversion when asked (run in an executor)."""
+    from pydub import AudioSegment
+
+    audio = AudioSegment.from_file(path)
+    duration = len(audio) / 1000.0
+    if output_format == "mp3" and duration >= MIN_SECONDS:
+        target = path.with_suffix(".mp3")
+        audio.export(target, format="mp3", bitrate="32k")
+        path.unlink()
+        return target, duration
+    return path, duration
+
+
+class Recordings:
+    def __init__(self, root: Path, timezone: str, redis: Any = None, prefix: str = "acd:",
+                 output_format: str = "wav") -> None:
+        self.root = root.resolve()
+        self.tz = ZoneInfo(timezone)
+        self.redis = redis
+        self.prefix = prefix
+        self.output_format = output_format
+
+    def path_for(self, call_id: str, started: float) -> str:
+        """The absolute path (without doubt about its folder) MixMonitor writes to."""
+        day = datetime.fromtimestamp(started, self.tz)
+        safe_id = "".join(c for c in call_id if c.isalnum() or c in ".-_")
+        return str(self.root / f"{day:%Y/%m/%d}" / f"{safe_id}.wav")
+
+    async def finish(self, record: Any, queue: str) -> RecordingInfo | None:
+        """After the call: wait for the file, measure/convert it, index it or drop it."""
+        if not record.recording:
+            return None
+        path = Path(record.recording)
+        for _ in range(50):  # MixMonitor closes the file when the channel is gone
+            if path.exists():
+                break
+            await asyncio.sleep(0.1)
+        if not record.answered_at or not path.exists():
+            record.recording = ""
+            return None
+        loop = asyncio.get_running_loop()
+        try:
+            final, duration = await loop.run_in_executor(None, measure, path,
+                                                         self.output_format)
+        except Exception as exc:
+            log.error("call %s: recording %s is unreadable (%s); kept, not indexed",
+                      record.call_id, path, exc)
+            return None
+        if duration < MIN_SECONDS:
+            final.unlink(missing_ok=True)
+            record.recording = ""
+            return None
+        record.recording = str(final)
+        info = RecordingInfo(record.call_id, str(final), duration, final.stat().st_size)
+        if self.redis is not None:
+            await self._index(info, record, queue)
+        return info
+
+    async def _index(self, info: RecordingInfo, record: Any, queue: str) -> None:
+        p, start = self.prefix, record.answered_at or record.arrived_at
+        tx = await self.redis.multi()
+        await tx.hmset(f"{p}rec:{info.call_id}", {
+            "path": info.path, "agent": record.agent, "queue": queue,
+            "caller": record.caller, "called": record.called, "start": str(start),
+            "duration": f"{info.duration:.3f}", "size": str(info.size)})
+        for key in ("rec:by_time", f"rec:by_agent:{record.agent}", f"rec:by_queue:{queue}",
+                    f"rec:by_caller:{record.caller}"):
+            await tx.zadd(f"{p}{key}", {info.call_id: start})
+        await tx.exec()
+
+    async def find(self, *, agent: str = "", queue: str = "", caller: str = "",
+                   since: float = 0, until: float | None = None) -> list[dict[str, str]]:
+        key = (f"rec:by_agent:{agent}" if agent else f"rec:by_queue:{queue}" if queue
+               else f"rec:by_caller:{caller}" if caller else "rec:by_time")
+        from asyncio_redis import ZScoreBoundary
+
+        ids = await self.redis.zrangebyscore_asdict(
+            f"{self.prefix}{key}", ZScoreBoundary(since),
+            ZScoreBoundary(until if until is not None else float("inf")))
+        return [await self.redis.hgetall_asdict(f"{self.prefix}rec:{i}") for i in ids]
+
+    async def purge_older_than(self, days: float, now: float | None = None) -> list[str]:
+        """Retention: delete recordings older than `days`; log each one removed.
+
+        The index entry goes first, then the file: a crash in between leaves an
+        orphan file, which the next run finds by walking the folder.
+        """
+        cutoff = (now if now is not None else time.time()) - days * 86400
+        from asyncio_redis import ZScoreBoundary
+
+        removed = []
+        old = await self.redis.zrangebyscore_asdict(
+            f"{self.prefix}rec:by_time", ZScoreBoundary(float("-inf")), ZScoreBoundary(cutoff))
+        for call_id in old:
+            data = await self.redis.hgetall_asdict(f"{self.prefix}rec:{call_id}")
+            tx = await self.redis.multi()
+            await tx.delete([f"{self.prefix}rec:{call_id}"])
+            for key in ("rec:by_time", f"rec:by_agent:{data.get('agent', '')}",
+                        f"rec:by_queue:{data.get('queue', '')}",
+                        f"rec:by_caller:{data.get('caller', '')}"):
+                await tx.zrem(f"{self.prefix}{key}", [call_id])
+            await tx.exec()
+            path = Path(data.get("path", ""))
+            if path.is_relative_to(self.root):
+                path.unlink(missing_ok=True)
+            removed.append(call_id)
+            log.info("retention: removed recording of call %s (%s)", call_id, path)
+        for orphan in self._orphans(cutoff):
+            orphan.unlink(missing_ok=True)
+            removed.append(orphan.stem)
+            log.info("retention: removed unindexed old file %s", orphan)
+        return removed
+
+    def _orphans(self, cutoff: float) -> list[Path]:
+        return [p for p in self.root.glob("*/*/*/*") if p.is_file()
+                and p.stat().st_mtime < cutoff]

@@ -1,0 +1,1 @@
+"""Pure rules: business hours with the Chinese statutory calendar, caller lists."""
