@@ -1,0 +1,182 @@
+"""Agents on their softphones: feature codes over FastAGI, and the same actions for the API.
+
+*71 log in (agent number + PIN; binds the agent to the phone dialled from:
+hot desking), *72 log out, *73N pause with reason digit N, *74 resume,
+*75 end wrap-up early. Both paths post the same core events, so one state
+machine decides; a refused transition is spoken (phone) or a 409 (API).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from acd.channel import CallerHungUp
+from acd.core import events as ev
+from acd.core.model import AgentConfig
+
+log = logging.getLogger(__name__)
+
+DEVICES_KEY = "agent_devices"  # hash agent_id -> device (PJSIP/agent1001), under the prefix
+
+
+class AgentNotFound(LookupError):
+    pass
+
+
+class WrongPin(PermissionError):
+    pass
+
+
+def device_of_channel(channel_name: str) -> str:
+    """'PJSIP/agent1001-0000000a' -> 'PJSIP/agent1001'."""
+    tech_resource, _, _ = channel_name.rpartition("-")
+    return tech_resource or channel_name
+
+
+class AgentDesk:
+    """Agent actions shared by phones and the API."""
+
+    def __init__(self, agents: list[AgentConfig], dispatcher: Any, redis: Any = None,
+                 prefix: str = "acd:", pause_reasons: dict[str, str] | None = None) -> None:
+        self.agents = {a.agent_id: a for a in agents}
+        self.dispatcher = dispatcher
+        self.redis = redis
+        self.prefix = prefix
+        self.pause_reasons = pause_reasons or {"1": "break", "2": "away", "3": "busy",
+                                               "4": "meeting"}
+        self.devices: dict[str, str] = {}
+
+    async def load(self) -> None:
+        if self.redis is not None:
+            self.devices = dict(await self.redis.hgetall_asdict(f"{self.prefix}{DEVICES_KEY}"))
+
+    def agent_on_device(self, device: str) -> str | None:
+        return next((a for a, d in self.devices.items() if d == device), None)
+
+    def agent_for_device_event(self, device: str) -> str | None:
+        return self.agent_on_device(device)
+
+    async def login(self, agent_id: str, device: str, pin: str | None = None) -> None:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise AgentNotFound(f"no agent {agent_id}")
+        if pin is not None and agent.pin and pin != agent.pin:
+            raise WrongPin(f"wrong PIN for agent {agent_id}")
+        previous = self.agent_on_device(device)
+        if previous and previous != agent_id:  # one agent per phone: the newcomer takes it
+            await self.dispatcher.submit(ev.AgentLoggedOut(previous))
+            await self._forget(previous)
+        await self.dispatcher.submit(ev.AgentLoggedIn(agent_id, device))
+        self.devices[agent_id] = device
+        if self.redis is not None:
+            await self.redis.hset(f"{self.prefix}{DEVICES_KEY}", agent_id, device)
+        log.info("agent %s logged in on %s", agent_id, device)
+
+    async def logout(self, agent_id: str) -> None:
+        await self.dispatcher.submit(ev.AgentLoggedOut(agent_id))
+        await self._forget(agent_id)
+        log.info("agent %s logged out", agent_id)
+
+    async def _forget(self, agent_id: str) -> None:
+        self.devices.pop(agent_id, None)
+        if self.redis is not None:
+            await self.redis.hdel(f"{self.prefix}{DEVICES_KEY}", [agent_id])
+
+    async def pause(self, agent_id: str, reason: str) -> None:
+        reason = self.pause_reasons.get(reason, reason)
+        await self.dispatcher.submit(ev.AgentPaused(agent_id, reason))
+        log.info("agent %s paused (%s)", agent_id, reason)
+
+    async def resume(self, agent_id: str) -> None:
+        await self.dispatcher.submit(ev.AgentResumed(agent_id))
+        log.info("agent %s resumed", agent_id)
+
+    async def end_wrap_up(self, agent_id: str) -> None:
+        await self.dispatcher.submit(ev.WrapUpEnded(agent_id))
+
+    # -- the API ---------------------------------------------------------------
+
+    async def api_action(self, agent_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        if agent_id not in self.agents:
+            raise AgentNotFound(f"no agent {agent_id}")
+        if action == "login":
+            device = body.get("device") or self.devices.get(agent_id) or f"PJSIP/agent{agent_id}"
+            await self.login(agent_id, str(device))
+        elif action == "logout":
+            await self.logout(agent_id)
+        elif action == "pause":
+            await self.pause(agent_id, str(body.get("reason", "busy")))
+        elif action == "resume":
+            await self.resume(agent_id)
+        elif action == "wrap-up-end":
+            await self.end_wrap_up(agent_id)
+        else:
+            raise ValueError(f"unknown action {action!r}: login, logout, pause, resume, "
+                             "wrap-up-end")
+        return {"agent": agent_id, "action": action, "ok": True}
+
+
+class AgentPhone:
+    """The FastAGI routes behind the feature codes."""
+
+    def __init__(self, desk: AgentDesk, phrases: Any) -> None:
+        self.desk = desk
+        self.phrases = phrases
+
+    def register(self, agi: Any) -> None:
+        agi.route("agent-login", self.login)
+        agi.route("agent-logout", self.logout)
+        agi.route("agent-pause", self.pause)
+        agi.route("agent-resume", self.resume)
+        agi.route("agent-wrapup-end", self.wrapup_end)
+
+    async def _say(self, channel: Any, key: str, **values: Any) -> None:
+        await channel.play(await self.phrases.say(key, None, **values))
+
+    async def login(self, channel: Any) -> None:
+        await channel.answer()
+        device = device_of_channel(channel.channel_name)
+        for _attempt in range(2):
+            agent_id = await channel.get_digits(await self.phrases.say("agent_number"), 5, 8)
+            pin = await channel.get_digits(await self.phrases.say("agent_pin"), 5, 8)
+            try:
+                await self.desk.login(agent_id, device, pin)
+            except (AgentNotFound, WrongPin) as exc:
+                log.info("login refused on %s: %s", device, exc)
+                await self._say(channel, "login_failed")
+                continue
+            await self._say(channel, "login_ok", agent=" ".join(agent_id))
+            return
+        await channel.hangup()
+
+    async def _on_phone(self, channel: Any, action: str, *args: Any) -> None:
+        await channel.answer()
+        device = device_of_channel(channel.channel_name)
+        agent_id = self.desk.agent_on_device(device)
+        if agent_id is None:
+            await self._say(channel, "unknown_phone")
+            return
+        try:
+            await getattr(self.desk, action)(agent_id, *args)
+        except CallerHungUp:
+            raise
+        except Exception as exc:  # a refused transition is told to the agent
+            log.info("agent %s: %s refused: %s", agent_id, action, exc)
+            await self._say(channel, "not_allowed", why=str(exc))
+            return
+        done = {"logout": "logout_ok", "pause": "paused", "resume": "resumed",
+                "end_wrap_up": "wrapup_ended"}[action]
+        await self._say(channel, done)
+
+    async def logout(self, channel: Any) -> None:
+        await self._on_phone(channel, "logout")
+
+    async def pause(self, channel: Any) -> None:
+        await self._on_phone(channel, "pause", channel.params.get("reason", "3"))
+
+    async def resume(self, channel: Any) -> None:
+        await self._on_phone(channel, "resume")
+
+    async def wrapup_end(self, channel: Any) -> None:
+        await self._on_phone(channel, "end_wrap_up")

@@ -1,0 +1,123 @@
+"""The shipped ivr_flows/main.yaml: validates clean and routes the 400 line as intended."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acd.ivr import FlowRegistry, FlowSet, Hangup, QueueHandoff, Transferred, Voicemail, run_flow
+from acd.ivr.lookup import LookupResult, LookupStatus
+from acd.ivr.registry import speech_to_prepare
+from acd.ivr.runner import FlowResult
+from acd.prompts import PromptLibrary
+
+from .fakes import FakeChannel, FakeLookups, FakeSchedules, Interrupt, LabelPrompts
+
+ROOT = Path(__file__).resolve().parents[3]
+QUEUES = {"support", "complaints", "vip"}
+
+
+@pytest.fixture(scope="module")
+def main_flows(tmp_path_factory: pytest.TempPathFactory) -> FlowSet:
+    library = PromptLibrary(ROOT / "prompts", tmp_path_factory.mktemp("cache"))
+    registry = FlowRegistry(ROOT / "ivr_flows", QUEUES, FakeSchedules(), library)
+    assert registry.check() == []
+    return registry.load()
+
+
+class Lookups(FakeLookups):
+    """Not a VIP (404 for customers); orders answered with `order_status`."""
+
+    def __init__(self, tier: str | None = None, order_status: str | None = "shipped") -> None:
+        super().__init__()
+        self.tier = tier
+        self.order_status = order_status
+
+    async def fetch(self, request: Any) -> LookupResult:
+        self.requests.append(request)
+        if "/customers/" in request.url:
+            if self.tier is None:
+                return LookupResult(LookupStatus.NOT_FOUND)
+            return LookupResult(LookupStatus.OK, {"tier": self.tier})
+        if self.order_status is None:
+            return LookupResult(LookupStatus.NOT_FOUND)
+        return LookupResult(LookupStatus.OK, {"status": self.order_status})
+
+
+async def call(flows: FlowSet, script: list[Any], state: str = "open",
+               lookups: FakeLookups | None = None, **kw: Any) -> tuple[FlowResult, FakeChannel]:
+    channel = FakeChannel(script=script, **kw)
+    result = await run_flow(
+        channel, flows, "main", now=lambda: 0.0, schedules=FakeSchedules(state),
+        lookup_client=lookups or Lookups(), announcement=lambda: None,
+        prompt_library=LabelPrompts())
+    return result, channel
+
+
+def test_main_flow_uses_only_the_known_queues_and_schedule(main_flows: FlowSet):
+    nodes = main_flows.flows["main"].nodes.values()
+    assert {getattr(n, "queue", None) for n in nodes} - {None} == QUEUES
+    assert {getattr(n, "schedule", None) for n in nodes} - {None} == {"support"}
+
+
+async def test_hardware_problem_goes_to_support_with_the_hardware_skill(main_flows: FlowSet):
+    result, _ = await call(main_flows, ["1", "1"])
+    assert result.outcome == QueueHandoff("support", 0, ("hardware",), result.variables)
+
+
+async def test_caller_who_knows_the_menu_can_press_during_the_welcome(main_flows: FlowSet):
+    result, _ = await call(main_flows, [Interrupt("3")])
+    assert result.outcome == QueueHandoff("complaints", 5, (), result.variables)
+
+
+async def test_vip_callers_skip_the_menus(main_flows: FlowSet):
+    result, _ = await call(main_flows, [], lookups=Lookups(tier="vip"))
+    assert result.outcome == QueueHandoff("vip", 10, (), result.variables)
+
+
+async def test_order_status_is_looked_up_and_read_out(main_flows: FlowSet):
+    lookups = Lookups()
+    result, channel = await call(main_flows, ["2", "20240501", "", ""], lookups=lookups)
+    assert lookups.requests[-1].url == "http://127.0.0.1:8080/api/demo/orders/20240501"
+    assert "tts:zh:当前状态：已发货。" in channel.played()
+    assert result.outcome == Hangup("flow")
+    assert result.path[-1] == "main:goodbye"
+
+
+async def test_unknown_order_is_asked_again(main_flows: FlowSet):
+    result, _ = await call(main_flows, ["2", "123456", "0"] + ["", "", ""],
+                           lookups=Lookups(order_status=None))
+    assert result.path.count("main:ask_order") == 2
+    assert result.path[-1] == "main:operator"
+
+
+async def test_silence_at_the_main_menu_ends_with_an_operator(main_flows: FlowSet):
+    result, _ = await call(main_flows, ["", "", ""])
+    assert result.outcome == QueueHandoff("support", 0, (), result.variables)
+
+
+async def test_9_switches_to_english(main_flows: FlowSet):
+    _, channel = await call(main_flows, ["9", "0"])
+    assert channel.played()[-2].startswith("tts:en:For product support")
+
+
+async def test_after_hours_callers_can_leave_a_message(main_flows: FlowSet):
+    result, channel = await call(main_flows, ["1"], state="closed")
+    assert result.outcome == Voicemail("8000@default")
+
+
+async def test_holiday_urgent_fault_reaches_the_engineer_on_duty(main_flows: FlowSet):
+    result, channel = await call(main_flows, ["2"], state="holiday", app_results={"Dial": "-1"})
+    assert ("exec", "Dial", "Local/8100@acd-transfer,30") in channel.events
+    assert result.outcome == Transferred("8100", "-1")
+
+
+async def test_every_text_of_main_flow_is_synthesised_ahead(main_flows: FlowSet, tmp_path: Path):
+    library = PromptLibrary(ROOT / "prompts", tmp_path)
+    speeches = speech_to_prepare(main_flows, library)
+    assert {s.lang for s in speeches} == {"zh", "en"}
+    assert await library.prepare_all(speeches) == len(speeches) > 40
+    assert all(library.is_cached(s) for s in speeches)
+    assert speech_to_prepare(main_flows, library) == speeches  # recordings would remove them

@@ -1,0 +1,129 @@
+"""Hot reload: a saved change serves new calls within 2 s; a broken one is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from acd.ivr import FlowErrors, FlowRegistry, QueueHandoff, run_flow
+from acd.prompts import PromptLibrary
+
+from .fakes import FakeChannel, FakeLookups, FakeSchedules, LabelPrompts
+
+FLOW = """
+nodes:
+  menu:
+    type: menu
+    prompt: {text: 请选择}
+    choices: {1: sales}
+    exhausted: sales
+  sales: {type: queue, queue: support}
+"""
+
+
+class NoSpeech(PromptLibrary):
+    async def prepare_all(self, speeches: object) -> int:  # type: ignore[override]
+        return 0
+
+
+@pytest.fixture
+def flows_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "flows"
+    directory.mkdir()
+    (directory / "main.yaml").write_text(FLOW)
+    return directory
+
+
+@pytest.fixture
+def registry(flows_dir: Path, tmp_path: Path) -> FlowRegistry:
+    library = NoSpeech(tmp_path / "prompts", tmp_path / "cache")
+    return FlowRegistry(flows_dir, {"support", "vip"}, FakeSchedules(), library)
+
+
+@pytest.fixture
+async def watching(registry: FlowRegistry) -> AsyncIterator[FlowRegistry]:
+    registry.load()
+    task = asyncio.create_task(registry.watch(interval=0.05))
+    yield registry
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def eventually(condition: Callable[[], bool], within: float = 2.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        assert loop.time() < deadline, "not within the deadline"
+        await asyncio.sleep(0.02)
+
+
+def test_load_raises_with_every_error(flows_dir: Path, registry: FlowRegistry):
+    (flows_dir / "main.yaml").write_text(FLOW.replace("support", "suport").replace(
+        "exhausted: sales", "exhausted: sale"))
+    with pytest.raises(FlowErrors) as caught:
+        registry.load()
+    assert len(caught.value.errors) == 2
+    assert str(caught.value).startswith(f"{flows_dir}/main.yaml:7:5: menu node 'menu'")
+
+
+async def test_saved_change_is_live_for_new_calls_within_two_seconds(
+    flows_dir: Path, watching: FlowRegistry
+):
+    first = watching.current()
+    (flows_dir / "main.yaml").write_text(FLOW.replace("queue: support", "queue: vip"))
+    await eventually(lambda: watching.version == first.version + 1)
+    queue = watching.current().flows["main"].nodes["sales"]
+    assert queue.queue == "vip"  # type: ignore[attr-defined]
+    assert first.flows["main"].nodes["sales"].queue == "support"  # type: ignore[attr-defined]
+
+
+async def test_a_new_flow_file_is_picked_up(flows_dir: Path, watching: FlowRegistry):
+    (flows_dir / "sales.yaml").write_text("nodes:\n  q: {type: queue, queue: support}\n")
+    await eventually(lambda: "sales" in watching.current().flows)
+
+
+async def test_broken_edit_is_refused_logged_and_the_old_version_kept(
+    flows_dir: Path, watching: FlowRegistry, caplog: pytest.LogCaptureFixture
+):
+    good = watching.current()
+    caplog.set_level(logging.ERROR, logger="acd.ivr.registry")
+    (flows_dir / "main.yaml").write_text(FLOW.replace("exhausted: sales", "exhausted: sale"))
+    await eventually(lambda: any("exhausted goes to node 'sale'" in r.getMessage()
+                                 for r in caplog.records))
+    assert watching.current() is good
+    assert any(r.getMessage().startswith(f"{flows_dir}/main.yaml:7:5:") for r in caplog.records)
+    await asyncio.sleep(0.2)  # the same broken file is not logged again and again
+    assert sum("exhausted goes to" in r.getMessage() for r in caplog.records) == 1
+    (flows_dir / "main.yaml").write_text(FLOW.replace("请选择", "请按键"))
+    await eventually(lambda: watching.current() is not good)
+
+
+async def test_a_call_in_progress_keeps_the_version_it_started_with(
+    flows_dir: Path, watching: FlowRegistry
+):
+    pressed = asyncio.Event()
+    release = asyncio.Event()
+
+    class SlowCaller(FakeChannel):
+        async def get_digits(self, *args: object, **kwargs: object) -> str:
+            pressed.set()
+            await release.wait()
+            return "1"
+
+    flows = watching.current()
+    call = asyncio.create_task(run_flow(
+        SlowCaller(), flows, "main", now=lambda: 0.0, schedules=FakeSchedules(),
+        lookup_client=FakeLookups(), announcement=lambda: None, prompt_library=LabelPrompts()))
+    await pressed.wait()
+    (flows_dir / "main.yaml").write_text(FLOW.replace("queue: support", "queue: vip"))
+    await eventually(lambda: watching.version == flows.version + 1)
+    release.set()
+    result = await call
+    assert result.outcome == QueueHandoff("support", 0, (), result.variables)
+    assert result.version == flows.version
