@@ -7,14 +7,33 @@ import contextlib
 import logging
 import signal
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from aiohttp import web
 
 from acd.adapters.agi import AgiServer
 from acd.adapters.ami import AmiClient
+from acd.adapters.http.app import HttpServices, make_app
+from acd.adapters.http.auth import users_from_config
+from acd.adapters.list_store import CachedRules, ListStore
 from acd.adapters.store import CallStore, connect_redis
+from acd.agent_phone import AgentDesk, AgentNotFound, AgentPhone, WrongPin
 from acd.callpath import CallService
 from acd.clock import Clock, ShiftedClock, SystemClock
 from acd.config import Config
+from acd.connect import QueueConnector
+from acd.core import errors as core_errors
+from acd.core.engine import RoutingEngine
+from acd.core.periods import daily
+from acd.dispatcher import Dispatcher
+from acd.ivr.lookup import HttpLookupClient
+from acd.ivr.registry import FlowRegistry
+from acd.phrases import Phrases
+from acd.prompts import PromptLibrary, Speech
+from acd.recordings import Recordings
+from acd.sections import ScheduleOracleAdapter, load_sections
+from acd.telephony_events import TelephonyEvents
 
 log = logging.getLogger(__name__)
 
@@ -33,30 +52,116 @@ def make_clock(config: Config) -> Clock:
 class App:
     def __init__(self, config: Config) -> None:
         self.config = config
+        self.sections = load_sections(config)
         self.clock = make_clock(config)
         self.ami = AmiClient(config.ami)
         self.agi = AgiServer()
         self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        cfg = self.config
-        redis = await connect_redis(cfg.redis)
-        self.redis = redis
-        self.calls = CallStore(redis, cfg.redis.prefix)
-        self.call_service = CallService(cfg, self.clock, self.calls, self.ami)
+        cfg, sec = self.config, self.sections
+        self.redis = await connect_redis(cfg.redis, poolsize=8)
+        self.calls = CallStore(self.redis, cfg.redis.prefix)
+        self.prompts = PromptLibrary(cfg.path(cfg.paths.prompts), cfg.path(cfg.paths.prompt_cache),
+                                     cfg.languages)
+        self.phrases = Phrases(self.prompts)
+        oracle = ScheduleOracleAdapter(sec.schedules)
+        self.flows = FlowRegistry(cfg.path(cfg.paths.ivr_flows), [q.name for q in sec.queues],
+                                  oracle, self.prompts, extra_variables=("lang",))
+        self.flows.load()
+        self.engine = RoutingEngine(sec.queues, sec.agents, settings=sec.settings,
+                                    period_key=daily(cfg.timezone))
+        self.dispatcher = Dispatcher(self.engine, self.clock)
+        self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
+                                      cfg.redis.prefix, cfg.recording.format)
+                           if cfg.recording.enabled else None)
+        self.connector = QueueConnector(self.dispatcher, self.clock,
+                                        recordings=self.recordings, prompts=self.phrases)
+        self.lookup = HttpLookupClient()
+        self.call_service = CallService(
+            cfg, self.clock, self.calls, flows=self.flows, schedules=oracle,
+            lookup_client=self.lookup, announcement=self._announcement,
+            prompt_library=self.prompts, phrases=self.phrases, connector=self.connector,
+            rules=CachedRules(ListStore(self.redis, cfg.redis.prefix)),
+            recordings=self.recordings, surveys=sec.surveys)
         self.call_service.register(self.agi)
+        self.desk = AgentDesk(sec.agents, self.dispatcher, self.redis, cfg.redis.prefix,
+                              sec.pause_reasons)
+        await self.desk.load()
+        AgentPhone(self.desk, self.phrases).register(self.agi)
+        TelephonyEvents(self.ami, self.connector, self.desk, self.dispatcher,
+                        self.calls, self.clock, self.agi).register()
+        self.dispatcher.start()
         await self.ami.start()
         await self.agi.start(cfg.agi.host, cfg.agi.port)
+        await self._start_http()
+        self._tasks.append(asyncio.create_task(self.flows.watch(), name="flow-watch"))
+        self._tasks.append(asyncio.create_task(self._prepare_prompts(), name="prompts"))
         if not await self.ami.wait_connected(timeout=10):
             log.error("AMI not connected yet (%s:%s); calls over FastAGI are served anyway "
                       "and AMI keeps retrying. Is Asterisk running? (scripts/sandbox.sh start)",
                       cfg.ami.host, cfg.ami.port)
-        log.info("acd ready: FastAGI %s:%s, AMI %s:%s, Redis %s:%s", cfg.agi.host,
-                 cfg.agi.port, cfg.ami.host, cfg.ami.port, cfg.redis.host, cfg.redis.port)
+        log.info("acd ready: FastAGI %s:%s, AMI %s:%s, Redis %s:%s, HTTP %s:%s", cfg.agi.host,
+                 cfg.agi.port, cfg.ami.host, cfg.ami.port, cfg.redis.host, cfg.redis.port,
+                 cfg.http.host, cfg.http.port)
+
+    async def _start_http(self) -> None:
+        cfg = self.config
+        services = HttpServices(
+            users=users_from_config(cfg.users), call_store=self.calls,
+            recordings_dir=cfg.path(cfg.paths.recordings), agent_actions=self.desk.api_action,
+            views=self, announcements=self,
+            health=lambda: {"ami": self.ami.connected, "flows_version": self.flows.version,
+                            "waiting": self.engine.waiting_count()},
+            error_statuses={core_errors.UnknownAgent: 404, AgentNotFound: 404, WrongPin: 403,
+                            core_errors.RoutingError: 409, ValueError: 400})
+        self._runner = web.AppRunner(make_app(services), access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()
+
+    async def _prepare_prompts(self) -> None:
+        from acd.ivr.registry import speech_to_prepare
+
+        texts = set(speech_to_prepare(self.flows.current(), self.prompts))
+        count = await self.prompts.prepare_all(texts)
+        log.info("prompts ready (%d synthesised now)", count)
+
+    # -- views and announcement for HTTP -------------------------------------------
+
+    def agents(self) -> list[dict[str, Any]]:
+        return [self.engine.agent_view(a) for a in self.engine.agent_ids()]
+
+    def queues(self) -> list[dict[str, Any]]:
+        return [self.engine.queue_view(q) for q in self.engine.queue_names()]
+
+    async def set(self, prompts: list[Any] | None) -> None:
+        await self.calls.set_announcement(prompts)
+
+    async def get(self) -> list[Any] | None:
+        return await self.calls.announcement()
+
+    async def _announcement(self) -> list[Any] | None:
+        raw = await self.calls.announcement()
+        if not raw:
+            return None
+        lang = self.prompts.default_lang
+        return [Speech(p["text"], p.get("lang", lang)) if isinstance(p, dict) else
+                Speech(str(p), lang) for p in raw]
+
+    # -- lifecycle -------------------------------------------------------------------
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
         await self.agi.close()
+        await self.dispatcher.stop()
         await self.ami.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        with contextlib.suppress(Exception):
+            await self.lookup.close()
         with contextlib.suppress(Exception):
             self.redis.close()
 

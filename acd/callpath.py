@@ -1,47 +1,204 @@
-"""The life of one call to the 400 number, from the FastAGI `call` route to its record."""
+"""The life of one call to the 400 number, from the FastAGI `call` route to its record.
+
+1. caller rules (blacklist / whitelist), 2. the IVR flow for the dialled number
+(which checks business hours itself), 3. the routing core's queue, 4. the
+agent (报工号, recording), 5. the survey when the agent hangs up first.
+A CallRecord is opened at once and closed whatever happens; a failure in one
+call is logged with its id and never reaches another call.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from dataclasses import dataclass
+from typing import Any
 
-from acd.adapters.agi import AgiChannel, AgiServer
-from acd.adapters.ami import AmiClient
-from acd.adapters.store import CallStore
 from acd.calls import CallRecord
 from acd.channel import CallerHungUp
-from acd.clock import Clock
-from acd.config import Config
+from acd.config import Config, NumberConfig
+from acd.ivr import actions as ivr
+from acd.ivr.runner import run_flow
+from acd.prompts import Recording, Speech
+from acd.rules.caller_entries import Action, ListKind
+from acd.survey import SurveyConfig, run_survey
 
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class Handoff:
+    queue: str
+    priority: int = 0
+    skills: frozenset[str] = frozenset()
+
+
 class CallService:
-    def __init__(self, config: Config, clock: Clock, store: CallStore, ami: AmiClient) -> None:
+    def __init__(self, config: Config, clock: Any, store: Any, *, flows: Any, schedules: Any,
+                 lookup_client: Any, announcement: Any, prompt_library: Any, phrases: Any,
+                 connector: Any, rules: Any = None, recordings: Any = None,
+                 surveys: dict[str, SurveyConfig] | None = None) -> None:
         self.config = config
         self.clock = clock
         self.store = store
-        self.ami = ami
+        self.flows = flows
+        self.schedules = schedules
+        self.lookup_client = lookup_client
+        self.announcement = announcement
+        self.prompt_library = prompt_library
+        self.phrases = phrases
+        self.connector = connector
+        self.rules = rules
+        self.recordings = recordings
+        self.surveys = surveys or {}
 
-    def register(self, agi: AgiServer) -> None:
+    def register(self, agi: Any) -> None:
         agi.route("call", self.handle_call)
 
-    async def handle_call(self, channel: AgiChannel) -> None:
+    async def handle_call(self, channel: Any) -> None:
+        number = self.config.numbers.get(channel.called, NumberConfig())
         record = CallRecord(call_id=channel.call_id, caller=channel.caller,
                             called=channel.called, arrived_at=self.clock.now())
+        record.variables["lang"] = number.language
         log.info("call %s: %s -> %s arrived", record.call_id, record.caller or "anonymous",
                  record.called)
         await self.store.open_call(record)
         try:
-            await channel.answer()
-            await channel.play(["hello-world"])
-            record.outcome = "played"
-            record.hung_up_by = "system"
-            await channel.hangup()
+            await self._run(channel, record, number)
         except CallerHungUp:
             record.hung_up_by = record.hung_up_by or "caller"
-            log.info("call %s: caller hung up", record.call_id)
+            if not record.outcome:
+                record.outcome = "abandoned" if record.enqueued_at else "caller-left-ivr"
         finally:
             record.ended_at = self.clock.now()
+            if self.recordings is not None and record.recording:
+                with contextlib.suppress(Exception):
+                    await self.recordings.finish(record, record.queues[-1] if record.queues
+                                                 else "")
             await self.store.close_call(record)
-            log.info("call %s: ended (%s, %.1f s)", record.call_id, record.outcome or "-",
+            log.info("call %s: ended %s (agent %s, %.1f s)", record.call_id,
+                     record.outcome or "-", record.agent or "-",
                      record.ended_at - record.arrived_at)
+
+    async def _run(self, channel: Any, record: CallRecord, number: NumberConfig) -> None:
+        entry, handoff = number.flow, None
+        decision = await self._caller_rule(record)
+        if decision is not None:
+            record.rule = decision.reason
+            record.ivr_path.append(f"rule:{decision.list.value}:{decision.action.value}")
+            if decision.list is ListKind.BLACK:
+                entry = await self._blacklisted(channel, record, decision)
+                if entry is None:
+                    return
+            else:
+                entry, handoff = self._whitelisted(decision, entry)
+        await channel.answer()
+        if handoff is None:
+            vip = decision is not None and decision.action is Action.VIP
+            handoff = await self._ivr(channel, record, entry, number)
+            if handoff is None:
+                return
+            if vip:
+                handoff.priority = max(handoff.priority, decision.priority or 0)
+        await self._connect(channel, record, handoff, number)
+
+    async def _caller_rule(self, record: CallRecord) -> Any:
+        if self.rules is None:
+            return None
+        try:
+            rules = await self.rules.rules()
+        except Exception:  # lists unreadable (Redis away): serve the call anyway
+            log.exception("call %s: caller lists unavailable; no rule applied", record.call_id)
+            return None
+        return rules.evaluate(record.caller, self.clock.now())
+
+    async def _blacklisted(self, channel: Any, record: CallRecord, decision: Any) -> str | None:
+        """Block the caller; or, for `route` to a flow, return the flow to enter."""
+        log.info("call %s: %s", record.call_id, decision.reason)
+        if decision.action is Action.ROUTE and decision.target_kind == "flow":
+            return str(decision.target_name)
+        record.outcome, record.hung_up_by = "blocked", "system"
+        if decision.action is Action.ANNOUNCE:
+            await channel.answer()
+            lang = record.variables["lang"]
+            name = decision.target_name or "blocked"
+            await channel.play(await self.prompt_library.paths([Recording(
+                name, lang, fallback=Speech(self._blocked_text(lang), lang))]))
+        elif decision.action is Action.ROUTE and decision.target_kind == "exten":
+            record.outcome, record.transfer = "transferred", str(decision.target_name)
+            await channel.exec_app("Dial", f"Local/{decision.target_name}@acd-transfer,30")
+        await channel.hangup()
+        return None
+
+    @staticmethod
+    def _blocked_text(lang: str) -> str:
+        return "您的来电无法接通，再见。" if lang == "zh" else \
+            "We cannot take your call. Goodbye."
+
+    @staticmethod
+    def _whitelisted(decision: Any, entry: str) -> tuple[str, Handoff | None]:
+        if decision.action is Action.QUEUE or (decision.action is Action.SKIP_MENU
+                                               and decision.target_kind == "queue"):
+            return entry, Handoff(str(decision.target_name), decision.priority or 0)
+        if decision.action is Action.SKIP_MENU and decision.target_kind in ("flow", "node"):
+            name = str(decision.target_name)
+            return (name if decision.target_kind == "flow" or ":" in name
+                    else f"{entry}:{name}"), None
+        return entry, None
+
+    async def _ivr(self, channel: Any, record: CallRecord, entry: str,
+                   number: NumberConfig) -> Handoff | None:
+        result = await run_flow(
+            channel, self.flows.current(), entry, now=self.clock.now,
+            schedules=self.schedules, lookup_client=self.lookup_client,
+            announcement=self.announcement, prompt_library=self.prompt_library,
+            variables={"lang": record.variables["lang"]})
+        record.ivr_path.extend(result.path)
+        record.variables.update(result.variables)
+        outcome = result.outcome
+        if isinstance(outcome, ivr.QueueHandoff):
+            return Handoff(outcome.queue, outcome.priority, frozenset(outcome.skills))
+        if isinstance(outcome, ivr.CallerHangup):
+            raise CallerHungUp(record.call_id)
+        record.hung_up_by = "system"
+        if isinstance(outcome, ivr.Voicemail):
+            record.outcome = "voicemail"
+        elif isinstance(outcome, ivr.Transferred):
+            record.outcome, record.transfer = "transferred", outcome.target
+        else:
+            record.outcome = "ivr-hangup"
+        return None
+
+    async def _connect(self, channel: Any, record: CallRecord, handoff: Handoff,
+                       number: NumberConfig) -> None:
+        log.info("call %s: queued in %s (priority %d)", record.call_id, handoff.queue,
+                 handoff.priority)
+        result = await self.connector.queue_and_connect(
+            channel, record, handoff.queue, handoff.priority, handoff.skills)
+        if result.exit_target:
+            record.outcome = f"exited:{result.exit_reason}"
+            log.info("call %s: leaves %s (%s) for %s", record.call_id, handoff.queue,
+                     result.exit_reason, result.exit_target)
+            await self._ivr(channel, record, result.exit_target, number)
+            return
+        if result.answered and result.agent_hung_up:
+            await self._survey(channel, record, handoff.queue)
+        elif result.answered:
+            record.survey = "not-surveyed"
+
+    async def _survey(self, channel: Any, record: CallRecord, queue: str) -> None:
+        survey = self.surveys.get(queue, SurveyConfig())
+        if not survey.enabled:
+            record.survey = "not-surveyed"
+            return
+        lang = record.variables["lang"]
+
+        async def resolve(spec: Any) -> list[str]:
+            return list(await self.phrases.resolve(spec, lang))
+
+        record.survey = "not-surveyed"  # until the caller answers (they may hang up)
+        answers = await run_survey(channel, survey, resolve)
+        record.survey = ",".join(answers.values()) if len(answers) > 1 else \
+            next(iter(answers.values()))
+        log.info("call %s: survey %s", record.call_id, answers)
+        await channel.hangup()

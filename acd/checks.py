@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from acd.config import ConfigError, MissingEnvironment, load_config
 
 
-def check_all(config_path: str) -> tuple[list[str], list[str]]:
+def check_all(config_path: str, now: float | None = None) -> tuple[list[str], list[str]]:
     """Return (problems, warnings) as printable lines.
 
     A secret missing from the environment is only a warning here: `acd check`
@@ -14,10 +16,34 @@ def check_all(config_path: str) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     warnings: list[str] = []
     try:
-        load_config(config_path)
+        config = load_config(config_path)
     except ConfigError as exc:
         for error in exc.errors:
             (warnings if isinstance(error, MissingEnvironment) else problems).append(str(error))
         if problems:
             return problems, warnings
+        config = load_config(config_path, allow_missing_env=True)
+    from acd.ivr.registry import FlowRegistry
+    from acd.prompts import PromptLibrary
+    from acd.sections import ScheduleOracleAdapter, load_sections
+
+    try:
+        sections = load_sections(config)
+    except ConfigError as exc:
+        return [str(e) for e in exc.errors], warnings
+    library = PromptLibrary(config.path(config.paths.prompts),
+                            config.path(config.paths.prompt_cache), config.languages)
+    registry = FlowRegistry(config.path(config.paths.ivr_flows),
+                            [q.name for q in sections.queues],
+                            ScheduleOracleAdapter(sections.schedules), library,
+                            extra_variables=("lang",))
+    problems.extend(str(e) for e in registry.check())
+    flows = {p.stem for p in config.path(config.paths.ivr_flows).glob("*.yaml")}
+    for number, spec in config.numbers.items():
+        if spec.flow.partition(":")[0] not in flows:
+            problems.append(f"{config.source}: numbers.{number}: flow {spec.flow!r} is not a "
+                            f"file in {config.paths.ivr_flows}/")
+    warning = sections.schedules.coverage_warning(now if now is not None else time.time())
+    if warning:
+        warnings.append(warning)
     return problems, warnings

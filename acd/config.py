@@ -89,6 +89,15 @@ class ClockConfig:
 
 
 @dataclass(frozen=True)
+class RecordingConfig:
+    enabled: bool = True
+    #: wav keeps MixMonitor's file; mp3 converts it with pydub after the call
+    format: str = "wav"
+    #: recordings older than this are deleted by the daily retention job (0: keep)
+    retention_days: int = 90
+
+
+@dataclass(frozen=True)
 class Config:
     source: str = "<defaults>"
     timezone: str = "Asia/Shanghai"
@@ -105,7 +114,7 @@ class Config:
     queues: Any = None
     agents: Any = None
     pause_reasons: Any = None
-    recording: Any = None
+    recording: RecordingConfig = field(default_factory=RecordingConfig)
     survey: Any = None
     users: Any = None
     base_dir: str = "."
@@ -116,9 +125,7 @@ class Config:
         return p if p.is_absolute() else Path(self.base_dir) / p
 
 
-_RAW_SECTIONS = {
-    "schedules", "queues", "agents", "pause_reasons", "recording", "survey", "users",
-}
+_RAW_SECTIONS = {"schedules", "queues", "agents", "pause_reasons", "survey", "users"}
 
 
 def _substitute_env(value: str, pos: Position, errors: list[SourceError]) -> str:
@@ -253,8 +260,11 @@ def _closest(word: str, options: set[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def load_config(path: str | Path) -> Config:
-    """Load and validate config.yaml; raise ConfigError with every problem found."""
+def load_config(path: str | Path, *, allow_missing_env: bool = False) -> Config:
+    """Load and validate config.yaml; raise ConfigError with every problem found.
+
+    With allow_missing_env, unset `${VAR}`s become empty strings (for `acd check`).
+    """
     path = Path(path)
     try:
         node = load_file(path)
@@ -271,6 +281,8 @@ def load_config(path: str | Path) -> Config:
     config = dataclasses.replace(config, source=str(path),
                                  base_dir=str(path.resolve().parent))
     _check_values(config, node, errors)
+    if allow_missing_env:
+        errors = [e for e in errors if not isinstance(e, MissingEnvironment)]
     if errors:
         raise ConfigError(errors)
     return config
@@ -288,6 +300,10 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
             sub = node.get(section)
             pos = sub.pos("port") if isinstance(sub, LocatedDict) else node.pos(section)
             errors.append(SourceError(pos, f"{section}.port {port} is not a TCP port (1-65535)"))
+    if config.recording.format not in ("wav", "mp3"):
+        sub = node.get("recording")
+        errors.append(SourceError(sub.pos("format") if isinstance(sub, LocatedDict) else None,
+                                  f"recording.format {config.recording.format!r}: wav or mp3"))
     numbers = node.get("numbers")
     for number in config.numbers:
         if not number.isdigit():
