@@ -156,6 +156,7 @@ class App:
         for task in self._tasks:
             task.cancel()
         await self.agi.close()
+        await self.call_service.drain()
         await self.dispatcher.stop()
         await self.ami.close()
         if self._runner is not None:

@@ -9,7 +9,7 @@ call is logged with its id and never reaches another call.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +51,7 @@ class CallService:
         self.rules = rules
         self.recordings = recordings
         self.surveys = surveys or {}
+        self._closing: set[asyncio.Task[None]] = set()
 
     def register(self, agi: Any) -> None:
         agi.route("call", self.handle_call)
@@ -71,14 +72,29 @@ class CallService:
                 record.outcome = "abandoned" if record.enqueued_at else "caller-left-ivr"
         finally:
             record.ended_at = self.clock.now()
-            if self.recordings is not None and record.recording:
-                with contextlib.suppress(Exception):
-                    await self.recordings.finish(record, record.queues[-1] if record.queues
-                                                 else "")
-            await self.store.close_call(record)
             log.info("call %s: ended %s (agent %s, %.1f s)", record.call_id,
                      record.outcome or "-", record.agent or "-",
                      record.ended_at - record.arrived_at)
+            # The record is closed once the recording is final, which is only after the
+            # channel is gone; that happens after this FastAGI session ends.
+            task = asyncio.get_running_loop().create_task(self._close(record))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def _close(self, record: CallRecord) -> None:
+        try:
+            if self.recordings is not None and record.recording:
+                await self.recordings.finish(record, record.queues[-1] if record.queues
+                                             else "")
+        except Exception:
+            log.exception("call %s: recording post-processing failed", record.call_id)
+        finally:
+            await self.store.close_call(record)
+
+    async def drain(self) -> None:
+        """Wait for records still being closed (shutdown)."""
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
 
     async def _run(self, channel: Any, record: CallRecord, number: NumberConfig) -> None:
         entry, handoff = number.flow, None

@@ -143,6 +143,19 @@ def _substitute_env(value: str, pos: Position, errors: list[SourceError]) -> str
     return _ENV_REF.sub(replace, value)
 
 
+def _substitute_tree(node: Any, pos: Position, errors: list[SourceError]) -> Any:
+    """`${VAR}` in every string of a section parsed elsewhere (in place, keeping positions)."""
+    if isinstance(node, str):
+        return _substitute_env(node, pos, errors)
+    if isinstance(node, LocatedDict):
+        for key in list(node):
+            node[key] = _substitute_tree(node[key], node.pos(key), errors)
+    elif isinstance(node, LocatedList):
+        for index, item in enumerate(node):
+            node[index] = _substitute_tree(item, node.pos(index), errors)
+    return node
+
+
 def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
@@ -233,7 +246,7 @@ def build_dataclass(cls: Any, node: Any, what: str, errors: list[SourceError],
             errors.append(SourceError(key_pos, f"unknown key {what}.{key}{hint}"))
             continue
         if key in _RAW_SECTIONS and cls is Config:
-            kwargs[key] = value
+            kwargs[key] = _substitute_tree(value, key_pos, errors)
             continue
         before = len(errors)
         converted = _convert(value, hints[key], key_pos, f"{what}.{key}".lstrip("."), errors)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import wave
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +39,16 @@ class RecordingInfo:
     path: str
     duration: float
     size: int
+
+
+def is_complete(path: Path) -> bool:
+    """True once MixMonitor has closed the WAV: Asterisk writes the sizes at close."""
+    try:
+        with wave.open(str(path)) as w:
+            expected = w.getnframes() * w.getsampwidth() * w.getnchannels()
+        return expected > 0 and path.stat().st_size >= expected + 44
+    except (OSError, EOFError, wave.Error):
+        return False
 
 
 def measure(path: Path, output_format: str) -> tuple[Path, float]:
@@ -74,8 +85,8 @@ class Recordings:
         if not record.recording:
             return None
         path = Path(record.recording)
-        for _ in range(50):  # MixMonitor closes the file when the channel is gone
-            if path.exists():
+        for _ in range(100):  # MixMonitor finishes the file when the channel is gone
+            if is_complete(path):
                 break
             await asyncio.sleep(0.1)
         if not record.answered_at or not path.exists():

@@ -1,0 +1,120 @@
+"""The call path on the real sandbox: a caller reaches an agent's softphone, hears the
+agent's number, is recorded, and answers the survey; strategies pick the right agent."""
+
+from __future__ import annotations
+
+import asyncio
+import wave
+from pathlib import Path
+
+import pytest
+from acd_service import wait_for
+from sipp import Dtmf, PhoneBehaviour, SippAgentPhones, SippCaller
+
+pytestmark = pytest.mark.integration
+
+DIRECT = "4008000001"  # enters tests/integration/flows/direct.yaml: queue support
+
+
+@pytest.fixture(scope="module")
+def acd(acd_factory):
+    return acd_factory(ACD_TEST_SECOND_FLOW="direct")
+
+
+@pytest.fixture
+def logged_in(acd):
+    """Log agents in through the API; log everyone out afterwards."""
+    def login(*agents: str) -> None:
+        for agent in agents:
+            status, body = acd.agent_do(agent, "login")
+            assert status == 200, body
+    yield login
+    for agent in ("1001", "1002", "1003"):
+        acd.agent_do(agent, "logout")
+
+
+def wav_seconds(path: str) -> float:
+    with wave.open(path) as w:
+        return w.getnframes() / w.getframerate()
+
+
+async def run_caller(caller: SippCaller) -> None:
+    with caller:
+        await asyncio.to_thread(caller.wait, caller.timeout)
+
+
+async def test_answered_call_is_announced_recorded_surveyed_and_fully_recorded(
+        acd, logged_in, test_redis, asterisk, tmp_path):
+    logged_in("1001")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=1.0, talk_time=9.0),
+                             workdir=tmp_path / "phones")
+    # The agent answers at ~1 s; the caller hears "agent 1 0 0 1 will serve you" (~3 s),
+    # talks, and the agent hangs up at ~10 s. The caller keeps pressing 2 from second 12
+    # on: the first press that lands in the survey is the answer.
+    caller = SippCaller("13811112222", did=DIRECT, hangup_after=None, timeout=40,
+                        dtmf=[Dtmf(at, "2") for at in (12.0, 14.0, 16.0, 18.0)],
+                        workdir=tmp_path / "caller")
+    with phones:
+        await run_caller(caller)
+        [agent_call] = phones.calls()
+    assert agent_call.agent == "agent1001" and agent_call.outcome == "answered"
+    assert agent_call.ended_by == "us"  # the agent hung up first
+    [record] = await test_redis.calls_of("13811112222")
+    record = await test_redis.wait_closed_call(record.call_id)
+    assert record.outcome == "answered" and record.agent == "1001"
+    assert record.queues == ["support"] and record.ring_attempts == 1
+    assert record.hung_up_by == "agent"
+    assert record.survey == "2"
+    assert record.enqueued_at and record.answered_at and record.ended_at
+    assert 4.0 < record.talk_seconds < 9.0  # bridged time, after the announcement
+    assert record.ivr_path == ["direct:to_support"]
+    assert Path(record.recording).is_file()
+    assert abs(wav_seconds(record.recording) - record.talk_seconds) <= 1.0
+    assert "/recordings/" in record.recording
+
+
+async def test_caller_who_hangs_up_while_waiting_is_counted_abandoned(acd, test_redis,
+                                                                       asterisk, tmp_path):
+    caller = SippCaller("13833334444", did=DIRECT, hangup_after=2.0, timeout=20,
+                        workdir=tmp_path / "caller")
+    await run_caller(caller)
+    [record] = await test_redis.calls_of("13833334444")
+    record = await test_redis.wait_closed_call(record.call_id)
+    assert record.outcome == "abandoned" and record.hung_up_by == "caller"
+    assert record.agent == "" and record.enqueued_at
+
+
+async def test_caller_who_hangs_up_while_the_agent_rings_stops_the_ringing(
+        acd, logged_in, test_redis, asterisk, tmp_path):
+    logged_in("1002")
+    phones = SippAgentPhones(PhoneBehaviour(mode="ignore"), workdir=tmp_path / "phones")
+    caller = SippCaller("13855556666", did=DIRECT, hangup_after=2.0, timeout=20,
+                        workdir=tmp_path / "caller")
+    with phones:
+        await run_caller(caller)
+        wait_for(lambda: phones.calls() and phones.calls()[0].outcome == "cancelled", 5,
+                 "the agent's phone to stop ringing")
+    [record] = await test_redis.calls_of("13855556666")
+    record = await test_redis.wait_closed_call(record.call_id)
+    assert record.outcome == "abandoned" and record.ring_attempts == 1
+
+
+async def test_agent_who_does_not_answer_is_skipped_and_caller_offered_to_next(
+        acd, logged_in, test_redis, asterisk, tmp_path):
+    logged_in("1003")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=5.0),
+                             {"agent1003": PhoneBehaviour(mode="ignore")},
+                             workdir=tmp_path / "phones")
+    caller = SippCaller("13877778888", did=DIRECT, hangup_after=None, timeout=40,
+                        workdir=tmp_path / "caller")
+    with phones:
+        with caller:
+            await phones.wait_for_calls(1, timeout=10)  # 1003, the only one logged in
+            logged_in("1002")  # available now, but the call is 1003's until it times out
+            await asyncio.to_thread(caller.wait, caller.timeout)
+        agents = [(c.agent, c.outcome) for c in phones.calls()]
+    assert agents[0] == ("agent1003", "cancelled")  # rang 4 s, never answered
+    assert agents[-1] == ("agent1002", "answered")
+    [record] = await test_redis.calls_of("13877778888")
+    record = await test_redis.wait_closed_call(record.call_id)
+    assert record.agent == "1002" and record.ring_attempts == 2
