@@ -219,14 +219,25 @@ class AgiServer(Application):  # type: ignore[misc]
         except CallerHungUp:
             log.info("call %s: caller hung up", channel.call_id if channel else "?")
         except Exception:
-            log.exception("call %s: FastAGI handler failed; the dialplan continues",
+            log.exception("call %s: FastAGI handler failed; the dialplan falls back",
                           channel.call_id if channel else "?")
+            if channel is not None and not channel.hung_up.is_set():
+                await self._request_fallback(channel)
         finally:
             if channel is not None:
                 self.active.pop(channel.call_id, None)
                 channel.close()
             else:
                 writer.close()
+
+    @staticmethod
+    async def _request_fallback(channel: AgiChannel) -> None:
+        """Tell the dialplan (ACD_FALLBACK=1) to take over: AGISTATUS says SUCCESS."""
+        try:
+            async with asyncio.timeout(2):
+                await channel.set_variable("ACD_FALLBACK", "1")
+        except (CallerHungUp, AgiCommandFailed, TimeoutError, OSError):
+            pass
 
     async def _read_headers(self, reader: asyncio.StreamReader) -> dict[str, str] | None:
         headers: dict[str, str] = {}

@@ -110,6 +110,8 @@ async def test_a_crash_in_one_call_does_not_disturb_another(server, caplog):
     healthy = await FakeAsterisk.connect(server.port, "call", "1.1", "13800138000")
     with caplog.at_level(logging.ERROR):
         crashing = await FakeAsterisk.connect(server.port, "call", "1.2", "666")
+        # the dialplan is told to fall back (AGISTATUS alone would say SUCCESS)
+        await crashing.expect('SET VARIABLE ACD_FALLBACK "1"', "200 result=1")
         assert await crashing.closed()
     await healthy.expect("ANSWER")
     await healthy.expect("STREAM FILE")
