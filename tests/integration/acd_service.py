@@ -16,7 +16,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_CONFIG = Path(__file__).with_name("config.yaml")
-HTTP = "http://127.0.0.1:8081"
+HTTP = "http://127.0.0.1:8080"
 PASSWORDS = {"ACD_ADMIN_PASSWORD": "test-admin", "ACD_SUPERVISOR_PASSWORD": "test-sup",
              "ACD_AGENT1001_PASSWORD": "test-agent"}
 

@@ -32,6 +32,8 @@ def acd_factory(asterisk_sandbox, redis_server, tmp_path_factory) -> Iterator[ob
     started: list[AcdService] = []
 
     def start(**env: str) -> AcdService:
+        for running in started:  # one acd at a time: the dialplan knows one FastAGI port
+            running.stop()
         tmp = tmp_path_factory.mktemp("acd")
         flows = make_flows_dir(tmp / "flows")
         service = AcdService({"ACD_TEST_FLOWS": str(flows), **env}, tmp / "acd.log")
@@ -70,6 +72,20 @@ class TestRedis:
         records = [await self.call(k.removeprefix(f"{TEST_PREFIX}call:")) for k in keys]
         return sorted((r for r in records if r and r.caller == caller),
                       key=lambda r: r.arrived_at)
+
+
+@pytest.fixture
+async def caller_lists(redis_server) -> AsyncIterator[object]:
+    """The caller black/whitelists acd reads, emptied before and after the test."""
+    from acd.adapters.list_store import ListStore
+
+    conn = await asyncio_redis.Connection.create(host=redis_server.host,
+                                                 port=redis_server.port, db=TEST_DB)
+    store = ListStore(conn, TEST_PREFIX)
+    await store.clear()
+    yield store
+    await store.clear()
+    conn.close()
 
 
 @pytest.fixture

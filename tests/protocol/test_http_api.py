@@ -101,7 +101,7 @@ async def test_recordings_are_served_only_to_supervisors_and_only_from_the_recor
 
 
 async def test_the_demo_order_lookup_answers_known_orders_and_404s_others(client):
-    resp = await client.get("/api/demo/orders/12345")
+    resp = await client.get("/api/demo/orders/123456")
     assert (await resp.json())["status"] == "shipped"
     assert (await client.get("/api/demo/orders/0")).status == 404
 

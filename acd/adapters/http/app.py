@@ -53,10 +53,12 @@ class HttpServices:
 SERVICES = web.AppKey("services", HttpServices)
 USER = web.RequestKey("user", User)
 
+#: the shipped IVR's order lookup (ivr_flows/main.yaml, key 2) answers from these
 DEMO_ORDERS = {
-    "12345": {"status": "shipped", "status_zh": "已发货", "eta_days": 2},
-    "20261111": {"status": "processing", "status_zh": "处理中", "eta_days": 5},
-    "88888": {"status": "delivered", "status_zh": "已签收", "eta_days": 0},
+    "123456": {"status": "shipped", "eta_days": 2},
+    "20261111": {"status": "processing", "eta_days": 5},
+    "888888": {"status": "delivered", "eta_days": 0},
+    "100001": {"status": "cancelled", "eta_days": 0},
 }
 
 
