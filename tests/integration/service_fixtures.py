@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -31,9 +32,12 @@ def acd_factory(asterisk_sandbox, redis_server, tmp_path_factory) -> Iterator[ob
     """Start acd with extra environment (e.g. ACD_TEST_SECOND_FLOW=hello)."""
     started: list[AcdService] = []
 
-    def start(**env: str) -> AcdService:
+    def start(*, fresh: bool = True, **env: str) -> AcdService:
         for running in started:  # one acd at a time: the dialplan knows one FastAGI port
             running.stop()
+        if fresh:  # no routing state, records or lists from an earlier test module
+            subprocess.run(["redis-cli", "-h", redis_server.host, "-p", str(redis_server.port),
+                            "-n", str(TEST_DB), "flushdb"], check=True, capture_output=True)
         tmp = tmp_path_factory.mktemp("acd")
         flows = make_flows_dir(tmp / "flows")
         service = AcdService({"ACD_TEST_FLOWS": str(flows), **env}, tmp / "acd.log")

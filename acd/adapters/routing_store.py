@@ -1,0 +1,270 @@
+"""Redis: the routing core's live state, and atomic agent claims shared by acd processes.
+
+Persistence is incremental. After each handled event the dispatcher passes
+`engine.take_changes()` to `save()`, which writes only the agents, callers and
+queues that changed, in one Lua script (atomic, one round trip): a restart
+sees the state before or after an event, never half of one. Rewriting the
+whole snapshot on every change would cost several MB per event at 10,000
+agents and callers; an increment is usually two to five small JSON records.
+`load()` reads the hashes back into the snapshot shape that
+`RoutingEngine.restore` takes. (Lua rather than MULTI/EXEC because
+asyncio_redis waits for every QUEUED reply: 5 commands cost 5 round trips.)
+
+Claims make assignment atomic across processes sharing one Redis: a Lua
+script sets ``agent -> call`` and ``call -> agent`` together or not at all,
+so no agent gets two calls and no call two agents. Ring-all offers `reserve`
+the agents only (``agent -> call``); the one who answers is then `claim`-ed,
+binding the call. `gate()` applies this to one step's commands in a single
+round trip (release of the finished call, claim of the next).
+
+Keys (all under the prefix passed in, default ``acd:``):
+
+| key                    | type   | content                                        | expiry    |
+|------------------------|--------|------------------------------------------------|-----------|
+| routing:meta           | hash   | version, period, seq                           | none      |
+| routing:agents         | hash   | agent_id -> JSON agent record (state, stats)   | none      |
+| routing:calls          | hash   | call_id -> JSON caller (waiting, callback...)  | none      |
+| routing:queues         | hash   | queue -> JSON: round-robin pointer, fairness   | none      |
+|                        |        | floors, handle time, statistics                |           |
+| claim:agent:{agent_id} | string | "{call_id}<TAB>{owner}": the call holding it   | claim TTL |
+| claim:call:{call_id}   | string | "{agent_id}<TAB>{owner}": the agent bound to it| claim TTL |
+
+Each claim records its owner, the process's stable node name: a process
+only re-claims (idempotently, e.g. after a lost reply) or releases its own
+claims, so two processes can never share one assignment, and one freeing
+it cannot pull it from under the other. Give every process sharing a Redis
+its own `owner`, and keep it across restarts (restored claims stay yours).
+
+Pub/sub channel ``{prefix}claims:released`` carries the agent id of each
+release, for other processes to feed `AgentClaimReleased` to their engine.
+The claim TTL (default 4 h) only matters if a process dies holding claims;
+use `refresh()` from a heartbeat with a shorter TTL to free them sooner.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import asyncio_redis
+
+from acd.core import commands as cmd
+from acd.core import events as ev
+
+log = logging.getLogger(__name__)
+
+# One script runs a batch of claim operations, in order, in one round trip.
+# KEYS: agent key and call key per operation; ARGV: ttl ms, release channel,
+# owner, then (op, agent id, call id) per operation. Ops: c claim (bind both),
+# r reserve (the agent only: ring all), x release, e extend expiry.
+CLAIMS_LUA = """
+local ttl, channel, owner = ARGV[1], ARGV[2], ARGV[3]
+local out = {}
+for i = 1, (#ARGV - 3) / 3 do
+  local op, agent, call = ARGV[3 * i + 1], ARGV[3 * i + 2], ARGV[3 * i + 3]
+  local akey, ckey = KEYS[2 * i - 1], KEYS[2 * i]
+  local my_call, my_agent = call .. '\t' .. owner, agent .. '\t' .. owner
+  local held, bound = redis.call('GET', akey), redis.call('GET', ckey)
+  local free = (not held or held == my_call) and (not bound or bound == my_agent)
+  local ok = 0
+  if op == 'c' and free then
+    redis.call('SET', akey, my_call, 'PX', ttl)
+    redis.call('SET', ckey, my_agent, 'PX', ttl)
+    ok = 1
+  elseif op == 'r' and free then
+    redis.call('SET', akey, my_call, 'PX', ttl)
+    ok = 1
+  elseif op == 'x' then
+    if held == my_call then
+      redis.call('DEL', akey)
+      redis.call('PUBLISH', channel, agent)
+      ok = 1
+    end
+    if bound == my_agent then redis.call('DEL', ckey) end
+  elseif op == 'e' and held == my_call then
+    redis.call('PEXPIRE', akey, ttl)
+    if bound == my_agent then redis.call('PEXPIRE', ckey, ttl) end
+    ok = 1
+  end
+  out[i] = ok
+end
+return out
+"""
+
+# KEYS: meta, agents, calls, queues; ARGV: clear first (0/1), version, period,
+# seq, then (section index 2-4, field, JSON or '' to delete) per record.
+SAVE_LUA = """
+if ARGV[1] == '1' then redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4]) end
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'period', ARGV[3], 'seq', ARGV[4])
+for i = 5, #ARGV, 3 do
+  local key = KEYS[tonumber(ARGV[i])]
+  if ARGV[i + 2] == '' then
+    redis.call('HDEL', key, ARGV[i + 1])
+  else
+    redis.call('HSET', key, ARGV[i + 1], ARGV[i + 2])
+  end
+end
+return 1
+"""
+
+SECTIONS = ("agents", "calls", "queues")
+
+
+class RoutingStore:
+    def __init__(self, redis: Any, prefix: str = "acd:", *, owner: str = "acd",
+                 claim_ttl_seconds: float = 4 * 3600) -> None:
+        self._redis = redis
+        self._p = prefix
+        self._owner = owner
+        self._ttl_ms = str(int(claim_ttl_seconds * 1000))
+        self._scripts: dict[str, Any] = {}
+
+    @property
+    def released_channel(self) -> str:
+        return f"{self._p}claims:released"
+
+    def _key(self, name: str) -> str:
+        return f"{self._p}routing:{name}"
+
+    # -- state ----------------------------------------------------------------------
+
+    async def save(self, changes: dict[str, Any]) -> None:
+        """Write one increment from `engine.take_changes()`, atomically, in one round trip."""
+        await self._save(changes, clear=False)
+
+    async def save_snapshot(self, snapshot: dict[str, Any]) -> None:
+        """Replace everything with a full snapshot (first start, after a reload)."""
+        await self._save(snapshot, clear=True)
+
+    async def _save(self, data: dict[str, Any], *, clear: bool) -> None:
+        args = ["1" if clear else "0", str(data.get("version", 1)), str(data.get("period", "")),
+                str(data.get("seq", 0))]
+        for index, section in enumerate(SECTIONS, start=2):
+            for name, value in data.get(section, {}).items():
+                encoded = "" if value is None else json.dumps(value, separators=(",", ":"))
+                args += [str(index), name, encoded]
+        await self._run("save", SAVE_LUA, [self._key(s) for s in ("meta", *SECTIONS)], args)
+
+    async def load(self) -> dict[str, Any] | None:
+        """The persisted state in snapshot shape, or None when nothing was saved."""
+        meta = await self._redis.hgetall_asdict(self._key("meta"))
+        if not meta:
+            return None
+        data: dict[str, Any] = {"version": int(meta.get("version", 1)),
+                                "period": meta.get("period", ""),
+                                "seq": int(meta.get("seq", 0))}
+        for section in SECTIONS:
+            raw = await self._redis.hgetall_asdict(self._key(section))
+            data[section] = {k: json.loads(v) for k, v in raw.items()}
+        return data
+
+    async def clear(self) -> None:
+        await self._redis.delete([self._key(s) for s in (*SECTIONS, "meta")])
+
+    # -- claims ------------------------------------------------------------------------
+
+    def _agent(self, agent_id: str) -> str:
+        return f"{self._p}claim:agent:{agent_id}"
+
+    def _call(self, call_id: str) -> str:
+        return f"{self._p}claim:call:{call_id}"
+
+    async def claim(self, agent_id: str, call_id: str) -> bool:
+        """Bind agent and call to each other, unless either is bound to someone else."""
+        return (await self.batch([("c", agent_id, call_id)]))[0]
+
+    async def reserve(self, call_id: str, agent_ids: Iterable[str]) -> list[str]:
+        """Ring all: reserve each free agent for the call; returns those reserved."""
+        agents = list(agent_ids)
+        got = await self.batch([("r", a, call_id) for a in agents])
+        return [a for a, ok in zip(agents, got, strict=True) if ok]
+
+    async def release(self, agent_id: str, call_id: str) -> bool:
+        """Undo this process's claim or reservation of exactly this pair."""
+        return (await self.batch([("x", agent_id, call_id)]))[0]
+
+    async def refresh(self, agent_id: str, call_id: str) -> bool:
+        """Extend a held claim's expiry (heartbeat for long calls with a short TTL)."""
+        return (await self.batch([("e", agent_id, call_id)]))[0]
+
+    async def batch(self, ops: list[tuple[str, str, str]]) -> list[bool]:
+        """Run (op, agent, call) claim operations in order, atomically, in one round trip."""
+        if not ops:
+            return []
+        keys: list[str] = []
+        args = [self._ttl_ms, self.released_channel, self._owner]
+        for op, agent_id, call_id in ops:
+            keys += [self._agent(agent_id), self._call(call_id)]
+            args += [op, agent_id, call_id]
+        result = await self._run("claims", CLAIMS_LUA, keys, args)
+        return [bool(r) for r in result]
+
+    async def holder(self, agent_id: str) -> str | None:
+        """The call holding this agent (whichever process claimed it), or None."""
+        value = await self._redis.get(self._agent(agent_id))
+        return str(value).split("\t", 1)[0] if value is not None else None
+
+    async def bound_agent(self, call_id: str) -> str | None:
+        value = await self._redis.get(self._call(call_id))
+        return str(value).split("\t", 1)[0] if value is not None else None
+
+    async def gate(self, commands: list[cmd.Command]
+                   ) -> tuple[list[cmd.Command], list[ev.Event]]:
+        """Claim what the engine's commands offer before they are executed (one round trip).
+
+        Returns the commands to execute (ring targets another process holds are
+        removed; a ring left with no target is dropped) and the AgentClaimLost
+        events to feed back to the engine, which then offers the caller to the next.
+        """
+        ops: list[tuple[str, str, str]] = []
+        for c in commands:
+            if isinstance(c, cmd.RingAgents):
+                op = "r" if len(c.targets) > 1 else "c"
+                ops += [(op, t.agent_id, c.call_id) for t in c.targets]
+            elif isinstance(c, cmd.PlaceCallback | cmd.CallRouted):
+                ops.append(("c", c.agent_id, c.call_id))
+            elif isinstance(c, cmd.ReleaseAgent):
+                ops.append(("x", c.agent_id, c.call_id))
+        results = iter(await self.batch(ops))
+        keep: list[cmd.Command] = []
+        lost: list[ev.Event] = []
+        for c in commands:
+            if isinstance(c, cmd.RingAgents):
+                got = [t for t in c.targets if next(results)]
+                lost += [ev.AgentClaimLost(t.agent_id, c.call_id) for t in c.targets
+                         if t not in got]
+                if got:
+                    keep.append(cmd.RingAgents(c.call_id, c.queue, tuple(got), c.timeout))
+                continue
+            if isinstance(c, cmd.PlaceCallback) and not next(results):
+                lost.append(ev.AgentClaimLost(c.agent_id, c.call_id))
+                continue
+            if isinstance(c, cmd.CallRouted) and not next(results):
+                log.warning("call %s: answered by agent %s but bound to another agent in Redis",
+                            c.call_id, c.agent_id)
+            elif isinstance(c, cmd.ReleaseAgent):
+                next(results)
+            keep.append(c)
+        return keep, lost
+
+    async def _run(self, name: str, code: str, keys: list[str], args: list[str]) -> Any:
+        for attempt in (1, 2):
+            script = self._scripts.get(name)
+            if script is None:
+                script = self._scripts[name] = await self._redis.register_script(code)
+            try:
+                reply = await script.run(keys=keys, args=args)
+                return await reply.return_value()
+            except asyncio_redis.ScriptKilledError:
+                # asyncio_redis reports NOSCRIPT (Redis restarted, SCRIPT FLUSH) this way
+                self._scripts.pop(name, None)
+                if attempt == 2:
+                    raise
+        return None
+
+
+def _meta(data: dict[str, Any]) -> dict[str, str]:
+    return {"version": str(data.get("version", 1)), "period": str(data.get("period", "")),
+            "seq": str(data.get("seq", 0))}

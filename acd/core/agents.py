@@ -1,0 +1,155 @@
+"""Agents at run time: the state machine, the time each state began, and counters.
+
+Fairness of the count-based strategies. Least calls and shortest talk time
+rank agents by *answered* calls and talk seconds in the current period, so a
+ring that was not answered never counts, and a transferred call counts once,
+with talk time only up to the transfer. An agent who logs in late (or comes
+back from a long absence) would have the lowest count and take every call
+until they caught up. So at each login the agent's ranking metrics are raised,
+never lowered, to the queue's current level: the metrics of the agent offered
+a call last in that queue, who was the least loaded available agent then
+(lowest over the agent's count-based queues). This is O(1), keeps the real
+statistics untouched (the seed lives in `calls_offset`/`talk_offset`), and puts
+the newcomer level with the front of the rotation rather than ahead of it.
+Seeding with the average instead would starve the newcomer until every
+below-average agent caught up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from acd.core.errors import IllegalTransition
+from acd.core.model import AgentConfig, AgentState
+from acd.core.stats import AgentStats
+
+S = AgentState
+
+#: the legal moves; anything else is refused with IllegalTransition
+TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
+    S.LOGGED_OUT: frozenset({S.AVAILABLE}),
+    S.AVAILABLE: frozenset({S.RINGING, S.PAUSED, S.LOGGED_OUT}),
+    S.RINGING: frozenset({S.ON_CALL, S.AVAILABLE, S.PAUSED, S.LOGGED_OUT}),
+    # ON_CALL -> PAUSED only for a pause requested during the call, when there is no wrap-up
+    S.ON_CALL: frozenset({S.WRAP_UP, S.AVAILABLE, S.PAUSED}),
+    S.WRAP_UP: frozenset({S.AVAILABLE, S.PAUSED, S.LOGGED_OUT}),
+    S.PAUSED: frozenset({S.AVAILABLE, S.PAUSED, S.LOGGED_OUT}),
+}
+
+HINTS: dict[tuple[AgentState, AgentState], str] = {
+    (S.ON_CALL, S.LOGGED_OUT): "end the call first",
+    (S.LOGGED_OUT, S.PAUSED): "log in first",
+    (S.LOGGED_OUT, S.LOGGED_OUT): "already logged out",
+    (S.AVAILABLE, S.AVAILABLE): "already available",
+}
+
+
+@dataclass
+class AgentRuntime:
+    config: AgentConfig
+    #: rank of the agent number in natural order: the final, deterministic tie-break
+    number_rank: int = 0
+    state: AgentState = AgentState.LOGGED_OUT
+    since: float = 0.0
+    reason: str = ""
+    device: str = ""
+    #: the call the agent is ringing for, talking on or wrapping up
+    call_id: str = ""
+    #: a pause asked for during a call, applied when the call (and wrap-up) ends
+    pending_pause: str = ""
+    reachable: bool = True
+    #: not offered calls before this time (after a failed ring, or held by another process)
+    hold_until: float = 0.0
+    hold_reason: str = ""
+    missed_in_row: int = 0
+    logged_in_at: float = 0.0
+    last_call_end: float = 0.0
+    wrap_until: float = 0.0
+    calls_offset: float = 0.0
+    talk_offset: float = 0.0
+    stats: AgentStats = field(default_factory=AgentStats)
+
+    @property
+    def agent_id(self) -> str:
+        return self.config.agent_id
+
+    @property
+    def eligible(self) -> bool:
+        """Whether the agent may be offered a call right now."""
+        return (self.state is AgentState.AVAILABLE and self.reachable
+                and not self.hold_until)
+
+    @property
+    def rank_calls(self) -> float:
+        return self.stats.answered + self.calls_offset
+
+    @property
+    def rank_talk(self) -> float:
+        return self.stats.talk_seconds + self.talk_offset
+
+    @property
+    def idle_since(self) -> float:
+        """Longest idle counts from the last call's end, or from login if later."""
+        return max(self.last_call_end, self.logged_in_at)
+
+    def check(self, target: AgentState) -> None:
+        if target not in TRANSITIONS[self.state]:
+            raise IllegalTransition(self.agent_id, self.state.value, target.value,
+                                    HINTS.get((self.state, target), ""))
+
+    def enter(self, target: AgentState, reason: str, now: float) -> None:
+        """Move to `target` (checked), closing the time spent in the current state."""
+        self.check(target)
+        elapsed = max(0.0, now - self.since)
+        if self.state is not AgentState.LOGGED_OUT:
+            self.stats.spent(self.label(), elapsed)
+        if self.state is AgentState.WRAP_UP:
+            self.stats.wrap_up_seconds += elapsed
+        self.state, self.reason, self.since = target, reason, now
+
+    def label(self) -> str:
+        if self.state is AgentState.PAUSED:
+            return f"paused:{self.reason}"
+        return self.state.value
+
+    def seed(self, floor_calls: float, floor_talk: float) -> None:
+        """Raise the ranking metrics to the queue's current level (see module docstring)."""
+        self.calls_offset = max(self.calls_offset, floor_calls - self.stats.answered)
+        self.talk_offset = max(self.talk_offset, floor_talk - self.stats.talk_seconds)
+
+    def new_period(self) -> None:
+        self.stats = AgentStats()
+        self.calls_offset = self.talk_offset = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state.value, "since": self.since, "reason": self.reason,
+            "device": self.device, "call_id": self.call_id,
+            "pending_pause": self.pending_pause, "reachable": self.reachable,
+            "hold_until": self.hold_until, "hold_reason": self.hold_reason,
+            "missed_in_row": self.missed_in_row, "logged_in_at": self.logged_in_at,
+            "last_call_end": self.last_call_end, "wrap_until": self.wrap_until,
+            "calls_offset": self.calls_offset, "talk_offset": self.talk_offset,
+            "stats": self.stats.to_dict(),
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        self.state = AgentState(data["state"])
+        for name in ("since", "reason", "device", "call_id", "pending_pause", "reachable",
+                     "hold_until", "hold_reason", "missed_in_row", "logged_in_at",
+                     "last_call_end", "wrap_until", "calls_offset", "talk_offset"):
+            if name in data:
+                setattr(self, name, data[name])
+        self.stats = AgentStats.from_dict(data.get("stats", {}))
+
+
+def presence(state: AgentState) -> tuple[int, int]:
+    """(logged in, staffed) as 0/1 flags for the queue counters; staffed = not paused."""
+    logged_in = state is not AgentState.LOGGED_OUT
+    return int(logged_in), int(logged_in and state is not AgentState.PAUSED)
+
+
+def natural_key(agent_id: str) -> tuple[int, int, str]:
+    """Agent numbers sort numerically when they are numbers (9 before 10), else by text."""
+    return (0, int(agent_id), "") if agent_id.isdigit() else (1, 0, agent_id)

@@ -1,0 +1,135 @@
+"""Outputs of the routing core: orders for the adapters and notifications for supervisors.
+
+Claims (see acd/adapters/routing_store.py): every agent in `RingAgents.targets`
+and in `PlaceCallback` is claimed for the call before it rings; `ReleaseAgent`
+says the agent is done with that call (ring failed or stopped, or wrap-up over).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from acd.core.model import AgentState
+
+ExitReason = Literal["max-wait", "no-agents", "leave-empty", "queue-removed"]
+Outcome = Literal["answered", "abandoned", "exited", "callback-failed"]
+
+
+@dataclass(frozen=True)
+class RingTarget:
+    agent_id: str
+    device: str
+
+
+@dataclass(frozen=True)
+class RingAgents:
+    """Ring these agents for the caller (several only for ring-all); the first to answer wins."""
+
+    call_id: str
+    queue: str
+    targets: tuple[RingTarget, ...]
+    timeout: float
+
+
+@dataclass(frozen=True)
+class StopRinging:
+    """Stop ringing (or hang up the late answer of) these agents for this call."""
+
+    call_id: str
+    agent_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AnnouncePosition:
+    call_id: str
+    position: int | None
+    estimated_wait_seconds: int | None
+
+
+@dataclass(frozen=True)
+class ExitQueue:
+    """The caller leaves the queue for `target` (a flow, voicemail, callback offer...)."""
+
+    call_id: str
+    target: str
+    reason: ExitReason
+
+
+@dataclass(frozen=True)
+class PlaceCallback:
+    """Call the customer back on `number`, then connect them to the reserved agent.
+
+    Report CallbackFailed if the customer cannot be reached, then RingAnswered or
+    RingFailed for the agent as for a normal ring.
+    """
+
+    call_id: str
+    number: str
+    agent_id: str
+    device: str
+    timeout: float
+
+
+@dataclass(frozen=True)
+class AgentStateChanged:
+    """For persistence, supervisors and the agent's own screen."""
+
+    agent_id: str
+    state: AgentState
+    reason: str
+    since: float
+
+
+@dataclass(frozen=True)
+class AgentAutoPaused:
+    """Supervisor notification: the agent missed `missed` calls in a row and was paused."""
+
+    agent_id: str
+    reason: str
+    missed: int
+
+
+@dataclass(frozen=True)
+class ReleaseAgent:
+    """The agent's claim for this call ends (release it in Redis)."""
+
+    agent_id: str
+    call_id: str
+
+
+@dataclass(frozen=True)
+class CallRouted:
+    """Notification: an agent answered the caller after `waited_seconds` in queue."""
+
+    call_id: str
+    queue: str
+    agent_id: str
+    waited_seconds: float
+
+
+@dataclass(frozen=True)
+class CallCompleted:
+    """Notification: the caller's stay in the ACD is over (exactly once per queued call)."""
+
+    call_id: str
+    queue: str
+    outcome: Outcome
+    agent_id: str
+    waited_seconds: float
+    talk_seconds: float
+
+
+@dataclass(frozen=True)
+class PeriodClosed:
+    """The statistics period (day or shift) `period` ended; `stats` are its final figures."""
+
+    period: str
+    stats: dict[str, Any]
+
+
+Command = (
+    RingAgents | StopRinging | AnnouncePosition | ExitQueue | PlaceCallback
+    | AgentStateChanged | AgentAutoPaused | ReleaseAgent | CallRouted | CallCompleted
+    | PeriodClosed
+)

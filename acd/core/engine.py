@@ -1,0 +1,169 @@
+"""The routing engine: a pure state machine driven by events, timers and `now`.
+
+Inputs: `handle(event, now)` for facts and requests, `on_timer(now)` when
+`next_deadline()` has passed. Output: the commands each call returns. The
+engine never reads the clock and never does I/O (the aioquic model): an
+asyncio adapter feeds it, executes the commands, persists `take_changes()`
+and re-arms one timer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from acd.core import agent_flow, call_flow, snapshot, views
+from acd.core import commands as cmd
+from acd.core import events as ev
+from acd.core.model import AgentConfig, QueueConfig, RoutingSettings
+from acd.core.periods import PeriodKey, daily
+from acd.core.routing import dispatch
+from acd.core.state import RoutingState
+from acd.core.timers import TimerKind
+
+Handler = Callable[[RoutingState, Any, float], None]
+
+_HANDLERS: dict[type, Handler] = {
+    ev.AgentLoggedIn: agent_flow.logged_in,
+    ev.AgentLoggedOut: agent_flow.logged_out,
+    ev.AgentPaused: agent_flow.paused,
+    ev.AgentResumed: agent_flow.resumed,
+    ev.AgentDeviceReachability: agent_flow.reachability,
+    ev.WrapUpEnded: agent_flow.wrap_up_ended,
+    ev.AgentClaimLost: agent_flow.claim_lost,
+    ev.AgentClaimReleased: agent_flow.claim_released,
+    ev.CallQueued: call_flow.queued,
+    ev.CallAbandoned: call_flow.abandoned,
+    ev.RingAnswered: call_flow.ring_answered,
+    ev.RingFailed: call_flow.ring_failed_event,
+    ev.CallEnded: call_flow.call_ended,
+    ev.CallTransferred: call_flow.transferred,
+    ev.CallbackRequested: call_flow.callback_requested,
+    ev.CallbackFailed: call_flow.callback_failed,
+    ev.CallbackCancelled: call_flow.callback_cancelled,
+}
+
+_AGENT_TIMERS = {TimerKind.WRAP_UP: agent_flow.on_wrap_timer,
+                 TimerKind.HOLD: agent_flow.on_hold_timer}
+
+
+class RoutingEngine:
+    def __init__(self, queues: Iterable[QueueConfig], agents: Iterable[AgentConfig], *,
+                 period_key: PeriodKey | None = None,
+                 settings: RoutingSettings | None = None) -> None:
+        self._st = RoutingState(queues, agents, settings or RoutingSettings(),
+                                period_key or daily())
+        #: set by restore/reconfigure: a full matching pass is due at this time
+        self._wake_at: float | None = None
+
+    # -- inputs ------------------------------------------------------------------
+
+    def handle(self, event: ev.Event, now: float) -> list[cmd.Command]:
+        """Apply one event; domain errors (acd.core.errors) leave the state unchanged."""
+        handler = _HANDLERS.get(type(event))
+        if handler is None:
+            raise TypeError(f"not a routing event: {event!r}")
+        self._roll_period(now)
+        handler(self._st, event, now)
+        dispatch(self._st, now)
+        return self._drain()
+
+    def on_timer(self, now: float) -> list[cmd.Command]:
+        """Fire every deadline up to `now`."""
+        st = self._st
+        self._roll_period(now)
+        if self._wake_at is not None:
+            self._wake_at = None
+            snapshot.queue_everything(st)
+            dispatch(st, now)
+        while (timer := st.deadlines.pop_due(now)) is not None:
+            owner, ident = timer.key.split(":", 1)
+            key = (owner, ident, timer.kind)
+            if st.timers.get(key) is timer:
+                del st.timers[key]
+            if owner == "agent":
+                _AGENT_TIMERS[timer.kind](st, ident, now)
+            elif (call := st.calls.get(ident)) is not None:
+                call_flow.CALL_TIMERS[timer.kind](st, call, now)
+            dispatch(st, now)
+        return self._drain()
+
+    def next_deadline(self) -> float | None:
+        deadline = self._st.deadlines.next_deadline()
+        if self._wake_at is not None:
+            deadline = self._wake_at if deadline is None else min(deadline, self._wake_at)
+        return deadline
+
+    # -- persistence and reload ------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole live state as JSON-able data (see acd/core/snapshot.py)."""
+        return snapshot.dump(self._st)
+
+    def take_changes(self) -> dict[str, Any]:
+        """What changed since the last call, in the snapshot's shape (None: deleted)."""
+        return snapshot.changes(self._st)
+
+    @classmethod
+    def restore(cls, queues: Iterable[QueueConfig], agents: Iterable[AgentConfig],
+                data: dict[str, Any], now: float, *, period_key: PeriodKey | None = None,
+                settings: RoutingSettings | None = None) -> RoutingEngine:
+        """An engine continuing from a snapshot; commands it owes come from `on_timer(now)`."""
+        engine = cls(queues, agents, period_key=period_key, settings=settings)
+        snapshot.load(engine._st, data, now)
+        engine._st.dirty_agents.clear()
+        engine._st.dirty_calls.clear()
+        engine._st.dirty_queues.clear()
+        engine._wake_at = now
+        return engine
+
+    def reconfigure(self, queues: Iterable[QueueConfig], agents: Iterable[AgentConfig],
+                    now: float) -> list[cmd.Command]:
+        """Apply a reloaded configuration, keeping agents' states, callers and statistics."""
+        old = self._st
+        data = snapshot.dump(old)
+        self._st = RoutingState(queues, agents, old.settings, old.period_key)
+        self._st.out = old.out
+        snapshot.load(self._st, data, now)
+        snapshot.mark_all_dirty(self._st, removed_agents=(set(old.agents) - set(self._st.agents))
+                                | old.removed_agents)
+        self._st.dirty_calls |= old.dirty_calls  # deletions not yet taken
+        snapshot.queue_everything(self._st)
+        dispatch(self._st, now)
+        return self._drain()
+
+    # -- read-only views ------------------------------------------------------------
+
+    def agent_view(self, agent_id: str) -> dict[str, Any]:
+        return views.agent_view(self._st, agent_id)
+
+    def queue_view(self, queue: str) -> dict[str, Any]:
+        return views.queue_view(self._st, queue)
+
+    def stats(self) -> dict[str, Any]:
+        return views.stats(self._st)
+
+    def agent_ids(self) -> list[str]:
+        return list(self._st.agents)
+
+    def queue_names(self) -> list[str]:
+        return list(self._st.queues)
+
+    def waiting_count(self) -> int:
+        return sum(1 for c in self._st.calls.values() if c.state.value == "waiting")
+
+    # -- internals --------------------------------------------------------------------
+
+    def _roll_period(self, now: float) -> None:
+        st = self._st
+        key = st.period_key(now)
+        if key == st.period:
+            return
+        if st.period:
+            st.emit(cmd.PeriodClosed(st.period, views.stats(st)))
+        st.period = key
+        snapshot.new_period(st)
+
+    def _drain(self) -> list[cmd.Command]:
+        out, self._st.out = self._st.out, []
+        return out

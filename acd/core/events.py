@@ -1,0 +1,145 @@
+"""Inputs of the routing core: facts, in the past tense, fed to `RoutingEngine.handle`.
+
+Agent-driven events (login, pause, ...) are requests that may be refused with a
+domain error. Telephony facts (answers, failures, hang-ups) are never refused:
+one that no longer matches the engine's state (a race with a timeout, a late
+answer after another agent took the call) is ignored or answered with a
+corrective command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+RingFailure = Literal["no-answer", "rejected", "busy", "unavailable"]
+
+
+@dataclass(frozen=True)
+class AgentLoggedIn:
+    agent_id: str
+    device: str
+
+
+@dataclass(frozen=True)
+class AgentLoggedOut:
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class AgentPaused:
+    """The agent asks for a pause; during a call it takes effect when the call ends."""
+
+    agent_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AgentResumed:
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class AgentDeviceReachability:
+    """The agent's phone registered (True) or became unreachable (False)."""
+
+    agent_id: str
+    reachable: bool
+
+
+@dataclass(frozen=True)
+class CallQueued:
+    """A caller entered a queue. Higher `priority` is served first (VIP, whitelist)."""
+
+    call_id: str
+    queue: str
+    caller: str
+    priority: int = 0
+    skills: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class CallAbandoned:
+    """The caller hung up before being connected (after connection it means CallEnded)."""
+
+    call_id: str
+
+
+@dataclass(frozen=True)
+class RingAnswered:
+    call_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class RingFailed:
+    call_id: str
+    agent_id: str
+    reason: RingFailure = "no-answer"
+
+
+@dataclass(frozen=True)
+class CallEnded:
+    call_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class CallTransferred:
+    """The agent transferred the call away; their part of it ends now."""
+
+    call_id: str
+    agent_id: str
+    target: str
+
+
+@dataclass(frozen=True)
+class WrapUpEnded:
+    """The agent ends wrap-up early (the timer ends it otherwise)."""
+
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class CallbackRequested:
+    """A waiting caller keeps their place and hangs up; call them back on `number`."""
+
+    call_id: str
+    number: str
+
+
+@dataclass(frozen=True)
+class CallbackFailed:
+    """The callback customer could not be reached (no answer, busy, ...)."""
+
+    call_id: str
+
+
+@dataclass(frozen=True)
+class CallbackCancelled:
+    """A pending callback is no longer wanted (the customer called again, an operator...)."""
+
+    call_id: str
+
+
+@dataclass(frozen=True)
+class AgentClaimLost:
+    """Another acd process holds this agent: the offer did not happen."""
+
+    agent_id: str
+    call_id: str
+
+
+@dataclass(frozen=True)
+class AgentClaimReleased:
+    """Another acd process released this agent; they may be offered calls again."""
+
+    agent_id: str
+
+
+Event = (
+    AgentLoggedIn | AgentLoggedOut | AgentPaused | AgentResumed | AgentDeviceReachability
+    | CallQueued | CallAbandoned | RingAnswered | RingFailed | CallEnded | CallTransferred
+    | WrapUpEnded | CallbackRequested | CallbackFailed | CallbackCancelled
+    | AgentClaimLost | AgentClaimReleased
+)

@@ -1,0 +1,94 @@
+"""Agents on the sandbox: feature codes from softphones, and the routing strategies
+choosing the agent each one names."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from acd_service import wait_for
+from sipp import Dtmf, PhoneBehaviour, SippAgentDialer, SippAgentPhones, SippCaller
+
+pytestmark = pytest.mark.integration
+
+
+async def dial(code: str, tmp_path, digits: str = "", agent: str = "agent1001",
+               timeout: float = 30) -> None:
+    dialer = SippAgentDialer(agent, code, Dtmf.sequence(digits, start=1.5) if digits else (),
+                             hangup_after=None, timeout=timeout,
+                             workdir=tmp_path / f"dial{code.replace('*', 's')}")
+    with dialer:
+        await asyncio.to_thread(dialer.wait, timeout)
+    [call] = dialer.calls()
+    assert call.answered, f"{code} was not answered"
+
+
+@pytest.fixture(scope="module")
+def acd(acd_factory):
+    return acd_factory(ACD_TEST_SECOND_FLOW="direct")
+
+
+async def test_an_agent_logs_in_pauses_resumes_and_logs_out_from_the_softphone(
+        acd, asterisk, tmp_path):
+    await dial("*71", tmp_path, "1001#1001#")
+    agent = acd.agent("1001")
+    assert agent["state"] == "available" and agent["device"] == "PJSIP/agent1001"
+    await dial("*733", tmp_path)  # 3 = busy (示忙)
+    agent = acd.agent("1001")
+    assert (agent["state"], agent["reason"]) == ("paused", "busy")
+    await dial("*74", tmp_path)
+    assert acd.agent("1001")["state"] == "available"
+    await dial("*72", tmp_path)
+    assert acd.agent("1001")["state"] == "logged-out"
+
+
+async def test_a_wrong_pin_does_not_log_the_agent_in(acd, asterisk, tmp_path):
+    # two tries, then the phone hangs up: ~40 s of prompts and time-outs
+    await dial("*71", tmp_path, "1002#9999#", agent="agent1002", timeout=60)
+    assert acd.agent("1002")["state"] == "logged-out"
+
+
+async def test_hot_desking_binds_the_agent_to_the_phone_dialled_from(acd, asterisk, tmp_path):
+    await dial("*71", tmp_path, "1003#1003#", agent="agent1005")
+    assert acd.agent("1003")["device"] == "PJSIP/agent1005"
+    await dial("*72", tmp_path, agent="agent1005")
+    assert acd.agent("1003")["state"] == "logged-out"
+
+
+async def serve_calls(acd, did: str, hangups: list[float], tmp_path) -> list[str]:
+    """Callers one after another; each hangs up `h` s after acd answers. Agents' phones
+    answer after 0.5 s. Returns the agent each call reached."""
+    reached = []
+    with SippAgentPhones(PhoneBehaviour(answer_after=0.5), workdir=tmp_path / "phones") as ph:
+        for n, hangup in enumerate(hangups):
+            caller = SippCaller(f"1330000000{n}", did=did, hangup_after=hangup, timeout=30,
+                                workdir=tmp_path / f"caller{n}")
+            with caller:
+                await asyncio.to_thread(caller.wait, 30)
+            wait_for(lambda n=n: len(ph.calls()) > n and ph.calls()[n].ended_at, 5,
+                     "the agent's side of the call to end")
+            reached.append(ph.calls()[n].agent.removeprefix("agent"))
+            await asyncio.sleep(0.5)  # the core has handled the hang-up
+    return reached
+
+
+async def test_least_calls_offers_the_next_call_to_the_agent_with_fewest_calls(
+        acd_factory, asterisk, tmp_path):
+    acd = acd_factory(ACD_TEST_SECOND_FLOW="direct", ACD_TEST_STRATEGY="least-calls")
+    for agent in ("1001", "1002"):
+        assert acd.agent_do(agent, "login")[0] == 200
+    # 1st: tie, lowest number; 2nd: 1002 has fewer calls; 3rd: tie again, and 1001 has
+    # been idle longer.
+    assert await serve_calls(acd, "4008000001", [6, 6, 6], tmp_path) == \
+        ["1001", "1002", "1001"]
+
+
+async def test_shortest_talk_time_offers_the_next_call_to_the_agent_who_talked_least(
+        acd_factory, asterisk, tmp_path):
+    acd = acd_factory(ACD_TEST_SECOND_FLOW="complain")
+    for agent in ("1001", "1002"):
+        assert acd.agent_do(agent, "login")[0] == 200
+    # 1001 talks ~7 s, 1002 ~3 s; with one call each, least-calls would pick 1001 (idle
+    # longer), shortest talk time picks 1002.
+    assert await serve_calls(acd, "4008000001", [11, 7, 6], tmp_path) == \
+        ["1001", "1002", "1002"]
