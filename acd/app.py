@@ -17,6 +17,7 @@ from acd.adapters.ami import AmiClient
 from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.auth import users_from_config
 from acd.adapters.list_store import CachedRules, ListStore
+from acd.adapters.routing_store import RoutingStore
 from acd.adapters.store import CallStore, connect_redis
 from acd.agent_phone import AgentDesk, AgentNotFound, AgentPhone, WrongPin
 from acd.callpath import CallService
@@ -71,14 +72,17 @@ class App:
         self.flows = FlowRegistry(cfg.path(cfg.paths.ivr_flows), [q.name for q in sec.queues],
                                   oracle, self.prompts, extra_variables=("lang",))
         self.flows.load()
-        self.engine = RoutingEngine(sec.queues, sec.agents, settings=sec.settings,
-                                    period_key=daily(cfg.timezone))
+        self.routing_store = RoutingStore(self.redis, cfg.redis.prefix, owner=cfg.redis.owner)
+        self.engine = await self._restore_engine()
         self.dispatcher = Dispatcher(self.engine, self.clock)
+        self.dispatcher.set_gate(self.routing_store.gate)
+        self.dispatcher.after_batch(self._persist_routing)
         self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
                                       cfg.redis.prefix, cfg.recording.format)
                            if cfg.recording.enabled else None)
         self.connector = QueueConnector(self.dispatcher, self.clock,
-                                        recordings=self.recordings, prompts=self.phrases)
+                                        recordings=self.recordings, prompts=self.phrases,
+                                        store=self.calls)
         self.lookup = HttpLookupClient()
         self.call_service = CallService(
             cfg, self.clock, self.calls, flows=self.flows, schedules=oracle,
@@ -106,6 +110,22 @@ class App:
         log.info("acd ready: FastAGI %s:%s, AMI %s:%s, Redis %s:%s, HTTP %s:%s", cfg.agi.host,
                  cfg.agi.port, cfg.ami.host, cfg.ami.port, cfg.redis.host, cfg.redis.port,
                  cfg.http.host, cfg.http.port)
+
+    async def _restore_engine(self) -> RoutingEngine:
+        """The routing state as it was before a restart (agents, callers, callbacks, stats)."""
+        sec, tz = self.sections, self.config.timezone
+        snapshot = await self.routing_store.load()
+        if snapshot:
+            engine = RoutingEngine.restore(sec.queues, sec.agents, snapshot, self.clock.now(),
+                                           period_key=daily(tz), settings=sec.settings)
+            log.info("routing state restored from Redis: %d agents, %d waiting",
+                     len(engine.agent_ids()), engine.waiting_count())
+            return engine
+        return RoutingEngine(sec.queues, sec.agents, settings=sec.settings,
+                             period_key=daily(tz))
+
+    async def _persist_routing(self, _commands: list[Any]) -> None:
+        await self.routing_store.save(self.engine.take_changes())
 
     async def _start_http(self) -> None:
         cfg = self.config
@@ -155,9 +175,13 @@ class App:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
+        # Calls in progress stay as they are in Redis and Asterisk: the routing core stops
+        # first so nothing the closing sessions report is taken as a hang-up; the next acd
+        # takes the calls up again (the dialplan brings them back).
+        self.call_service.shutting_down = True
+        await self.dispatcher.stop()
         await self.agi.close()
         await self.call_service.drain()
-        await self.dispatcher.stop()
         await self.ami.close()
         if self._runner is not None:
             await self._runner.cleanup()

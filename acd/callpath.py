@@ -10,6 +10,7 @@ call is logged with its id and never reaches another call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from acd.calls import CallRecord
 from acd.channel import CallerHungUp
 from acd.config import Config, NumberConfig
+from acd.core import events as ev
 from acd.ivr import actions as ivr
 from acd.ivr.runner import run_flow
 from acd.prompts import Recording, Speech
@@ -52,34 +54,51 @@ class CallService:
         self.recordings = recordings
         self.surveys = surveys or {}
         self._closing: set[asyncio.Task[None]] = set()
+        #: set when acd stops: sessions closing then are not hang-ups; records stay open
+        self.shutting_down = False
 
     def register(self, agi: Any) -> None:
         agi.route("call", self.handle_call)
 
     async def handle_call(self, channel: Any) -> None:
         number = self.config.numbers.get(channel.called, NumberConfig())
-        record = CallRecord(call_id=channel.call_id, caller=channel.caller,
-                            called=channel.called, arrived_at=self.clock.now())
-        record.variables["lang"] = number.language
-        log.info("call %s: %s -> %s arrived", record.call_id, record.caller or "anonymous",
-                 record.called)
-        await self.store.open_call(record)
+        record = await self.store.get_call(channel.call_id)
+        resumed = record is not None and not record.ended_at
+        if record is None or not resumed:
+            record = CallRecord(call_id=channel.call_id, caller=channel.caller,
+                                called=channel.called, arrived_at=self.clock.now())
+            record.variables["lang"] = number.language
+            log.info("call %s: %s -> %s arrived", record.call_id,
+                     record.caller or "anonymous", record.called)
+            await self.store.open_call(record)
         try:
-            await self._run(channel, record, number)
+            if resumed:
+                await self._resume(channel, record, number)
+            else:
+                await self._run(channel, record, number)
+            with contextlib.suppress(CallerHungUp):
+                await channel.set_variable("ACD_DONE", "1")
         except CallerHungUp:
+            if self.shutting_down:
+                log.info("call %s: left to the next acd (shutting down)", record.call_id)
+                return
             record.hung_up_by = record.hung_up_by or "caller"
             if not record.outcome:
                 record.outcome = "abandoned" if record.enqueued_at else "caller-left-ivr"
         finally:
-            record.ended_at = self.clock.now()
-            log.info("call %s: ended %s (agent %s, %.1f s)", record.call_id,
-                     record.outcome or "-", record.agent or "-",
-                     record.ended_at - record.arrived_at)
-            # The record is closed once the recording is final, which is only after the
-            # channel is gone; that happens after this FastAGI session ends.
-            task = asyncio.get_running_loop().create_task(self._close(record))
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+            if not self.shutting_down:
+                self._finish(record)
+
+    def _finish(self, record: CallRecord) -> None:
+        record.ended_at = self.clock.now()
+        log.info("call %s: ended %s (agent %s, %.1f s)", record.call_id,
+                 record.outcome or "-", record.agent or "-",
+                 record.ended_at - record.arrived_at)
+        # The record is closed once the recording is final, which is only after the
+        # channel is gone; that happens after this FastAGI session ends.
+        task = asyncio.get_running_loop().create_task(self._close(record))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def _close(self, record: CallRecord) -> None:
         try:
@@ -95,6 +114,25 @@ class CallService:
         """Wait for records still being closed (shutdown)."""
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
+
+    async def _resume(self, channel: Any, record: CallRecord, number: NumberConfig) -> None:
+        """The call came back after an acd restart: carry on where it was."""
+        log.warning("call %s: back after an acd restart; resuming", record.call_id)
+        record.ivr_path.append("resumed")
+        if record.answered_at and record.agent:
+            # The conversation went on without us; the caller is still here, so the
+            # agent hung up first.
+            self.connector.dispatcher.post(ev.CallEnded(record.call_id, record.agent))
+            record.talk_seconds = round(self.clock.now() - record.answered_at, 3)
+            record.hung_up_by, record.outcome = "agent", "answered"
+            await self._survey(channel, record, record.queues[-1] if record.queues else "")
+        elif record.enqueued_at and self.connector.dispatcher.engine.has_call(record.call_id):
+            queue = record.queues[-1]
+            result = await self.connector.queue_and_connect(channel, record, queue,
+                                                            resume=True)
+            await self._after_queue(channel, record, result, queue, number)
+        else:
+            await self._run(channel, record, number)
 
     async def _run(self, channel: Any, record: CallRecord, number: NumberConfig) -> None:
         entry, handoff = number.flow, None
@@ -191,6 +229,11 @@ class CallService:
                  handoff.priority)
         result = await self.connector.queue_and_connect(
             channel, record, handoff.queue, handoff.priority, handoff.skills)
+        await self._after_queue(channel, record, result, handoff.queue, number)
+
+    async def _after_queue(self, channel: Any, record: CallRecord, result: Any, queue: str,
+                           number: NumberConfig) -> None:
+        handoff = Handoff(queue)
         if result.exit_target:
             record.outcome = f"exited:{result.exit_reason}"
             log.info("call %s: leaves %s (%s) for %s", record.call_id, handoff.queue,

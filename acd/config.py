@@ -58,6 +58,8 @@ class RedisConfig:
     db: int = 0
     #: every key acd writes starts with this
     prefix: str = "acd:"
+    #: this process's stable name; each acd process sharing a Redis needs its own
+    owner: str = "acd"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ class Ringing:
     """What a call is ringing right now (for the AMI DialEnd handler)."""
 
     targets: tuple[Any, ...]
+    record: CallRecord | None = None
     answered_by: str = ""
     answered_at: float | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -49,9 +50,11 @@ class Ringing:
 
 class QueueConnector:
     def __init__(self, dispatcher: Any, clock: Any, *, recordings: Any = None,
-                 prompts: Any = None) -> None:
+                 prompts: Any = None, store: Any = None) -> None:
         self.dispatcher = dispatcher
         self.clock = clock
+        self.store = store  # the call records: kept current so a restarted acd can resume
+        self._saving: set[asyncio.Task[None]] = set()
         self.recordings = recordings
         self.prompts = prompts
         self.ringing: dict[str, Ringing] = {}
@@ -68,19 +71,33 @@ class QueueConnector:
                 ringing.answered_by = target.agent_id
                 ringing.answered_at = self.clock.now()
                 self.dispatcher.post(ev.RingAnswered(call_id, target.agent_id))
+                if ringing.record is not None:
+                    ringing.record.agent = target.agent_id
+                    ringing.record.answered_at = ringing.answered_at
+                    self._save(ringing.record)
                 return
+
+    def _save(self, record: CallRecord) -> None:
+        if self.store is None:
+            return
+        task = asyncio.get_running_loop().create_task(self.store.update_call(record))
+        self._saving.add(task)
+        task.add_done_callback(self._saving.discard)
 
     # -- the caller's side ---------------------------------------------------------
 
     async def queue_and_connect(self, channel: Any, record: CallRecord, queue: str,
                                 priority: int = 0, skills: frozenset[str] = frozenset(),
-                                ) -> ConnectResult:
+                                *, resume: bool = False) -> ConnectResult:
+        """Queue the caller (or, with resume, take up its restored place) until connected."""
         result = ConnectResult(queue=queue)
         box = self.dispatcher.open_mailbox(record.call_id)
-        record.queues.append(queue)
-        record.enqueued_at = record.enqueued_at or self.clock.now()
-        self.dispatcher.post(ev.CallQueued(record.call_id, queue, record.caller, priority,
-                                           skills))
+        if not resume:
+            record.queues.append(queue)
+            record.enqueued_at = record.enqueued_at or self.clock.now()
+            self.dispatcher.post(ev.CallQueued(record.call_id, queue, record.caller, priority,
+                                               skills))
+            self._save(record)
         try:
             await channel.music_on_hold(True)
             while True:
@@ -122,7 +139,7 @@ class QueueConnector:
                     result: ConnectResult) -> bool:
         """Dial the agents; True when the call was answered (and has now ended)."""
         record.ring_attempts += 1
-        ringing = Ringing(command.targets)
+        ringing = Ringing(command.targets, record)
         self.ringing[record.call_id] = ringing
         if self.recordings is not None and not record.recording:
             record.recording = self.recordings.path_for(record.call_id, record.arrived_at)

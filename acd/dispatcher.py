@@ -28,6 +28,10 @@ class Engine(Protocol):
 
 CommandSink = Callable[[Any], Awaitable[None] | None]
 
+#: commands a caller's own session executes (the rest go to the sinks)
+CALLER_COMMANDS = {"RingAgents", "AnnouncePosition", "ExitQueue"}
+MAX_PENDING_CALLS = 10_000
+
 
 class Dispatcher:
     def __init__(self, engine: Engine, clock: Clock) -> None:
@@ -35,8 +39,12 @@ class Dispatcher:
         self.clock = clock
         self._inbox: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None]] = asyncio.Queue()
         self._mailboxes: dict[str, asyncio.Queue[Any]] = {}
+        #: commands for a caller whose FastAGI session has not (re)connected yet, e.g.
+        #: right after a restart; handed over when its mailbox opens
+        self._pending: dict[str, list[Any]] = {}
         self._sinks: list[CommandSink] = []
         self._after_batch: list[Callable[[list[Any]], Awaitable[None]]] = []
+        self._gate: Callable[[list[Any]], Awaitable[tuple[list[Any], list[Any]]]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -50,13 +58,25 @@ class Dispatcher:
         """Awaited after each handled event, with the commands it produced (persistence)."""
         self._after_batch.append(hook)
 
+    def set_gate(self, gate: Callable[[list[Any]], Awaitable[tuple[list[Any], list[Any]]]],
+                 ) -> None:
+        """Runs before commands are executed: returns (commands to run, events to feed back).
+
+        The Redis claim gate: an agent another acd process holds is not rung; the
+        engine hears of it (AgentClaimLost) and offers the caller to the next.
+        """
+        self._gate = gate
+
     def open_mailbox(self, call_id: str) -> asyncio.Queue[Any]:
         box: asyncio.Queue[Any] = asyncio.Queue()
+        for command in self._pending.pop(call_id, []):
+            box.put_nowait(command)
         self._mailboxes[call_id] = box
         return box
 
     def close_mailbox(self, call_id: str) -> None:
         self._mailboxes.pop(call_id, None)
+        self._pending.pop(call_id, None)
 
     # -- input -------------------------------------------------------------------
 
@@ -101,6 +121,8 @@ class Dispatcher:
             else:
                 log.error("routing core refused %r: %s", event, exc)
             return
+        if self._gate is not None:
+            commands = await self._through_gate(commands, now)
         if future is not None and not future.done():
             future.set_result(commands)
         for command in commands:
@@ -111,11 +133,27 @@ class Dispatcher:
             except Exception:
                 log.exception("after-batch hook failed (state may not be persisted)")
 
+    async def _through_gate(self, commands: list[Any], now: float) -> list[Any]:
+        assert self._gate is not None
+        allowed: list[Any] = []
+        for _ in range(100):  # each round feeds back lost claims; bounded, never a spin
+            kept, lost = await self._gate(commands)
+            allowed += kept
+            if not lost:
+                break
+            commands = []
+            for event in lost:
+                commands += self.engine.handle(event, now)
+        return allowed
+
     def _deliver(self, command: Any) -> None:
         call_id = getattr(command, "call_id", None)
         box = self._mailboxes.get(call_id) if call_id else None
         if box is not None:
             box.put_nowait(command)
+        elif call_id and type(command).__name__ in CALLER_COMMANDS and \
+                len(self._pending) < MAX_PENDING_CALLS:
+            self._pending.setdefault(call_id, []).append(command)
         for sink in self._sinks:
             try:
                 result = sink(command)

@@ -78,7 +78,9 @@ class TelephonyEvents:
 
     async def _close_orphan(self, call_id: str, cause: str) -> None:
         record = await self.calls.get_call(call_id)
-        if record is None:
+        if record is None or record.ended_at:
+            return  # closed already, e.g. by its own FastAGI session after it came back
+        if self.agi is not None and call_id in self.agi.active:
             return
         now = self.clock.now()
         record.ended_at = record.ended_at or now

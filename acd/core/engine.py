@@ -149,6 +149,10 @@ class RoutingEngine:
     def queue_names(self) -> list[str]:
         return list(self._st.queues)
 
+    def has_call(self, call_id: str) -> bool:
+        """Whether the engine still holds this caller (waiting, ringing or connected)."""
+        return call_id in self._st.calls
+
     def waiting_count(self) -> int:
         return sum(1 for c in self._st.calls.values() if c.state.value == "waiting")
 

@@ -18,7 +18,8 @@ DIRECT = "4008000001"  # enters tests/integration/flows/direct.yaml: queue suppo
 
 @pytest.fixture(scope="module")
 def acd(acd_factory):
-    return acd_factory(ACD_TEST_SECOND_FLOW="direct")
+    # the real clock: a shifted one restarts with each acd, and these tests restart acd
+    return acd_factory(ACD_TEST_SECOND_FLOW="direct", ACD_TEST_START_AT="")
 
 
 @pytest.fixture
@@ -118,3 +119,46 @@ async def test_agent_who_does_not_answer_is_skipped_and_caller_offered_to_next(
     [record] = await test_redis.calls_of("13877778888")
     record = await test_redis.wait_closed_call(record.call_id)
     assert record.agent == "1002" and record.ring_attempts == 2
+
+
+async def test_restart_during_a_bridged_call_keeps_the_call_and_completes_its_record(
+        acd, logged_in, test_redis, asterisk, tmp_path):
+    logged_in("1001")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=14.0),
+                             workdir=tmp_path / "phones")
+    caller = SippCaller("13812340000", did=DIRECT, hangup_after=None, timeout=60,
+                        dtmf=[Dtmf(at, "1") for at in (18.0, 20.0, 22.0, 24.0)],
+                        workdir=tmp_path / "caller")
+    with phones, caller:
+        await asyncio.to_thread(wait_for, lambda: phones.calls() and
+                                phones.calls()[0].outcome == "answered", 10, "the answer")
+        await asyncio.sleep(4)  # talking, bridged, recorded
+        await asyncio.to_thread(acd.restart)
+        await asyncio.to_thread(caller.wait, 60)
+        [agent_call] = phones.calls()
+    assert agent_call.ended_by == "us"  # the conversation lasted until the agent hung up
+    [record] = await test_redis.calls_of("13812340000")
+    record = await test_redis.wait_closed_call(record.call_id)
+    assert record.agent == "1001" and record.outcome == "answered"
+    assert record.hung_up_by == "agent" and record.survey == "1"
+    assert 8.0 < record.talk_seconds < 14.5
+    assert Path(record.recording).is_file()
+    assert acd.agent("1001")["state"] in ("available", "wrap-up")  # freed after the call
+
+
+async def test_a_waiting_caller_keeps_its_place_across_a_restart(
+        acd, logged_in, test_redis, asterisk, tmp_path):
+    caller = SippCaller("13812349999", did=DIRECT, hangup_after=None, timeout=60,
+                        workdir=tmp_path / "caller")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=6.0),
+                             workdir=tmp_path / "phones")
+    with phones, caller:
+        await asyncio.sleep(3)  # waiting: nobody is logged in
+        await asyncio.to_thread(acd.restart)
+        logged_in("1002")
+        await asyncio.to_thread(caller.wait, 60)
+        agents = [c.agent for c in phones.calls()]
+    assert agents == ["agent1002"]
+    [record] = await test_redis.calls_of("13812349999")
+    record = await test_redis.wait_closed_call(record.call_id)
+    assert record.agent == "1002" and "resumed" in record.ivr_path
