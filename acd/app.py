@@ -103,6 +103,8 @@ class App:
         await self._start_http()
         self._tasks.append(asyncio.create_task(self.flows.watch(), name="flow-watch"))
         self._tasks.append(asyncio.create_task(self._prepare_prompts(), name="prompts"))
+        if self.recordings is not None and cfg.recording.retention_days > 0:
+            self._tasks.append(asyncio.create_task(self._retention(), name="retention"))
         if not await self.ami.wait_connected(timeout=10):
             log.error("AMI not connected yet (%s:%s); calls over FastAGI are served anyway "
                       "and AMI keeps retrying. Is Asterisk running? (scripts/sandbox.sh start)",
@@ -147,6 +149,20 @@ class App:
         texts = set(speech_to_prepare(self.flows.current(), self.prompts))
         count = await self.prompts.prepare_all(texts)
         log.info("prompts ready (%d synthesised now)", count)
+
+    async def _retention(self) -> None:
+        """Daily: delete recordings older than recording.retention_days (each one logged)."""
+        assert self.recordings is not None
+        days = self.config.recording.retention_days
+        while True:
+            await asyncio.sleep(60)  # not in the middle of start-up
+            try:
+                removed = await self.recordings.purge_older_than(days, self.clock.now())
+                log.info("retention: %d recording(s) older than %d days removed", len(removed),
+                         days)
+            except Exception:
+                log.exception("retention job failed; it runs again tomorrow")
+            await asyncio.sleep(86400 - 60)
 
     # -- views and announcement for HTTP -------------------------------------------
 

@@ -47,6 +47,48 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_calls_export(args: argparse.Namespace) -> int:
+    """Write call records as CSV to stdout (or --output)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from acd.adapters.store import CallStore, connect_redis
+
+    try:
+        config = load_config(args.config, allow_missing_env=True)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+    def epoch(text: str | None, default: float) -> float:
+        if not text:
+            return default
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(config.timezone))
+        return moment.timestamp()
+
+    async def run() -> str:
+        redis = await connect_redis(config.redis, poolsize=1, retry_forever=False)
+        try:
+            return await CallStore(redis, config.redis.prefix).export_csv(
+                epoch(args.since, 0), epoch(args.until, float("inf")))
+        finally:
+            redis.close()
+
+    try:
+        text = asyncio.run(run())
+    except (OSError, ValueError) as exc:
+        print(f"acd: cannot export: {exc}", file=sys.stderr)
+        return 1
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="acd", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -57,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the configuration and IVR flows")
     check.add_argument("--config", default=DEFAULT_CONFIG)
     check.set_defaults(func=cmd_check)
+    calls = sub.add_parser("calls", help="call records")
+    calls_sub = calls.add_subparsers(dest="calls_command", required=True)
+    export = calls_sub.add_parser("export", help="call records as CSV")
+    export.add_argument("--config", default=DEFAULT_CONFIG)
+    export.add_argument("--since", help="local ISO time, e.g. 2026-11-23T00:00")
+    export.add_argument("--until", help="local ISO time")
+    export.add_argument("--output", "-o", help="file to write (default: stdout)")
+    export.set_defaults(func=cmd_calls_export)
     _register_optional(sub)
     return parser
 

@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from acd.adapters.store import score_bound
+
 log = logging.getLogger(__name__)
 
 MIN_SECONDS = 1.0
@@ -126,11 +128,9 @@ class Recordings:
                    since: float = 0, until: float | None = None) -> list[dict[str, str]]:
         key = (f"rec:by_agent:{agent}" if agent else f"rec:by_queue:{queue}" if queue
                else f"rec:by_caller:{caller}" if caller else "rec:by_time")
-        from asyncio_redis import ZScoreBoundary
-
         ids = await self.redis.zrangebyscore_asdict(
-            f"{self.prefix}{key}", ZScoreBoundary(since),
-            ZScoreBoundary(until if until is not None else float("inf")))
+            f"{self.prefix}{key}", score_bound(since),
+            score_bound(until if until is not None else float("inf")))
         return [await self.redis.hgetall_asdict(f"{self.prefix}rec:{i}") for i in ids]
 
     async def purge_older_than(self, days: float, now: float | None = None) -> list[str]:
@@ -140,11 +140,9 @@ class Recordings:
         orphan file, which the next run finds by walking the folder.
         """
         cutoff = (now if now is not None else time.time()) - days * 86400
-        from asyncio_redis import ZScoreBoundary
-
         removed = []
         old = await self.redis.zrangebyscore_asdict(
-            f"{self.prefix}rec:by_time", ZScoreBoundary(float("-inf")), ZScoreBoundary(cutoff))
+            f"{self.prefix}rec:by_time", score_bound(float("-inf")), score_bound(cutoff))
         for call_id in old:
             data = await self.redis.hgetall_asdict(f"{self.prefix}rec:{call_id}")
             tx = await self.redis.multi()

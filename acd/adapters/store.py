@@ -50,6 +50,31 @@ async def connect_redis(config: RedisConfig, *, poolsize: int = 4,
             delay = min(delay * 2, 5.0)
 
 
+def score_bound(value: float) -> object:
+    """asyncio_redis's ZScoreBoundary, which wants a float or the strings '+inf'/'-inf'."""
+    from asyncio_redis import ZScoreBoundary
+
+    if value == float("inf"):
+        return ZScoreBoundary("+inf")
+    if value == float("-inf"):
+        return ZScoreBoundary("-inf")
+    return ZScoreBoundary(float(value))
+
+
+def records_to_csv(records: list[CallRecord]) -> str:
+    import csv
+    import io
+    from dataclasses import fields
+
+    out = io.StringIO()
+    names = [f.name for f in fields(CallRecord)]
+    writer = csv.DictWriter(out, fieldnames=names)
+    writer.writeheader()
+    for record in records:
+        writer.writerow(record.to_hash())
+    return out.getvalue()
+
+
 class CallStore:
     def __init__(self, redis: Any, prefix: str = "acd:") -> None:
         self._redis = redis
@@ -90,6 +115,16 @@ class CallStore:
             if record is not None:
                 records.append(record)
         return records
+
+    async def calls_between(self, since: float, until: float) -> list[CallRecord]:
+        ids = await self._redis.zrangebyscore_asdict(
+            f"{self._p}calls:by_start", score_bound(since), score_bound(until))
+        records = [await self.get_call(call_id) for call_id in ids]
+        return [r for r in records if r is not None]
+
+    async def export_csv(self, since: float = 0, until: float = float("inf")) -> str:
+        """Call records arrived in [since, until], oldest first, as CSV (UTF-8, header)."""
+        return records_to_csv(await self.calls_between(since, until))
 
     # -- the global announcement (IVR) ---------------------------------------
 

@@ -22,6 +22,12 @@ class MemoryCalls:
     async def get_call(self, call_id: str) -> CallRecord | None:
         return self.records.get(call_id)
 
+    async def export_csv(self, since: float, until: float) -> str:
+        from acd.adapters.store import records_to_csv
+
+        return records_to_csv([r for r in self.records.values()
+                               if since <= r.arrived_at <= until])
+
 
 @pytest.fixture
 async def client(tmp_path: Path):
@@ -116,3 +122,14 @@ async def test_only_admins_switch_the_announcement(client):
     headers = await token(client, "sam", "s-pw")
     resp = await client.put("/api/announcement", headers=headers, json={"prompts": ["x"]})
     assert resp.status == 403
+
+
+async def test_supervisors_export_call_records_as_csv_and_agents_may_not(client):
+    sup = await token(client, "sam", "s-pw")
+    resp = await client.get("/api/calls.csv", headers=sup)
+    assert resp.status == 200 and resp.content_type == "text/csv"
+    lines = (await resp.text()).splitlines()
+    assert lines[0].startswith("call_id,caller,called") and len(lines) == 3
+    agent = await token(client, "alice", "a-pw")
+    assert (await client.get("/api/calls.csv", headers=agent)).status == 403
+    assert (await client.get("/api/calls.csv?since=yesterday", headers=sup)).status == 400

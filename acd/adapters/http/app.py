@@ -156,6 +156,19 @@ async def list_calls(request: web.Request) -> web.StreamResponse:
     return web.json_response({"calls": [_call_view(r, user) for r in records]})
 
 
+@require(Role.SUPERVISOR)
+async def export_calls(request: web.Request) -> web.StreamResponse:
+    """Call records as CSV: ?since=&until= in epoch seconds (default: everything)."""
+    try:
+        since = float(request.query.get("since", "0"))
+        until = float(request.query.get("until", "inf"))
+    except ValueError:
+        raise ApiError("since and until are epoch seconds") from None
+    text = await request.app[SERVICES].call_store.export_csv(since, until)
+    return web.Response(text=text, content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="calls.csv"'})
+
+
 @require(Role.AGENT)
 async def get_call(request: web.Request) -> web.StreamResponse:
     user: User = request[USER]
@@ -230,6 +243,7 @@ def make_app(services: HttpServices) -> web.Application:
     app.router.add_post("/api/login", login)
     app.router.add_get("/api/demo/orders/{order}", demo_order)
     app.router.add_get("/api/calls", list_calls)
+    app.router.add_get("/api/calls.csv", export_calls)
     app.router.add_get("/api/calls/{call_id}", get_call)
     app.router.add_get("/api/calls/{call_id}/recording", get_recording)
     app.router.add_get("/api/agents", list_agents)
