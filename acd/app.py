@@ -82,7 +82,7 @@ class App:
                            if cfg.recording.enabled else None)
         self.connector = QueueConnector(self.dispatcher, self.clock,
                                         recordings=self.recordings, prompts=self.phrases,
-                                        store=self.calls)
+                                        store=self.calls, ami=self.ami)
         self.lookup = HttpLookupClient()
         self.call_service = CallService(
             cfg, self.clock, self.calls, flows=self.flows, schedules=oracle,
@@ -134,7 +134,8 @@ class App:
         services = HttpServices(
             users=users_from_config(cfg.users), call_store=self.calls,
             recordings_dir=cfg.path(cfg.paths.recordings), agent_actions=self.desk.api_action,
-            views=self, announcements=self,
+            views=self, announcements=self, transfer=self._transfer,
+            transfer_agent=self._connected_agent,
             health=lambda: {"ami": self.ami.connected, "flows_version": self.flows.version,
                             "waiting": self.engine.waiting_count()},
             error_statuses={core_errors.UnknownAgent: 404, AgentNotFound: 404, WrongPin: 403,
@@ -142,6 +143,15 @@ class App:
         self._runner = web.AppRunner(make_app(services), access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()
+
+    async def _transfer(self, call_id: str, kind: str, target: str) -> str:
+        if kind == "queue" and target not in self.engine.queue_names():
+            raise ValueError(f"no queue {target!r}")
+        return await self.connector.transfer(call_id, kind, target)
+
+    def _connected_agent(self, call_id: str) -> str | None:
+        ringing = self.connector.ringing.get(call_id)
+        return ringing.answered_by if ringing is not None else None
 
     async def _prepare_prompts(self) -> None:
         from acd.ivr.registry import speech_to_prepare

@@ -234,6 +234,9 @@ class CallService:
     async def _after_queue(self, channel: Any, record: CallRecord, result: Any, queue: str,
                            number: NumberConfig) -> None:
         handoff = Handoff(queue)
+        if result.transfer is not None:
+            await self._follow_transfer(channel, record, result.transfer, number)
+            return
         if result.exit_target:
             record.outcome = f"exited:{result.exit_reason}"
             log.info("call %s: leaves %s (%s) for %s", record.call_id, handoff.queue,
@@ -244,6 +247,18 @@ class CallService:
             await self._survey(channel, record, handoff.queue)
         elif result.answered:
             record.survey = "not-surveyed"
+
+    async def _follow_transfer(self, channel: Any, record: CallRecord,
+                               transfer: tuple[str, str], number: NumberConfig) -> None:
+        """The caller, transferred by the agent, goes on in the same session and record."""
+        kind, target = transfer
+        record.ivr_path.append(f"transfer:{kind}:{target}")
+        if kind == "queue":
+            await self._connect(channel, record, Handoff(target), number)
+            return
+        record.outcome, record.hung_up_by = "transferred", "system"
+        await channel.exec_app("Dial", f"Local/{target}@acd-transfer,60")
+        await channel.hangup()
 
     async def _survey(self, channel: Any, record: CallRecord, queue: str) -> None:
         survey = self.surveys.get(queue, SurveyConfig())

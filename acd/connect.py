@@ -35,6 +35,8 @@ class ConnectResult:
     exit_target: str = ""
     exit_reason: str = ""
     queue: str = ""
+    #: ("queue" | "extension", target) when the agent's side transferred the caller
+    transfer: tuple[str, str] | None = None
 
 
 @dataclass
@@ -44,14 +46,17 @@ class Ringing:
     targets: tuple[Any, ...]
     record: CallRecord | None = None
     answered_by: str = ""
+    agent_channel: str = ""
+    transfer: tuple[str, str] | None = None
     answered_at: float | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class QueueConnector:
     def __init__(self, dispatcher: Any, clock: Any, *, recordings: Any = None,
-                 prompts: Any = None, store: Any = None) -> None:
+                 prompts: Any = None, store: Any = None, ami: Any = None) -> None:
         self.dispatcher = dispatcher
+        self.ami = ami
         self.clock = clock
         self.store = store  # the call records: kept current so a restarted acd can resume
         self._saving: set[asyncio.Task[None]] = set()
@@ -69,6 +74,7 @@ class QueueConnector:
         for target in ringing.targets:
             if dest_channel.startswith(target.device + "-"):
                 ringing.answered_by = target.agent_id
+                ringing.agent_channel = dest_channel
                 ringing.answered_at = self.clock.now()
                 self.dispatcher.post(ev.RingAnswered(call_id, target.agent_id))
                 if ringing.record is not None:
@@ -76,6 +82,23 @@ class QueueConnector:
                     ringing.record.answered_at = ringing.answered_at
                     self._save(ringing.record)
                 return
+
+    async def transfer(self, call_id: str, kind: str, target: str) -> str:
+        """Blind transfer of a connected caller to a queue or an extension (API).
+
+        The agent's leg is hung up; the caller's session, back from Dial, takes the
+        caller on to the target, so the call record follows the caller.
+        """
+        ringing = self.ringing.get(call_id)
+        if ringing is None or not ringing.answered_by or not ringing.agent_channel:
+            raise LookupError(f"call {call_id} is not connected to an agent")
+        if self.ami is None:
+            raise RuntimeError("transfers need the AMI connection")
+        ringing.transfer = (kind, target)
+        await self.ami.send({"Action": "Hangup", "Channel": ringing.agent_channel})
+        log.info("call %s: agent %s transfers the caller to %s %s", call_id,
+                 ringing.answered_by, kind, target)
+        return ringing.answered_by
 
     def _save(self, record: CallRecord) -> None:
         if self.store is None:
@@ -171,12 +194,33 @@ class QueueConnector:
 
     def _ended(self, record: CallRecord, ringing: Ringing, result: ConnectResult, *,
                agent_hung_up: bool) -> None:
+        if ringing.transfer is not None and agent_hung_up:
+            self._transferred(record, ringing, result)
+        else:
+            self._conversation_ended(record, ringing, result, agent_hung_up=agent_hung_up)
+
+    def _transferred(self, record: CallRecord, ringing: Ringing,
+                     result: ConnectResult) -> None:
+        assert ringing.transfer is not None
+        now = self.clock.now()
+        kind, target = ringing.transfer
+        result.answered, result.agent_id, result.transfer = True, ringing.answered_by, \
+            ringing.transfer
+        record.agent = ringing.answered_by
+        record.answered_at = record.answered_at or ringing.answered_at
+        record.talk_seconds += round(now - (ringing.answered_at or now), 3)
+        record.transfer = f"{record.transfer},{kind}:{target}".lstrip(",")
+        self.dispatcher.post(ev.CallTransferred(record.call_id, ringing.answered_by,
+                                                f"{kind}:{target}"))
+
+    def _conversation_ended(self, record: CallRecord, ringing: Ringing, result: ConnectResult,
+                            *, agent_hung_up: bool) -> None:
         now = self.clock.now()
         result.answered, result.agent_id = True, ringing.answered_by
         result.agent_hung_up = agent_hung_up
         record.agent = ringing.answered_by
         record.answered_at = ringing.answered_at
-        record.talk_seconds = round(now - (ringing.answered_at or now), 3)
+        record.talk_seconds = round(record.talk_seconds + now - (ringing.answered_at or now), 3)
         record.hung_up_by = "agent" if agent_hung_up else "caller"
         record.outcome = "answered"
         self.dispatcher.post(ev.CallEnded(record.call_id, ringing.answered_by))

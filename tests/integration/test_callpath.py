@@ -162,3 +162,37 @@ async def test_a_waiting_caller_keeps_its_place_across_a_restart(
     [record] = await test_redis.calls_of("13812349999")
     record = await test_redis.wait_closed_call(record.call_id)
     assert record.agent == "1002" and "resumed" in record.ivr_path
+
+
+async def test_an_agent_transfers_the_caller_to_another_queue_and_the_record_follows(
+        acd, logged_in, test_redis, asterisk, tmp_path):
+    logged_in("1001")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5), workdir=tmp_path / "phones")
+    caller = SippCaller("13812345555", did=DIRECT, hangup_after=20.0, timeout=40,
+                        workdir=tmp_path / "caller")
+    with phones, caller:
+        await phones.wait_for_calls(1, timeout=10)
+        await asyncio.sleep(5)  # answered, announced, talking
+        [record] = await test_redis.calls_of("13812345555")
+        # 1001 asks for a pause (it applies after this call) so 1002 takes the caller
+        assert acd.agent_do("1001", "pause", reason="break")[0] == 200
+        logged_in("1002")
+        status, body = acd.api("POST", f"/api/calls/{record.call_id}/transfer",
+                               {"queue": "complaints"}, user=("agent1001", "test-agent"))
+        assert status == 200, body
+        assert body["from_agent"] == "1001"
+        await asyncio.to_thread(caller.wait, 40)
+        calls = [(c.agent, c.outcome, c.ended_by) for c in phones.calls()]
+    assert calls[0] == ("agent1001", "answered", "them")  # acd took the caller away
+    assert calls[-1][:2] == ("agent1002", "answered")
+    record = await test_redis.wait_closed_call(record.call_id)
+    assert record.transfer == "queue:complaints"
+    assert record.queues == ["support", "complaints"] and record.agent == "1002"
+    assert record.hung_up_by == "caller" and Path(record.recording).is_file()
+
+
+async def test_transfer_requests_that_make_no_sense_get_a_4xx(acd):
+    status, _ = acd.api("POST", "/api/calls/nope/transfer", {"queue": "complaints"})
+    assert status == 409
+    status, _ = acd.api("POST", "/api/calls/nope/transfer", {"queue": "x", "extension": "1"})
+    assert status == 400

@@ -182,7 +182,10 @@ def test_asterisk_listens_on_loopback_only(asterisk: Sandbox) -> None:
 async def test_caller_reaches_acd_inbound_as_the_trunk_with_the_did(
     ami: Manager, tmp_path: Path
 ) -> None:
-    async with FakeAcd(["ANSWER"]).serving() as acd, acd_agi_at(ami, f"agi://127.0.0.1:{acd.port}"):
+    # ACD_DONE: acd finished the call (without it the dialplan hands the call back, as
+    # after an acd restart)
+    async with FakeAcd(["ANSWER", "SET VARIABLE ACD_DONE 1"]).serving() as acd, \
+            acd_agi_at(ami, f"agi://127.0.0.1:{acd.port}"):
         caller = SippCaller(CALLER, did=DID, hangup_after=None, timeout=20,
                             workdir=tmp_path / "caller").start()
         await caller.finished()
@@ -279,7 +282,8 @@ async def test_acd_can_ask_the_dialplan_to_fall_back(
 async def test_caller_dtmf_sent_as_sip_info_reaches_fastagi(
     ami: Manager, tmp_path: Path
 ) -> None:
-    async with FakeAcd(["ANSWER", "WAIT FOR DIGIT 5000"]).serving() as acd, \
+    async with FakeAcd(["ANSWER", "WAIT FOR DIGIT 5000", "SET VARIABLE ACD_DONE 1"]).serving() \
+            as acd, \
             acd_agi_at(ami, f"agi://127.0.0.1:{acd.port}"):
         caller = SippCaller(CALLER, hangup_after=None, dtmf=[Dtmf(1.0, "1")], timeout=20,
                             workdir=tmp_path / "caller").start()

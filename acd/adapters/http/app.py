@@ -44,6 +44,8 @@ class HttpServices:
     agent_actions: Any = None  # async (agent_id, action, params) -> dict
     views: Any = None  # .agents() / .queues() -> list[dict]
     announcements: Any = None  # async set(list|None) / get()
+    transfer: Any = None  # async (call_id, "queue"|"extension", target) -> agent id
+    transfer_agent: Any = None  # call_id -> the agent connected to it, or None
     health: Callable[[], dict[str, Any]] = field(default=lambda: {})
     sessions: Sessions = field(default_factory=Sessions)
     #: domain exception types mapped to HTTP statuses (e.g. IllegalTransition -> 409)
@@ -205,6 +207,31 @@ async def agent_action(request: web.Request) -> web.StreamResponse:
     return web.json_response(result)
 
 
+@require(Role.AGENT)
+async def transfer_call(request: web.Request) -> web.StreamResponse:
+    """Blind transfer: {"queue": NAME} or {"extension": DIGITS}."""
+    user: User = request[USER]
+    body = await _json_body(request)
+    services = request.app[SERVICES]
+    if services.transfer is None:
+        raise ApiError("transfers are not available", status=503)
+    kinds = [k for k in ("queue", "extension") if isinstance(body.get(k), str) and body[k]]
+    if len(kinds) != 1:
+        raise ApiError('give exactly one of "queue" or "extension"')
+    target = body[kinds[0]]
+    if kinds[0] == "extension" and not target.replace("*", "").replace("#", "").isdigit():
+        raise ApiError("an extension is digits, * and # only")
+    call_id = request.match_info["call_id"]
+    agent = services.transfer_agent(call_id) if services.transfer_agent else None
+    if user.role < Role.SUPERVISOR and agent != user.agent_id:
+        raise ApiError("agents may only transfer their own calls", status=403)
+    try:
+        agent = await services.transfer(call_id, kinds[0], target)
+    except LookupError as exc:
+        raise ApiError(str(exc), status=409) from None
+    return web.json_response({"call_id": call_id, "from_agent": agent, kinds[0]: target})
+
+
 @require(Role.SUPERVISOR)
 async def list_agents(request: web.Request) -> web.StreamResponse:
     return web.json_response({"agents": request.app[SERVICES].views.agents()})
@@ -246,6 +273,7 @@ def make_app(services: HttpServices) -> web.Application:
     app.router.add_get("/api/calls.csv", export_calls)
     app.router.add_get("/api/calls/{call_id}", get_call)
     app.router.add_get("/api/calls/{call_id}/recording", get_recording)
+    app.router.add_post("/api/calls/{call_id}/transfer", transfer_call)
     app.router.add_get("/api/agents", list_agents)
     app.router.add_post("/api/agents/{agent_id}/{action}", agent_action)
     app.router.add_get("/api/queues", list_queues)
