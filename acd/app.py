@@ -20,6 +20,7 @@ from acd.adapters.list_store import CachedRules, ListStore
 from acd.adapters.routing_store import RoutingStore
 from acd.adapters.store import CallStore, connect_redis
 from acd.agent_phone import AgentDesk, AgentNotFound, AgentPhone, WrongPin
+from acd.callback import CallbackDialer
 from acd.callpath import CallService
 from acd.clock import Clock, ShiftedClock, SystemClock
 from acd.config import Config
@@ -97,6 +98,9 @@ class App:
         AgentPhone(self.desk, self.phrases).register(self.agi)
         TelephonyEvents(self.ami, self.connector, self.desk, self.dispatcher,
                         self.calls, self.clock, self.agi).register()
+        caller_id = next(iter(cfg.numbers), "")
+        self.dispatcher.add_sink(CallbackDialer(
+            self.ami, self.dispatcher, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id))
         self.dispatcher.start()
         await self.ami.start()
         await self.agi.start(cfg.agi.host, cfg.agi.port)

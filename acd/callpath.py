@@ -59,6 +59,7 @@ class CallService:
 
     def register(self, agi: Any) -> None:
         agi.route("call", self.handle_call)
+        agi.route("callback", self.handle_callback)
 
     async def handle_call(self, channel: Any) -> None:
         number = self.config.numbers.get(channel.called, NumberConfig())
@@ -85,6 +86,35 @@ class CallService:
             record.hung_up_by = record.hung_up_by or "caller"
             if not record.outcome:
                 record.outcome = "abandoned" if record.enqueued_at else "caller-left-ivr"
+        finally:
+            if record.outcome == "callback-requested":
+                pass  # the record stays open until the callback is answered or given up
+            elif not self.shutting_down:
+                self._finish(record)
+
+    async def handle_callback(self, channel: Any) -> None:
+        """FastAGI `callback`: the customer we called back has answered."""
+        call_id = channel.params.get("call_id", "")
+        record = await self.store.get_call(call_id)
+        if record is None:
+            log.error("callback for unknown call %r; hanging up", call_id)
+            await channel.hangup()
+            return
+        record.outcome = ""
+        record.ivr_path.append("callback:answered")
+        lang = record.variables.get("lang")
+        try:
+            await channel.play(await self.phrases.say("callback_hello", lang))
+            result = await self.connector.connect_callback(
+                channel, record, channel.params.get("agent", ""),
+                channel.params.get("device", ""), float(channel.params.get("timeout", "15")))
+            await self._after_queue(channel, record, result, result.queue,
+                                    NumberConfig(language=lang or "zh"))
+            with contextlib.suppress(CallerHungUp):
+                await channel.set_variable("ACD_DONE", "1")
+        except CallerHungUp:
+            record.hung_up_by = record.hung_up_by or "caller"
+            record.outcome = record.outcome or "abandoned"
         finally:
             if not self.shutting_down:
                 self._finish(record)
@@ -234,6 +264,9 @@ class CallService:
     async def _after_queue(self, channel: Any, record: CallRecord, result: Any, queue: str,
                            number: NumberConfig) -> None:
         handoff = Handoff(queue)
+        if result.callback:
+            await channel.hangup()
+            return
         if result.transfer is not None:
             await self._follow_transfer(channel, record, result.transfer, number)
             return

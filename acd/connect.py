@@ -27,6 +27,11 @@ DIAL_FAILURES = {"NOANSWER": "no-answer", "BUSY": "busy", "CHANUNAVAIL": "unavai
                  "CONGESTION": "unavailable", "INVALIDARGS": "unavailable"}
 
 
+@dataclass(frozen=True)
+class CallbackKey:
+    """The waiting caller pressed the callback key (seen on AMI while MOH plays)."""
+
+
 @dataclass
 class ConnectResult:
     answered: bool = False
@@ -37,6 +42,8 @@ class ConnectResult:
     queue: str = ""
     #: ("queue" | "extension", target) when the agent's side transferred the caller
     transfer: tuple[str, str] | None = None
+    #: the caller chose to be called back and may hang up: the record stays open
+    callback: bool = False
 
 
 @dataclass
@@ -59,6 +66,8 @@ class QueueConnector:
         self.ami = ami
         self.clock = clock
         self.store = store  # the call records: kept current so a restarted acd can resume
+        self.callback_digit = "*"
+        self._waiting: set[str] = set()  # callers hearing music, for the callback key
         self._saving: set[asyncio.Task[None]] = set()
         self.recordings = recordings
         self.prompts = prompts
@@ -76,7 +85,8 @@ class QueueConnector:
                 ringing.answered_by = target.agent_id
                 ringing.agent_channel = dest_channel
                 ringing.answered_at = self.clock.now()
-                self.dispatcher.post(ev.RingAnswered(call_id, target.agent_id))
+                routed_id = ringing.record.call_id if ringing.record else call_id
+                self.dispatcher.post(ev.RingAnswered(routed_id, target.agent_id))
                 if ringing.record is not None:
                     ringing.record.agent = target.agent_id
                     ringing.record.answered_at = ringing.answered_at
@@ -99,6 +109,10 @@ class QueueConnector:
         log.info("call %s: agent %s transfers the caller to %s %s", call_id,
                  ringing.answered_by, kind, target)
         return ringing.answered_by
+
+    def on_caller_digit(self, call_id: str, digit: str) -> None:
+        if digit == self.callback_digit and call_id in self._waiting:
+            self.dispatcher.notify(call_id, CallbackKey())
 
     def _save(self, record: CallRecord) -> None:
         if self.store is None:
@@ -124,10 +138,17 @@ class QueueConnector:
         try:
             await channel.music_on_hold(True)
             while True:
+                self._waiting.add(record.call_id)
                 command = await self._next(box, channel)
+                self._waiting.discard(record.call_id)
                 if command is None:
                     raise CallerHungUp(record.call_id)
-                if isinstance(command, cmd.RingAgents):
+                if isinstance(command, CallbackKey):
+                    if await self._request_callback(channel, record):
+                        result.callback = True
+                        return result
+                    await channel.music_on_hold(True)
+                elif isinstance(command, cmd.RingAgents):
                     if await self._ring(channel, record, command, result):
                         return result
                     await channel.music_on_hold(True)
@@ -138,13 +159,50 @@ class QueueConnector:
                     result.exit_target, result.exit_reason = command.target, command.reason
                     return result
         except CallerHungUp:
-            if not result.answered:
+            if not result.answered and not result.callback:
                 self.dispatcher.post(ev.CallAbandoned(record.call_id))
                 record.outcome = "abandoned"
             raise
         finally:
-            self.dispatcher.close_mailbox(record.call_id)
-            self.ringing.pop(record.call_id, None)
+            self._waiting.discard(record.call_id)
+            if not result.callback:
+                self.dispatcher.close_mailbox(record.call_id)
+            self.ringing.pop(channel.call_id, None)
+
+    async def _request_callback(self, channel: Any, record: CallRecord) -> bool:
+        """Keep the caller's place and let them hang up; False if that is not possible."""
+        lang = record.variables.get("lang")
+        if not record.caller:
+            await channel.music_on_hold(False)
+            await channel.play(await self.prompts.say("callback_no_number", lang))
+            return False
+        try:
+            await self.dispatcher.submit(ev.CallbackRequested(record.call_id, record.caller))
+        except Exception as exc:  # e.g. CallbackNotPossible: keep waiting
+            log.info("call %s: callback refused: %s", record.call_id, exc)
+            return False
+        self.dispatcher.close_mailbox(record.call_id)
+        record.outcome = "callback-requested"
+        record.ivr_path.append("callback:requested")
+        self._save(record)
+        log.info("call %s: keeps its place; %s will be called back", record.call_id,
+                 record.caller)
+        await channel.music_on_hold(False)
+        await channel.play(await self.prompts.say("callback_ok", lang,
+                                                  number=" ".join(record.caller)))
+        return True
+
+    async def connect_callback(self, channel: Any, record: CallRecord, agent_id: str,
+                               device: str, timeout: float) -> ConnectResult:
+        """The customer answered our callback: ring the agent the core reserved."""
+        queue = record.queues[-1] if record.queues else ""
+        result = ConnectResult(queue=queue)
+        command = cmd.RingAgents(record.call_id, queue, (cmd.RingTarget(agent_id, device),),
+                                 timeout)
+        if await self._ring(channel, record, command, result):
+            return result
+        # the agent did not answer: the customer is now a live caller at the front
+        return await self.queue_and_connect(channel, record, queue, resume=True)
 
     async def _next(self, box: asyncio.Queue[Any], channel: Any) -> Any:
         """The next command for this call, or None when the caller hangs up first."""
@@ -163,7 +221,7 @@ class QueueConnector:
         """Dial the agents; True when the call was answered (and has now ended)."""
         record.ring_attempts += 1
         ringing = Ringing(command.targets, record)
-        self.ringing[record.call_id] = ringing
+        self.ringing[channel.call_id] = ringing  # DialEnd names the channel, not the call
         if self.recordings is not None and not record.recording:
             record.recording = self.recordings.path_for(record.call_id, record.arrived_at)
             await channel.exec_app("MixMonitor", f"{record.recording},b")

@@ -74,6 +74,14 @@ class Dispatcher:
         self._mailboxes[call_id] = box
         return box
 
+    def notify(self, call_id: str, item: Any) -> bool:
+        """Hand a telephony fact straight to a caller's session (e.g. a key pressed)."""
+        box = self._mailboxes.get(call_id)
+        if box is None:
+            return False
+        box.put_nowait(item)
+        return True
+
     def close_mailbox(self, call_id: str) -> None:
         self._mailboxes.pop(call_id, None)
         self._pending.pop(call_id, None)

@@ -27,6 +27,17 @@ PHRASES: dict[str, dict[str, str]] = {
     "position": {"zh": "您前面还有 {position} 位客户。",
                  "en": "You are number {position} in the queue."},
     "wait": {"zh": "预计等待 {minutes} 分钟。", "en": "The expected wait is {minutes} minutes."},
+    "callback_offer": {"zh": "如需我们回拨给您，请按星号键，您的排队位置将为您保留。",
+                       "en": "To be called back instead of waiting, press star; you keep "
+                             "your place in the queue."},
+    "callback_ok": {"zh": "好的，轮到您时我们将回拨 {number}，您现在可以挂机了。",
+                    "en": "We will call you back at {number} when it is your turn. You may "
+                          "hang up now."},
+    "callback_no_number": {"zh": "抱歉，您的号码未显示，无法回拨。",
+                           "en": "Sorry, your number is withheld, so we cannot call back."},
+    "callback_hello": {"zh": "您好，这里是客服中心回拨，正在为您接通坐席，请稍候。",
+                       "en": "Hello, this is your callback from customer service. "
+                             "Connecting you to an agent now."},
     "please_hold": {"zh": "坐席正忙，请稍候。", "en": "All agents are busy, please hold."},
     "goodbye": {"zh": "感谢您的来电，再见。", "en": "Thank you for calling. Goodbye."},
 }
@@ -66,4 +77,6 @@ class Phrases:
             files += await self.say("position", lang, position=position)
         if wait_seconds:
             files += await self.say("wait", lang, minutes=max(1, round(wait_seconds / 60)))
+        if files:
+            files += await self.say("callback_offer", lang)
         return files

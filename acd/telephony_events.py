@@ -38,11 +38,16 @@ class TelephonyEvents:
         self.ami.on_event("DialEnd", self.on_dial_end)
         self.ami.on_event("DeviceStateChange", self.on_device_state)
         self.ami.on_event("Hangup", self.on_hangup)
+        self.ami.on_event("DTMFEnd", self.on_dtmf)
         self.ami.on_resync(self.on_resync)
 
     def on_dial_end(self, event: Any) -> None:
         self.connector.on_dial_end(event.get("Uniqueid", ""), event.get("DestChannel", ""),
                                    event.get("DialStatus", ""))
+
+    def on_dtmf(self, event: Any) -> None:
+        if event.get("Direction") == "Received":
+            self.connector.on_caller_digit(event.get("Uniqueid", ""), event.get("Digit", ""))
 
     def on_device_state(self, event: Any) -> None:
         device, state = event.get("Device", ""), event.get("State", "")

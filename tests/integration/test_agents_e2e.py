@@ -92,3 +92,25 @@ async def test_shortest_talk_time_offers_the_next_call_to_the_agent_who_talked_l
     # longer), shortest talk time picks 1002.
     assert await serve_calls(acd, "4008000001", [11, 7, 6], tmp_path) == \
         ["1001", "1002", "1002"]
+
+
+async def test_an_agent_whose_phone_becomes_unreachable_is_unavailable_until_it_is_back(
+        acd_factory, ami, asterisk):
+    # Asterisk's own device states, driven through a custom device so the test can switch
+    # the phone "off": the same DeviceStateChange events a PJSIP phone produces.
+    acd = acd_factory(ACD_TEST_SECOND_FLOW="direct")
+    device = "Custom:desk1003"
+    assert acd.agent_do("1003", "login", device=device)[0] == 200
+
+    async def set_state(state: str) -> None:
+        await asyncio.wait_for(ami.send_action({
+            "Action": "Setvar", "Variable": f"DEVICE_STATE({device})", "Value": state}), 5)
+
+    await set_state("UNAVAILABLE")
+    await asyncio.to_thread(wait_for, lambda: acd.agent("1003")["reachable"] is False, 5,
+                            "acd to see the phone unreachable")
+    assert acd.agent("1003")["available_for_calls"] is False
+    await set_state("NOT_INUSE")
+    await asyncio.to_thread(wait_for, lambda: acd.agent("1003")["reachable"] is True, 5,
+                            "acd to see the phone back")
+    assert acd.agent("1003")["available_for_calls"] is True

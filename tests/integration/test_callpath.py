@@ -196,3 +196,27 @@ async def test_transfer_requests_that_make_no_sense_get_a_4xx(acd):
     assert status == 409
     status, _ = acd.api("POST", "/api/calls/nope/transfer", {"queue": "x", "extension": "1"})
     assert status == 400
+
+
+async def test_a_waiting_caller_who_presses_star_is_called_back_when_an_agent_is_free(
+        acd, logged_in, test_redis, asterisk, tmp_path):
+    caller = SippCaller("13899990000", did=DIRECT, hangup_after=None, timeout=30,
+                        dtmf=[Dtmf(3.0, "*")], workdir=tmp_path / "caller")
+    customers = SippAgentPhones(PhoneBehaviour(answer_after=0.5), port=5074,
+                                workdir=tmp_path / "customers")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=5.0),
+                             workdir=tmp_path / "phones")
+    with customers, phones:
+        with caller:  # nobody is logged in: the caller waits, presses *, is told, hangs up
+            await asyncio.to_thread(caller.wait, 30)
+        [sip] = caller.calls()
+        assert sip.answered and sip.ended_by == "them"
+        [record] = await test_redis.calls_of("13899990000")
+        assert record.outcome == "callback-requested" and not record.ended_at
+        logged_in("1001")  # the caller's turn comes: we call them, then the agent
+        [back] = await customers.wait_for_calls(1, timeout=15)
+        assert back.agent == "13899990000"
+        await phones.wait_for_calls(1, timeout=15)
+        record = await test_redis.wait_closed_call(record.call_id, timeout=60)
+    assert record.agent == "1001" and record.outcome == "answered"
+    assert "callback:requested" in record.ivr_path and "callback:answered" in record.ivr_path

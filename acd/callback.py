@@ -1,0 +1,55 @@
+"""Calling customers back (virtual hold): the routing core's PlaceCallback, over AMI.
+
+acd originates `Local/<customer>@acd-callback-out` (the dialplan dials the customer
+through ACD_TRUNK); when the customer answers, the other half of the Local channel
+runs acd's FastAGI `callback` route (acd.callpath), which rings the reserved agent.
+If the customer cannot be reached the core hears CallbackFailed and retries later.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from acd.core import commands as cmd
+from acd.core import events as ev
+
+log = logging.getLogger(__name__)
+
+
+class CallbackDialer:
+    def __init__(self, ami: Any, dispatcher: Any, agi_url: str, caller_id: str) -> None:
+        self.ami = ami
+        self.dispatcher = dispatcher
+        self.agi_url = agi_url.rstrip("/")
+        self.caller_id = caller_id
+
+    async def __call__(self, command: Any) -> None:
+        if isinstance(command, cmd.PlaceCallback):
+            await self.place(command)
+
+    async def place(self, command: cmd.PlaceCallback) -> None:
+        params = urlencode({"call_id": command.call_id, "agent": command.agent_id,
+                            "device": command.device, "timeout": f"{command.timeout:g}"})
+        action = {
+            "Action": "Originate", "Channel": f"Local/{command.number}@acd-callback-out",
+            "Application": "AGI", "Data": f"{self.agi_url}/callback?{params}",
+            "Timeout": str(int(command.timeout * 1000)), "CallerID": self.caller_id,
+            "Async": "true",
+        }
+        log.info("call %s: calling %s back for agent %s", command.call_id, command.number,
+                 command.agent_id)
+        try:
+            response = await self.ami.send(action, as_list=True,
+                                           timeout=command.timeout + 10)
+        except Exception as exc:
+            log.warning("call %s: callback to %s not placed: %s", command.call_id,
+                        command.number, exc)
+            self.dispatcher.post(ev.CallbackFailed(command.call_id))
+            return
+        outcome = response[-1] if isinstance(response, list) and response else response
+        if outcome.get("Response") != "Success":
+            log.info("call %s: %s did not answer the callback (%s)", command.call_id,
+                     command.number, outcome.get("Reason", "?"))
+            self.dispatcher.post(ev.CallbackFailed(command.call_id))
