@@ -69,7 +69,7 @@ class App:
         self.prompts = PromptLibrary(cfg.path(cfg.paths.prompts), cfg.path(cfg.paths.prompt_cache),
                                      cfg.languages)
         self.phrases = Phrases(self.prompts)
-        oracle = ScheduleOracleAdapter(sec.schedules)
+        oracle = self.schedule_oracle = ScheduleOracleAdapter(sec.schedules)
         self.flows = FlowRegistry(cfg.path(cfg.paths.ivr_flows), [q.name for q in sec.queues],
                                   oracle, self.prompts, extra_variables=("lang",))
         self.flows.load()
@@ -116,6 +116,34 @@ class App:
         log.info("acd ready: FastAGI %s:%s, AMI %s:%s, Redis %s:%s, HTTP %s:%s", cfg.agi.host,
                  cfg.agi.port, cfg.ami.host, cfg.ami.port, cfg.redis.host, cfg.redis.port,
                  cfg.http.host, cfg.http.port)
+
+    async def reload(self) -> bool:
+        """SIGHUP: re-read config.yaml's queues, agents, schedules and surveys.
+
+        A configuration with errors is refused (each logged) and the running one kept;
+        agents' states, waiting callers and statistics carry over. Addresses and ports
+        need a restart. IVR flows reload by themselves.
+        """
+        from acd.config import ConfigError, load_config
+
+        try:
+            config = load_config(self.config.source)
+            sections = load_sections(config)
+        except ConfigError as exc:
+            for error in exc.errors:
+                log.error("reload refused: %s", error)
+            return False
+        await self.dispatcher.apply(
+            lambda now: self.engine.reconfigure(sections.queues, sections.agents, now))
+        self.sections = sections
+        self.desk.agents = {a.agent_id: a for a in sections.agents}
+        self.desk.pause_reasons = sections.pause_reasons or self.desk.pause_reasons
+        self.call_service.surveys = sections.surveys
+        self.schedule_oracle.book = sections.schedules
+        self.flows.known_queues = frozenset(q.name for q in sections.queues)
+        log.info("configuration reloaded from %s: %d queues, %d agents", config.source,
+                 len(sections.queues), len(sections.agents))
+        return True
 
     async def _restore_engine(self) -> RoutingEngine:
         """The routing state as it was before a restart (agents, callers, callbacks, stats)."""
@@ -224,6 +252,8 @@ class App:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._tasks.append(
+            asyncio.create_task(self.reload(), name="reload")))
         await self.start()
         try:
             await self._stopping.wait()

@@ -226,7 +226,9 @@ class QueueConnector:
             record.recording = self.recordings.path_for(record.call_id, record.arrived_at)
             await channel.exec_app("MixMonitor", f"{record.recording},b")
         devices = "&".join(t.device for t in command.targets)
-        options = "g" + await self._announce_option(command.targets, record)
+        # g: carry on after the agent hangs up (survey); m: music, not ringback, while
+        # the agent's phone rings
+        options = "gm" + await self._announce_option(command.targets, record)
         try:
             await channel.exec_app("Dial", f"{devices},{int(command.timeout)},{options}")
         except CallerHungUp:

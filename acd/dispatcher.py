@@ -33,6 +33,13 @@ CALLER_COMMANDS = {"RingAgents", "AnnouncePosition", "ExitQueue"}
 MAX_PENDING_CALLS = 10_000
 
 
+class _Apply:
+    """A change of the engine itself (e.g. reconfigure), run inside the dispatcher task."""
+
+    def __init__(self, fn: Callable[[float], list[Any]]) -> None:
+        self.fn = fn
+
+
 class Dispatcher:
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine = engine
@@ -97,6 +104,10 @@ class Dispatcher:
         self._inbox.put_nowait((event, future))
         return await future  # type: ignore[no-any-return]
 
+    async def apply(self, fn: Callable[[float], list[Any]]) -> list[Any]:
+        """Run fn(now) -> commands on the engine from the dispatcher task (no races)."""
+        return await self.submit(_Apply(fn))
+
     # -- the loop ----------------------------------------------------------------
 
     def start(self) -> None:
@@ -121,8 +132,12 @@ class Dispatcher:
     async def _step(self, event: Any, future: asyncio.Future[Any] | None) -> None:
         now = self.clock.now()
         try:
-            commands = (self.engine.on_timer(now) if event is None
-                        else self.engine.handle(event, now))
+            if event is None:
+                commands = self.engine.on_timer(now)
+            elif isinstance(event, _Apply):
+                commands = event.fn(now)
+            else:
+                commands = self.engine.handle(event, now)
         except Exception as exc:  # a domain error concerns one request, never the loop
             if future is not None and not future.done():
                 future.set_exception(exc)

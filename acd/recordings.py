@@ -91,7 +91,12 @@ class Recordings:
             if is_complete(path):
                 break
             await asyncio.sleep(0.1)
-        if not record.answered_at or not path.exists():
+        if not record.answered_at:
+            record.recording = ""
+            return None
+        if not path.exists():
+            log.error("call %s: recording %s is missing (was MixMonitor able to write to "
+                      "the recordings folder?)", record.call_id, path)
             record.recording = ""
             return None
         loop = asyncio.get_running_loop()

@@ -114,3 +114,39 @@ async def test_an_agent_whose_phone_becomes_unreachable_is_unavailable_until_it_
     await asyncio.to_thread(wait_for, lambda: acd.agent("1003")["reachable"] is True, 5,
                             "acd to see the phone back")
     assert acd.agent("1003")["available_for_calls"] is True
+
+
+async def test_sighup_reloads_queues_and_agents_and_refuses_a_broken_config(
+        acd_factory, asterisk, tmp_path):
+    import signal
+
+    from acd_service import REPO, TEST_CONFIG, AcdService
+    from service_fixtures import make_flows_dir
+
+    config = tmp_path / "config.yaml"
+    original = TEST_CONFIG.read_text().replace("../../", f"{REPO}/")
+    config.write_text(original)
+    acd_factory(ACD_TEST_SECOND_FLOW="direct").stop()  # fresh Redis, no other acd running
+    acd = AcdService({"ACD_TEST_FLOWS": str(make_flows_dir(tmp_path / "flows"))},
+                     tmp_path / "acd.log", config=config)
+    acd.start()
+    try:
+        config.write_text(original.replace('strategy: "${ACD_TEST_STRATEGY:-least-calls}"',
+                                           "strategy: round-robin")
+                          + '  "1004": {name: 刘洋, pin: "1004", queues: [support]}\n')
+        acd.proc.send_signal(signal.SIGHUP)
+        await asyncio.to_thread(wait_for, lambda: "configuration reloaded" in acd.log_text(),
+                                5, "the reload")
+        queues = {q["queue"]: q for q in acd.api("GET", "/api/queues")[1]["queues"]}
+        assert queues["support"]["strategy"] == "round-robin"
+        assert "1004" in queues["support"]["members"]
+        config.write_text(original.replace("wrap_up_seconds: 0", "wrap_up_seconds: soon", 1))
+        acd.proc.send_signal(signal.SIGHUP)
+        await asyncio.to_thread(wait_for, lambda: "reload refused" in acd.log_text(), 5,
+                                "the refusal")
+        line = next(x for x in acd.log_text().splitlines() if "reload refused" in x)
+        assert f"{config}:" in line and "wrap_up_seconds" in line
+        queues = {q["queue"]: q for q in acd.api("GET", "/api/queues")[1]["queues"]}
+        assert queues["support"]["strategy"] == "round-robin"  # the running config stays
+    finally:
+        acd.stop()
