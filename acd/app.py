@@ -96,8 +96,10 @@ class App:
                               sec.pause_reasons)
         await self.desk.load()
         AgentPhone(self.desk, self.phrases).register(self.agi)
-        TelephonyEvents(self.ami, self.connector, self.desk, self.dispatcher,
-                        self.calls, self.clock, self.agi).register()
+        telephony = TelephonyEvents(self.ami, self.connector, self.desk, self.dispatcher,
+                                    self.calls, self.clock, self.agi)
+        telephony.register()
+        self.call_service.hangup_causes = telephony.hangup_causes
         caller_id = next(iter(cfg.numbers), "")
         self.dispatcher.add_sink(CallbackDialer(
             self.ami, self.dispatcher, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id))
@@ -167,7 +169,7 @@ class App:
             users=users_from_config(cfg.users), call_store=self.calls,
             recordings_dir=cfg.path(cfg.paths.recordings), agent_actions=self.desk.api_action,
             views=self, announcements=self, transfer=self._transfer,
-            transfer_agent=self._connected_agent,
+            transfer_agent=self._connected_agent, spy=self.connector.spy,
             health=lambda: {"ami": self.ami.connected, "flows_version": self.flows.version,
                             "waiting": self.engine.waiting_count()},
             error_statuses={core_errors.UnknownAgent: 404, AgentNotFound: 404, WrongPin: 403,

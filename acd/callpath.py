@@ -56,6 +56,8 @@ class CallService:
         self._closing: set[asyncio.Task[None]] = set()
         #: set when acd stops: sessions closing then are not hang-ups; records stay open
         self.shutting_down = False
+        #: Asterisk's hang-up causes by channel (filled from AMI by TelephonyEvents)
+        self.hangup_causes: dict[str, str] | None = None
 
     def register(self, agi: Any) -> None:
         agi.route("call", self.handle_call)
@@ -138,6 +140,9 @@ class CallService:
         except Exception:
             log.exception("call %s: recording post-processing failed", record.call_id)
         finally:
+            if self.hangup_causes is not None:
+                record.hangup_cause = record.hangup_cause or \
+                    self.hangup_causes.pop(record.call_id, "")
             await self.store.close_call(record)
 
     async def drain(self) -> None:

@@ -36,9 +36,15 @@ class CallRecord:
     _JSON_FIELDS = ("ivr_path", "variables", "queues")
 
     def to_hash(self) -> dict[str, str]:
-        """Flat string fields for a Redis hash."""
+        """Flat string fields for a Redis hash.
+
+        wrap_up_seconds is written by whoever sees the wrap-up end (often after the
+        call's own session is done), so a zero here never overwrites it.
+        """
         out: dict[str, str] = {}
         for key, value in asdict(self).items():
+            if key == "wrap_up_seconds" and not value:
+                continue
             if key in self._JSON_FIELDS:
                 out[key] = json.dumps(value, ensure_ascii=False)
             elif value is None:

@@ -72,6 +72,8 @@ class QueueConnector:
         self.recordings = recordings
         self.prompts = prompts
         self.ringing: dict[str, Ringing] = {}
+        #: agent -> the call they had last (its record gets their wrap-up time)
+        self.last_call_of_agent: dict[str, str] = {}
 
     # -- AMI facts -------------------------------------------------------------
 
@@ -108,6 +110,26 @@ class QueueConnector:
         await self.ami.send({"Action": "Hangup", "Channel": ringing.agent_channel})
         log.info("call %s: agent %s transfers the caller to %s %s", call_id,
                  ringing.answered_by, kind, target)
+        return ringing.answered_by
+
+    async def spy(self, call_id: str, mode: str, device: str) -> str:
+        """A supervisor listens to, whispers to (agent only) or barges into a live call.
+
+        acd originates the supervisor's phone into ChanSpy on the agent's channel; the
+        caller stays bridged to the agent, and MixMonitor on the caller's channel records
+        what the caller hears (a whisper is not heard, so it is not recorded).
+        """
+        options = {"listen": "qE", "whisper": "qwE", "barge": "qBE"}[mode]
+        ringing = self.ringing.get(call_id)
+        if ringing is None or not ringing.agent_channel:
+            raise LookupError(f"call {call_id} is not connected to an agent")
+        if self.ami is None:
+            raise RuntimeError("listening in needs the AMI connection")
+        await self.ami.send({
+            "Action": "Originate", "Channel": device, "Application": "ChanSpy",
+            "Data": f"{ringing.agent_channel},{options}", "CallerID": f"{mode} {call_id}",
+            "Async": "true"})
+        log.info("call %s: %s %s on agent %s", call_id, device, mode, ringing.answered_by)
         return ringing.answered_by
 
     def on_caller_digit(self, call_id: str, digit: str) -> None:
@@ -283,6 +305,7 @@ class QueueConnector:
         record.talk_seconds = round(record.talk_seconds + now - (ringing.answered_at or now), 3)
         record.hung_up_by = "agent" if agent_hung_up else "caller"
         record.outcome = "answered"
+        self.last_call_of_agent[ringing.answered_by] = record.call_id
         self.dispatcher.post(ev.CallEnded(record.call_id, ringing.answered_by))
 
     async def _announce_option(self, targets: tuple[Any, ...], record: CallRecord) -> str:

@@ -33,17 +33,35 @@ class TelephonyEvents:
         self.agi = agi
         self._device_reachable: dict[str, bool] = {}
         self.adopted: set[str] = set()
+        #: Asterisk's hang-up cause of recently ended channels, for the call records
+        self.hangup_causes: dict[str, str] = {}
+        self._wrap_started: dict[str, float] = {}
 
     def register(self) -> None:
         self.ami.on_event("DialEnd", self.on_dial_end)
         self.ami.on_event("DeviceStateChange", self.on_device_state)
         self.ami.on_event("Hangup", self.on_hangup)
         self.ami.on_event("DTMFEnd", self.on_dtmf)
+        self.dispatcher.add_sink(self.on_command)
         self.ami.on_resync(self.on_resync)
 
     def on_dial_end(self, event: Any) -> None:
         self.connector.on_dial_end(event.get("Uniqueid", ""), event.get("DestChannel", ""),
                                    event.get("DialStatus", ""))
+
+    async def on_command(self, command: Any) -> None:
+        """The time an agent spent in wrap-up goes into the record of the call before it."""
+        if type(command).__name__ != "AgentStateChanged":
+            return
+        agent_id, state = command.agent_id, str(command.state)
+        started = self._wrap_started.pop(agent_id, None)
+        if state == "wrap-up":
+            self._wrap_started[agent_id] = command.since
+        elif started is not None:
+            call_id = self.connector.last_call_of_agent.get(agent_id)
+            if call_id:
+                await self.calls.set_field(call_id, "wrap_up_seconds",
+                                           f"{command.since - started:.3f}")
 
     def on_dtmf(self, event: Any) -> None:
         if event.get("Direction") == "Received":
@@ -77,6 +95,9 @@ class TelephonyEvents:
 
     async def on_hangup(self, event: Any) -> None:
         call_id = event.get("Uniqueid", "")
+        if len(self.hangup_causes) > 10_000:  # bounded: records read it within seconds
+            self.hangup_causes.clear()
+        self.hangup_causes[call_id] = event.get("Cause-txt", "") or event.get("Cause", "")
         if call_id in self.adopted:
             self.adopted.discard(call_id)
             await self._close_orphan(call_id, event.get("Cause-txt", ""))

@@ -93,6 +93,9 @@ class CallStore:
     async def update_call(self, record: CallRecord) -> None:
         await self._redis.hmset(self._key(record.call_id), record.to_hash())
 
+    async def set_field(self, call_id: str, name: str, value: str) -> None:
+        await self._redis.hset(self._key(call_id), name, value)
+
     async def close_call(self, record: CallRecord) -> None:
         tx = await self._redis.multi()
         await tx.hmset(self._key(record.call_id), record.to_hash())

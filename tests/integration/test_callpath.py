@@ -72,6 +72,7 @@ async def test_answered_call_is_announced_recorded_surveyed_and_fully_recorded(
     assert Path(record.recording).is_file()
     assert abs(wav_seconds(record.recording) - record.talk_seconds) <= 1.0
     assert "/recordings/" in record.recording
+    assert record.hangup_cause  # Asterisk's cause, from AMI
 
 
 async def test_caller_who_hangs_up_while_waiting_is_counted_abandoned(acd, test_redis,
@@ -220,3 +221,31 @@ async def test_a_waiting_caller_who_presses_star_is_called_back_when_an_agent_is
         record = await test_redis.wait_closed_call(record.call_id, timeout=60)
     assert record.agent == "1001" and record.outcome == "answered"
     assert "callback:requested" in record.ivr_path and "callback:answered" in record.ivr_path
+
+
+async def test_a_supervisor_whispers_to_the_agent_and_the_recording_stays_whole(
+        acd, logged_in, test_redis, ami, asterisk, tmp_path):
+    spies: list[str] = []
+    ami.register_event("ChanSpyStart", lambda _m, e: spies.append(e.get("SpyeeChannel", "")))
+    logged_in("1001")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=12.0),
+                             workdir=tmp_path / "phones")
+    supervisor = SippAgentPhones(PhoneBehaviour(answer_after=0.3), port=5073,
+                                 workdir=tmp_path / "supervisor")
+    caller = SippCaller("13812346666", did=DIRECT, hangup_after=None, timeout=40,
+                        workdir=tmp_path / "caller")
+    with phones, supervisor, caller:
+        await phones.wait_for_calls(1, timeout=10)
+        await asyncio.sleep(5)
+        [record] = await test_redis.calls_of("13812346666")
+        status, body = acd.api("POST", f"/api/calls/{record.call_id}/spy",
+                               {"mode": "whisper", "device": "PJSIP/supervisor1"},
+                               user=("supervisor", "test-sup"))
+        assert status == 200, body
+        [spy] = await supervisor.wait_for_calls(1, timeout=10)
+        assert spy.agent == "supervisor1"
+        await asyncio.to_thread(caller.wait, 40)
+    assert spies and spies[0].startswith("PJSIP/agent1001-")
+    record = await test_redis.wait_closed_call(record.call_id)
+    assert record.agent == "1001" and record.hung_up_by == "agent"
+    assert abs(wav_seconds(record.recording) - record.talk_seconds) <= 1.0

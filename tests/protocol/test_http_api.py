@@ -133,3 +133,15 @@ async def test_supervisors_export_call_records_as_csv_and_agents_may_not(client)
     agent = await token(client, "alice", "a-pw")
     assert (await client.get("/api/calls.csv", headers=agent)).status == 403
     assert (await client.get("/api/calls.csv?since=yesterday", headers=sup)).status == 400
+
+
+async def test_listening_in_needs_a_supervisor_and_a_well_formed_device(client):
+    agent = await token(client, "alice", "a-pw")
+    body = {"mode": "whisper", "device": "PJSIP/supervisor1"}
+    assert (await client.post("/api/calls/c1/spy", headers=agent, json=body)).status == 403
+    sup = await token(client, "sam", "s-pw")
+    for bad in ({"mode": "shout", "device": "PJSIP/supervisor1"},
+                {"mode": "listen", "device": "PJSIP/x\r\nAction: Originate"},
+                {"mode": "listen", "device": "Local/123@somewhere"}):
+        resp = await client.post("/api/calls/c1/spy", headers=sup, json=bad)
+        assert resp.status == 400, bad

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ class HttpServices:
     announcements: Any = None  # async set(list|None) / get()
     transfer: Any = None  # async (call_id, "queue"|"extension", target) -> agent id
     transfer_agent: Any = None  # call_id -> the agent connected to it, or None
+    spy: Any = None  # async (call_id, mode, device) -> agent id
     health: Callable[[], dict[str, Any]] = field(default=lambda: {})
     sessions: Sessions = field(default_factory=Sessions)
     #: domain exception types mapped to HTTP statuses (e.g. IllegalTransition -> 409)
@@ -232,6 +234,30 @@ async def transfer_call(request: web.Request) -> web.StreamResponse:
     return web.json_response({"call_id": call_id, "from_agent": agent, kinds[0]: target})
 
 
+SPY_MODES = ("listen", "whisper", "barge")
+DEVICE_PATTERN = re.compile(r"PJSIP/[A-Za-z0-9_.-]{1,64}")
+
+
+@require(Role.SUPERVISOR)
+async def spy_call(request: web.Request) -> web.StreamResponse:
+    """{"mode": "listen"|"whisper"|"barge", "device": "PJSIP/supervisor1"}."""
+    body = await _json_body(request)
+    mode, device = body.get("mode"), body.get("device")
+    if mode not in SPY_MODES:
+        raise ApiError(f"mode must be one of {', '.join(SPY_MODES)}")
+    if not isinstance(device, str) or not DEVICE_PATTERN.fullmatch(device):
+        raise ApiError("device must be the supervisor's phone, e.g. PJSIP/supervisor1")
+    services = request.app[SERVICES]
+    if services.spy is None:
+        raise ApiError("listening in is not available", status=503)
+    try:
+        agent = await services.spy(request.match_info["call_id"], mode, device)
+    except LookupError as exc:
+        raise ApiError(str(exc), status=409) from None
+    return web.json_response({"call_id": request.match_info["call_id"], "agent": agent,
+                              "mode": mode, "device": device})
+
+
 @require(Role.SUPERVISOR)
 async def list_agents(request: web.Request) -> web.StreamResponse:
     return web.json_response({"agents": request.app[SERVICES].views.agents()})
@@ -274,6 +300,7 @@ def make_app(services: HttpServices) -> web.Application:
     app.router.add_get("/api/calls/{call_id}", get_call)
     app.router.add_get("/api/calls/{call_id}/recording", get_recording)
     app.router.add_post("/api/calls/{call_id}/transfer", transfer_call)
+    app.router.add_post("/api/calls/{call_id}/spy", spy_call)
     app.router.add_get("/api/agents", list_agents)
     app.router.add_post("/api/agents/{agent_id}/{action}", agent_action)
     app.router.add_get("/api/queues", list_queues)
