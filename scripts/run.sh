@@ -58,6 +58,10 @@ for port in 4573 8080; do
         exit 1
     fi
 done
+# The demo callers should find the line open whatever the hour: run acd's clock as if it
+# were next Tuesday 10:00 Beijing time (ACD_START_AT= uses the real time).
+export ACD_START_AT=${ACD_START_AT-$(date -d 'next tuesday' +%Y-%m-%dT10:00:00)}
+[[ -n $ACD_START_AT ]] && say "acd's clock starts at $ACD_START_AT (Asia/Shanghai) for the demo"
 say "starting acd serve --config config.yaml (log also in var/acd.log)"
 "$VENV/bin/acd" serve --config config.yaml > >(tee var/acd.log) 2>&1 &
 ACD_PID=$!
@@ -73,7 +77,7 @@ until ss -Hltn "( sport = :4573 )" | grep -q .; do
     ((SECONDS < deadline)) || { say "acd did not open 127.0.0.1:4573 within 30s"; exit 1; }
     sleep 0.1
 done
-say "acd is up: FastAGI 127.0.0.1:4573, web http://127.0.0.1:8080; Ctrl-C stops everything"
+say "acd is up: FastAGI 127.0.0.1:4573, HTTP API http://127.0.0.1:8080; Ctrl-C stops everything"
 
 if ((DEMO)); then
     "$VENV/bin/python" scripts/demo.py --duration "$DURATION" &
