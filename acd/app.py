@@ -64,7 +64,7 @@ class App:
 
     async def start(self) -> None:
         cfg, sec = self.config, self.sections
-        self.redis = await connect_redis(cfg.redis, poolsize=8)
+        self.redis = await connect_redis(cfg.redis, poolsize=cfg.redis.pool_size)
         self.calls = CallStore(self.redis, cfg.redis.prefix)
         self.prompts = PromptLibrary(cfg.path(cfg.paths.prompts), cfg.path(cfg.paths.prompt_cache),
                                      cfg.languages)

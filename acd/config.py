@@ -60,6 +60,8 @@ class RedisConfig:
     prefix: str = "acd:"
     #: this process's stable name; each acd process sharing a Redis needs its own
     owner: str = "acd"
+    #: connections to Redis; asyncio_redis fails (rather than waits) when all are busy
+    pool_size: int = 64
 
 
 @dataclass(frozen=True)

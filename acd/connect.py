@@ -24,7 +24,8 @@ from acd.core import events as ev
 log = logging.getLogger(__name__)
 
 DIAL_FAILURES = {"NOANSWER": "no-answer", "BUSY": "busy", "CHANUNAVAIL": "unavailable",
-                 "CONGESTION": "unavailable", "INVALIDARGS": "unavailable"}
+                 "CONGESTION": "unavailable", "INVALIDARGS": "unavailable",
+                 "REJECTED": "rejected"}
 
 
 @dataclass(frozen=True)
@@ -256,8 +257,16 @@ class QueueConnector:
         except CallerHungUp:
             if ringing.answered_by:
                 self._ended(record, ringing, result, agent_hung_up=False)
-            raise
+                raise
+            # Dial also returns -1 when the agent hangs up during the 报工号; asking the
+            # channel tells the two apart (it raises again if the caller is gone).
         status = await channel.get_variable("DIALSTATUS") or ""
+        if status == "ANSWER" and not ringing.answered_by and self.ami is not None \
+                and self.ami.connected:
+            # answered, but gone before the bridge (during the announcement): the caller
+            # never talked to them, so they go on to the next agent
+            log.info("call %s: agent hung up before the bridge", record.call_id)
+            status = "REJECTED"
         if status == "ANSWER":
             if not ringing.answered_by:  # AMI was away: learn the agent from the dial
                 peer = await channel.get_variable("DIALEDPEERNAME") or ""

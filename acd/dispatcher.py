@@ -125,9 +125,13 @@ class Dispatcher:
             try:
                 event, future = await asyncio.wait_for(self._inbox.get(), timeout)
             except TimeoutError:
-                await self._step(None, None)
-                continue
-            await self._step(event, future)
+                event, future = None, None
+            try:
+                await self._step(event, future)
+            except Exception as exc:  # the loop must outlive any one event
+                log.exception("routing step failed on %r", event)
+                if future is not None and not future.done():
+                    future.set_exception(exc)
 
     async def _step(self, event: Any, future: asyncio.Future[Any] | None) -> None:
         now = self.clock.now()
@@ -160,7 +164,13 @@ class Dispatcher:
         assert self._gate is not None
         allowed: list[Any] = []
         for _ in range(100):  # each round feeds back lost claims; bounded, never a spin
-            kept, lost = await self._gate(commands)
+            try:
+                kept, lost = await self._gate(commands)
+            except Exception:
+                # Redis unreachable or saturated: ring anyway rather than strand callers;
+                # only a second acd sharing this Redis could then double-book an agent.
+                log.exception("agent claims unavailable; proceeding without them")
+                return allowed + commands
             allowed += kept
             if not lost:
                 break
