@@ -232,7 +232,7 @@ async def test_a_supervisor_whispers_to_the_agent_and_the_recording_stays_whole(
                              workdir=tmp_path / "phones")
     supervisor = SippAgentPhones(PhoneBehaviour(answer_after=0.3), port=5073,
                                  workdir=tmp_path / "supervisor")
-    caller = SippCaller("13812346666", did=DIRECT, hangup_after=None, timeout=40,
+    caller = SippCaller("13812346666", did=DIRECT, hangup_after=16.0, timeout=40,
                         workdir=tmp_path / "caller")
     with phones, supervisor, caller:
         await phones.wait_for_calls(1, timeout=10)
@@ -249,3 +249,4 @@ async def test_a_supervisor_whispers_to_the_agent_and_the_recording_stays_whole(
     record = await test_redis.wait_closed_call(record.call_id)
     assert record.agent == "1001" and record.hung_up_by == "agent"
     assert abs(wav_seconds(record.recording) - record.talk_seconds) <= 1.0
+    assert record.survey == "not-surveyed"  # the caller left during the survey

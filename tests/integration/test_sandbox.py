@@ -290,7 +290,7 @@ async def test_caller_dtmf_sent_as_sip_info_reaches_fastagi(
         await caller.finished()
 
     [session] = acd.sessions
-    assert session.replies == ["200 result=0", f"200 result={ord('1')}"]
+    assert session.replies[:2] == ["200 result=0", f"200 result={ord('1')}"]
     assert [digit for _at, digit in caller.calls()[0].dtmf_sent] == ["1"]
 
 
