@@ -13,6 +13,7 @@ from typing import Any
 
 from acd.channel import CallerHungUp
 from acd.core import events as ev
+from acd.core.errors import RoutingError
 from acd.core.model import AgentConfig
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,10 @@ class AgentDesk:
             raise AgentNotFound(f"no agent {agent_id}")
         if pin is not None and agent.pin and pin != agent.pin:
             raise WrongPin(f"wrong PIN for agent {agent_id}")
+        view = self.dispatcher.engine.agent_view(agent_id)
+        if view["state"] != "logged-out" and view["device"] == device:
+            log.info("agent %s is already logged in on %s", agent_id, device)
+            return  # logging in twice from the same phone is not an error
         previous = self.agent_on_device(device)
         if previous and previous != agent_id:  # one agent per phone: the newcomer takes it
             await self.dispatcher.submit(ev.AgentLoggedOut(previous))
@@ -146,6 +151,10 @@ class AgentPhone:
                 log.info("login refused on %s: %s", device, exc)
                 await self._say(channel, "login_failed")
                 continue
+            except RoutingError as exc:  # e.g. logged in elsewhere and on a call
+                log.info("login refused on %s: %s", device, exc)
+                await self._say(channel, "not_allowed", why=str(exc))
+                return
             await self._say(channel, "login_ok", agent=" ".join(agent_id))
             return
         await channel.hangup()

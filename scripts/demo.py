@@ -127,10 +127,14 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> None:
                          timeout=lifetime, workdir=WORKDIR / "phones") as phones:
         say("agent phones ready on 127.0.0.1:5071 (answer after 1 s, talk 5-10 s)")
         await log_in(agents)
-        say(f"a caller to {DID} every {args.interval:g}s, pressing 1 "
-            f"{args.press_at:g}s after the answer")
+        say(f"a caller to {DID} every {args.interval:g}s, pressing 1 (product support) "
+            f"{args.press_at:g}s after the answer, then 1 (hardware)")
         with SippCaller(numbers, did=DID, calls=1_000_000, rate=1 / args.interval,
-                        hangup_after=60.0, dtmf=[Dtmf(args.press_at, "1")], timeout=lifetime,
+                        # 1: product support, 1: hardware; 1 again: "satisfied" in the survey
+                        hangup_after=45.0, dtmf=[Dtmf(args.press_at, "1"),
+                                                 Dtmf(args.press_at + 4, "1"),
+                                                 Dtmf(args.press_at + 24, "1")],
+                        timeout=lifetime,
                         workdir=WORKDIR / "callers") as callers:
             reporter = Reporter()
             deadline = time.monotonic() + args.duration if args.duration else None
