@@ -55,9 +55,6 @@ class AgentDesk:
     def agent_on_device(self, device: str) -> str | None:
         return next((a for a, d in self.devices.items() if d == device), None)
 
-    def agent_for_device_event(self, device: str) -> str | None:
-        return self.agent_on_device(device)
-
     async def login(self, agent_id: str, device: str, pin: str | None = None) -> None:
         agent = self.agents.get(agent_id)
         if agent is None:

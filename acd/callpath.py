@@ -268,7 +268,6 @@ class CallService:
 
     async def _after_queue(self, channel: Any, record: CallRecord, result: Any, queue: str,
                            number: NumberConfig) -> None:
-        handoff = Handoff(queue)
         if result.callback:
             await channel.hangup()
             return
@@ -277,12 +276,12 @@ class CallService:
             return
         if result.exit_target:
             record.outcome = f"exited:{result.exit_reason}"
-            log.info("call %s: leaves %s (%s) for %s", record.call_id, handoff.queue,
+            log.info("call %s: leaves %s (%s) for %s", record.call_id, queue,
                      result.exit_reason, result.exit_target)
             await self._ivr(channel, record, result.exit_target, number)
             return
         if result.answered and result.agent_hung_up:
-            await self._survey(channel, record, handoff.queue)
+            await self._survey(channel, record, queue)
         elif result.answered:
             record.survey = "not-surveyed"
 
