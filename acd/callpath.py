@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,10 @@ from acd.rules.caller_entries import Action, ListKind
 from acd.survey import SurveyConfig, run_survey
 
 log = logging.getLogger(__name__)
+
+
+class HandedOver(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """The agent's phone transferred the caller: the channel has left this session."""
 
 
 @dataclass
@@ -58,10 +63,14 @@ class CallService:
         self.shutting_down = False
         #: Asterisk's hang-up causes by channel (filled from AMI by TelephonyEvents)
         self.hangup_causes: dict[str, str] | None = None
+        #: calls an agent's phone transferred, by the caller's channel, until the
+        #: channel's next FastAGI session (`transfer`) takes them on
+        self._handed_over: dict[str, CallRecord] = {}
 
     def register(self, agi: Any) -> None:
         agi.route("call", self.handle_call)
         agi.route("callback", self.handle_callback)
+        agi.route("transfer", self.handle_phone_transfer)
 
     async def handle_call(self, channel: Any) -> None:
         number = self.config.numbers.get(channel.called, NumberConfig())
@@ -74,25 +83,10 @@ class CallService:
             log.info("call %s: %s -> %s arrived", record.call_id,
                      record.caller or "anonymous", record.called)
             await self.store.open_call(record)
-        try:
-            if resumed:
-                await self._resume(channel, record, number)
-            else:
-                await self._run(channel, record, number)
-            with contextlib.suppress(CallerHungUp):
-                await channel.set_variable("ACD_DONE", "1")
-        except CallerHungUp:
-            if self.shutting_down:
-                log.info("call %s: left to the next acd (shutting down)", record.call_id)
-                return
-            record.hung_up_by = record.hung_up_by or "caller"
-            if not record.outcome:
-                record.outcome = "abandoned" if record.enqueued_at else "caller-left-ivr"
-        finally:
-            if record.outcome == "callback-requested":
-                pass  # the record stays open until the callback is answered or given up
-            elif not self.shutting_down:
-                self._finish(record)
+        if resumed:
+            await self._session(channel, record, self._resume(channel, record, number))
+        else:
+            await self._session(channel, record, self._run(channel, record, number))
 
     async def handle_callback(self, channel: Any) -> None:
         """FastAGI `callback`: the customer we called back has answered."""
@@ -104,22 +98,58 @@ class CallService:
             return
         record.outcome = ""
         record.ivr_path.append("callback:answered")
-        lang = record.variables.get("lang")
+        await self._session(channel, record, self._callback(channel, record))
+
+    async def handle_phone_transfer(self, channel: Any) -> None:
+        """FastAGI `transfer`: an agent's phone blind-transferred the caller (SIP REFER,
+        or ## and digits); EXTEN is the number the agent dialled. The call goes on with
+        its record: into the queue whose transfer code that is, or to the extension."""
+        exten = channel.called
+        record = self._handed_over.pop(channel.call_id, None) or \
+            await self.store.get_call(channel.call_id)
+        if record is None or record.ended_at:  # not a call of ours: just put it through
+            log.info("transfer of %s to %s (no acd call)", channel.channel_name, exten)
+            await self._put_through(channel, exten, 60)
+            return
+        number = self.config.numbers.get(record.called, NumberConfig())
+        target = self.connector.phone_transfer_target(exten)
+        await self._session(channel, record,
+                            self._follow_transfer(channel, record, target, number))
+
+    async def _session(self, channel: Any, record: CallRecord,
+                       body: Coroutine[Any, Any, None]) -> None:
+        """Run one FastAGI session's part of a call; the record is closed whatever
+        happens, unless the call goes on elsewhere (callback, phone transfer, restart)."""
+        handed_over = False
         try:
-            await channel.play(await self.phrases.say("callback_hello", lang))
-            result = await self.connector.connect_callback(
-                channel, record, channel.params.get("agent", ""),
-                channel.params.get("device", ""), float(channel.params.get("timeout", "15")))
-            await self._after_queue(channel, record, result, result.queue,
-                                    NumberConfig(language=lang or "zh"))
+            await body
             with contextlib.suppress(CallerHungUp):
                 await channel.set_variable("ACD_DONE", "1")
+        except HandedOver:
+            handed_over = True
+            self._handed_over[channel.call_id] = record
+            await self.store.update_call(record)  # before the session ends: see above
         except CallerHungUp:
+            if self.shutting_down:
+                log.info("call %s: left to the next acd (shutting down)", record.call_id)
+                return
             record.hung_up_by = record.hung_up_by or "caller"
-            record.outcome = record.outcome or "abandoned"
+            if not record.outcome:
+                record.outcome = "abandoned" if record.enqueued_at else "caller-left-ivr"
         finally:
-            if not self.shutting_down:
+            if record.outcome == "callback-requested" or handed_over:
+                pass  # the record stays open: the call goes on in another session
+            elif not self.shutting_down:
                 self._finish(record)
+
+    async def _callback(self, channel: Any, record: CallRecord) -> None:
+        lang = record.variables.get("lang")
+        await channel.play(await self.phrases.say("callback_hello", lang))
+        result = await self.connector.connect_callback(
+            channel, record, channel.params.get("agent", ""),
+            channel.params.get("device", ""), float(channel.params.get("timeout", "15")))
+        await self._after_queue(channel, record, result, result.queue,
+                                NumberConfig(language=lang or "zh"))
 
     def _finish(self, record: CallRecord) -> None:
         record.ended_at = self.clock.now()
@@ -215,7 +245,7 @@ class CallService:
                 name, lang, fallback=Speech(self._blocked_text(lang), lang))]))
         elif decision.action is Action.ROUTE and decision.target_kind == "exten":
             record.outcome, record.transfer = "transferred", str(decision.target_name)
-            await channel.exec_app("Dial", f"Local/{decision.target_name}@acd-transfer,30")
+            await self._put_through(channel, str(decision.target_name), 30)
         await channel.hangup()
         return None
 
@@ -271,6 +301,8 @@ class CallService:
         if result.callback:
             await channel.hangup()
             return
+        if result.handed_over:
+            raise HandedOver(record.call_id)
         if result.transfer is not None:
             await self._follow_transfer(channel, record, result.transfer, number)
             return
@@ -294,7 +326,17 @@ class CallService:
             await self._connect(channel, record, Handoff(target), number)
             return
         record.outcome, record.hung_up_by = "transferred", "system"
-        await channel.exec_app("Dial", f"Local/{target}@acd-transfer,60")
+        await self._put_through(channel, target, 60)
+
+    @staticmethod
+    async def _put_through(channel: Any, target: str, timeout: int) -> None:
+        """Connect the caller to an extension or outside number ([acd-transfer]); acd is
+        done with the call when that call ends. Dial returns -1 to AGI after an answered
+        call, which is not the caller hanging up: the dialplan must not take it back."""
+        with contextlib.suppress(CallerHungUp):
+            await channel.exec_app("Dial", f"Local/{target}@acd-transfer,{timeout}")
+        with contextlib.suppress(CallerHungUp):
+            await channel.set_variable("ACD_DONE", "1")
         await channel.hangup()
 
     async def _survey(self, channel: Any, record: CallRecord, queue: str) -> None:

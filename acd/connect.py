@@ -45,6 +45,9 @@ class ConnectResult:
     transfer: tuple[str, str] | None = None
     #: the caller chose to be called back and may hang up: the record stays open
     callback: bool = False
+    #: the agent's phone transferred the caller: Asterisk took the channel on to
+    #: [acd-phone-transfer], where a new FastAGI session carries the call on
+    handed_over: bool = False
 
 
 @dataclass
@@ -57,6 +60,8 @@ class Ringing:
     agent_channel: str = ""
     transfer: tuple[str, str] | None = None
     answered_at: float | None = None
+    #: agent -> the channel ringing them (AMI DialBegin), to stop it on the core's word
+    legs: dict[str, str] = field(default_factory=dict)
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -75,8 +80,38 @@ class QueueConnector:
         self.ringing: dict[str, Ringing] = {}
         #: agent -> the call they had last (its record gets their wrap-up time)
         self.last_call_of_agent: dict[str, str] = {}
+        #: what agents dial to transfer a caller into a queue: code -> queue
+        self.transfer_codes: dict[str, str] = {}
 
     # -- AMI facts -------------------------------------------------------------
+
+    def on_dial_begin(self, call_id: str, dest_channel: str) -> None:
+        """AMI DialBegin on the caller's channel: which channel rings which agent."""
+        ringing = self.ringing.get(call_id)
+        if ringing is None:
+            return
+        for target in ringing.targets:
+            if dest_channel.startswith(target.device + "-"):
+                ringing.legs[target.agent_id] = dest_channel
+
+    async def on_command(self, command: Any) -> None:
+        """The core's StopRinging (the agent paused or logged out while ringing, a ring
+        past its deadline, a late answer): hang up that agent's leg. The caller's Dial
+        then returns and the session takes the core's next command."""
+        if not isinstance(command, cmd.StopRinging) or self.ami is None \
+                or not self.ami.connected:
+            return
+        ringing = next((r for r in list(self.ringing.values())
+                        if r.record is not None and r.record.call_id == command.call_id), None)
+        if ringing is None:
+            return
+        for agent_id in command.agent_ids:
+            leg = ringing.legs.get(agent_id)
+            if not leg:
+                continue
+            log.info("call %s: stop ringing agent %s (%s)", command.call_id, agent_id, leg)
+            with contextlib.suppress(Exception):  # already gone: nothing to stop
+                await self.ami.send({"Action": "Hangup", "Channel": leg})
 
     def on_dial_end(self, call_id: str, dest_channel: str, status: str) -> None:
         """AMI DialEnd on the caller's channel: the agent answered (or not)."""
@@ -112,6 +147,11 @@ class QueueConnector:
         log.info("call %s: agent %s transfers the caller to %s %s", call_id,
                  ringing.answered_by, kind, target)
         return ringing.answered_by
+
+    def phone_transfer_target(self, exten: str) -> tuple[str, str]:
+        """What a number an agent transferred to means: a queue's code or an extension."""
+        queue = self.transfer_codes.get(exten)
+        return ("queue", queue) if queue else ("extension", exten)
 
     async def spy(self, call_id: str, mode: str, device: str) -> str:
         """A supervisor listens to, whispers to (agent only) or barges into a live call.
@@ -250,17 +290,31 @@ class QueueConnector:
             await channel.exec_app("MixMonitor", f"{record.recording},b")
         devices = "&".join(t.device for t in command.targets)
         # g: carry on after the agent hangs up (survey); m: music, not ringback, while
-        # the agent's phone rings
-        options = "gm" + await self._announce_option(command.targets, record)
+        # the agent's phone rings; t: the agent may transfer with ## (features.conf)
+        options = "gmt" + await self._announce_option(command.targets, record)
+        dial_hung_up = False
         try:
             await channel.exec_app("Dial", f"{devices},{int(command.timeout)},{options}")
         except CallerHungUp:
+            # the caller hung up, or left the Dial without hanging up: a blind transfer
+            # by the agent's phone, or the agent hanging up during the 报工号 (-1 too)
+            dial_hung_up = True
+        try:
+            status, peer, moved_to = await self._dial_result(channel)
+        except CallerHungUp:
             if ringing.answered_by:
                 self._ended(record, ringing, result, agent_hung_up=False)
-                raise
-            # Dial also returns -1 when the agent hangs up during the 报工号; asking the
-            # channel tells the two apart (it raises again if the caller is gone).
-        status = await channel.get_variable("DIALSTATUS") or ""
+            raise
+        if moved_to and ringing.answered_by:
+            ringing.transfer = self.phone_transfer_target(moved_to)
+            result.handed_over = True
+            log.info("call %s: agent %s's phone transfers the caller to %s", record.call_id,
+                     ringing.answered_by, moved_to)
+            self._ended(record, ringing, result, agent_hung_up=True)
+            return True
+        if dial_hung_up and ringing.answered_by:
+            self._ended(record, ringing, result, agent_hung_up=False)
+            raise CallerHungUp(record.call_id)
         if status == "ANSWER" and not ringing.answered_by and self.ami is not None \
                 and self.ami.connected:
             # answered, but gone before the bridge (during the announcement): the caller
@@ -269,7 +323,6 @@ class QueueConnector:
             status = "REJECTED"
         if status == "ANSWER":
             if not ringing.answered_by:  # AMI was away: learn the agent from the dial
-                peer = await channel.get_variable("DIALEDPEERNAME") or ""
                 agent = next((t.agent_id for t in command.targets
                               if peer.startswith(t.device + "-")), command.targets[0].agent_id)
                 ringing.answered_by, ringing.answered_at = agent, self.clock.now()
@@ -282,6 +335,24 @@ class QueueConnector:
         for target in command.targets:
             self.dispatcher.post(ev.RingFailed(record.call_id, target.agent_id, reason))
         return False
+
+    @staticmethod
+    async def _dial_result(channel: Any) -> tuple[str, str, str]:
+        """(DIALSTATUS, the answering channel, the number the agent's phone blind-
+        transferred the caller to or ""), in one AGI round trip.
+
+        A blind transfer (REFER, or ## and digits) moves the caller's channel to
+        [acd-phone-transfer], which ends Dial and our session much as a hangup would;
+        Asterisk sets BLINDTRANSFER on the caller's channel to the transferring channel,
+        and AGI still answers on a channel in that state. BLINDTRANSFER naming this
+        Dial's peer tells a transfer from a hang-up (a caller transferred before keeps
+        the old name).
+        """
+        value = await channel.get_full_variable(
+            "${DIALSTATUS}|${DIALEDPEERNAME}|${BLINDTRANSFER}|${EXTEN}")
+        status, peer, transferrer, exten = (value.split("|") + ["", "", "", ""])[:4]
+        moved = bool(peer) and transferrer == peer
+        return status, peer, exten if moved else ""
 
     def _ended(self, record: CallRecord, ringing: Ringing, result: ConnectResult, *,
                agent_hung_up: bool) -> None:

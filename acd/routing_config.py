@@ -6,6 +6,7 @@ queues:
     strategy: least-calls           # least-calls | shortest-talk-time | longest-idle | ...
     members: ["1001", "1002", {agent: "1003", penalty: 1}]
     wrap_up_seconds: 5
+    transfer_code: "601"            # agents transfer a caller here by dialling 601
 agents:
   "1001": {name: 张伟, pin: "${ACD_PIN_1001:-1001}", skills: [hardware], queues: [support]}
 ```
@@ -46,7 +47,10 @@ def _members(node: Any, errors: list[SourceError], what: str) -> tuple[QueueMemb
     return tuple(members)
 
 
-def build_queues(section: Any, errors: list[SourceError]) -> list[QueueConfig]:
+def build_queues(section: Any, errors: list[SourceError],
+                 transfer_codes: dict[str, str] | None = None) -> list[QueueConfig]:
+    """The queues; each queue's `transfer_code` (not the core's business) goes into
+    transfer_codes, code -> queue name."""
     if section is None:
         return []
     if not isinstance(section, LocatedDict):
@@ -62,14 +66,30 @@ def build_queues(section: Any, errors: list[SourceError]) -> list[QueueConfig]:
         if not isinstance(spec, LocatedDict):
             errors.append(SourceError(section.pos(name), f"{what}: expected a mapping"))
             continue
-        body = LocatedDict({k: v for k, v in spec.items() if k != "members"})
+        body = LocatedDict({k: v for k, v in spec.items()
+                            if k not in ("members", "transfer_code")})
         body.position, body.key_positions = spec.position, spec.key_positions
         members = _members(spec["members"], errors, what) if "members" in spec else ()
+        if "transfer_code" in spec:
+            _transfer_code(spec, name, errors, transfer_codes)
         queue = build_dataclass(QueueConfig, body, what, errors, skip={"name", "members"},
                                 extra={"name": name, "members": members})
         if queue is not None:
             queues.append(queue)
     return queues
+
+
+def _transfer_code(spec: LocatedDict, queue: str, errors: list[SourceError],
+                   codes: dict[str, str] | None) -> None:
+    code = str(spec["transfer_code"])
+    if not code.isdigit():
+        errors.append(SourceError(spec.pos("transfer_code"), f"queues.{queue}.transfer_code: "
+                                  "digits only (what an agent dials to transfer a caller)"))
+    elif codes is not None and code in codes:
+        errors.append(SourceError(spec.pos("transfer_code"), f"queues.{queue}.transfer_code: "
+                                  f"{code} is already the code of queue {codes[code]!r}"))
+    elif codes is not None:
+        codes[code] = queue
 
 
 def build_agents(section: Any, errors: list[SourceError]) -> list[AgentConfig]:

@@ -27,6 +27,8 @@ class Sections:
     schedules: ScheduleBook
     surveys: dict[str, SurveyConfig] = field(default_factory=dict)
     pause_reasons: dict[str, str] = field(default_factory=dict)
+    #: what agents dial to blind-transfer a caller into a queue: code -> queue
+    transfer_codes: dict[str, str] = field(default_factory=dict)
 
 
 class ScheduleOracleAdapter:
@@ -70,7 +72,8 @@ def _surveys(section: Any, errors: list[SourceError]) -> dict[str, SurveyConfig]
 
 def load_sections(config: Config) -> Sections:
     errors: list[SourceError] = []
-    queues = build_queues(config.queues, errors)
+    transfer_codes: dict[str, str] = {}
+    queues = build_queues(config.queues, errors, transfer_codes)
     agents = build_agents(config.agents, errors)
     check_references(queues, agents, config.queues, errors)
     settings = build_settings(None, errors)
@@ -87,4 +90,5 @@ def load_sections(config: Config) -> Sections:
     if pause:
         settings = RoutingSettings(**{**settings.__dict__, "pause_reasons":
                                       frozenset(pause.values()) | {"no-answer"}})
-    return Sections(queues, agents, settings, ScheduleBook(schedules), surveys, pause)
+    return Sections(queues, agents, settings, ScheduleBook(schedules), surveys, pause,
+                    transfer_codes)

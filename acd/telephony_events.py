@@ -38,12 +38,17 @@ class TelephonyEvents:
         self._wrap_started: dict[str, float] = {}
 
     def register(self) -> None:
+        self.ami.on_event("DialBegin", self.on_dial_begin)
         self.ami.on_event("DialEnd", self.on_dial_end)
         self.ami.on_event("DeviceStateChange", self.on_device_state)
         self.ami.on_event("Hangup", self.on_hangup)
         self.ami.on_event("DTMFEnd", self.on_dtmf)
         self.dispatcher.add_sink(self.on_command)
+        self.dispatcher.add_sink(self.connector.on_command)
         self.ami.on_resync(self.on_resync)
+
+    def on_dial_begin(self, event: Any) -> None:
+        self.connector.on_dial_begin(event.get("Uniqueid", ""), event.get("DestChannel", ""))
 
     def on_dial_end(self, event: Any) -> None:
         self.connector.on_dial_end(event.get("Uniqueid", ""), event.get("DestChannel", ""),

@@ -150,6 +150,13 @@ class AgiChannel:
         code, data = result.get("result", ("0", ""))
         return data if str(code) == "1" else None
 
+    async def get_full_variable(self, expression: str) -> str:
+        """An expression with ${...} substitutions evaluated on the channel; works after
+        a hangup too (AGI's dead mode), as long as the channel exists."""
+        result = await self.command(f"GET FULL VARIABLE {_quote(expression)}")
+        code, data = result.get("result", ("0", ""))
+        return data if str(code) == "1" else ""
+
     async def exec_app(self, app: str, args: str = "") -> str:
         value = await self._result(f"EXEC {app} {_quote(args)}")
         if value == "-2":

@@ -87,6 +87,7 @@ class AgentCall:
     answered_at: float | None = None
     ended_at: float | None = None
     ended_by: Literal["us", "them"] | None = None
+    transferred_to: str = ""  # the number this phone blind-transferred the caller to
 
 
 def _udp_port_bound(port: int) -> bool:
@@ -451,6 +452,8 @@ class PhoneBehaviour:
     mode: Literal["answer", "reject", "ignore"] = "answer"
     answer_after: float = 1.0  # seconds of ringing before answering or rejecting
     talk_time: float | None = None  # hang up after this; None = wait for their BYE
+    #: after talk_time, blind-transfer the caller to this number (SIP REFER) instead
+    transfer_to: str = ""
 
 
 class SippAgentPhones(SippProcess):
@@ -481,14 +484,15 @@ class SippAgentPhones(SippProcess):
     def _prepare(self, workdir: Path) -> None:
         # sipp needs at least one line to index; "-" matches no request URI.
         rows = [f"{agent};{_behaviour_fields(b)}" for agent, b in self.overrides.items()]
-        (workdir / "agents.csv").write_text("SEQUENTIAL\n" + "\n".join(rows or ["-;answer;0;0"])
+        (workdir / "agents.csv").write_text("SEQUENTIAL\n" + "\n".join(rows or ["-;answer;0;0;-"])
                                             + "\n")
         _link(SCENARIOS / "agent.wav", workdir / "agent.wav")
 
     def _arguments(self) -> list[str]:
-        mode, answer_ms, talk_ms = _behaviour_fields(self.default).split(";")
+        mode, answer_ms, talk_ms, transfer_to = _behaviour_fields(self.default).split(";")
         return [
             "-set", "mode", mode, "-set", "answer_ms", answer_ms, "-set", "talk_ms", talk_ms,
+            "-set", "transfer_to", transfer_to,
             "-inf", "agents.csv", "-infindex", "agents.csv", "0",
             "-timeout", f"{round(self.timeout)}s",
         ]
@@ -519,6 +523,8 @@ class SippAgentPhones(SippProcess):
                 call.outcome, call.answered_at = "answered", at
             elif event in ("rejected", "cancelled"):
                 call.outcome, call.ended_at = event, at
+            elif event == "transferred":
+                call.transferred_to = row[6]
             elif event in ("hangup", "bye"):
                 call.ended_at, call.ended_by = at, "us" if event == "hangup" else "them"
         return [records[n] for n in sorted(records)]
@@ -534,4 +540,5 @@ class SippAgentPhones(SippProcess):
 
 def _behaviour_fields(behaviour: PhoneBehaviour) -> str:
     talk_ms = 0 if behaviour.talk_time is None else max(1, round(behaviour.talk_time * 1000))
-    return f"{behaviour.mode};{round(behaviour.answer_after * 1000)};{talk_ms}"
+    return (f"{behaviour.mode};{round(behaviour.answer_after * 1000)};{talk_ms};"
+            f"{behaviour.transfer_to or '-'}")

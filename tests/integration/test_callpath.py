@@ -39,6 +39,14 @@ def wav_seconds(path: str) -> float:
         return w.getnframes() / w.getframerate()
 
 
+async def wait_answered(test_redis, call_id: str, timeout: float = 10.0) -> None:
+    """Until acd has seen the agent answer (the record's answered_at, after the 报工号)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (record := await test_redis.call(call_id)) or not record.answered_at:
+        assert asyncio.get_running_loop().time() < deadline, f"{call_id} never answered"
+        await asyncio.sleep(0.1)
+
+
 async def run_caller(caller: SippCaller) -> None:
     with caller:
         await asyncio.to_thread(caller.wait, caller.timeout)
@@ -190,6 +198,86 @@ async def test_an_agent_transfers_the_caller_to_another_queue_and_the_record_fol
     assert record.transfer == "queue:complaints"
     assert record.queues == ["support", "complaints"] and record.agent == "1002"
     assert record.hung_up_by == "caller" and Path(record.recording).is_file()
+
+
+async def test_an_agent_transfers_from_the_phone_to_a_queue_and_the_record_follows(
+        acd, logged_in, test_redis, asterisk, tmp_path):
+    logged_in("1001")
+    # 1001 presses the phone's transfer key after 8 s and dials 602 (complaints' code)
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5),
+                             {"agent1001": PhoneBehaviour(answer_after=0.5, talk_time=8.0,
+                                                          transfer_to="602")},
+                             workdir=tmp_path / "phones")
+    caller = SippCaller("13812347777", did=DIRECT, hangup_after=20.0, timeout=40,
+                        workdir=tmp_path / "caller")
+    with phones, caller:
+        await phones.wait_for_calls(1, timeout=10)
+        [record] = await test_redis.calls_of("13812347777")
+        await wait_answered(test_redis, record.call_id)
+        assert acd.agent_do("1001", "pause", reason="break")[0] == 200  # after this call
+        logged_in("1002")
+        await asyncio.to_thread(caller.wait, 40)
+        calls = phones.calls()
+    assert [(c.agent, c.outcome, c.transferred_to) for c in calls] == [
+        ("agent1001", "answered", "602"), ("agent1002", "answered", "")]
+    [uac] = caller.calls()
+    assert uac.ended_by == "us"  # the caller talked to 1002 until hanging up
+    [record] = await test_redis.calls_of("13812347777")
+    record = await test_redis.wait_closed_call(record.call_id)
+    assert record.transfer == "queue:complaints"
+    assert record.queues == ["support", "complaints"] and record.agent == "1002"
+    assert "transfer:queue:complaints" in record.ivr_path
+    assert record.hung_up_by == "caller" and record.outcome == "answered"
+    # one recording for the whole call, both agents in it
+    assert wav_seconds(record.recording) > 20.0 - 2 * 4.0 - 2.0  # less the two 报工号
+
+
+async def test_an_agent_transfers_from_the_phone_to_an_extension(
+        acd, logged_in, test_redis, asterisk, tmp_path):
+    logged_in("1001")
+    # the transfer key is pressed after the 报工号 (~3.8 s), once the caller is bridged
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=6.0,
+                                            transfer_to="8100"),
+                             workdir=tmp_path / "phones")
+    supervisor = SippAgentPhones(PhoneBehaviour(answer_after=0.3, talk_time=3.0), port=5073,
+                                 workdir=tmp_path / "supervisor")
+    caller = SippCaller("13812348888", did=DIRECT, hangup_after=None, timeout=40,
+                        workdir=tmp_path / "caller")
+    with phones, supervisor, caller:
+        await asyncio.to_thread(caller.wait, 40)
+        [agent_call] = phones.calls()
+        [engineer] = supervisor.calls()
+    assert agent_call.transferred_to == "8100"
+    assert engineer.agent == "supervisor1" and engineer.outcome == "answered"
+    [record] = await test_redis.calls_of("13812348888")
+    record = await test_redis.wait_closed_call(record.call_id)
+    assert record.transfer == "extension:8100" and record.outcome == "transferred"
+    assert record.agent == "1001" and record.talk_seconds >= 1.0
+
+
+async def test_an_agent_who_pauses_while_ringing_stops_ringing_and_the_caller_moves_on(
+        acd, logged_in, test_redis, asterisk, tmp_path):
+    logged_in("1001")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=6.0),
+                             {"agent1001": PhoneBehaviour("ignore")},
+                             workdir=tmp_path / "phones")
+    caller = SippCaller("13812349191", did=DIRECT, hangup_after=None, timeout=40,
+                        workdir=tmp_path / "caller")
+    with phones, caller:
+        await phones.wait_for_calls(1, timeout=10)
+        await asyncio.sleep(1.0)
+        assert acd.agent_do("1001", "pause", reason="away")[0] == 200
+        paused_at = asyncio.get_running_loop().time()
+        logged_in("1002")
+        await phones.wait_for_calls(2, timeout=10)
+        took = asyncio.get_running_loop().time() - paused_at
+        await asyncio.to_thread(caller.wait, 40)
+        calls = [(c.agent, c.outcome) for c in phones.calls()]
+    assert calls == [("agent1001", "cancelled"), ("agent1002", "answered")]
+    assert took < 3.0  # not the 4 s ring timeout: the pause stopped the ringing
+    [record] = await test_redis.calls_of("13812349191")
+    record = await test_redis.wait_closed_call(record.call_id)
+    assert record.agent == "1002" and record.ring_attempts == 2
 
 
 async def test_transfer_requests_that_make_no_sense_get_a_4xx(acd):
