@@ -84,7 +84,7 @@ class App:
         self.connector = QueueConnector(self.dispatcher, self.clock,
                                         recordings=self.recordings, prompts=self.phrases,
                                         store=self.calls, ami=self.ami)
-        self.connector.transfer_codes = sec.transfer_codes
+        self.connector.telephony = sec.telephony
         self.lookup = HttpLookupClient()
         self.call_service = CallService(
             cfg, self.clock, self.calls, flows=self.flows, schedules=oracle,
@@ -142,7 +142,7 @@ class App:
         self.desk.agents = {a.agent_id: a for a in sections.agents}
         self.desk.pause_reasons = sections.pause_reasons or self.desk.pause_reasons
         self.call_service.surveys = sections.surveys
-        self.connector.transfer_codes = sections.transfer_codes
+        self.connector.telephony = sections.telephony
         self.schedule_oracle.book = sections.schedules
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
         log.info("configuration reloaded from %s: %d queues, %d agents", config.source,

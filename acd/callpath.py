@@ -219,6 +219,7 @@ class CallService:
                 return
             if vip:
                 handoff.priority = max(handoff.priority, decision.priority or 0)
+                record.variables["vip"] = "1"  # the agent hears it (whisper)
         await self._connect(channel, record, handoff, number)
 
     async def _caller_rule(self, record: CallRecord) -> Any:

@@ -182,6 +182,8 @@ def _convert(value: Any, tp: Any, pos: Position, what: str, errors: list[SourceE
             return str(value)
     elif tp is bool and isinstance(value, bool):
         return value
+    elif tp is bool and isinstance(value, str) and value.lower() in _BOOL_WORDS:
+        return _BOOL_WORDS[value.lower()]  # "${FLAG:-true}": the environment gives text
     elif tp is int and isinstance(value, int) and not isinstance(value, bool):
         return value
     elif tp is float and isinstance(value, int | float) and not isinstance(value, bool):
@@ -232,6 +234,9 @@ def _key_pos(node: Any, key: Any, fallback: Position) -> Position:
 
 def _item_pos(node: Any, index: int, fallback: Position) -> Position:
     return node.pos(index) if isinstance(node, LocatedList) else fallback
+
+
+_BOOL_WORDS = {"true": True, "yes": True, "false": False, "no": False}
 
 
 def build_dataclass(cls: Any, node: Any, what: str, errors: list[SourceError],

@@ -20,6 +20,7 @@ from acd.calls import CallRecord
 from acd.channel import CallerHungUp
 from acd.core import commands as cmd
 from acd.core import events as ev
+from acd.routing_config import QueueTelephony, transfer_codes
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class Ringing:
     answered_at: float | None = None
     #: agent -> the channel ringing them (AMI DialBegin), to stop it on the core's word
     legs: dict[str, str] = field(default_factory=dict)
+    #: the Dial has returned: the session itself handles how the ring ended
+    dial_over: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -80,8 +83,8 @@ class QueueConnector:
         self.ringing: dict[str, Ringing] = {}
         #: agent -> the call they had last (its record gets their wrap-up time)
         self.last_call_of_agent: dict[str, str] = {}
-        #: what agents dial to transfer a caller into a queue: code -> queue
-        self.transfer_codes: dict[str, str] = {}
+        #: each queue's call-path settings (transfer code, whisper, 报工号)
+        self.telephony: dict[str, QueueTelephony] = {}
 
     # -- AMI facts -------------------------------------------------------------
 
@@ -94,24 +97,25 @@ class QueueConnector:
             if dest_channel.startswith(target.device + "-"):
                 ringing.legs[target.agent_id] = dest_channel
 
-    async def on_command(self, command: Any) -> None:
+    def on_command(self, command: Any) -> None:
         """The core's StopRinging (the agent paused or logged out while ringing, a ring
-        past its deadline, a late answer): hang up that agent's leg. The caller's Dial
-        then returns and the session takes the core's next command."""
-        if not isinstance(command, cmd.StopRinging) or self.ami is None \
-                or not self.ami.connected:
+        past its deadline, a late answer): hang up that agent's leg if it still rings.
+        The caller's Dial then returns and the session takes the core's next command."""
+        if type(command) is not cmd.StopRinging or self.ami is None or not self.ami.connected:
             return
-        ringing = next((r for r in list(self.ringing.values())
+        ringing = next((r for r in self.ringing.values()
                         if r.record is not None and r.record.call_id == command.call_id), None)
-        if ringing is None:
-            return
+        if ringing is None or ringing.dial_over:
+            return  # the session already knows how the ring ended
         for agent_id in command.agent_ids:
             leg = ringing.legs.get(agent_id)
-            if not leg:
-                continue
-            log.info("call %s: stop ringing agent %s (%s)", command.call_id, agent_id, leg)
-            with contextlib.suppress(Exception):  # already gone: nothing to stop
-                await self.ami.send({"Action": "Hangup", "Channel": leg})
+            if leg:
+                log.info("call %s: stop ringing agent %s (%s)", command.call_id, agent_id, leg)
+                asyncio.get_running_loop().create_task(self._hang_up_leg(leg))
+
+    async def _hang_up_leg(self, leg: str) -> None:
+        with contextlib.suppress(Exception):  # already gone: nothing to stop
+            await self.ami.send({"Action": "Hangup", "Channel": leg})
 
     def on_dial_end(self, call_id: str, dest_channel: str, status: str) -> None:
         """AMI DialEnd on the caller's channel: the agent answered (or not)."""
@@ -150,7 +154,7 @@ class QueueConnector:
 
     def phone_transfer_target(self, exten: str) -> tuple[str, str]:
         """What a number an agent transferred to means: a queue's code or an extension."""
-        queue = self.transfer_codes.get(exten)
+        queue = transfer_codes(self.telephony).get(exten)
         return ("queue", queue) if queue else ("extension", exten)
 
     async def spy(self, call_id: str, mode: str, device: str) -> str:
@@ -290,8 +294,10 @@ class QueueConnector:
             await channel.exec_app("MixMonitor", f"{record.recording},b")
         devices = "&".join(t.device for t in command.targets)
         # g: carry on after the agent hangs up (survey); m: music, not ringback, while
-        # the agent's phone rings; t: the agent may transfer with ## (features.conf)
-        options = "gmt" + await self._announce_option(command.targets, record)
+        # the agent's phone rings. No t (## transfers): DTMF feature hooks keep Asterisk
+        # from bridging the media natively, which costs CPU on every call; agents
+        # transfer with the phone's transfer key (SIP REFER) instead.
+        options = "gm" + await self._announce_option(command, record)
         dial_hung_up = False
         try:
             await channel.exec_app("Dial", f"{devices},{int(command.timeout)},{options}")
@@ -299,6 +305,7 @@ class QueueConnector:
             # the caller hung up, or left the Dial without hanging up: a blind transfer
             # by the agent's phone, or the agent hanging up during the 报工号 (-1 too)
             dial_hung_up = True
+        ringing.dial_over = True
         try:
             status, peer, moved_to = await self._dial_result(channel)
         except CallerHungUp:
@@ -388,13 +395,21 @@ class QueueConnector:
         self.last_call_of_agent[ringing.answered_by] = record.call_id
         self.dispatcher.post(ev.CallEnded(record.call_id, ringing.answered_by))
 
-    async def _announce_option(self, targets: tuple[Any, ...], record: CallRecord) -> str:
-        """Dial's A(x:y): y is played to the caller when the agent answers (报工号)."""
-        if self.prompts is None or len(targets) != 1:
+    async def _announce_option(self, command: Any, record: CallRecord) -> str:
+        """Dial's A(x:y): x is whispered to the agent (VIP, the queue's whisper), y is
+        played to the caller (报工号), both when the agent answers, before the bridge."""
+        if self.prompts is None:
             return ""
-        lang = record.variables.get("language")
-        caller_file = await self.prompts.agent_number(targets[0].agent_id, lang)
-        return f"A(:{caller_file})" if caller_file else ""
+        settings = self.telephony.get(command.queue, QueueTelephony())
+        whisper = await self.prompts.agent_whisper(settings.whisper,
+                                                   record.variables.get("vip") == "1")
+        caller_file = None
+        if len(command.targets) == 1 and settings.announce_agent:
+            caller_file = await self.prompts.agent_number(command.targets[0].agent_id,
+                                                          record.variables.get("lang"))
+        if not whisper and not caller_file:
+            return ""
+        return f"A({whisper or ''}:{caller_file or ''})"
 
     async def _announce(self, channel: Any, command: Any) -> None:
         if self.prompts is None:

@@ -24,6 +24,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "not_allowed": {"zh": "操作失败：{why}", "en": "That did not work: {why}"},
     "unknown_phone": {"zh": "此话机未登录坐席。", "en": "No agent is logged in on this phone."},
     "serving_agent": {"zh": "工号 {digits} 为您服务。", "en": "Agent {digits} will serve you."},
+    "whisper_vip": {"zh": "贵宾客户。", "en": "VIP caller."},
     "position": {"zh": "您前面还有 {position} 位客户。",
                  "en": "You are number {position} in the queue."},
     "wait": {"zh": "预计等待 {minutes} 分钟。", "en": "The expected wait is {minutes} minutes."},
@@ -68,6 +69,17 @@ class Phrases:
     async def agent_number(self, agent_id: str, lang: str | None = None) -> str | None:
         """The single file Dial's A() option plays to the caller (报工号)."""
         files = await self.say("serving_agent", lang, digits=" ".join(agent_id))
+        return files[0] if files else None
+
+    async def agent_whisper(self, text: str, vip: bool) -> str | None:
+        """The single file Dial's A() option plays to the agent before the caller is
+        put through: "VIP" for VIP callers, then the queue's whisper text."""
+        lang = self._lang(None)  # the agents' language: the service's first
+        words = [PHRASES["whisper_vip"][lang]] if vip else []
+        words += [text] if text else []
+        if not words:
+            return None
+        files = await self.library.paths([Speech(" ".join(words), lang)])
         return files[0] if files else None
 
     async def position(self, position: int | None, wait_seconds: int | None,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from acd.adapters.store import score_bound
+from acd.adapters.store import Scripts, flat_fields, score_bound
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,13 @@ def measure(path: Path, output_format: str) -> tuple[Path, float]:
     return path, duration
 
 
+# KEYS: the recording's hash, then its indexes; ARGV: call id, start, field, value...
+_INDEX = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[1]) end
+"""
+
+
 class Recordings:
     def __init__(self, root: Path, timezone: str, redis: Any = None, prefix: str = "acd:",
                  output_format: str = "wav") -> None:
@@ -75,6 +82,7 @@ class Recordings:
         self.redis = redis
         self.prefix = prefix
         self.output_format = output_format
+        self._scripts = Scripts(redis)
 
     def path_for(self, call_id: str, started: float) -> str:
         """The absolute path (without doubt about its folder) MixMonitor writes to."""
@@ -119,15 +127,14 @@ class Recordings:
 
     async def _index(self, info: RecordingInfo, record: Any, queue: str) -> None:
         p, start = self.prefix, record.answered_at or record.arrived_at
-        tx = await self.redis.multi()
-        await tx.hmset(f"{p}rec:{info.call_id}", {
-            "path": info.path, "agent": record.agent, "queue": queue,
-            "caller": record.caller, "called": record.called, "start": str(start),
-            "duration": f"{info.duration:.3f}", "size": str(info.size)})
-        for key in ("rec:by_time", f"rec:by_agent:{record.agent}", f"rec:by_queue:{queue}",
-                    f"rec:by_caller:{record.caller}"):
-            await tx.zadd(f"{p}{key}", {info.call_id: start})
-        await tx.exec()
+        fields = {"path": info.path, "agent": record.agent, "queue": queue,
+                  "caller": record.caller, "called": record.called, "start": str(start),
+                  "duration": f"{info.duration:.3f}", "size": str(info.size)}
+        indexes = [f"{p}{key}" for key in ("rec:by_time", f"rec:by_agent:{record.agent}",
+                                           f"rec:by_queue:{queue}",
+                                           f"rec:by_caller:{record.caller}")]
+        await self._scripts.run("index_recording", _INDEX, [f"{p}rec:{info.call_id}", *indexes],
+                                [info.call_id, str(start), *flat_fields(fields)])
 
     async def find(self, *, agent: str = "", queue: str = "", caller: str = "",
                    since: float = 0, until: float | None = None) -> list[dict[str, str]]:

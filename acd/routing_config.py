@@ -7,6 +7,8 @@ queues:
     members: ["1001", "1002", {agent: "1003", penalty: 1}]
     wrap_up_seconds: 5
     transfer_code: "601"            # agents transfer a caller here by dialling 601
+    whisper: 售后服务                # the agent hears this (and "VIP" for VIPs) on answering
+    announce_agent: true            # the caller hears the agent's number (报工号)
 agents:
   "1001": {name: 张伟, pin: "${ACD_PIN_1001:-1001}", skills: [hardware], queues: [support]}
 ```
@@ -14,6 +16,7 @@ agents:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any
 
 from acd.config import build_dataclass
@@ -47,10 +50,24 @@ def _members(node: Any, errors: list[SourceError], what: str) -> tuple[QueueMemb
     return tuple(members)
 
 
+@dataclass(frozen=True)
+class QueueTelephony:
+    """A queue's settings that are the call path's business, not the routing core's."""
+
+    #: what agents dial (transfer key or ##) to blind-transfer a caller into the queue
+    transfer_code: str = ""
+    #: what the agent hears on answering, before the caller (a VIP caller: "VIP" first)
+    whisper: str = ""
+    #: the caller hears the agent's number on being put through (报工号)
+    announce_agent: bool = True
+
+
+TELEPHONY_KEYS = {f.name for f in fields(QueueTelephony)}
+
+
 def build_queues(section: Any, errors: list[SourceError],
-                 transfer_codes: dict[str, str] | None = None) -> list[QueueConfig]:
-    """The queues; each queue's `transfer_code` (not the core's business) goes into
-    transfer_codes, code -> queue name."""
+                 telephony: dict[str, QueueTelephony] | None = None) -> list[QueueConfig]:
+    """The queues; each queue's QueueTelephony settings go into `telephony` by name."""
     if section is None:
         return []
     if not isinstance(section, LocatedDict):
@@ -67,11 +84,15 @@ def build_queues(section: Any, errors: list[SourceError],
             errors.append(SourceError(section.pos(name), f"{what}: expected a mapping"))
             continue
         body = LocatedDict({k: v for k, v in spec.items()
-                            if k not in ("members", "transfer_code")})
+                            if k != "members" and k not in TELEPHONY_KEYS})
         body.position, body.key_positions = spec.position, spec.key_positions
         members = _members(spec["members"], errors, what) if "members" in spec else ()
-        if "transfer_code" in spec:
-            _transfer_code(spec, name, errors, transfer_codes)
+        phone = LocatedDict({k: v for k, v in spec.items() if k in TELEPHONY_KEYS})
+        phone.position, phone.key_positions = spec.position, spec.key_positions
+        settings = build_dataclass(QueueTelephony, phone, what, errors)
+        if settings is not None and telephony is not None:
+            _check_transfer_code(spec, name, settings, telephony, errors)
+            telephony[name] = settings
         queue = build_dataclass(QueueConfig, body, what, errors, skip={"name", "members"},
                                 extra={"name": name, "members": members})
         if queue is not None:
@@ -79,17 +100,25 @@ def build_queues(section: Any, errors: list[SourceError],
     return queues
 
 
-def _transfer_code(spec: LocatedDict, queue: str, errors: list[SourceError],
-                   codes: dict[str, str] | None) -> None:
-    code = str(spec["transfer_code"])
+def _check_transfer_code(spec: LocatedDict, queue: str, settings: QueueTelephony,
+                         telephony: dict[str, QueueTelephony],
+                         errors: list[SourceError]) -> None:
+    code = settings.transfer_code
+    if not code:
+        return
     if not code.isdigit():
         errors.append(SourceError(spec.pos("transfer_code"), f"queues.{queue}.transfer_code: "
                                   "digits only (what an agent dials to transfer a caller)"))
-    elif codes is not None and code in codes:
-        errors.append(SourceError(spec.pos("transfer_code"), f"queues.{queue}.transfer_code: "
-                                  f"{code} is already the code of queue {codes[code]!r}"))
-    elif codes is not None:
-        codes[code] = queue
+    for other, its in telephony.items():
+        if its.transfer_code == code:
+            errors.append(SourceError(spec.pos("transfer_code"),
+                                      f"queues.{queue}.transfer_code: {code} is already the "
+                                      f"code of queue {other!r}"))
+
+
+def transfer_codes(telephony: dict[str, QueueTelephony]) -> dict[str, str]:
+    """code -> queue, for the queues agents can transfer callers into."""
+    return {t.transfer_code: name for name, t in telephony.items() if t.transfer_code}
 
 
 def build_agents(section: Any, errors: list[SourceError]) -> list[AgentConfig]:

@@ -12,7 +12,13 @@ from typing import Any
 from acd.config import Config, ConfigError, build_dataclass
 from acd.core.model import AgentConfig, QueueConfig, RoutingSettings
 from acd.ivr.schedule import ScheduleDecision as IvrDecision
-from acd.routing_config import build_agents, build_queues, build_settings, check_references
+from acd.routing_config import (
+    QueueTelephony,
+    build_agents,
+    build_queues,
+    build_settings,
+    check_references,
+)
 from acd.rules.schedule import ScheduleBook
 from acd.rules.schedule_config import parse_schedules
 from acd.survey import SurveyConfig, SurveyQuestion
@@ -27,8 +33,8 @@ class Sections:
     schedules: ScheduleBook
     surveys: dict[str, SurveyConfig] = field(default_factory=dict)
     pause_reasons: dict[str, str] = field(default_factory=dict)
-    #: what agents dial to blind-transfer a caller into a queue: code -> queue
-    transfer_codes: dict[str, str] = field(default_factory=dict)
+    #: each queue's call-path settings (transfer code, whisper, 报工号)
+    telephony: dict[str, QueueTelephony] = field(default_factory=dict)
 
 
 class ScheduleOracleAdapter:
@@ -72,8 +78,8 @@ def _surveys(section: Any, errors: list[SourceError]) -> dict[str, SurveyConfig]
 
 def load_sections(config: Config) -> Sections:
     errors: list[SourceError] = []
-    transfer_codes: dict[str, str] = {}
-    queues = build_queues(config.queues, errors, transfer_codes)
+    telephony: dict[str, QueueTelephony] = {}
+    queues = build_queues(config.queues, errors, telephony)
     agents = build_agents(config.agents, errors)
     check_references(queues, agents, config.queues, errors)
     settings = build_settings(None, errors)
@@ -91,4 +97,4 @@ def load_sections(config: Config) -> Sections:
         settings = RoutingSettings(**{**settings.__dict__, "pause_reasons":
                                       frozenset(pause.values()) | {"no-answer"}})
     return Sections(queues, agents, settings, ScheduleBook(schedules), surveys, pause,
-                    transfer_codes)
+                    telephony)

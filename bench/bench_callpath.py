@@ -245,9 +245,12 @@ def prompt_cache_for(mode: str) -> dict[str, str]:
     var/prompt-cache). short: a bench-only cache in which that phrase of every bench
     agent is SHORT_CLIP_SECONDS of silence, so an agent may hang up 100 ms after
     answering without hanging up during the announcement (see docs/benchmarks.md).
+    off: the bench queues' `announce_agent: false`, as app_queue, which has no 报工号.
     """
     if mode == "shipped":
         return {}
+    if mode == "off":
+        return {"ACD_BENCH_ANNOUNCE_AGENT": "false"}
     from acd.phrases import PHRASES
     from acd.prompts import PromptLibrary, Speech
     cache = REPO / "var" / "bench" / "prompt-cache"
@@ -278,7 +281,10 @@ def drain(timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while (n := active_channels()) != 0:
         if time.monotonic() > deadline:
-            say(f"warning: {n} channels still up after {timeout:.0f} s")
+            say(f"warning: {n} channels still up after {timeout:.0f} s (an overloaded step "
+                "leaves callers in the fallback queue); hanging them up for the next step")
+            cli("channel request hangup all")
+            time.sleep(3)
             return
         time.sleep(0.5)
 
@@ -565,7 +571,7 @@ def main() -> None:
     lat.add_argument("--talk-offset", type=float, default=4.0,
                      help="added to the 3.0-5.0 s talk times: the agent talks that long "
                           "after acd's 3.8 s 报工号 ends (0: hang up during it)")
-    lat.add_argument("--announcement", choices=("shipped", "short"), default="shipped")
+    lat.add_argument("--announcement", choices=("shipped", "short", "off"), default="shipped")
     lat.add_argument("--systems", type=lambda s: s.split(","), default=["acd", "app_queue"])
     load = sub.add_parser("load", help="highest sustained call rate, 20 agents")
     load.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",")],
@@ -576,7 +582,7 @@ def main() -> None:
                       help="hard limit per step beyond the burst, s")
     load.add_argument("--stop-after", type=int, default=2,
                       help="stop a system after this many unsustained steps in a row")
-    load.add_argument("--announcement", choices=("shipped", "short"), default="short")
+    load.add_argument("--announcement", choices=("shipped", "short", "off"), default="off")
     load.add_argument("--systems", type=lambda s: s.split(","), default=["acd", "app_queue"])
     args = parser.parse_args()
     os.chdir(REPO)

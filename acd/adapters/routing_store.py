@@ -48,8 +48,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-import asyncio_redis
-
+from acd.adapters.store import Scripts
 from acd.core import commands as cmd
 from acd.core import events as ev
 
@@ -119,7 +118,7 @@ class RoutingStore:
         self._p = prefix
         self._owner = owner
         self._ttl_ms = str(int(claim_ttl_seconds * 1000))
-        self._scripts: dict[str, Any] = {}
+        self._scripts = Scripts(redis)
 
     @property
     def released_channel(self) -> str:
@@ -250,19 +249,7 @@ class RoutingStore:
         return keep, lost
 
     async def _run(self, name: str, code: str, keys: list[str], args: list[str]) -> Any:
-        for attempt in (1, 2):
-            script = self._scripts.get(name)
-            if script is None:
-                script = self._scripts[name] = await self._redis.register_script(code)
-            try:
-                reply = await script.run(keys=keys, args=args)
-                return await reply.return_value()
-            except asyncio_redis.ScriptKilledError:
-                # asyncio_redis reports NOSCRIPT (Redis restarted, SCRIPT FLUSH) this way
-                self._scripts.pop(name, None)
-                if attempt == 2:
-                    raise
-        return None
+        return await self._scripts.run(name, code, keys, args)
 
 
 def _meta(data: dict[str, Any]) -> dict[str, str]:

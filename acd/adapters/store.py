@@ -75,20 +75,64 @@ def records_to_csv(records: list[CallRecord]) -> str:
     return out.getvalue()
 
 
+class Scripts:
+    """Lua scripts by name, loaded on first use and again after Redis forgot them.
+
+    One EVALSHA is one round trip on any pooled connection, where MULTI holds a
+    connection for every command of the transaction: under load the pool ran dry.
+    """
+
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+        self._loaded: dict[str, Any] = {}
+
+    async def run(self, name: str, code: str, keys: list[str], args: list[str]) -> Any:
+        for attempt in (1, 2):
+            script = self._loaded.get(name)
+            if script is None:
+                script = self._loaded[name] = await self._redis.register_script(code)
+            try:
+                reply = await script.run(keys=keys, args=args)
+                return await reply.return_value()
+            except asyncio_redis.ScriptKilledError:
+                # asyncio_redis reports NOSCRIPT (Redis restarted, SCRIPT FLUSH) this way
+                self._loaded.pop(name, None)
+                if attempt == 2:
+                    raise
+        return None
+
+
+# KEYS: call hash, calls:by_start, calls:active; ARGV: call id, arrival, field, value...
+_OPEN_CALL = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[1])
+"""
+# KEYS: call hash, calls:active; ARGV: call id, field, value...
+_CLOSE_CALL = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('SREM', KEYS[2], ARGV[1])
+"""
+
+
+def flat_fields(fields: dict[str, str]) -> list[str]:
+    return [item for pair in fields.items() for item in pair]
+
+
 class CallStore:
     def __init__(self, redis: Any, prefix: str = "acd:") -> None:
         self._redis = redis
         self._p = prefix
+        self._scripts = Scripts(redis)
 
     def _key(self, call_id: str) -> str:
         return f"{self._p}call:{call_id}"
 
     async def open_call(self, record: CallRecord) -> None:
-        tx = await self._redis.multi()
-        await tx.hmset(self._key(record.call_id), record.to_hash())
-        await tx.zadd(f"{self._p}calls:by_start", {record.call_id: record.arrived_at})
-        await tx.sadd(f"{self._p}calls:active", [record.call_id])
-        await tx.exec()
+        await self._scripts.run(
+            "open_call", _OPEN_CALL,
+            [self._key(record.call_id), f"{self._p}calls:by_start", f"{self._p}calls:active"],
+            [record.call_id, repr(record.arrived_at), *flat_fields(record.to_hash())])
 
     async def update_call(self, record: CallRecord) -> None:
         await self._redis.hmset(self._key(record.call_id), record.to_hash())
@@ -97,10 +141,9 @@ class CallStore:
         await self._redis.hset(self._key(call_id), name, value)
 
     async def close_call(self, record: CallRecord) -> None:
-        tx = await self._redis.multi()
-        await tx.hmset(self._key(record.call_id), record.to_hash())
-        await tx.srem(f"{self._p}calls:active", [record.call_id])
-        await tx.exec()
+        await self._scripts.run(
+            "close_call", _CLOSE_CALL, [self._key(record.call_id), f"{self._p}calls:active"],
+            [record.call_id, *flat_fields(record.to_hash())])
 
     async def get_call(self, call_id: str) -> CallRecord | None:
         data = await self._redis.hgetall_asdict(self._key(call_id))

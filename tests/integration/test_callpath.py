@@ -4,6 +4,7 @@ agent's number, is recorded, and answers the survey; strategies pick the right a
 from __future__ import annotations
 
 import asyncio
+import time
 import wave
 from pathlib import Path
 
@@ -11,8 +12,12 @@ import pytest
 from acd_service import wait_for
 from sipp import Dtmf, PhoneBehaviour, SippAgentPhones, SippCaller
 
+from acd.prompts import PromptLibrary, Speech
+from acd.rules.caller_entries import make_entry
+
 pytestmark = pytest.mark.integration
 
+REPO = Path(__file__).resolve().parents[2]
 DIRECT = "4008000001"  # enters tests/integration/flows/direct.yaml: queue support
 
 
@@ -278,6 +283,40 @@ async def test_an_agent_who_pauses_while_ringing_stops_ringing_and_the_caller_mo
     [record] = await test_redis.calls_of("13812349191")
     record = await test_redis.wait_closed_call(record.call_id)
     assert record.agent == "1002" and record.ring_attempts == 2
+
+
+def played_to(channel_prefix: str, since: str) -> list[str]:
+    """Files Asterisk played to channels named channel_prefix-* (its verbose log)."""
+    log = REPO / "var" / "sandbox" / "log" / "full.log"
+    files = []
+    for line in log.read_text(errors="replace").splitlines():
+        if line[1:24] >= since and f"<{channel_prefix}-" in line and "Playing '" in line:
+            files.append(line.split("Playing '", 1)[1].split("'", 1)[0])
+    return files
+
+
+async def test_the_agent_hears_a_whisper_vip_and_queue_before_the_caller(
+        acd, logged_in, test_redis, caller_lists, asterisk, tmp_path):
+    await caller_lists.add(make_entry("white", "exact", "13812340101", "vip", priority=5))
+    logged_in("1001")
+    since = time.strftime("%Y-%m-%d %H:%M:%S")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=6.0),
+                             workdir=tmp_path / "phones")
+    caller = SippCaller("13812340101", did=DIRECT, hangup_after=None, timeout=40,
+                        workdir=tmp_path / "caller")
+    with phones:
+        await run_caller(caller)
+    [record] = await test_redis.calls_of("13812340101")
+    record = await test_redis.wait_closed_call(record.call_id)
+    assert record.agent == "1001" and record.variables.get("vip") == "1"
+    library = PromptLibrary(REPO / "prompts", REPO / "var" / "prompt-cache")
+    [whisper] = await library.paths([Speech("贵宾客户。 售后", "zh")])
+    [announcement] = await library.paths([Speech("Agent 1 0 0 1 will serve you.", "en")])
+    agent_heard = [Path(f).stem for f in played_to("PJSIP/agent1001", since)]
+    caller_heard = [Path(f).stem for f in played_to("PJSIP/anonymous", since)]
+    assert Path(whisper).stem in agent_heard
+    assert Path(announcement).stem in caller_heard
+    assert Path(whisper).stem not in caller_heard  # the caller never hears it
 
 
 async def test_transfer_requests_that_make_no_sense_get_a_4xx(acd):
