@@ -101,9 +101,9 @@ class CallService:
         await self._session(channel, record, self._callback(channel, record))
 
     async def handle_phone_transfer(self, channel: Any) -> None:
-        """FastAGI `transfer`: an agent's phone blind-transferred the caller (SIP REFER,
-        or ## and digits); EXTEN is the number the agent dialled. The call goes on with
-        its record: into the queue whose transfer code that is, or to the extension."""
+        """FastAGI `transfer`: an agent's phone blind-transferred the caller (the
+        transfer key, SIP REFER); EXTEN is the number the agent transferred to. The call
+        goes on with its record: into the queue of that transfer code, or to the extension."""
         exten = channel.called
         record = self._handed_over.pop(channel.call_id, None) or \
             await self.store.get_call(channel.call_id)

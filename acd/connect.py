@@ -120,8 +120,8 @@ class QueueConnector:
     def on_dial_end(self, call_id: str, dest_channel: str, status: str) -> None:
         """AMI DialEnd on the caller's channel: the agent answered (or not)."""
         ringing = self.ringing.get(call_id)
-        if ringing is None or status != "ANSWER" or ringing.answered_by:
-            return
+        if ringing is None or status != "ANSWER" or ringing.answered_by or ringing.dial_over:
+            return  # dial_over: late (AMI lags under load); the session has seen it itself
         for target in ringing.targets:
             if dest_channel.startswith(target.device + "-"):
                 ringing.answered_by = target.agent_id
@@ -312,28 +312,30 @@ class QueueConnector:
             if ringing.answered_by:
                 self._ended(record, ringing, result, agent_hung_up=False)
             raise
-        if moved_to and ringing.answered_by:
+        # Asterisk reports a hang-up before answering the next command, so this is
+        # known now: the caller is gone (not just out of the Dial).
+        caller_gone = channel.hung_up.is_set()
+        if moved_to:
+            self._learn_answer(ringing, command, peer)
             ringing.transfer = self.phone_transfer_target(moved_to)
             result.handed_over = True
             log.info("call %s: agent %s's phone transfers the caller to %s", record.call_id,
                      ringing.answered_by, moved_to)
             self._ended(record, ringing, result, agent_hung_up=True)
             return True
-        if dial_hung_up and ringing.answered_by:
-            self._ended(record, ringing, result, agent_hung_up=False)
+        if dial_hung_up and caller_gone:
+            if ringing.answered_by:
+                self._ended(record, ringing, result, agent_hung_up=False)
             raise CallerHungUp(record.call_id)
-        if status == "ANSWER" and not ringing.answered_by and self.ami is not None \
-                and self.ami.connected:
-            # answered, but gone before the bridge (during the announcement): the caller
-            # never talked to them, so they go on to the next agent
+        if status == "ANSWER" and dial_hung_up and not ringing.answered_by:
+            # Dial gave up with the caller still here: the agent answered but hung up
+            # before the bridge (during the 报工号). The caller never talked to them, so
+            # they go on to the next agent. (Not read from AMI's DialEnd, which comes
+            # after the announcement and, under load, after this point.)
             log.info("call %s: agent hung up before the bridge", record.call_id)
             status = "REJECTED"
         if status == "ANSWER":
-            if not ringing.answered_by:  # AMI was away: learn the agent from the dial
-                agent = next((t.agent_id for t in command.targets
-                              if peer.startswith(t.device + "-")), command.targets[0].agent_id)
-                ringing.answered_by, ringing.answered_at = agent, self.clock.now()
-                self.dispatcher.post(ev.RingAnswered(record.call_id, agent))
+            self._learn_answer(ringing, command, peer)
             self._ended(record, ringing, result, agent_hung_up=True)
             return True
         reason = DIAL_FAILURES.get(status, "no-answer")
@@ -343,12 +345,22 @@ class QueueConnector:
             self.dispatcher.post(ev.RingFailed(record.call_id, target.agent_id, reason))
         return False
 
+    def _learn_answer(self, ringing: Ringing, command: Any, peer: str) -> None:
+        """The answer, from the Dial itself when AMI's DialEnd has not told us (yet)."""
+        if ringing.answered_by or ringing.record is None:
+            return
+        agent = next((t.agent_id for t in command.targets
+                      if peer.startswith(t.device + "-")), command.targets[0].agent_id)
+        ringing.answered_by, ringing.answered_at = agent, self.clock.now()
+        ringing.agent_channel = ringing.agent_channel or peer
+        self.dispatcher.post(ev.RingAnswered(ringing.record.call_id, agent))
+
     @staticmethod
     async def _dial_result(channel: Any) -> tuple[str, str, str]:
         """(DIALSTATUS, the answering channel, the number the agent's phone blind-
         transferred the caller to or ""), in one AGI round trip.
 
-        A blind transfer (REFER, or ## and digits) moves the caller's channel to
+        A blind transfer (the phone's transfer key, SIP REFER) moves the caller's channel to
         [acd-phone-transfer], which ends Dial and our session much as a hangup would;
         Asterisk sets BLINDTRANSFER on the caller's channel to the transferring channel,
         and AGI still answers on a channel in that state. BLINDTRANSFER naming this

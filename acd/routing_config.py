@@ -54,7 +54,7 @@ def _members(node: Any, errors: list[SourceError], what: str) -> tuple[QueueMemb
 class QueueTelephony:
     """A queue's settings that are the call path's business, not the routing core's."""
 
-    #: what agents dial (transfer key or ##) to blind-transfer a caller into the queue
+    #: what agents transfer to (the phone's transfer key) to blind-transfer a caller into the queue
     transfer_code: str = ""
     #: what the agent hears on answering, before the caller (a VIP caller: "VIP" first)
     whisper: str = ""
