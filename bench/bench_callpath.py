@@ -284,7 +284,10 @@ def drain(timeout: float = 60) -> None:
             say(f"warning: {n} channels still up after {timeout:.0f} s (an overloaded step "
                 "leaves callers in the fallback queue); hanging them up for the next step")
             cli("channel request hangup all")
-            time.sleep(3)
+            settle = time.monotonic() + 30
+            while active_channels() and time.monotonic() < settle:
+                time.sleep(0.5)
+            time.sleep(2)  # the phones' sipp finishes its last transactions
             return
         time.sleep(0.5)
 
