@@ -199,11 +199,16 @@ class QueueConnector:
         if not resume:
             record.queues.append(queue)
             record.enqueued_at = record.enqueued_at or self.clock.now()
-            self.dispatcher.post(ev.CallQueued(record.call_id, queue, record.caller, priority,
-                                               skills))
+            try:  # handled (and any RingAgents in the mailbox) when this returns
+                await self.dispatcher.submit(ev.CallQueued(record.call_id, queue, record.caller,
+                                                           priority, skills))
+            except Exception as exc:  # a domain error: the caller waits for an exit
+                log.error("call %s: routing core refused it in %s: %s", record.call_id, queue,
+                          exc)
             self._save(record)
         try:
-            await channel.music_on_hold(True)
+            if box.empty():  # an agent free at once goes straight to Dial (its own music)
+                await channel.music_on_hold(True)
             while True:
                 self._waiting.add(record.call_id)
                 command = await self._next(box, channel)
