@@ -507,6 +507,15 @@ def cmd_load(args: argparse.Namespace) -> None:
     results: list[LoadResult] = []
     with sandbox_running(), bench_redis():
         for s, system in enumerate(args.systems):
+            if s > 0 and results and not results[-1].sustained:
+                # An overloaded step leaves Asterisk with stale state (devices in use,
+                # callers in the fallback queue) that failed the next system's first
+                # steps: each system starts on a fresh Asterisk.
+                say("restarting the sandbox Asterisk so that the next system starts clean")
+                sandbox("stop", check=False)
+                sandbox("start")
+                load_sandbox_env()
+                ensure_bench_dialplan()
             drain()
             with contextlib.ExitStack() as stack:
                 acd = None
