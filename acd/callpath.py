@@ -29,6 +29,11 @@ from acd.survey import SurveyConfig, run_survey
 log = logging.getLogger(__name__)
 
 
+#: how long a phone-transferred call waits for its next FastAGI session in memory
+#: (after that the session still finds the open record in Redis)
+HANDOVER_SECONDS = 60.0
+
+
 class HandedOver(Exception):  # noqa: N818 - a control-flow signal, not an error
     """The agent's phone transferred the caller: the channel has left this session."""
 
@@ -128,6 +133,10 @@ class CallService:
         except HandedOver:
             handed_over = True
             self._handed_over[channel.call_id] = record
+            # the next session comes within milliseconds; a caller who hangs up in
+            # between never brings one, so the entry does not stay forever
+            asyncio.get_running_loop().call_later(HANDOVER_SECONDS, self._handed_over.pop,
+                                                  channel.call_id, None)
             await self.store.update_call(record)  # before the session ends: see above
         except CallerHungUp:
             if self.shutting_down:

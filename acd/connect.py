@@ -78,6 +78,7 @@ class QueueConnector:
         self.callback_digit = "*"
         self._waiting: set[str] = set()  # callers hearing music, for the callback key
         self._saving: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()  # AMI hang-ups of ringing legs
         self.recordings = recordings
         self.prompts = prompts
         self.ringing: dict[str, Ringing] = {}
@@ -111,7 +112,9 @@ class QueueConnector:
             leg = ringing.legs.get(agent_id)
             if leg:
                 log.info("call %s: stop ringing agent %s (%s)", command.call_id, agent_id, leg)
-                asyncio.get_running_loop().create_task(self._hang_up_leg(leg))
+                task = asyncio.get_running_loop().create_task(self._hang_up_leg(leg))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
 
     async def _hang_up_leg(self, leg: str) -> None:
         with contextlib.suppress(Exception):  # already gone: nothing to stop
