@@ -9,6 +9,7 @@ If the customer cannot be reached the core hears CallbackFailed and retries late
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,9 +26,9 @@ class CallbackDialer:
         self.agi_url = agi_url.rstrip("/")
         self.caller_id = caller_id
 
-    async def __call__(self, command: Any) -> None:
-        if isinstance(command, cmd.PlaceCallback):
-            await self.place(command)
+    def __call__(self, command: Any) -> Coroutine[Any, Any, None] | None:
+        """A dispatcher sink: only PlaceCallback becomes work (a task)."""
+        return self.place(command) if isinstance(command, cmd.PlaceCallback) else None
 
     async def place(self, command: cmd.PlaceCallback) -> None:
         params = urlencode({"call_id": command.call_id, "agent": command.agent_id,

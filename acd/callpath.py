@@ -256,6 +256,7 @@ class CallService:
         elif decision.action is Action.ROUTE and decision.target_kind == "exten":
             record.outcome, record.transfer = "transferred", str(decision.target_name)
             await self._put_through(channel, str(decision.target_name), 30)
+            return None
         await channel.hangup()
         return None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +66,6 @@ class Ringing:
     legs: dict[str, str] = field(default_factory=dict)
     #: the Dial has returned: the session itself handles how the ring ended
     dial_over: bool = False
-    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class QueueConnector:
@@ -78,7 +78,6 @@ class QueueConnector:
         self.callback_digit = "*"
         self._waiting: set[str] = set()  # callers hearing music, for the callback key
         self._saving: set[asyncio.Task[None]] = set()
-        self._background: set[asyncio.Task[None]] = set()  # AMI hang-ups of ringing legs
         self.recordings = recordings
         self.prompts = prompts
         self.ringing: dict[str, Ringing] = {}
@@ -98,27 +97,27 @@ class QueueConnector:
             if dest_channel.startswith(target.device + "-"):
                 ringing.legs[target.agent_id] = dest_channel
 
-    def on_command(self, command: Any) -> None:
+    def on_command(self, command: Any) -> Coroutine[Any, Any, None] | None:
         """The core's StopRinging (the agent paused or logged out while ringing, a ring
         past its deadline, a late answer): hang up that agent's leg if it still rings.
-        The caller's Dial then returns and the session takes the core's next command."""
+        The caller's Dial then returns and the session takes the core's next command.
+        Decided at once (a dispatcher sink); only the AMI hang-up is left to run."""
         if type(command) is not cmd.StopRinging or self.ami is None or not self.ami.connected:
-            return
+            return None
         ringing = next((r for r in self.ringing.values()
                         if r.record is not None and r.record.call_id == command.call_id), None)
         if ringing is None or ringing.dial_over:
-            return  # the session already knows how the ring ended
-        for agent_id in command.agent_ids:
-            leg = ringing.legs.get(agent_id)
-            if leg:
-                log.info("call %s: stop ringing agent %s (%s)", command.call_id, agent_id, leg)
-                task = asyncio.get_running_loop().create_task(self._hang_up_leg(leg))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
+            return None  # the session already knows how the ring ended
+        legs = [ringing.legs[a] for a in command.agent_ids if a in ringing.legs]
+        if not legs:
+            return None
+        log.info("call %s: stop ringing %s", command.call_id, ", ".join(legs))
+        return self._hang_up(legs)
 
-    async def _hang_up_leg(self, leg: str) -> None:
-        with contextlib.suppress(Exception):  # already gone: nothing to stop
-            await self.ami.send({"Action": "Hangup", "Channel": leg})
+    async def _hang_up(self, legs: list[str]) -> None:
+        for leg in legs:
+            with contextlib.suppress(Exception):  # already gone: nothing to stop
+                await self.ami.send({"Action": "Hangup", "Channel": leg})
 
     def on_dial_end(self, call_id: str, dest_channel: str, status: str) -> None:
         """AMI DialEnd on the caller's channel: the agent answered (or not)."""

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from acd.core import events as ev
@@ -54,19 +55,20 @@ class TelephonyEvents:
         self.connector.on_dial_end(event.get("Uniqueid", ""), event.get("DestChannel", ""),
                                    event.get("DialStatus", ""))
 
-    async def on_command(self, command: Any) -> None:
-        """The time an agent spent in wrap-up goes into the record of the call before it."""
+    def on_command(self, command: Any) -> Coroutine[Any, Any, None] | None:
+        """The time an agent spent in wrap-up goes into the record of the call before it.
+        A dispatcher sink: decided at once, only the Redis write is left to run."""
         if type(command).__name__ != "AgentStateChanged":
-            return
+            return None
         agent_id, state = command.agent_id, str(command.state)
         started = self._wrap_started.pop(agent_id, None)
         if state == "wrap-up":
             self._wrap_started[agent_id] = command.since
-        elif started is not None:
-            call_id = self.connector.last_call_of_agent.get(agent_id)
-            if call_id:
-                await self.calls.set_field(call_id, "wrap_up_seconds",
-                                           f"{command.since - started:.3f}")
+            return None
+        call_id = self.connector.last_call_of_agent.get(agent_id)
+        if started is None or not call_id:
+            return None
+        return self.calls.set_field(call_id, "wrap_up_seconds", f"{command.since - started:.3f}")
 
     def on_dtmf(self, event: Any) -> None:
         if event.get("Direction") == "Received":
