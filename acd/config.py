@@ -102,6 +102,16 @@ class RecordingConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    """The number firewall (acd.privacy)."""
+
+    #: roles that see callers' numbers in full; every other role sees them masked
+    full_numbers_for: tuple[str, ...] = ("supervisor", "admin")
+    #: write callers' numbers to the log unmasked (a trusted deployment only)
+    log_full_numbers: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     source: str = "<defaults>"
     timezone: str = "Asia/Shanghai"
@@ -121,6 +131,7 @@ class Config:
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     survey: Any = None
     users: Any = None
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     base_dir: str = "."
 
     def path(self, relative: str) -> Path:
@@ -326,6 +337,12 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
         sub = node.get("recording")
         errors.append(SourceError(sub.pos("format") if isinstance(sub, LocatedDict) else None,
                                   f"recording.format {config.recording.format!r}: wav or mp3"))
+    for role in config.privacy.full_numbers_for:
+        if role not in ("agent", "supervisor", "admin"):
+            sub = node.get("privacy")
+            errors.append(SourceError(
+                sub.pos("full_numbers_for") if isinstance(sub, LocatedDict) else node.pos(),
+                f"privacy.full_numbers_for: {role!r} is not a role (agent, supervisor, admin)"))
     numbers = node.get("numbers")
     for number in config.numbers:
         if not number.isdigit():

@@ -16,7 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
-from acd.adapters.http.auth import Role, Sessions, User, mask_number, verify_password
+from acd.adapters.http.auth import Role, Sessions, User, verify_password
+from acd.privacy import mask_number
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ class HttpServices:
     spy: Any = None  # async (call_id, mode, device) -> agent id
     health: Callable[[], dict[str, Any]] = field(default=lambda: {})
     sessions: Sessions = field(default_factory=Sessions)
+    #: whether a user may see callers' numbers in full (config privacy.full_numbers_for)
+    sees_numbers: Callable[[User], bool] = field(
+        default=lambda user: user.role >= Role.SUPERVISOR)
     #: domain exception types mapped to HTTP statuses (e.g. IllegalTransition -> 409)
     error_statuses: dict[type[Exception], int] = field(default_factory=dict)
 
@@ -139,9 +143,10 @@ async def demo_order(request: web.Request) -> web.StreamResponse:
     return web.json_response({"order": request.match_info["order"], **order})
 
 
-def _call_view(record: Any, user: User) -> dict[str, Any]:
+def _call_view(record: Any, user: User, sees_numbers: bool) -> dict[str, Any]:
     data = asdict(record)
-    data["caller"] = mask_number(record.caller, user.role)
+    if not sees_numbers:
+        data["caller"] = mask_number(record.caller)
     if user.role < Role.SUPERVISOR:
         data.pop("recording", None)
     return data
@@ -157,7 +162,8 @@ async def list_calls(request: web.Request) -> web.StreamResponse:
     records = await request.app[SERVICES].call_store.recent_calls(limit)
     if user.role < Role.SUPERVISOR:
         records = [r for r in records if r.agent == user.agent_id]
-    return web.json_response({"calls": [_call_view(r, user) for r in records]})
+    full = request.app[SERVICES].sees_numbers(user)
+    return web.json_response({"calls": [_call_view(r, user, full) for r in records]})
 
 
 @require(Role.SUPERVISOR)
@@ -179,7 +185,8 @@ async def get_call(request: web.Request) -> web.StreamResponse:
     record = await request.app[SERVICES].call_store.get_call(request.match_info["call_id"])
     if record is None or (user.role < Role.SUPERVISOR and record.agent != user.agent_id):
         raise ApiError("no such call", status=404)
-    return web.json_response(_call_view(record, user))
+    full = request.app[SERVICES].sees_numbers(user)
+    return web.json_response(_call_view(record, user, full))
 
 
 @require(Role.SUPERVISOR)
