@@ -8,6 +8,7 @@ machine decides; a refused transition is spoken (phone) or a 409 (API).
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Any
 
@@ -15,6 +16,7 @@ from acd.channel import CallerHungUp
 from acd.core import events as ev
 from acd.core.errors import RoutingError
 from acd.core.model import AgentConfig
+from acd.routing_config import DevicePolicy
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,10 @@ class WrongPin(PermissionError):
     pass
 
 
+class DeviceNotAllowed(PermissionError):
+    """A device the agent may not use: not one of their phones, or another agent's."""
+
+
 def device_of_channel(channel_name: str) -> str:
     """'PJSIP/agent1001-0000000a' -> 'PJSIP/agent1001'."""
     tech_resource, _, _ = channel_name.rpartition("-")
@@ -39,8 +45,11 @@ class AgentDesk:
     """Agent actions shared by phones and the API."""
 
     def __init__(self, agents: list[AgentConfig], dispatcher: Any, redis: Any = None,
-                 prefix: str = "acd:", pause_reasons: dict[str, str] | None = None) -> None:
+                 prefix: str = "acd:", pause_reasons: dict[str, str] | None = None,
+                 devices: DevicePolicy | None = None) -> None:
         self.agents = {a.agent_id: a for a in agents}
+        self.policy = devices or DevicePolicy(
+            frozenset(f"PJSIP/agent{a.agent_id}" for a in agents))
         self.dispatcher = dispatcher
         self.redis = redis
         self.prefix = prefix
@@ -55,18 +64,30 @@ class AgentDesk:
     def agent_on_device(self, device: str) -> str | None:
         return next((a for a, d in self.devices.items() if d == device), None)
 
-    async def login(self, agent_id: str, device: str, pin: str | None = None) -> None:
+    async def login(self, agent_id: str, device: str, pin: str | None = None, *,
+                    take_over: bool = True) -> None:
+        """Log `agent_id` in on `device`, which must be an agent phone.
+
+        From the phone itself (`take_over`, the default) the newcomer takes the phone
+        from whoever was logged in on it (hot desking: they are at the desk). From
+        the API an agent's own login never logs another agent out.
+        """
         agent = self.agents.get(agent_id)
         if agent is None:
             raise AgentNotFound(f"no agent {agent_id}")
-        if pin is not None and agent.pin and pin != agent.pin:
+        if pin is not None and agent.pin and not hmac.compare_digest(pin, agent.pin):
             raise WrongPin(f"wrong PIN for agent {agent_id}")
+        if not self.policy.is_agent_phone(device) and \
+                device not in self.policy.devices_of(agent_id):
+            raise DeviceNotAllowed(f"{device[:40]!r} is not an agent phone")
         view = self.dispatcher.engine.agent_view(agent_id)
         if view["state"] != "logged-out" and view["device"] == device:
             log.info("agent %s is already logged in on %s", agent_id, device)
             return  # logging in twice from the same phone is not an error
         previous = self.agent_on_device(device)
         if previous and previous != agent_id:  # one agent per phone: the newcomer takes it
+            if not take_over:
+                raise DeviceNotAllowed(f"{device} is in use by agent {previous}")
             await self.dispatcher.submit(ev.AgentLoggedOut(previous))
             await self._forget(previous)
         await self.dispatcher.submit(ev.AgentLoggedIn(agent_id, device))
@@ -99,12 +120,20 @@ class AgentDesk:
 
     # -- the API ---------------------------------------------------------------
 
-    async def api_action(self, agent_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def api_action(self, agent_id: str, action: str, body: dict[str, Any], *,
+                         supervisor: bool = False) -> dict[str, Any]:
+        """An agent's action from the API. A login names one of the agent's own phones
+        (`agents.N.devices`; default PJSIP/agent<N>); only a supervisor may move an agent
+        onto a phone another agent is logged in on."""
         if agent_id not in self.agents:
             raise AgentNotFound(f"no agent {agent_id}")
         if action == "login":
-            device = body.get("device") or self.devices.get(agent_id) or f"PJSIP/agent{agent_id}"
-            await self.login(agent_id, str(device))
+            own = self.policy.devices_of(agent_id)
+            device = body.get("device") or self.devices.get(agent_id) or own[0]
+            if not isinstance(device, str) or device not in own:
+                raise DeviceNotAllowed(f"agent {agent_id} may log in on {', '.join(own)} only "
+                                       f"(agents.{agent_id}.devices in config.yaml)")
+            await self.login(agent_id, device, take_over=supervisor)
         elif action == "logout":
             await self.logout(agent_id)
         elif action == "pause":
@@ -139,6 +168,10 @@ class AgentPhone:
     async def login(self, channel: Any) -> None:
         await channel.answer()
         device = device_of_channel(channel.channel_name)
+        if not self.desk.policy.is_agent_phone(device):
+            log.warning("login refused: %s is not an agent phone (agent_devices)", device)
+            await self._say(channel, "unknown_phone")
+            return
         for _attempt in range(2):
             agent_id = await channel.get_digits(await self.phrases.say("agent_number"), 5, 8)
             pin = await channel.get_digits(await self.phrases.say("agent_pin"), 5, 8)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,7 @@ from acd.adapters.http.auth import users_from_config
 from acd.adapters.list_store import CachedRules, ListStore
 from acd.adapters.routing_store import RoutingStore
 from acd.adapters.store import CallStore, connect_redis
-from acd.agent_phone import AgentDesk, AgentNotFound, AgentPhone, WrongPin
+from acd.agent_phone import AgentDesk, AgentNotFound, AgentPhone, DeviceNotAllowed, WrongPin
 from acd.callback import CallbackDialer
 from acd.callpath import CallService
 from acd.clock import Clock, ShiftedClock, SystemClock
@@ -32,12 +33,17 @@ from acd.dispatcher import Dispatcher
 from acd.ivr.lookup import HttpLookupClient
 from acd.ivr.registry import FlowRegistry
 from acd.phrases import Phrases
+from acd.privacy import set_log_full_numbers
 from acd.prompts import PromptLibrary, Speech
 from acd.recordings import Recordings
 from acd.sections import ScheduleOracleAdapter, load_sections
 from acd.telephony_events import TelephonyEvents
 
 log = logging.getLogger(__name__)
+
+#: SIGTERM to exit: what is not done by then is left to the next acd (the dialplan
+#: brings calls back to it)
+STOP_SECONDS = 4.0
 
 
 def make_clock(config: Config) -> Clock:
@@ -54,10 +60,11 @@ def make_clock(config: Config) -> Clock:
 class App:
     def __init__(self, config: Config) -> None:
         self.config = config
+        set_log_full_numbers(config.privacy.log_full_numbers)
         self.sections = load_sections(config)
         self.clock = make_clock(config)
         self.ami = AmiClient(config.ami)
-        self.agi = AgiServer()
+        self.agi = AgiServer(max_sessions=config.agi.max_sessions, key=config.agi.key)
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._runner: web.AppRunner | None = None
@@ -94,7 +101,7 @@ class App:
             recordings=self.recordings, surveys=sec.surveys)
         self.call_service.register(self.agi)
         self.desk = AgentDesk(sec.agents, self.dispatcher, self.redis, cfg.redis.prefix,
-                              sec.pause_reasons)
+                              sec.pause_reasons, sec.devices)
         await self.desk.load()
         AgentPhone(self.desk, self.phrases).register(self.agi)
         telephony = TelephonyEvents(self.ami, self.connector, self.desk, self.dispatcher,
@@ -103,7 +110,8 @@ class App:
         self.call_service.hangup_causes = telephony.hangup_causes
         caller_id = next(iter(cfg.numbers), "")
         self.dispatcher.add_sink(CallbackDialer(
-            self.ami, self.dispatcher, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id))
+            self.ami, self.dispatcher, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id,
+            agi_key=cfg.agi.key))
         self.dispatcher.start()
         await self.ami.start()
         await self.agi.start(cfg.agi.host, cfg.agi.port)
@@ -141,6 +149,7 @@ class App:
         self.sections = sections
         self.desk.agents = {a.agent_id: a for a in sections.agents}
         self.desk.pause_reasons = sections.pause_reasons or self.desk.pause_reasons
+        self.desk.policy = sections.devices
         self.call_service.surveys = sections.surveys
         self.connector.telephony = sections.telephony
         self.schedule_oracle.book = sections.schedules
@@ -172,9 +181,11 @@ class App:
             recordings_dir=cfg.path(cfg.paths.recordings), agent_actions=self.desk.api_action,
             views=self, announcements=self, transfer=self._transfer,
             transfer_agent=self._connected_agent, spy=self.connector.spy,
+            sees_numbers=lambda user: user.role.name.lower() in cfg.privacy.full_numbers_for,
             health=lambda: {"ami": self.ami.connected, "flows_version": self.flows.version,
                             "waiting": self.engine.waiting_count()},
             error_statuses={core_errors.UnknownAgent: 404, AgentNotFound: 404, WrongPin: 403,
+                            DeviceNotAllowed: 403,
                             core_errors.RoutingError: 409, ValueError: 400})
         self._runner = web.AppRunner(make_app(services), access_log=None)
         await self._runner.setup()
@@ -255,7 +266,7 @@ class App:
     async def run_forever(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self._stopping.set)
+            loop.add_signal_handler(sig, self._on_stop_signal)
         loop.add_signal_handler(signal.SIGHUP, lambda: self._tasks.append(
             asyncio.create_task(self.reload(), name="reload")))
         await self.start()
@@ -263,4 +274,15 @@ class App:
             await self._stopping.wait()
         finally:
             log.info("acd stopping")
-            await self.stop()
+            try:  # a stop that hangs on a peer never keeps acd up: calls resume elsewhere
+                async with asyncio.timeout(STOP_SECONDS):
+                    await self.stop()
+            except TimeoutError:
+                log.error("acd did not stop cleanly within %.0f s; exiting anyway",
+                          STOP_SECONDS)
+
+    def _on_stop_signal(self) -> None:
+        if self._stopping.is_set():  # a second Ctrl-C: do not wait for anything
+            log.warning("second stop signal: exiting now")
+            os._exit(1)
+        self._stopping.set()

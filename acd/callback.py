@@ -11,46 +11,56 @@ from __future__ import annotations
 import logging
 from collections.abc import Coroutine
 from typing import Any
-from urllib.parse import urlencode
 
+from acd.adapters.asterisk.syntax import agi_url, originate_agi
 from acd.core import commands as cmd
 from acd.core import events as ev
+from acd.privacy import logged
+from acd.rules.numbers import dialable
 
 log = logging.getLogger(__name__)
 
 
 class CallbackDialer:
-    def __init__(self, ami: Any, dispatcher: Any, agi_url: str, caller_id: str) -> None:
+    def __init__(self, ami: Any, dispatcher: Any, agi_url: str, caller_id: str,
+                 agi_key: str = "") -> None:
         self.ami = ami
         self.dispatcher = dispatcher
         self.agi_url = agi_url.rstrip("/")
         self.caller_id = caller_id
+        self.agi_key = agi_key
 
     def __call__(self, command: Any) -> Coroutine[Any, Any, None] | None:
         """A dispatcher sink: only PlaceCallback becomes work (a task)."""
         return self.place(command) if isinstance(command, cmd.PlaceCallback) else None
 
     async def place(self, command: cmd.PlaceCallback) -> None:
-        params = urlencode({"call_id": command.call_id, "agent": command.agent_id,
-                            "device": command.device, "timeout": f"{command.timeout:g}"})
-        action = {
-            "Action": "Originate", "Channel": f"Local/{command.number}@acd-callback-out",
-            "Application": "AGI", "Data": f"{self.agi_url}/callback?{params}",
-            "Timeout": str(int(command.timeout * 1000)), "CallerID": self.caller_id,
-            "Async": "true",
-        }
-        log.info("call %s: calling %s back for agent %s", command.call_id, command.number,
-                 command.agent_id)
+        try:
+            number = dialable(command.number)
+            url = agi_url(self.agi_url, "callback", {
+                "call_id": command.call_id, "agent": command.agent_id,
+                "device": command.device, "timeout": f"{command.timeout:g}",
+                **({"key": self.agi_key} if self.agi_key else {})})
+            action = originate_agi(f"Local/{number}@acd-callback-out", url,
+                                   Timeout=int(command.timeout * 1000),
+                                   CallerID=self.caller_id, Async="true")
+        except ValueError:  # UnsafeValue too: never dialled
+            log.error("call %s: callback number %s refused: not a number acd can dial",
+                      command.call_id, logged(command.number))
+            self.dispatcher.post(ev.CallbackFailed(command.call_id))
+            return
+        log.info("call %s: calling %s back for agent %s", command.call_id,
+                 logged(command.number), command.agent_id)
         try:
             response = await self.ami.send(action, as_list=True,
                                            timeout=command.timeout + 10)
         except Exception as exc:
             log.warning("call %s: callback to %s not placed: %s", command.call_id,
-                        command.number, exc)
+                        logged(command.number), exc)
             self.dispatcher.post(ev.CallbackFailed(command.call_id))
             return
         outcome = response[-1] if isinstance(response, list) and response else response
         if outcome.get("Response") != "Success":
             log.info("call %s: %s did not answer the callback (%s)", command.call_id,
-                     command.number, outcome.get("Reason", "?"))
+                     logged(command.number), outcome.get("Reason", "?"))
             self.dispatcher.post(ev.CallbackFailed(command.call_id))

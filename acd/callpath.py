@@ -22,8 +22,10 @@ from acd.config import Config, NumberConfig
 from acd.core import events as ev
 from acd.ivr import actions as ivr
 from acd.ivr.runner import run_flow
+from acd.privacy import logged, logged_text
 from acd.prompts import Recording, Speech
 from acd.rules.caller_entries import Action, ListKind
+from acd.rules.numbers import dialable
 from acd.survey import SurveyConfig, run_survey
 
 log = logging.getLogger(__name__)
@@ -85,8 +87,8 @@ class CallService:
             record = CallRecord(call_id=channel.call_id, caller=channel.caller,
                                 called=channel.called, arrived_at=self.clock.now())
             record.variables["lang"] = number.language
-            log.info("call %s: %s -> %s arrived", record.call_id,
-                     record.caller or "anonymous", record.called)
+            log.info("call %s: %s -> %s arrived", record.call_id, logged(record.caller),
+                     record.called)
             await self.store.open_call(record)
         if resumed:
             await self._session(channel, record, self._resume(channel, record, number))
@@ -243,7 +245,7 @@ class CallService:
 
     async def _blacklisted(self, channel: Any, record: CallRecord, decision: Any) -> str | None:
         """Block the caller; or, for `route` to a flow, return the flow to enter."""
-        log.info("call %s: %s", record.call_id, decision.reason)
+        log.info("call %s: %s", record.call_id, logged_text(decision.reason))
         if decision.action is Action.ROUTE and decision.target_kind == "flow":
             return str(decision.target_name)
         record.outcome, record.hung_up_by = "blocked", "system"
@@ -344,8 +346,14 @@ class CallService:
         """Connect the caller to an extension or outside number ([acd-transfer]); acd is
         done with the call when that call ends. Dial returns -1 to AGI after an answered
         call, which is not the caller hanging up: the dialplan must not take it back."""
+        try:
+            number = dialable(target, keys=True)
+        except ValueError as exc:
+            log.error("call %s: transfer target refused: %s", channel.call_id, exc)
+            number = ""
         with contextlib.suppress(CallerHungUp):
-            await channel.exec_app("Dial", f"Local/{target}@acd-transfer,{timeout}")
+            if number:
+                await channel.dial([f"Local/{number}@acd-transfer"], timeout)
         with contextlib.suppress(CallerHungUp):
             await channel.set_variable("ACD_DONE", "1")
         await channel.hangup()

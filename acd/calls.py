@@ -17,6 +17,9 @@ class CallRecord:
     #: what the caller went through: rules, schedule, IVR nodes ('flow:node')
     ivr_path: list[str] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)
+    #: variables that hold what a caller typed into a `sensitive` collect node (the
+    #: number firewall masks them, and `caller`, for roles without the right)
+    sensitive_variables: list[str] = field(default_factory=list)
     rule: str = ""  # the blacklist/whitelist decision that applied, if any
     schedule_state: str = ""
     queues: list[str] = field(default_factory=list)
@@ -33,7 +36,7 @@ class CallRecord:
     survey: str = ""  # '1' satisfied, '2' average, '3' unsatisfied, 'not-surveyed', 'no-answer'
     recording: str = ""
 
-    _JSON_FIELDS = ("ivr_path", "variables", "queues")
+    _JSON_FIELDS = ("ivr_path", "variables", "queues", "sensitive_variables")
 
     def to_hash(self) -> dict[str, str]:
         """Flat string fields for a Redis hash.
@@ -73,4 +76,5 @@ class CallRecord:
         kwargs.setdefault("ivr_path", [])
         kwargs.setdefault("variables", {})
         kwargs.setdefault("queues", [])
+        kwargs.setdefault("sensitive_variables", [])
         return cls(**kwargs)

@@ -39,8 +39,9 @@ class Channel(Protocol):
 
     async def set_variable(self, name: str, value: str) -> None: ...
 
-    async def exec_app(self, app: str, args: str = "") -> str:
-        """Run a dialplan application (Dial, VoiceMail, MixMonitor...); return its result."""
+    async def exec_app(self, app: str, *args: str | int) -> str:
+        """Run a dialplan application (VoiceMail, ...) with these arguments, each one
+        checked by the adapter; return its result."""
         ...
 
     async def hangup(self) -> None: ...

@@ -32,7 +32,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"acd: fix the problems above in {args.config} (acd check shows them too)",
               file=sys.stderr)
         return 2
-    asyncio.run(App(config).run_forever())
+    from acd.adapters.store import RedisRefused
+
+    try:
+        asyncio.run(App(config).run_forever())
+    except RedisRefused as exc:
+        print(f"acd: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

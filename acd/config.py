@@ -49,6 +49,11 @@ class AmiConfig:
 class AgiConfig:
     host: str = "127.0.0.1"
     port: int = 4573
+    #: shared secret the dialplan sends as ?key=... (ACD_AGI_KEY); empty: none. Set it
+    #: whenever acd listens beyond loopback (docs/security.md)
+    key: str = field(default="", repr=False)
+    #: open FastAGI sessions at most; a call over the cap goes to the dialplan's fallback
+    max_sessions: int = 2000
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,14 @@ class RedisConfig:
     owner: str = "acd"
     #: connections to Redis; asyncio_redis fails (rather than waits) when all are busy
     pool_size: int = 64
+    #: Redis AUTH (requirepass); whoever can write acd's keys can steer calls
+    password: str = field(default="", repr=False)
+    #: TLS to Redis (Redis 6+ built with TLS, `tls-port`)
+    tls: bool = False
+    #: CA file to verify the server with (default: the system's CAs)
+    tls_ca_file: str = ""
+    #: check the server's certificate name against `host`
+    tls_verify_hostname: bool = True
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,8 @@ class Config:
     schedules: Any = None
     queues: Any = None
     agents: Any = None
+    #: every agent phone (PJSIP/agent{1001..1020}); default: each agent's own
+    agent_devices: Any = None
     pause_reasons: Any = None
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     survey: Any = None
@@ -140,7 +155,8 @@ class Config:
         return p if p.is_absolute() else Path(self.base_dir) / p
 
 
-_RAW_SECTIONS = {"schedules", "queues", "agents", "pause_reasons", "survey", "users"}
+_RAW_SECTIONS = {"schedules", "queues", "agents", "agent_devices", "pause_reasons", "survey",
+                 "users"}
 
 
 def _substitute_env(value: str, pos: Position, errors: list[SourceError]) -> str:

@@ -17,10 +17,12 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from acd.adapters.asterisk.syntax import hangup_action, spy_action
 from acd.calls import CallRecord
 from acd.channel import CallerHungUp
 from acd.core import commands as cmd
 from acd.core import events as ev
+from acd.privacy import logged
 from acd.routing_config import QueueTelephony, transfer_codes
 
 log = logging.getLogger(__name__)
@@ -117,7 +119,7 @@ class QueueConnector:
     async def _hang_up(self, legs: list[str]) -> None:
         for leg in legs:
             with contextlib.suppress(Exception):  # already gone: nothing to stop
-                await self.ami.send({"Action": "Hangup", "Channel": leg})
+                await self.ami.send(hangup_action(leg))
 
     def on_dial_end(self, call_id: str, dest_channel: str, status: str) -> None:
         """AMI DialEnd on the caller's channel: the agent answered (or not)."""
@@ -149,7 +151,7 @@ class QueueConnector:
         if self.ami is None:
             raise RuntimeError("transfers need the AMI connection")
         ringing.transfer = (kind, target)
-        await self.ami.send({"Action": "Hangup", "Channel": ringing.agent_channel})
+        await self.ami.send(hangup_action(ringing.agent_channel))
         log.info("call %s: agent %s transfers the caller to %s %s", call_id,
                  ringing.answered_by, kind, target)
         return ringing.answered_by
@@ -166,16 +168,12 @@ class QueueConnector:
         caller stays bridged to the agent, and MixMonitor on the caller's channel records
         what the caller hears (a whisper is not heard, so it is not recorded).
         """
-        options = {"listen": "qE", "whisper": "qwE", "barge": "qBE"}[mode]
         ringing = self.ringing.get(call_id)
         if ringing is None or not ringing.agent_channel:
             raise LookupError(f"call {call_id} is not connected to an agent")
         if self.ami is None:
             raise RuntimeError("listening in needs the AMI connection")
-        await self.ami.send({
-            "Action": "Originate", "Channel": device, "Application": "ChanSpy",
-            "Data": f"{ringing.agent_channel},{options}", "CallerID": f"{mode} {call_id}",
-            "Async": "true"})
+        await self.ami.send(spy_action(device, ringing.agent_channel, mode, call_id))
         log.info("call %s: %s %s on agent %s", call_id, device, mode, ringing.answered_by)
         return ringing.answered_by
 
@@ -260,7 +258,7 @@ class QueueConnector:
         record.ivr_path.append("callback:requested")
         self._save(record)
         log.info("call %s: keeps its place; %s will be called back", record.call_id,
-                 record.caller)
+                 logged(record.caller))
         await channel.music_on_hold(False)
         await channel.play(await self.prompts.say("callback_ok", lang,
                                                   number=" ".join(record.caller)))
@@ -298,16 +296,16 @@ class QueueConnector:
         self.ringing[channel.call_id] = ringing  # DialEnd names the channel, not the call
         if self.recordings is not None and not record.recording:
             record.recording = self.recordings.path_for(record.call_id, record.arrived_at)
-            await channel.exec_app("MixMonitor", f"{record.recording},b")
-        devices = "&".join(t.device for t in command.targets)
+            await channel.start_recording(record.recording)
+        devices = [t.device for t in command.targets]
         # g: carry on after the agent hangs up (survey); m: music, not ringback, while
         # the agent's phone rings. No t (## transfers): DTMF feature hooks keep Asterisk
         # from bridging the media natively, which costs CPU on every call; agents
         # transfer with the phone's transfer key (SIP REFER) instead.
-        options = "gm" + await self._announce_option(command, record)
+        announce = await self._announce_files(command, record)
         dial_hung_up = False
         try:
-            await channel.exec_app("Dial", f"{devices},{int(command.timeout)},{options}")
+            await channel.dial(devices, max(1, int(command.timeout)), "gm", announce)
         except CallerHungUp:
             # the caller hung up, or left the Dial without hanging up: a blind transfer
             # by the agent's phone, or the agent hanging up during the 报工号 (-1 too)
@@ -414,11 +412,12 @@ class QueueConnector:
         self.last_call_of_agent[ringing.answered_by] = record.call_id
         self.dispatcher.post(ev.CallEnded(record.call_id, ringing.answered_by))
 
-    async def _announce_option(self, command: Any, record: CallRecord) -> str:
+    async def _announce_files(self, command: Any, record: CallRecord,
+                              ) -> tuple[str | None, str | None] | None:
         """Dial's A(x:y): x is whispered to the agent (VIP, the queue's whisper), y is
         played to the caller (报工号), both when the agent answers, before the bridge."""
         if self.prompts is None:
-            return ""
+            return None
         settings = self.telephony.get(command.queue, QueueTelephony())
         whisper = await self.prompts.agent_whisper(settings.whisper,
                                                    record.variables.get("vip") == "1")
@@ -427,8 +426,8 @@ class QueueConnector:
             caller_file = await self.prompts.agent_number(command.targets[0].agent_id,
                                                           record.variables.get("lang"))
         if not whisper and not caller_file:
-            return ""
-        return f"A({whisper or ''}:{caller_file or ''})"
+            return None
+        return whisper, caller_file
 
     async def _announce(self, channel: Any, command: Any) -> None:
         if self.prompts is None:

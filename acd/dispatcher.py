@@ -33,6 +33,12 @@ CALLER_COMMANDS = {"RingAgents", "AnnouncePosition", "ExitQueue"}
 MAX_PENDING_CALLS = 10_000
 
 
+def _what(event: Any) -> str:
+    """An event for the log: its kind and call or agent, never a caller's number."""
+    ids = [getattr(event, name) for name in ("call_id", "agent_id") if hasattr(event, name)]
+    return f"{type(event).__name__}({', '.join(map(str, ids))})"
+
+
 class _Apply:
     """A change of the engine itself (e.g. reconfigure), run inside the dispatcher task."""
 
@@ -54,6 +60,7 @@ class Dispatcher:
         self._gate: Callable[[list[Any]], Awaitable[tuple[list[Any], list[Any]]]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self._stopping = False
 
     # -- wiring ----------------------------------------------------------------
 
@@ -113,23 +120,31 @@ class Dispatcher:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="dispatcher")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+    async def stop(self, timeout: float = 2.0) -> None:
+        """Stop the loop: the event being handled finishes, the rest stay in Redis."""
+        self._stopping = True
+        if self._task is None:
+            return
+        self._task.cancel()
+        # asyncio.wait, not gather: a task that swallowed its cancellation must not
+        # hold up the shutdown (Python 3.11's wait_for could; the loop no longer uses it)
+        await asyncio.wait({self._task}, timeout=timeout)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             deadline = self.engine.next_deadline()
             timeout = None if deadline is None else max(0.0, deadline - self.clock.now())
             try:
-                event, future = await asyncio.wait_for(self._inbox.get(), timeout)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for returns the item (and
+                # loses the cancellation) when an event arrives as the task is cancelled
+                async with asyncio.timeout(timeout):
+                    event, future = await self._inbox.get()
             except TimeoutError:
                 event, future = None, None
             try:
                 await self._step(event, future)
             except Exception as exc:  # the loop must outlive any one event
-                log.exception("routing step failed on %r", event)
+                log.exception("routing step failed on %s", _what(event))
                 if future is not None and not future.done():
                     future.set_exception(exc)
 
@@ -146,7 +161,7 @@ class Dispatcher:
             if future is not None and not future.done():
                 future.set_exception(exc)
             else:
-                log.error("routing core refused %r: %s", event, exc)
+                log.error("routing core refused %s: %s", _what(event), exc)
             return
         if self._gate is not None:
             commands = await self._through_gate(commands, now)

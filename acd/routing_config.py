@@ -16,7 +16,8 @@ agents:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import re
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from acd.config import build_dataclass
@@ -121,7 +122,10 @@ def transfer_codes(telephony: dict[str, QueueTelephony]) -> dict[str, str]:
     return {t.transfer_code: name for name, t in telephony.items() if t.transfer_code}
 
 
-def build_agents(section: Any, errors: list[SourceError]) -> list[AgentConfig]:
+def build_agents(section: Any, errors: list[SourceError],
+                 devices: dict[str, tuple[str, ...]] | None = None) -> list[AgentConfig]:
+    """The agents; each agent's own `devices:` (the phones the API may log them in on)
+    go into `devices` by agent number."""
     if section is None:
         return []
     if not isinstance(section, LocatedDict):
@@ -135,11 +139,85 @@ def build_agents(section: Any, errors: list[SourceError]) -> list[AgentConfig]:
             errors.append(SourceError(section.pos(number),
                                       f"{what}: an agent number (工号) is digits only"))
         spec = spec if isinstance(spec, LocatedDict) else _empty(section.pos(number))
+        if "devices" in spec:
+            own = parse_devices(spec["devices"], spec.pos("devices"), f"{what}.devices",
+                                errors)
+            if devices is not None:
+                devices[str(number)] = own
+            body = LocatedDict({k: v for k, v in spec.items() if k != "devices"})
+            body.position, body.key_positions = spec.position, spec.key_positions
+            spec = body
         agent = build_dataclass(AgentConfig, spec, what, errors, skip={"agent_id"},
                                 extra={"agent_id": str(number)})
         if agent is not None:
             agents.append(agent)
     return agents
+
+
+#: a phone in config: PJSIP/agent1001, or a range PJSIP/agent{1001..1020}; Custom:name
+#: for a custom device state (tests)
+_DEVICE_SPEC = re.compile(r"(?:(?:PJSIP|SIP|IAX2)/[A-Za-z0-9_.-]+|Custom:[A-Za-z0-9_.-]+)")
+_RANGE = re.compile(r"\{(\d{1,6})\.\.(\d{1,6})\}")
+MAX_DEVICES = 10_000
+
+
+def parse_devices(node: Any, pos: Any, what: str,
+                  errors: list[SourceError]) -> tuple[str, ...]:
+    """A list of devices, each one exact or a numeric range `PJSIP/agent{1001..1020}`."""
+    items = node if isinstance(node, LocatedList) else [node]
+    found: list[str] = []
+    for index, item in enumerate(items):
+        item_pos = items.pos(index) if isinstance(items, LocatedList) else pos
+        text = str(item) if isinstance(item, str) else ""
+        match = _RANGE.search(text)
+        expanded = [text]
+        if match:
+            low, high = int(match.group(1)), int(match.group(2))
+            width = len(match.group(1))
+            if high < low or high - low >= MAX_DEVICES:
+                errors.append(SourceError(item_pos, f"{what}: range {match.group(0)} must "
+                                          f"go up, by at most {MAX_DEVICES} phones"))
+                continue
+            expanded = [text[:match.start()] + str(n).zfill(width) + text[match.end():]
+                        for n in range(low, high + 1)]
+        bad = next((d for d in expanded if not _DEVICE_SPEC.fullmatch(d)), None)
+        if bad is not None or not text:
+            errors.append(SourceError(item_pos, f"{what}: {item!r} is not a phone such as "
+                                      "PJSIP/agent1001 or PJSIP/agent{1001..1020}"))
+            continue
+        found += expanded
+    return tuple(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class DevicePolicy:
+    """Which phones agents may use: an agent's device is always one of these, so no
+    text from a user ever becomes a Dial destination."""
+
+    #: every agent phone (config `agent_devices`): *71 logs an agent in from these only
+    phones: frozenset[str] = frozenset()
+    #: agent -> the phones the API may log them in on (`agents.N.devices`)
+    own: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def devices_of(self, agent_id: str) -> tuple[str, ...]:
+        """The phones this agent may be logged in on from the API (default: their own
+        endpoint, PJSIP/agent<number>, as the shipped pjsip.conf names them)."""
+        return self.own.get(agent_id) or (f"PJSIP/agent{agent_id}",)
+
+    def is_agent_phone(self, device: str) -> bool:
+        return device in self.phones
+
+
+def build_device_policy(section: Any, agents: list[AgentConfig],
+                        own: dict[str, tuple[str, ...]],
+                        errors: list[SourceError]) -> DevicePolicy:
+    policy = DevicePolicy(frozenset(), own)
+    if section is None:  # every agent's own phones
+        phones = {d for a in agents for d in policy.devices_of(a.agent_id)}
+    else:
+        phones = set(parse_devices(section, getattr(section, "position", None),
+                                   "agent_devices", errors))
+    return DevicePolicy(frozenset(phones), own)
 
 
 def build_settings(section: Any, errors: list[SourceError]) -> RoutingSettings:

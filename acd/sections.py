@@ -13,8 +13,10 @@ from acd.config import Config, ConfigError, build_dataclass
 from acd.core.model import AgentConfig, QueueConfig, RoutingSettings
 from acd.ivr.schedule import ScheduleDecision as IvrDecision
 from acd.routing_config import (
+    DevicePolicy,
     QueueTelephony,
     build_agents,
+    build_device_policy,
     build_queues,
     build_settings,
     check_references,
@@ -35,6 +37,8 @@ class Sections:
     pause_reasons: dict[str, str] = field(default_factory=dict)
     #: each queue's call-path settings (transfer code, whisper, 报工号)
     telephony: dict[str, QueueTelephony] = field(default_factory=dict)
+    #: the phones agents may log in on
+    devices: DevicePolicy = field(default_factory=DevicePolicy)
 
 
 class ScheduleOracleAdapter:
@@ -80,7 +84,9 @@ def load_sections(config: Config) -> Sections:
     errors: list[SourceError] = []
     telephony: dict[str, QueueTelephony] = {}
     queues = build_queues(config.queues, errors, telephony)
-    agents = build_agents(config.agents, errors)
+    own_devices: dict[str, tuple[str, ...]] = {}
+    agents = build_agents(config.agents, errors, own_devices)
+    devices = build_device_policy(config.agent_devices, agents, own_devices, errors)
     check_references(queues, agents, config.queues, errors)
     settings = build_settings(None, errors)
     schedules: dict[str, Any] = {}
@@ -97,4 +103,4 @@ def load_sections(config: Config) -> Sections:
         settings = RoutingSettings(**{**settings.__dict__, "pause_reasons":
                                       frozenset(pause.values()) | {"no-answer"}})
     return Sections(queues, agents, settings, ScheduleBook(schedules), surveys, pause,
-                    telephony)
+                    telephony, devices)

@@ -49,7 +49,7 @@ trap 'exit 130' INT TERM
 bash scripts/setup.sh
 bash scripts/redis.sh start
 bash scripts/sandbox.sh start
-set -a; . var/sandbox.env; set +a
+set -a; . var/sandbox.env; . var/redis.env; set +a
 
 [[ -f config.yaml ]] || { say "config.yaml is missing"; exit 1; }
 for port in 4573 8080; do

@@ -16,7 +16,7 @@
 #   sandbox/log  -> /var/log/asterisk   messages.log, full.log
 #   sandbox/run  -> /run/asterisk       asterisk.pid, asterisk.ctl
 #   sandbox/spool -> /var/spool/asterisk voicemail/default/8000/INBOX/...
-#   sandbox.env                         ACD_AMI_* and ACD_SIP_PASSWORD (mode 600), made at
+#   sandbox.env                         ACD_AMI_*, ACD_SIP_PASSWORD, ACD_AGI_KEY (mode 600), made at
 #                                       the first start and kept; delete it to rotate
 set -euo pipefail
 
@@ -60,7 +60,7 @@ random_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=\n'; }
 env_value() { [[ -f $ENV_FILE ]] && sed -n "s/^$1=//p" "$ENV_FILE" || true; }
 
 write_etc() {
-    local etc=$SANDBOX/etc ami_secret sip_password name
+    local etc=$SANDBOX/etc ami_secret sip_password agi_key name
     mkdir -p "$etc" "$SANDBOX/log" "$SANDBOX/run" "$SANDBOX/spool"
     find "$etc" -mindepth 1 -delete
     cp "$REPO"/asterisk/*.conf "$REPO"/asterisk/sandbox/*.conf "$etc"/
@@ -69,9 +69,13 @@ write_etc() {
     # rm var/sandbox.env and restart.
     ami_secret=$(env_value ACD_AMI_SECRET)
     sip_password=$(env_value ACD_SIP_PASSWORD)
+    agi_key=$(env_value ACD_AGI_KEY)
     [[ -n $ami_secret ]] || ami_secret=$(random_secret)
     [[ -n $sip_password ]] || sip_password=$(random_secret)
+    [[ -n $agi_key ]] || agi_key=$(random_secret)
     umask 077
+    printf '; Written by scripts/sandbox.sh at start; never commit.\nACD_AGI_KEY=%s\n' \
+        "$agi_key" >"$etc/globals_secret.conf"
     printf '; Written by scripts/sandbox.sh at start; never commit.\n[%s](acd-user)\nsecret = %s\n' \
         "$AMI_USER" "$ami_secret" >"$etc/manager_acd_secret.conf"
     {
@@ -89,6 +93,7 @@ ACD_AMI_PORT=$AMI_PORT
 ACD_AMI_USER=$AMI_USER
 ACD_AMI_SECRET=$ami_secret
 ACD_SIP_PASSWORD=$sip_password
+ACD_AGI_KEY=$agi_key
 EOF
     mv "$ENV_FILE.tmp" "$ENV_FILE"
     umask 022

@@ -2,7 +2,7 @@
 # Install what acd needs on Debian 12, as root. Safe to repeat: a second run
 # only checks (a few seconds).
 #
-#   1. apt packages: debootstrap redis-server sip-tester espeak-ng sox ffmpeg python3-venv
+#   1. apt packages: debootstrap redis-server sip-tester espeak-ng sox ffmpeg python3-venv openssl
 #   2. the Python venv at /var/cache/acd/venv with acd installed editable (+ test extras),
 #      recreated when pyproject.toml changes
 #   3. the Asterisk 22 chroot (Debian sid) at /var/cache/acd/chroot, built once (~1 min)
@@ -13,7 +13,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${ACD_VENV:-/var/cache/acd/venv}
 CHROOT=${ACD_CHROOT:-/var/cache/acd/chroot}
-APT_PACKAGES=(debootstrap redis-server sip-tester espeak-ng sox ffmpeg python3-venv)
+APT_PACKAGES=(debootstrap redis-server sip-tester espeak-ng sox ffmpeg python3-venv openssl)
 CHROOT_SUITE=sid
 CHROOT_PACKAGES=asterisk,asterisk-core-sounds-en-wav,asterisk-moh-opsound-wav
 STAMP=.acd-chroot    # inside the chroot: what it was built with

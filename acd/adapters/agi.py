@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -22,28 +24,65 @@ from urllib.parse import parse_qsl
 from panoramisk.fast_agi import Application
 from panoramisk.utils import parse_agi_result
 
+from acd.adapters.asterisk.syntax import (
+    Bare,
+    UnsafeValue,
+    agi_command,
+    dial_arguments,
+    exec_command,
+)
 from acd.channel import CallerHungUp
 
 log = logging.getLogger(__name__)
 
 HEADER_TIMEOUT = 5.0
+#: Asterisk sends about 25 agi_* headers plus one per AGI() argument
+MAX_HEADER_LINES = 200
 ALL_DIGITS = "0123456789*#"
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _digits(text: str) -> str:
+    """Keys of a phone: ASCII digits, * and # (Unicode digits are not keys)."""
+    if any(c not in ALL_DIGITS for c in text):
+        raise UnsafeValue(f"{text[:20]!r} is not phone keys (0-9, * and #)")
+    return text
+
+
+def _variable(name: str) -> Bare:
+    if not _VARIABLE.fullmatch(name):
+        raise UnsafeValue(f"{name[:40]!r} is not a channel variable name")
+    return Bare(name)
 
 
 class AgiCommandFailed(Exception):
     pass
 
 
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+class AgiTimeout(AgiCommandFailed):
+    """Asterisk did not answer a command in time: the session is out of step and ends."""
+
+
+#: how long Asterisk may take to answer a command that returns at once
+QUICK_SECONDS = 10.0
+#: a prompt file, however long, is done within this (STREAM FILE)
+PROMPT_SECONDS = 600.0
+#: a Dial lasts the whole conversation: its bound is the longest call acd expects
+DIAL_SECONDS = 4 * 3600.0
+#: applications that last as long as a conversation or a message; the rest return at once
+LONG_APPLICATIONS = {"Dial": DIAL_SECONDS, "Queue": DIAL_SECONDS, "VoiceMail": 3600.0,
+                     "Playback": PROMPT_SECONDS}
 
 
 class AgiChannel:
     """The Channel protocol over one FastAGI connection."""
 
     def __init__(self, headers: dict[str, str], params: dict[str, str],
-                 reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                 reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
+                 quick_seconds: float = QUICK_SECONDS) -> None:
         self.headers = headers
+        #: the answer time of a command that returns at once (ANSWER, SET VARIABLE...)
+        self.quick_seconds = quick_seconds
         self.params = params
         self.call_id = headers.get("agi_uniqueid", "?")
         self.channel_name = headers.get("agi_channel", "")
@@ -76,27 +115,26 @@ class AgiChannel:
             self.hung_up.set()
             await self._lines.put(None)
 
-    async def command(self, command: str) -> dict[str, Any]:
-        """Send one AGI command and return panoramisk's parsed result."""
+    async def command(self, command: str, timeout: float | None = None) -> dict[str, Any]:
+        """Send one AGI command (built by acd.adapters.asterisk.syntax) and return
+        panoramisk's parsed result. A command Asterisk does not answer within
+        `timeout` ends the session: the next line could be that late answer."""
+        if "\n" in command or "\r" in command or "\0" in command:  # built by syntax: never
+            raise AgiCommandFailed(f"refused to send a command with a line break: {command!r}")
+        timeout = timeout or self.quick_seconds
         async with self._command_lock:
             if self._reader_task.done():
                 raise CallerHungUp(self.call_id)
             self._writer.write((command + "\n").encode())
-            await self._writer.drain()
-            while True:
-                line = await self._lines.get()
-                if line is None:
-                    raise CallerHungUp(self.call_id)
-                result = parse_agi_result(line)
-                if result.get("error") == "AGIAppError":  # "200 result=-1": hangup or failure
-                    result = {"status_code": 200, "result": ("-1", "")}
-                if result.get("status_code") == 100:  # "100 Trying...": the real answer follows
-                    continue
-                if result.get("status_code") == 520:  # usage text follows up to "520 End..."
-                    while line is not None and not line.startswith("520 End"):
-                        line = await self._lines.get()
-                    raise AgiCommandFailed(f"{command!r}: bad usage")
-                break
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._writer.drain()
+                    result = await self._answer(command)
+            except TimeoutError:
+                log.error("call %s: Asterisk did not answer %s within %.0f s; ending the "
+                          "session", self.call_id, command.split(" ", 2)[:2], timeout)
+                self.close()
+                raise AgiTimeout(f"{command!r}: no answer in {timeout:g} s") from None
         if result.get("status_code") == 511 or "error" in result and \
                 result["error"] == "AGIResultHangup":
             raise CallerHungUp(self.call_id)
@@ -104,8 +142,24 @@ class AgiChannel:
             raise AgiCommandFailed(f"{command!r}: {result.get('msg') or result}")
         return result
 
-    async def _result(self, command: str) -> str:
-        result = await self.command(command)
+    async def _answer(self, command: str) -> dict[str, Any]:
+        while True:
+            line = await self._lines.get()
+            if line is None:
+                raise CallerHungUp(self.call_id)
+            result: dict[str, Any] = parse_agi_result(line)
+            if result.get("error") == "AGIAppError":  # "200 result=-1": hangup or failure
+                return {"status_code": 200, "result": ("-1", "")}
+            if result.get("status_code") == 100:  # "100 Trying...": the real answer follows
+                continue
+            if result.get("status_code") == 520:  # usage text follows up to "520 End..."
+                while line is not None and not line.startswith("520 End"):
+                    line = await self._lines.get()
+                raise AgiCommandFailed(f"{command!r}: bad usage")
+            return result
+
+    async def _result(self, command: str, timeout: float | None = None) -> str:
+        result = await self.command(command, timeout)
         value = str(result.get("result", ("", ""))[0])
         if value == "-1":
             raise CallerHungUp(self.call_id)
@@ -114,11 +168,13 @@ class AgiChannel:
     # -- the Channel protocol -------------------------------------------------
 
     async def answer(self) -> None:
-        await self._result("ANSWER")
+        await self._result(agi_command("ANSWER"))
 
     async def play(self, prompts: list[str], escape_digits: str = "") -> str:
+        escape = _digits(escape_digits)
         for prompt in prompts:
-            value = await self._result(f"STREAM FILE {_quote(prompt)} {_quote(escape_digits)}")
+            value = await self._result(agi_command("STREAM FILE", prompt, escape),
+                                       PROMPT_SECONDS)
             if value not in ("", "0"):
                 return chr(int(value))
         return ""
@@ -128,8 +184,10 @@ class AgiChannel:
         digits = await self.play(prompts, ALL_DIGITS) if prompts else ""
         if digits == terminator:
             return ""
+        wait_ms = int(timeout * 1000)
         while len(digits) < max_digits:
-            value = await self._result(f"WAIT FOR DIGIT {int(timeout * 1000)}")
+            value = await self._result(agi_command("WAIT FOR DIGIT", wait_ms),
+                                       timeout + self.quick_seconds)
             if value in ("", "0"):
                 break  # timeout
             digit = chr(int(value))
@@ -139,36 +197,52 @@ class AgiChannel:
         return digits
 
     async def say_digits(self, digits: str, escape_digits: str = "") -> str:
-        value = await self._result(f"SAY DIGITS {digits} {_quote(escape_digits)}")
+        value = await self._result(agi_command("SAY DIGITS", _digits(digits),
+                                               _digits(escape_digits)), PROMPT_SECONDS)
         return chr(int(value)) if value not in ("", "0") else ""
 
     async def set_variable(self, name: str, value: str) -> None:
-        await self._result(f"SET VARIABLE {name} {_quote(value)}")
+        await self._result(agi_command("SET VARIABLE", _variable(name), value))
 
     async def get_variable(self, name: str) -> str | None:
-        result = await self.command(f"GET VARIABLE {_quote(name)}")
+        result = await self.command(agi_command("GET VARIABLE", _variable(name)))
         code, data = result.get("result", ("0", ""))
         return data if str(code) == "1" else None
 
     async def get_full_variable(self, expression: str) -> str:
         """An expression with ${...} substitutions evaluated on the channel; works after
-        a hangup too (AGI's dead mode), as long as the channel exists."""
-        result = await self.command(f"GET FULL VARIABLE {_quote(expression)}")
+        a hangup too (AGI's dead mode), as long as the channel exists. Only acd's own
+        constant expressions come here: never a value from a caller or a user."""
+        result = await self.command(agi_command("GET FULL VARIABLE", expression))
         code, data = result.get("result", ("0", ""))
         return data if str(code) == "1" else ""
 
-    async def exec_app(self, app: str, args: str = "") -> str:
-        value = await self._result(f"EXEC {app} {_quote(args)}")
+    async def exec_app(self, app: str, *args: str | int, timeout: float | None = None,
+                       ) -> str:
+        """Run a dialplan application with these arguments (each checked, then joined)."""
+        value = await self._result(exec_command(app, args),
+                                   timeout or LONG_APPLICATIONS.get(app))
         if value == "-2":
             raise AgiCommandFailed(f"dialplan application {app} is not loaded in Asterisk")
         return value
 
+    async def dial(self, devices: list[str], ring_seconds: int, options: str = "",
+                   announce: tuple[str | None, str | None] | None = None) -> str:
+        """Dial these devices; returns when the Dial ends (the whole conversation)."""
+        return await self.exec_app("Dial", *dial_arguments(devices, ring_seconds,
+                                                           options, announce))
+
+    async def start_recording(self, path: str) -> None:
+        """MixMonitor the bridged audio (option b) into `path`."""
+        await self.exec_app("MixMonitor", path, "b")
+
     async def music_on_hold(self, on: bool, moh_class: str = "default") -> None:
-        await self._result(f"SET MUSIC {'ON' if on else 'OFF'} {moh_class}")
+        await self._result(agi_command("SET MUSIC", Bare("ON" if on else "OFF"),
+                                       _variable(moh_class)))
 
     async def hangup(self) -> None:
         with contextlib.suppress(CallerHungUp):
-            await self._result("HANGUP")
+            await self._result(agi_command("HANGUP"))
 
     async def wait_hangup(self) -> None:
         await self.hung_up.wait()
@@ -184,10 +258,17 @@ Handler = Callable[[AgiChannel], Awaitable[None]]
 class AgiServer(Application):  # type: ignore[misc]
     """panoramisk's FastAGI Application with robust connection handling."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_sessions: int = 2000, key: str = "",
+                 quick_seconds: float = QUICK_SECONDS) -> None:
         super().__init__()
+        self.quick_seconds = quick_seconds
         self._server: asyncio.AbstractServer | None = None
         self.active: dict[str, AgiChannel] = {}
+        #: over this many open sessions a new one is sent back to the dialplan's fallback
+        self.max_sessions = max_sessions
+        #: the shared secret the dialplan passes as ?key=...; empty: none asked for
+        self._key = key
+        self._open = 0
 
     def route(self, script: str, handler: Handler) -> None:
         # Only `async def` handlers: panoramisk would wrap a plain function with
@@ -210,17 +291,23 @@ class AgiServer(Application):  # type: ignore[misc]
     async def handler(self, reader: asyncio.StreamReader,
                       writer: asyncio.StreamWriter) -> None:
         channel: AgiChannel | None = None
+        self._open += 1
         try:
             headers = await self._read_headers(reader)
             if headers is None:
                 return
             script, _, query = headers.get("agi_network_script", "").partition("?")
+            params = dict(parse_qsl(query))
             route = self._route.get(script)
-            if route is None:
-                log.error("FastAGI: no route for script %r (call %s); known: %s", script,
-                          headers.get("agi_uniqueid"), ", ".join(self._route))
+            channel = AgiChannel(headers, params, reader, writer,
+                                 quick_seconds=self.quick_seconds)
+            refusal = self._refusal(route, params.pop("key", ""), writer)
+            if refusal:
+                log.error("call %s: FastAGI session refused (%s); the dialplan falls back",
+                          channel.call_id, refusal)
+                await self._request_fallback(channel)
                 return
-            channel = AgiChannel(headers, dict(parse_qsl(query)), reader, writer)
+            assert route is not None
             self.active[channel.call_id] = channel
             await route(channel)
         except CallerHungUp:
@@ -231,11 +318,28 @@ class AgiServer(Application):  # type: ignore[misc]
             if channel is not None and not channel.hung_up.is_set():
                 await self._request_fallback(channel)
         finally:
+            self._open -= 1
             if channel is not None:
-                self.active.pop(channel.call_id, None)
+                if self.active.get(channel.call_id) is channel:
+                    del self.active[channel.call_id]
                 channel.close()
             else:
                 writer.close()
+
+    def _refusal(self, route: Handler | None, key: str,
+                 writer: asyncio.StreamWriter) -> str:
+        """Why this session is not served, or '' to serve it."""
+        if self._key and not hmac.compare_digest(key.encode(), self._key.encode()):
+            peer = writer.get_extra_info("peername")
+            return (f"{'a wrong' if key else 'no'} key from {peer[0] if peer else '?'}: "
+                    "the dialplan's AGI() address must end in ?key=${ACD_AGI_KEY} "
+                    "(agi.key in config.yaml)")
+        if route is None:
+            return f"no such route; known: {', '.join(self._route)}"
+        if self._open > self.max_sessions:
+            return (f"{self._open - 1} sessions open, agi.max_sessions is "
+                    f"{self.max_sessions}")
+        return ""
 
     @staticmethod
     async def _request_fallback(channel: AgiChannel) -> None:
@@ -250,7 +354,7 @@ class AgiServer(Application):  # type: ignore[misc]
         headers: dict[str, str] = {}
         try:
             async with asyncio.timeout(HEADER_TIMEOUT):
-                while True:
+                for _ in range(MAX_HEADER_LINES):
                     raw = await reader.readline()
                     if not raw:
                         log.warning("FastAGI: connection closed before the headers ended")
@@ -264,3 +368,8 @@ class AgiServer(Application):  # type: ignore[misc]
         except TimeoutError:
             log.warning("FastAGI: no complete headers within %.0f s", HEADER_TIMEOUT)
             return None
+        except (ValueError, ConnectionError):  # a line over the stream's limit, a reset
+            log.warning("FastAGI: malformed headers; connection closed")
+            return None
+        log.warning("FastAGI: more than %d header lines; connection closed", MAX_HEADER_LINES)
+        return None

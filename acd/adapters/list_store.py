@@ -18,6 +18,7 @@ import json
 import logging
 from typing import Any
 
+from acd.privacy import logged_text
 from acd.rules.caller_csv import format_csv, parse_csv
 from acd.rules.caller_entries import (
     Action,
@@ -148,7 +149,8 @@ class ListStore:
             try:
                 entries.append(_from_json(text))
             except (ValueError, KeyError, TypeError) as exc:
-                log.error("skipping unreadable caller list entry %s: %s", key, exc)
+                log.error("skipping unreadable caller list entry %s: %s", logged_text(key),
+                          logged_text(str(exc)))
         return int(version_text) if version_text else 0, CallerRules(entries)
 
     async def load_rules(self) -> CallerRules:

@@ -16,8 +16,10 @@ acd.adapters.list_store; each module documents its own keys.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import ssl
 from typing import Any
 
 import asyncio_redis
@@ -36,19 +38,83 @@ class _UncheckedProtocol(asyncio_redis.RedisProtocol):  # type: ignore[misc]
         super().__init__(enable_typechecking=False, **kwargs)
 
 
+class _TlsConnection(asyncio_redis.Connection):  # type: ignore[misc]
+    """asyncio_redis's connection over TLS (it only knows plain TCP and unix sockets)."""
+
+    ssl_context: ssl.SSLContext | None = None
+    server_hostname: str | None = None
+
+    async def _connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.create_connection(lambda: self.protocol, self.host, self.port,
+                                     ssl=self.ssl_context,
+                                     server_hostname=self.server_hostname)
+
+
+def _tls_context(config: RedisConfig) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=config.tls_ca_file or None)
+    context.check_hostname = config.tls_verify_hostname
+    return context
+
+
+async def _probe(config: RedisConfig) -> None:
+    """One connection (and TLS handshake) tried and closed: asyncio_redis's own
+    connections retry in silence, so a refused port or a certificate that does not
+    verify is seen here first."""
+    context = _tls_context(config) if config.tls else None
+    _, writer = await asyncio.open_connection(
+        config.host, config.port, ssl=context,
+        server_hostname=config.host if context and config.tls_verify_hostname else None)
+    writer.close()
+    with contextlib.suppress(OSError, ssl.SSLError):
+        await writer.wait_closed()
+
+
+async def _open_pool(config: RedisConfig, poolsize: int) -> asyncio_redis.Pool:
+    await _probe(config)
+    password = config.password or None
+    if not config.tls:
+        return await asyncio_redis.Pool.create(
+            host=config.host, port=config.port, db=config.db, password=password,
+            poolsize=poolsize, auto_reconnect=True, protocol_class=_UncheckedProtocol)
+    # asyncio_redis's Pool.create builds plain connections; the same pool, built from
+    # TLS ones (Pool keeps them in _connections and hands them out round robin).
+    connection_class = type("TlsConnection", (_TlsConnection,), {
+        "ssl_context": _tls_context(config),
+        "server_hostname": config.host if config.tls_verify_hostname else None})
+    pool = asyncio_redis.Pool()
+    pool._host, pool._port, pool._poolsize = config.host, config.port, poolsize
+    pool._connections = list(await asyncio.gather(*(
+        connection_class.create(host=config.host, port=config.port, db=config.db,
+                                password=password, auto_reconnect=True,
+                                protocol_class=_UncheckedProtocol)
+        for _ in range(poolsize))))
+    return pool
+
+
 async def connect_redis(config: RedisConfig, *, poolsize: int = 4,
                         retry_forever: bool = True) -> asyncio_redis.Pool:
-    """Open a pool; while Redis is unreachable, say so and retry with backoff."""
+    """Open a pool (AUTH and TLS as configured); while Redis is unreachable, say so and
+    retry with backoff. A refused password is not retried: it will not get better."""
     delay = 0.5
     while True:
         try:
-            pool = await asyncio_redis.Pool.create(
-                host=config.host, port=config.port, db=config.db, poolsize=poolsize,
-                auto_reconnect=True, protocol_class=_UncheckedProtocol)
+            pool = await asyncio.wait_for(_open_pool(config, poolsize), 10)
             await pool.ping()
-            log.info("Redis connected at %s:%s db %s", config.host, config.port, config.db)
+            log.info("Redis connected at %s:%s db %s%s", config.host, config.port, config.db,
+                     " over TLS" if config.tls else "")
             return pool
-        except (OSError, asyncio_redis.Error) as exc:
+        except asyncio_redis.ErrorReply as exc:
+            raise RedisRefused(
+                f"Redis at {config.host}:{config.port} refused acd: {exc}. Check "
+                "redis.password (ACD_REDIS_PASSWORD) against the server's requirepass"
+            ) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise RedisRefused(
+                f"Redis at {config.host}:{config.port}: its TLS certificate does not "
+                f"verify ({exc.verify_message}). Set redis.tls_ca_file to the CA that "
+                "signed it") from None
+        except (OSError, TimeoutError, ssl.SSLError, asyncio_redis.Error) as exc:
             if not retry_forever:
                 raise
             log.error("Redis at %s:%s is unreachable (%s); retrying in %.1f s. "
@@ -56,6 +122,10 @@ async def connect_redis(config: RedisConfig, *, poolsize: int = 4,
                       config.host, config.port, exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+class RedisRefused(Exception):
+    """Redis answered but will not serve acd (a wrong password, AUTH required)."""
 
 
 def score_bound(value: float) -> object:

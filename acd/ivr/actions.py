@@ -94,7 +94,9 @@ class RunApp:
     """Run a dialplan application on the channel; reply `AppReturned`."""
 
     app: str
-    args: str
+    #: one item per argument: the adapter checks and joins them, so a value can never
+    #: add an argument of its own
+    args: tuple[str | int, ...]
 
 
 @dataclass(frozen=True)

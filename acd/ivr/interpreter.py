@@ -276,7 +276,7 @@ class Interpreter:
                       flow, node.id)
             return Hangup("bad_target")
         yield from self._play(self._render(node.prompt))
-        yield RunApp("VoiceMail", f"{mailbox},{node.options}")
+        yield RunApp("VoiceMail", (mailbox, node.options))
         return Voicemail(mailbox)
 
     def _on_transfer(self, flow: str, node: TransferNode) -> Step[Next]:
@@ -286,7 +286,7 @@ class Interpreter:
                       target, flow, node.id)
             return NodeId(flow, node.failed.node) if node.failed else Hangup("bad_target")
         yield from self._play(self._render(node.prompt))
-        reply = yield RunApp("Dial", f"Local/{target}@{node.context},{node.timeout}")
+        reply = yield RunApp("Dial", (f"Local/{target}@{node.context}", node.timeout))
         if not isinstance(reply, AppReturned):
             raise TypeError(f"RunApp expects AppReturned, not {reply!r}")
         # Asterisk quirk: Dial returns 0 to AGI when nobody answered and the

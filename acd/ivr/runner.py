@@ -157,7 +157,7 @@ async def _perform(s: _Services, action: Action) -> Reply:
         return ScheduleDecided(_decide(s, action.schedule))
     if isinstance(action, RunApp):
         log.info("call %s: %s(%s)", channel.call_id, action.app, action.args)
-        return AppReturned(await channel.exec_app(action.app, action.args))
+        return AppReturned(await channel.exec_app(action.app, *action.args))
     raise TypeError(f"unknown action {action!r}")
 
 

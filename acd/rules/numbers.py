@@ -27,6 +27,10 @@ WITHHELD = frozenset({"", "anonymous", "unknown", "restricted", "private", "unav
 _SEPARATORS = re.compile(r"[\s\-.()]")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _SERVICE = re.compile(r"[48]00\d{7}")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_DIALABLE = re.compile(r"[0-9*#]+")
+#: E.164 allows 15 digits; with 00 and an extension's * and #, 24 is plenty
+MAX_DIALABLE = 24
 _GLOB = re.compile(r"^(?:\d|\?|\*|\[\d(?:-\d)?(?:\d(?:-\d)?)*\])+$")
 
 
@@ -37,7 +41,7 @@ def normalise_number(raw: str) -> str | None:
         return None
     if text.startswith("+"):
         text = "00" + text[1:]
-    if not text.isdigit():
+    if not _ASCII_DIGITS.fullmatch(text):  # '٣' is a digit to str.isdigit(), not to a phone
         return text  # odd caller ids match only what is written exactly like them
     if text.startswith("0086"):
         return _national(text[4:]) or text
@@ -47,6 +51,27 @@ def normalise_number(raw: str) -> str | None:
         return text[2:]
     if len(text) == 12 and text.startswith("0") and _MOBILE.fullmatch(text[1:]):
         return text[1:]  # a mobile dialled with the old long-distance 0
+    return text
+
+
+def dialable(raw: str, *, keys: bool = False) -> str:
+    """A number acd may dial (a callback, a transfer target), normalised once.
+
+    ASCII digits only (with `keys`, also * and #, e.g. an extension's feature code),
+    at most MAX_DIALABLE of them; `+86`/`0086` forms become domestic ones. Anything
+    else raises ValueError: no separator, letter, Unicode digit or empty string ever
+    reaches a Dial.
+    """
+    text = _SEPARATORS.sub("", raw.strip()) if isinstance(raw, str) else ""
+    if text.startswith("+") and _ASCII_DIGITS.fullmatch(text[1:]):
+        text = normalise_number(text) or ""
+    elif _ASCII_DIGITS.fullmatch(text):
+        text = normalise_number(text) or ""
+    allowed = _DIALABLE if keys else _ASCII_DIGITS
+    if not allowed.fullmatch(text) or len(text) > MAX_DIALABLE:
+        what = "digits, * and #" if keys else "digits"
+        raise ValueError(f"{raw[:30]!r} is not a number to dial ({what} only, at most "
+                         f"{MAX_DIALABLE})")
     return text
 
 
@@ -69,7 +94,7 @@ def normalise_prefix(raw: str) -> str:
                          "(138 for mobiles, 010 for Beijing)")
     if text.startswith("+"):
         text = "00" + text[1:]
-    if not text.isdigit():
+    if not _ASCII_DIGITS.fullmatch(text):
         raise ValueError(f"prefix {raw!r} must be digits (a leading + is allowed)")
     return text
 

@@ -131,11 +131,111 @@ async def test_a_connection_closed_before_its_headers_end_is_dropped(server):
     assert server.active == {}
 
 
-async def test_unknown_script_closes_the_connection_so_the_dialplan_falls_back(server):
+async def test_an_unknown_route_asks_the_dialplan_to_fall_back_and_closes(server):
     peer = await FakeAsterisk.connect(server.port, "no-such-route")
+    await peer.expect('SET VARIABLE ACD_FALLBACK "1"', "200 result=1")
     assert await peer.closed()
 
 
 def test_plain_functions_are_refused_as_handlers():
     with pytest.raises(TypeError):
         AgiServer().route("call", lambda channel: None)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def keyed_server(unused_tcp_port_factory):
+    agi = AgiServer(key="s3cret-key", max_sessions=2, quick_seconds=0.3)
+    agi.port = unused_tcp_port_factory()
+    await agi.start("127.0.0.1", agi.port)
+    yield agi
+    await agi.close()
+
+
+async def test_a_session_without_the_shared_key_is_refused_and_falls_back(keyed_server, caplog):
+    served: list[str] = []
+
+    async def call(channel: AgiChannel) -> None:
+        served.append(channel.call_id)
+
+    keyed_server.route("call", call)
+    for script in ("call", "call?key=wrong", "call?key="):
+        peer = await FakeAsterisk.connect(keyed_server.port, script)
+        await peer.expect('SET VARIABLE ACD_FALLBACK "1"', "200 result=1")
+        assert await peer.closed()
+    assert served == []
+    assert "s3cret-key" not in caplog.text
+
+
+async def test_a_session_with_the_shared_key_is_served_without_it_in_its_parameters(
+        keyed_server):
+    seen: dict[str, str] = {}
+
+    async def pause(channel: AgiChannel) -> None:
+        seen.update(channel.params)
+        await channel.answer()
+
+    keyed_server.route("agent-pause", pause)
+    peer = await FakeAsterisk.connect(keyed_server.port, "agent-pause?reason=3&key=s3cret-key")
+    await peer.expect("ANSWER")
+    assert await peer.closed()
+    assert seen == {"reason": "3"}
+
+
+async def test_over_the_session_cap_a_call_falls_back_instead_of_silence(keyed_server):
+    release = asyncio.Event()
+
+    async def call(channel: AgiChannel) -> None:
+        await channel.answer()
+        await release.wait()
+
+    keyed_server.route("call", call)
+    held = []
+    for n in range(2):
+        peer = await FakeAsterisk.connect(keyed_server.port, "call?key=s3cret-key",
+                                          uniqueid=f"1.{n}")
+        await peer.expect("ANSWER")
+        held.append(peer)
+    extra = await FakeAsterisk.connect(keyed_server.port, "call?key=s3cret-key", uniqueid="1.9")
+    await extra.expect('SET VARIABLE ACD_FALLBACK "1"', "200 result=1")
+    assert await extra.closed()
+    release.set()
+    for peer in held:
+        assert await peer.closed()
+
+
+async def test_a_command_asterisk_never_answers_ends_the_session(keyed_server):
+    outcome: list[str] = []
+
+    async def call(channel: AgiChannel) -> None:
+        try:
+            await channel.answer()
+        except Exception as exc:
+            outcome.append(type(exc).__name__)
+            raise
+
+    keyed_server.route("call", call)
+    peer = await FakeAsterisk.connect(keyed_server.port, "call?key=s3cret-key")
+    line = (await asyncio.wait_for(peer.reader.readline(), 5)).decode().strip()
+    assert line == "ANSWER"  # ... and no answer from "Asterisk"
+    assert await peer.closed()  # the session ends after quick_seconds, never hangs
+    assert outcome == ["AgiTimeout"]
+
+
+async def test_a_value_with_a_newline_never_reaches_the_agi_stream(server):
+    async def call(channel: AgiChannel) -> None:
+        await channel.answer()
+        with pytest.raises(ValueError):
+            await channel.play(["/tmp/x\nEXEC System touch /tmp/pwned"])
+        with pytest.raises(ValueError):
+            await channel.exec_app("VoiceMail", "8000@default,u", "x")
+        with pytest.raises(ValueError):
+            await channel.set_variable("A B", "1")
+        await channel.set_variable("ACD_DONE", "1\nEXEC System id")
+
+    server.route("call", call)
+    peer = await FakeAsterisk.connect(server.port, "call")
+    await peer.expect("ANSWER")
+    # the handler's last line raised (a bug in the call is a fallback, not an injection)
+    line = await peer.expect("SET VARIABLE ACD_FALLBACK", "200 result=1")
+    assert line == 'SET VARIABLE ACD_FALLBACK "1"'
+    assert await asyncio.wait_for(peer.reader.read(), 5) == b""  # nothing else was sent

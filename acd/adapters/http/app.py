@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from acd.adapters.http.auth import Role, Sessions, User, verify_password
-from acd.privacy import mask_number
+from acd.privacy import mask_call, mask_number
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +144,7 @@ async def demo_order(request: web.Request) -> web.StreamResponse:
 
 
 def _call_view(record: Any, user: User, sees_numbers: bool) -> dict[str, Any]:
-    data = asdict(record)
-    if not sees_numbers:
-        data["caller"] = mask_number(record.caller)
+    data = asdict(record) if sees_numbers else mask_call(asdict(record))
     if user.role < Role.SUPERVISOR:
         data.pop("recording", None)
     return data
@@ -212,7 +210,8 @@ async def agent_action(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     if services.agent_actions is None:
         raise ApiError("agent control is not available", status=503)
-    result = await services.agent_actions(agent_id, action, body)
+    result = await services.agent_actions(agent_id, action, body,
+                                          supervisor=user.role >= Role.SUPERVISOR)
     return web.json_response(result)
 
 
@@ -272,7 +271,12 @@ async def list_agents(request: web.Request) -> web.StreamResponse:
 
 @require(Role.SUPERVISOR)
 async def list_queues(request: web.Request) -> web.StreamResponse:
-    return web.json_response({"queues": request.app[SERVICES].views.queues()})
+    services = request.app[SERVICES]
+    queues = services.views.queues()
+    if not services.sees_numbers(request[USER]):
+        queues = [{**q, "waiting": [{**w, "caller": mask_number(str(w.get("caller", "")))}
+                                    for w in q.get("waiting", [])]} for q in queues]
+    return web.json_response({"queues": queues})
 
 
 @require(Role.ADMIN)

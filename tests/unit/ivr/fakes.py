@@ -83,8 +83,8 @@ class FakeChannel:
     async def set_variable(self, name: str, value: str) -> None:
         self.events.append(("set", name, value))
 
-    async def exec_app(self, app: str, args: str = "") -> str:
-        self.events.append(("exec", app, args))
+    async def exec_app(self, app: str, *args: str | int) -> str:
+        self.events.append(("exec", app, ",".join(str(a) for a in args)))
         if self.script and self.script[0] is HANGUP:
             self._next()
         return self.app_results.get(app, "0")

@@ -1,0 +1,1 @@
+"""Everything that speaks Asterisk: AGI and AMI syntax, channels, events."""
