@@ -129,7 +129,11 @@ def test_an_ami_header_never_carries_a_line_break(headers):
 @settings(max_examples=300)
 @given(st.dictionaries(st.sampled_from(["call_id", "agent", "device", "timeout"]), text))
 def test_a_fastagi_address_keeps_its_parameters(params):
-    url = agi_url("agi://127.0.0.1:4573", "callback", params)
+    try:
+        url = agi_url("agi://127.0.0.1:4573", "callback", params)
+    except UnsafeValue:  # only text that is not UTF-8 (a lone surrogate)
+        assert any(not v.isascii() for v in params.values())
+        return
     assert one_line(url)
     assert not any(c in url for c in ",|()$\"\\ ")
     parts = urlsplit(url)

@@ -86,6 +86,11 @@ def checked(value: str, slot: Slot) -> str:
     bad = next((c for c in value if c in _FORBIDDEN[slot]), None)
     if bad is not None:
         raise UnsafeValue(f"{slot.value} may not contain {bad!r}: {value[:40]!r}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: not text Asterisk could read
+            raise UnsafeValue(f"{slot.value} is not valid UTF-8: {value[:40]!r}") from None
     return value
 
 
@@ -165,7 +170,10 @@ def agi_url(base: str, route: str, params: Mapping[str, str] | None = None) -> s
         raise UnsafeValue(f"{route!r} is not one of acd's FastAGI routes")
     url = f"{base.rstrip('/')}/{route}"
     if params:
-        url += "?" + urlencode(dict(params))
+        try:
+            url += "?" + urlencode(dict(params))
+        except UnicodeEncodeError:
+            raise UnsafeValue("a FastAGI parameter is not valid UTF-8") from None
     return checked(url, Slot.AGI_URL)
 
 
