@@ -34,7 +34,7 @@ from acd.ivr.lookup import HttpLookupClient
 from acd.ivr.registry import FlowRegistry
 from acd.phrases import Phrases
 from acd.privacy import set_log_full_numbers
-from acd.prompts import PromptLibrary, Speech
+from acd.prompts import PromptLibrary, Speech, checked_speech
 from acd.recordings import Recordings
 from acd.sections import ScheduleOracleAdapter, load_sections
 from acd.telephony_events import TelephonyEvents
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 #: SIGTERM to exit: what is not done by then is left to the next acd (the dialplan
 #: brings calls back to it)
 STOP_SECONDS = 4.0
+MAX_ANNOUNCEMENT_PROMPTS = 10
 
 
 def make_clock(config: Config) -> Clock:
@@ -230,7 +231,22 @@ class App:
         return [self.engine.queue_view(q) for q in self.engine.queue_names()]
 
     async def set(self, prompts: list[Any] | None) -> None:
-        await self.calls.set_announcement(prompts)
+        """The admin's global announcement: checked now, stored as plain {text, lang}."""
+        checked = None
+        if prompts:
+            if len(prompts) > MAX_ANNOUNCEMENT_PROMPTS:
+                raise ValueError(f"an announcement has at most {MAX_ANNOUNCEMENT_PROMPTS} "
+                                 "prompts")
+            default = self.prompts.default_lang
+            checked = []
+            for index, prompt in enumerate(prompts, start=1):
+                text, lang = (prompt.get("text"), prompt.get("lang", default)) \
+                    if isinstance(prompt, dict) else (prompt, default)
+                if isinstance(prompt, dict) and set(prompt) - {"text", "lang"}:
+                    raise ValueError(f"prompt {index}: only text and lang are allowed")
+                speech = checked_speech(text, lang, self.config.languages, f"prompt {index}")
+                checked.append({"text": speech.text, "lang": speech.lang})
+        await self.calls.set_announcement(checked)
 
     async def get(self) -> list[Any] | None:
         return await self.calls.announcement()

@@ -54,6 +54,26 @@ class Speech:
 Playable = Recording | Sound | Speech
 
 
+#: the longest text acd will speak as one prompt (an announcement, a whisper)
+MAX_SPEECH_CHARS = 500
+
+
+def checked_speech(text: object, lang: object, languages: Sequence[str],
+                   what: str = "a prompt", max_chars: int = MAX_SPEECH_CHARS) -> Speech:
+    """Text that becomes a prompt, checked where it is set (the API, the config): a
+    string of at most `max_chars` printable characters in a configured language.
+    ValueError says what is wrong."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{what}: the text must be a non-empty string")
+    if len(text) > max_chars:
+        raise ValueError(f"{what}: the text has {len(text)} characters; at most {max_chars}")
+    if any(not c.isprintable() for c in text):
+        raise ValueError(f"{what}: the text may not contain control characters")
+    if not isinstance(lang, str) or lang not in languages:
+        raise ValueError(f"{what}: the language must be one of {', '.join(languages)}")
+    return Speech(text, lang)
+
+
 class SynthesisError(Exception):
     """espeak-ng or the WAV conversion failed."""
 
@@ -107,9 +127,13 @@ class PromptLibrary:
     # -- speech ---------------------------------------------------------------
 
     def cache_base(self, speech: Speech) -> Path:
-        voice = self._voice(speech.lang)
+        """Where a text's audio is cached: named by a hash, in a folder named by a
+        configured language only, so no text or language from a user can name a file
+        outside the cache."""
+        lang = speech.lang if speech.lang in self.languages else self.default_lang
+        voice = self._voice(lang)
         key = hashlib.sha256(f"{voice}\0{self._speed}\0{speech.text}".encode()).hexdigest()
-        return self.cache_dir / speech.lang / key[:32]
+        return self.cache_dir / lang / key[:32]
 
     def is_cached(self, speech: Speech) -> bool:
         return self.cache_base(speech).with_suffix(".wav").is_file()

@@ -22,6 +22,7 @@ from typing import Any
 
 from acd.config import build_dataclass
 from acd.core.model import AgentConfig, QueueConfig, QueueMember, RoutingSettings
+from acd.prompts import checked_speech
 from acd.yamlsource import LocatedDict, LocatedList, SourceError
 
 
@@ -64,6 +65,8 @@ class QueueTelephony:
 
 
 TELEPHONY_KEYS = {f.name for f in fields(QueueTelephony)}
+#: a whisper plays before the agent hears the caller: a few words, not a speech
+MAX_WHISPER_CHARS = 60
 
 
 def build_queues(section: Any, errors: list[SourceError],
@@ -91,6 +94,12 @@ def build_queues(section: Any, errors: list[SourceError],
         phone = LocatedDict({k: v for k, v in spec.items() if k in TELEPHONY_KEYS})
         phone.position, phone.key_positions = spec.position, spec.key_positions
         settings = build_dataclass(QueueTelephony, phone, what, errors)
+        if settings is not None and settings.whisper:
+            try:
+                checked_speech(settings.whisper, "zh", ("zh",), f"{what}.whisper",
+                               max_chars=MAX_WHISPER_CHARS)
+            except ValueError as exc:
+                errors.append(SourceError(spec.pos("whisper"), str(exc)))
         if settings is not None and telephony is not None:
             _check_transfer_code(spec, name, settings, telephony, errors)
             telephony[name] = settings

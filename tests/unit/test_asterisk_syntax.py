@@ -65,7 +65,7 @@ def test_a_newline_in_any_value_never_reaches_an_agi_command(path, escape):
     try:
         command = agi_command("STREAM FILE", path, escape)
     except UnsafeValue:
-        assert any(c in path + escape for c in LINE_BREAKS)
+        assert any(c in path + escape for c in LINE_BREAKS) or not (path + escape).isascii()
         return
     assert one_line(command)
     assert agi_words(command) == ["STREAM", "FILE", path, escape]
@@ -120,7 +120,8 @@ def test_an_ami_header_never_carries_a_line_break(headers):
     try:
         action = ami_action("Originate", headers)
     except UnsafeValue:
-        assert any(c in v for v in headers.values() for c in LINE_BREAKS)
+        assert any(c in v for v in headers.values() for c in LINE_BREAKS) or \
+            any(not v.isascii() for v in headers.values())  # a lone surrogate
         return
     assert action == {"Action": "Originate", **headers}
     assert all(one_line(v) for v in action.values())
