@@ -1,6 +1,10 @@
-"""Users, password hashes and sessions (a hand-set `now`)."""
+"""Users, password hashes and sessions (a hand-set `now`), and `acd hash-password`."""
 
 from __future__ import annotations
+
+import io
+
+import pytest
 
 from acd.adapters.http.auth import (
     ITERATIONS,
@@ -13,6 +17,7 @@ from acd.adapters.http.auth import (
     prepare_users,
     verify_hash,
 )
+from acd.cli import main
 
 SAM = User("sam", Role.SUPERVISOR, password="s-pw")
 ROOT = User("root", Role.ADMIN, password="r-pw")
@@ -99,3 +104,39 @@ def test_revoking_users_ends_all_their_tokens_and_nobody_elses():
     assert all(sessions.user(t, now=1) is None for t in sams)
     assert sessions.user(root, now=1) == ROOT
 
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_hash_password_reads_one_line_from_a_pipe(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret pw\n"))
+    assert main(["hash-password"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert verify_hash(line, "s3cret pw")
+
+
+def test_hash_password_asks_twice_on_a_terminal_and_refuses_a_mismatch(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", Terminal())
+    answers = iter(["s3cret", "s3cret", "one", "two"])
+    prompts: list[str] = []
+
+    def fake_getpass(prompt: str = "") -> str:
+        prompts.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr("getpass.getpass", fake_getpass)
+    assert main(["hash-password"]) == 0
+    assert verify_hash(capsys.readouterr().out.strip(), "s3cret")
+    assert len(prompts) == 2
+    assert main(["hash-password"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "differ" in captured.err
+
+
+@pytest.mark.parametrize("stdin", ["", "\n"])
+def test_hash_password_refuses_an_empty_password(monkeypatch, capsys, stdin):
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    assert main(["hash-password"]) == 1
+    assert capsys.readouterr().out == ""
