@@ -134,11 +134,12 @@ def test_users_come_from_the_configuration_and_no_message_shows_a_password(
     config = with_users(tmp_path, "users:\n"
                                   '  sam: {role: supervisor, password: "${ACD_TEST_PW}"}\n'
                                   "  ann: {role: agent, agent: 1002, password: x}\n")
-    sections = load_sections(load_config(config))
+    loaded = load_config(config)
+    sections = load_sections(loaded)
     assert {n: (u.role, u.agent_id) for n, u in sections.users.items()} == {
         "sam": (Role.SUPERVISOR, ""), "ann": (Role.AGENT, "1002")}
     assert sections.users["sam"].password == "hunter2-secret"
-    assert "hunter2" not in repr(sections)
+    assert "hunter2" not in repr(sections) + repr(loaded)
     config.write_text(config.read_text().replace("role: supervisor", "role: boss"))
     assert main(["check", "--config", str(config)]) == 1
     out = capsys.readouterr()
