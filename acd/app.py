@@ -15,8 +15,7 @@ from aiohttp import web
 
 from acd.adapters.agi import AgiServer
 from acd.adapters.ami import AmiClient
-from acd.adapters.http.app import HttpServices, make_app
-from acd.adapters.http.auth import users_from_config
+from acd.adapters.http.app import HttpServices, make_app, replace_users
 from acd.adapters.list_store import CachedRules, ListStore
 from acd.adapters.routing_store import RoutingStore
 from acd.adapters.store import CallStore, connect_redis
@@ -130,7 +129,7 @@ class App:
                  cfg.http.host, cfg.http.port)
 
     async def reload(self) -> bool:
-        """SIGHUP: re-read config.yaml's queues, agents, schedules and surveys.
+        """SIGHUP: re-read config.yaml's queues, agents, schedules, surveys and users.
 
         A configuration with errors is refused (each logged) and the running one kept;
         agents' states, waiting callers and statistics carry over. Addresses and ports
@@ -155,6 +154,8 @@ class App:
         self.connector.telephony = sections.telephony
         self.schedule_oracle.book = sections.schedules
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
+        if self._runner is not None:  # tokens of users removed or changed are revoked
+            await replace_users(self._runner.app, sections.users)
         log.info("configuration reloaded from %s: %d queues, %d agents", config.source,
                  len(sections.queues), len(sections.agents))
         return True
@@ -178,7 +179,7 @@ class App:
     async def _start_http(self) -> None:
         cfg = self.config
         services = HttpServices(
-            users=users_from_config(cfg.users), call_store=self.calls,
+            users=self.sections.users, call_store=self.calls,
             recordings_dir=cfg.path(cfg.paths.recordings), agent_actions=self.desk.api_action,
             views=self, announcements=self, transfer=self._transfer,
             transfer_agent=self._connected_agent, spy=self.connector.spy,

@@ -31,6 +31,7 @@ def check_all(config_path: str, now: float | None = None) -> tuple[list[str], li
         sections = load_sections(config)
     except ConfigError as exc:
         return [str(e) for e in exc.errors], warnings
+    warnings.extend(sections.warnings)
     library = PromptLibrary(config.path(config.paths.prompts),
                             config.path(config.paths.prompt_cache), config.languages)
     registry = FlowRegistry(config.path(config.paths.ivr_flows),

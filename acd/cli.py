@@ -1,4 +1,4 @@
-"""Command line: `acd serve`, `acd check`, `acd simulate`, `acd lists ...`."""
+"""Command line: `acd serve`, `acd check`, `acd simulate`, `acd lists ...`, `acd hash-password`."""
 
 from __future__ import annotations
 
@@ -51,6 +51,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     for line in problems:
         print(line)
     return 1 if problems else 0
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    """Print the `password_hash:` line for a password read from the terminal (or stdin)."""
+    import getpass
+
+    from acd.adapters.http.auth import hash_password
+
+    if sys.stdin.isatty():
+        try:
+            password = getpass.getpass("Password: ")
+            again = getpass.getpass("Password (again): ")
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return 1
+        if password != again:
+            print("acd: the passwords differ; nothing written", file=sys.stderr)
+            return 1
+    else:  # piped: one line, e.g. `printf %s "$PW" | acd hash-password`
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    if not password:
+        print("acd: an empty password cannot log in; nothing written", file=sys.stderr)
+        return 1
+    print(hash_password(password))
+    return 0
 
 
 def cmd_calls_export(args: argparse.Namespace) -> int:
@@ -113,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--until", help="local ISO time")
     export.add_argument("--output", "-o", help="file to write (default: stdout)")
     export.set_defaults(func=cmd_calls_export)
+    hasher = sub.add_parser(
+        "hash-password", help="print a password_hash for config.yaml's users:",
+        description="Read a password (twice from the terminal, or one line from stdin) and "
+                    "print the pbkdf2_sha256$... line to paste into a user's password_hash:.")
+    hasher.set_defaults(func=cmd_hash_password)
     _register_optional(sub)
     return parser
 

@@ -145,7 +145,8 @@ class Config:
     pause_reasons: Any = None
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     survey: Any = None
-    users: Any = None
+    #: located YAML holding plain passwords: never in a repr
+    users: Any = field(default=None, repr=False)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     base_dir: str = "."
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from acd.adapters.http.auth import ITERATIONS, Role, User, parse_hash
 from acd.config import Config, ConfigError, build_dataclass
 from acd.core.model import AgentConfig, QueueConfig, RoutingSettings
 from acd.ivr.schedule import ScheduleDecision as IvrDecision
@@ -39,6 +40,21 @@ class Sections:
     telephony: dict[str, QueueTelephony] = field(default_factory=dict)
     #: the phones agents may log in on
     devices: DevicePolicy = field(default_factory=DevicePolicy)
+    #: the HTTP API's users (a plain password is hashed when the API loads them)
+    users: dict[str, User] = field(default_factory=dict)
+    #: things worth saying that do not stop acd, e.g. a user who cannot log in
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """One entry of `users:` as written in config.yaml."""
+
+    role: str
+    password: str = field(default="", repr=False)
+    password_hash: str = field(default="", repr=False)
+    #: the agent number an `agent` user acts as (one of `agents:`)
+    agent: str = ""
 
 
 class ScheduleOracleAdapter:
@@ -80,6 +96,65 @@ def _surveys(section: Any, errors: list[SourceError]) -> dict[str, SurveyConfig]
     return surveys
 
 
+def _users(section: Any, agent_ids: set[str], errors: list[SourceError],
+           warnings: list[str]) -> dict[str, User]:
+    """`users: {NAME: {role, password | password_hash, agent}}`; no message shows a secret."""
+    if section is None:
+        return {}
+    if not isinstance(section, LocatedDict):
+        errors.append(SourceError(getattr(section, "position", None),
+                                  "users: expected a mapping of user names"))
+        return {}
+    users: dict[str, User] = {}
+    for name, spec in section.items():
+        what = f"users.{name}"
+        if not isinstance(spec, LocatedDict):
+            errors.append(SourceError(section.pos(name), f"{what}: expected a mapping"))
+            continue
+        before = len(errors)
+        entry = build_dataclass(UserConfig, spec, what, errors)
+        if entry is None or len(errors) > before:
+            continue
+        user = _user(name, entry, spec, agent_ids, errors, warnings)
+        if user is not None:
+            users[name] = user
+    return users
+
+
+def _user(name: str, entry: UserConfig, spec: LocatedDict, agent_ids: set[str],
+          errors: list[SourceError], warnings: list[str]) -> User | None:
+    what, count = f"users.{name}", len(errors)
+    roles = {r.name.lower(): r for r in Role}
+    if entry.role not in roles:
+        errors.append(SourceError(spec.pos("role"), f"{what}.role: {entry.role!r} is not a "
+                                                    "role (agent, supervisor or admin)"))
+    elif roles[entry.role] is Role.AGENT and not entry.agent:
+        errors.append(SourceError(spec.pos(), f"{what}: an agent user needs `agent:`, the "
+                                              "agent number it acts as"))
+    if entry.agent and entry.agent not in agent_ids:
+        errors.append(SourceError(spec.pos("agent"), f"{what}.agent: {entry.agent} is not "
+                                                     "under agents:"))
+    parsed = parse_hash(entry.password_hash) if entry.password_hash else None
+    if entry.password_hash and parsed is None:
+        errors.append(SourceError(spec.pos("password_hash"), f"{what}.password_hash: not a "
+                                  "pbkdf2_sha256$ITERATIONS$SALT$HASH line (acd hash-password "
+                                  "makes one)"))
+    if entry.password and entry.password_hash:
+        errors.append(SourceError(spec.pos("password_hash"), f"{what}: give password or "
+                                                             "password_hash, not both"))
+    if len(errors) > count:
+        return None
+    if not entry.password and not entry.password_hash:
+        warnings.append(f"{spec.pos()}: {what}: no password (or its variable is empty): "
+                        "this user cannot log in")
+    elif parsed is not None and parsed[0] != ITERATIONS:
+        warnings.append(f"{spec.pos('password_hash')}: {what}.password_hash: {parsed[0]} "
+                        f"iterations, not the {ITERATIONS} of acd hash-password: its logins "
+                        "take a different time than others' (telling who exists)")
+    return User(name, roles[entry.role], password=entry.password,
+                password_hash=entry.password_hash, agent_id=entry.agent)
+
+
 def load_sections(config: Config) -> Sections:
     errors: list[SourceError] = []
     telephony: dict[str, QueueTelephony] = {}
@@ -97,10 +172,12 @@ def load_sections(config: Config) -> Sections:
     if default is not None:
         surveys = {q.name: surveys.get(q.name, default) for q in queues}
     pause = {str(k): str(v) for k, v in (config.pause_reasons or {}).items()}
+    warnings: list[str] = []
+    users = _users(config.users, {a.agent_id for a in agents}, errors, warnings)
     if errors:
         raise ConfigError(errors)
     if pause:
         settings = RoutingSettings(**{**settings.__dict__, "pause_reasons":
                                       frozenset(pause.values()) | {"no-answer"}})
     return Sections(queues, agents, settings, ScheduleBook(schedules), surveys, pause,
-                    telephony, devices)
+                    telephony, devices, users, tuple(warnings))

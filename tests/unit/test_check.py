@@ -7,8 +7,13 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from acd.adapters.http.auth import Role
 from acd.checks import check_all
 from acd.cli import main
+from acd.config import load_config
+from acd.sections import load_sections
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
@@ -23,6 +28,8 @@ def copy_project(tmp_path: Path) -> Path:
 
 def test_the_shipped_configuration_has_no_problems(monkeypatch):
     monkeypatch.setenv("ACD_AMI_SECRET", "x")
+    for name in ("ACD_ADMIN_PASSWORD", "ACD_SUPERVISOR_PASSWORD", "ACD_AGENT1001_PASSWORD"):
+        monkeypatch.setenv(name, "pw")
     problems, warnings = check_all(str(REPO / "config.yaml"), now=NOW)
     assert problems == []
     # holidays 0.109 has no official 2027 arrangement yet: that is said, not hidden
@@ -62,3 +69,78 @@ def test_a_number_whose_flow_does_not_exist_is_reported(tmp_path, monkeypatch):
                                                  "{flow: mian, language: zh}"))
     problems, _ = check_all(str(config), now=NOW)
     assert any("mian" in p for p in problems)
+
+
+def with_users(tmp_path: Path, users: str) -> Path:
+    """The shipped project with its `users:` section replaced by `users`."""
+    config = copy_project(tmp_path)
+    text = config.read_text()
+    start = text.index("\nusers:\n") + 1
+    end = text.index("\n\n", start) + 1
+    config.write_text(text[:start] + users + text[end:])
+    return config
+
+
+def line_of(config: Path, needle: str) -> int:
+    return next(n for n, line in enumerate(config.read_text().splitlines(), 1)
+                if needle in line)
+
+
+@pytest.mark.parametrize(("users", "where", "column", "message"), [
+    ("users:\n  bob: {role: admin, pasword: x}\n", "bob:", 22,
+     "unknown key users.bob.pasword (did you mean 'password'?)"),
+    ("users:\n  bob: {role: supervsior, password: x}\n", "bob:", 9,
+     "users.bob.role: 'supervsior' is not a role (agent, supervisor or admin)"),
+    ("users:\n  bob: {role: agent, password: x}\n", "bob:", 8,
+     "users.bob: an agent user needs `agent:`"),
+    ("users:\n  bob: {role: agent, agent: '4242', password: x}\n", "bob:", 22,
+     "users.bob.agent: 4242 is not under agents:"),
+    ("users:\n  bob: {role: admin, password_hash: 'md5$abc'}\n", "bob:", 22,
+     "users.bob.password_hash: not a pbkdf2_sha256$ITERATIONS$SALT$HASH line"),
+    ("users:\n  bob: {role: admin, password: x, password_hash: 'pbkdf2_sha256$1$c2FsdA==$aA=='}"
+     "\n", "bob:", 35, "users.bob: give password or password_hash, not both"),
+    ("users:\n  bob: {password: x}\n", "bob:", 8, "users.bob: missing role"),
+    ("users:\n  bob: admin\n", "bob:", 3, "users.bob: expected a mapping"),
+    ("users: [bob]\n", "users:", 8, "users: expected a mapping of user names"),
+])
+def test_users_are_validated_like_every_other_section(tmp_path, monkeypatch, users, where,
+                                                     column, message):
+    monkeypatch.setenv("ACD_AMI_SECRET", "x")
+    config = with_users(tmp_path, users)
+    problems, _ = check_all(str(config), now=NOW)
+    expected = f"{config}:{line_of(config, where)}:{column}: {message}"
+    assert any(p.startswith(expected) for p in problems), (expected, problems)
+
+
+def test_a_user_who_cannot_log_in_is_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setenv("ACD_AMI_SECRET", "x")
+    monkeypatch.delenv("ACD_TEST_UNSET", raising=False)
+    config = with_users(tmp_path, "users:\n  bob: {role: admin, password: "
+                                  '"${ACD_TEST_UNSET:-}"}\n'
+                                  "  old: {role: admin, password_hash: "
+                                  "'pbkdf2_sha256$1000$c2FsdA==$aA=='}\n")
+    problems, warnings = check_all(str(config), now=NOW)
+    assert problems == []
+    bob, old = line_of(config, "bob:"), line_of(config, "old:")
+    assert any(w.startswith(f"{config}:{bob}:8: users.bob: no password") for w in warnings)
+    assert any(w.startswith(f"{config}:{old}:22: users.old.password_hash: 1000 iterations")
+               for w in warnings)
+
+
+def test_users_come_from_the_configuration_and_no_message_shows_a_password(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ACD_AMI_SECRET", "x")
+    monkeypatch.setenv("ACD_TEST_PW", "hunter2-secret")
+    config = with_users(tmp_path, "users:\n"
+                                  '  sam: {role: supervisor, password: "${ACD_TEST_PW}"}\n'
+                                  "  ann: {role: agent, agent: 1002, password: x}\n")
+    loaded = load_config(config)
+    sections = load_sections(loaded)
+    assert {n: (u.role, u.agent_id) for n, u in sections.users.items()} == {
+        "sam": (Role.SUPERVISOR, ""), "ann": (Role.AGENT, "1002")}
+    assert sections.users["sam"].password == "hunter2-secret"
+    assert "hunter2" not in repr(sections) + repr(loaded)
+    config.write_text(config.read_text().replace("role: supervisor", "role: boss"))
+    assert main(["check", "--config", str(config)]) == 1
+    out = capsys.readouterr()
+    assert "users.sam.role" in out.out and "hunter2" not in out.out + out.err

@@ -1,22 +1,36 @@
 """The HTTP API: app factory, routes in one place, errors mapped once.
 
 Every route but /api/health, /api/login and the IVR demo lookup needs a bearer
-token from /api/login; each route names the least role it needs.
+token from /api/login; each route names the least role it needs. Logins are
+checked on threads of their own (pbkdf2 is slow on purpose) and throttled;
+expired tokens are purged on a timer started with the app.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from acd.adapters.http.auth import Role, Sessions, User, verify_password
+from acd.adapters.http.auth import (
+    Role,
+    Sessions,
+    User,
+    authenticate,
+    changed_users,
+    prepare_users,
+)
+from acd.adapters.http.throttle import LoginThrottle
 from acd.privacy import mask_call, mask_number
 
 log = logging.getLogger(__name__)
@@ -27,13 +41,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class ApiError(Exception):
     status = 400
 
-    def __init__(self, message: str, *, status: int | None = None, error: str = "") -> None:
+    def __init__(self, message: str, *, status: int | None = None, error: str = "",
+                 headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         if status is not None:
             self.status = status
         self.error = error or {400: "bad_request", 401: "unauthorized", 403: "forbidden",
-                               404: "not_found", 409: "conflict"}.get(self.status, "error")
+                               404: "not_found", 409: "conflict",
+                               429: "too_many_requests"}.get(self.status, "error")
+        self.headers = dict(headers or {})
 
 
 @dataclass
@@ -51,6 +68,11 @@ class HttpServices:
     spy: Any = None  # async (call_id, mode, device) -> agent id
     health: Callable[[], dict[str, Any]] = field(default=lambda: {})
     sessions: Sessions = field(default_factory=Sessions)
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    #: the clock sessions and throttling read (monotonic seconds)
+    now: Callable[[], float] = time.monotonic
+    #: seconds between two purges of expired tokens
+    purge_every: float = 300.0
     #: whether a user may see callers' numbers in full (config privacy.full_numbers_for)
     sees_numbers: Callable[[User], bool] = field(
         default=lambda user: user.role >= Role.SUPERVISOR)
@@ -59,7 +81,11 @@ class HttpServices:
 
 
 SERVICES = web.AppKey("services", HttpServices)
+#: the threads that run pbkdf2, so a burst of logins queues there, not on the event loop
+LOGIN_POOL = web.AppKey("login_pool", ThreadPoolExecutor)
 USER = web.RequestKey("user", User)
+MAX_USERNAME = 256
+MAX_PASSWORD = 1024
 
 #: the shipped IVR's order lookup (ivr_flows/main.yaml, key 2) answers from these
 DEMO_ORDERS = {
@@ -77,7 +103,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except ApiError as exc:
         return web.json_response({"error": exc.error, "message": exc.message},
-                                 status=exc.status)
+                                 status=exc.status, headers=exc.headers)
     except web.HTTPException:
         raise
     except Exception as exc:
@@ -90,12 +116,17 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
                                   "acd log"}, status=500)
 
 
+def _bearer_token(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    return header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+
+
 def require(role: Role) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         async def wrapped(request: web.Request) -> web.StreamResponse:
-            header = request.headers.get("Authorization", "")
-            token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-            user = request.app[SERVICES].sessions.user(token) if token else None
+            services = request.app[SERVICES]
+            token = _bearer_token(request)
+            user = services.sessions.user(token, services.now()) if token else None
             if user is None:
                 raise ApiError("log in first: POST /api/login", status=401)
             if user.role < role:
@@ -127,12 +158,37 @@ async def login(request: web.Request) -> web.StreamResponse:
     name, password = body.get("username"), body.get("password")
     if not isinstance(name, str) or not isinstance(password, str):
         raise ApiError("username and password are required strings")
+    if not name or len(name) > MAX_USERNAME or len(password) > MAX_PASSWORD:
+        raise ApiError(f"a username has 1 to {MAX_USERNAME} characters, a password at most "
+                       f"{MAX_PASSWORD}")
     services = request.app[SERVICES]
-    user = services.users.get(name)
-    if user is None or not verify_password(user, password):
+    address = request.remote or "unknown"
+    wait = services.throttle.admit(name, address, services.now())
+    if wait:
+        raise ApiError(f"too many failed logins; try again in {wait} s", status=429,
+                       headers={"Retry-After": str(wait)})
+    user = None
+    try:
+        user = await asyncio.get_running_loop().run_in_executor(
+            request.app[LOGIN_POOL], authenticate, services.users, name, password)
+        if user is not None and services.users.get(name) != user:
+            user = None  # removed or changed by a reload while the password was checked
+    finally:  # also when the client goes away mid-check: the attempt still counts
+        services.throttle.finish(name, address, succeeded=user is not None,
+                                 now=services.now())
+    if user is None:
+        # the name only if it is a user's: a password typed into the name field stays out
+        log.info("login refused for %s from %s",
+                 name if name in services.users else "an unknown user", address)
         raise ApiError("wrong username or password", status=401)
-    return web.json_response({"token": services.sessions.issue(user),
+    return web.json_response({"token": services.sessions.issue(user, services.now()),
                               "role": user.role.name.lower()})
+
+
+@require(Role.AGENT)
+async def logout(request: web.Request) -> web.StreamResponse:
+    request.app[SERVICES].sessions.revoke(_bearer_token(request))
+    return web.json_response({"logged_out": True})
 
 
 async def demo_order(request: web.Request) -> web.StreamResponse:
@@ -300,11 +356,64 @@ async def get_announcement(request: web.Request) -> web.StreamResponse:
     return web.json_response({"announcement": await request.app[SERVICES].announcements.get()})
 
 
+async def replace_users(app: web.Application, users: Mapping[str, User]) -> set[str]:
+    """SIGHUP: log in against `users` from now on.
+
+    Tokens of users who were removed, or whose role, agent or password changed,
+    are revoked; the names of those users are returned.
+    """
+    services = app[SERVICES]
+    before = services.users
+    after = await asyncio.get_running_loop().run_in_executor(
+        app[LOGIN_POOL], prepare_users, users, before)
+    services.users = after
+    changed = changed_users(before, after)
+    revoked = services.sessions.revoke_users(changed)
+    if changed:
+        log.info("users reloaded: %s removed or changed, %d token(s) revoked",
+                 ", ".join(sorted(changed)), revoked)
+    return changed
+
+
+async def _login_pool(app: web.Application) -> AsyncIterator[None]:
+    """The login threads, and the configured users made ready for them."""
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="acd-login")
+    app[LOGIN_POOL] = pool
+    services = app[SERVICES]
+    services.users = await asyncio.get_running_loop().run_in_executor(
+        pool, prepare_users, services.users)
+    for user in services.users.values():
+        if not user.password_hash:
+            log.warning("user %s has no password and cannot log in", user.name)
+    yield
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _purge_sessions(app: web.Application) -> AsyncIterator[None]:
+    """A timer that forgets expired tokens, so memory does not grow with old logins."""
+    services = app[SERVICES]
+
+    async def purge() -> None:
+        while True:
+            await asyncio.sleep(services.purge_every)
+            count = services.sessions.purge(services.now())
+            if count:
+                log.debug("%d expired token(s) purged", count)
+
+    task = asyncio.create_task(purge(), name="purge-sessions")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def make_app(services: HttpServices) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=1024 * 1024)
     app[SERVICES] = services
+    app.cleanup_ctx.extend([_login_pool, _purge_sessions])
     app.router.add_get("/api/health", health)
     app.router.add_post("/api/login", login)
+    app.router.add_post("/api/logout", logout)
     app.router.add_get("/api/demo/orders/{order}", demo_order)
     app.router.add_get("/api/calls", list_calls)
     app.router.add_get("/api/calls.csv", export_calls)
