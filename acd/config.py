@@ -40,7 +40,7 @@ class AmiConfig:
     host: str = "127.0.0.1"
     port: int = 5038
     username: str = "acd"
-    secret: str = ""
+    secret: str = field(default="", repr=False)
     #: seconds to wait for an action's response
     action_timeout: float = 5.0
 
@@ -192,7 +192,8 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
-def _convert(value: Any, tp: Any, pos: Position, what: str, errors: list[SourceError]) -> Any:
+def _convert(value: Any, tp: Any, pos: Position, what: str, errors: list[SourceError],
+             *, secret: bool = False) -> Any:
     """Check `value` against the annotation `tp`, converting where YAML is loose."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -234,8 +235,9 @@ def _convert(value: Any, tp: Any, pos: Position, what: str, errors: list[SourceE
         return build_dataclass(tp, value, what, errors)
     elif origin is None and dataclasses.is_dataclass(tp) and value is None:
         return tp()
-    errors.append(SourceError(
-        pos, f"{what}: expected {_describe(tp)}, got {_describe_value(value)}"))
+    got = _describe_value(value) if not secret else \
+        {LocatedDict: "a mapping", LocatedList: "a list"}.get(type(value), "another value")
+    errors.append(SourceError(pos, f"{what}: expected {_describe(tp)}, got {got}"))
     return None
 
 
@@ -264,6 +266,14 @@ def _item_pos(node: Any, index: int, fallback: Position) -> Position:
     return node.pos(index) if isinstance(node, LocatedList) else fallback
 
 
+#: fields whose values an error message must not repeat (they hide from repr too)
+_SECRET_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _secret_fields(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls) if not f.repr)
+
+
 _BOOL_WORDS = {"true": True, "yes": True, "false": False, "no": False}
 
 
@@ -286,7 +296,9 @@ def build_dataclass(cls: Any, node: Any, what: str, errors: list[SourceError],
             kwargs[key] = _substitute_tree(value, key_pos, errors)
             continue
         before = len(errors)
-        converted = _convert(value, hints[key], key_pos, f"{what}.{key}".lstrip("."), errors)
+        secret = key in _SECRET_FIELDS.setdefault(cls, _secret_fields(cls))
+        converted = _convert(value, hints[key], key_pos, f"{what}.{key}".lstrip("."),
+                             errors, secret=secret)
         if len(errors) == before:  # a bad value keeps the default; the error is reported
             kwargs[key] = converted
     missing = [f.name for f in dataclasses.fields(cls)
