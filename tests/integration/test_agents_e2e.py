@@ -131,11 +131,11 @@ async def test_sighup_reloads_queues_and_agents_and_refuses_a_broken_config(
                      tmp_path / "acd.log", config=config)
     acd.start()
     try:
-        agent_1003 = '  "1003": {name: 王芳, pin: "1003", skills: [hardware, software]}\n'
-        assert agent_1003 in original
+        agent_1002 = '  "1002": {name: 李娜, pin: "1002", skills: [hardware, software]}\n'
+        assert agent_1002 in original
         config.write_text(original.replace('strategy: "${ACD_TEST_STRATEGY:-least-calls}"',
                                            "strategy: round-robin").replace(
-            agent_1003, agent_1003 + '  "1004": {name: 刘洋, pin: "1004", queues: [support]}\n'))
+            agent_1002, agent_1002 + '  "1004": {name: 刘洋, pin: "1004", queues: [support]}\n'))
         acd.proc.send_signal(signal.SIGHUP)
         await asyncio.to_thread(wait_for, lambda: "configuration reloaded" in acd.log_text(),
                                 5, "the reload")
