@@ -58,16 +58,46 @@ def _tls_context(config: RedisConfig) -> ssl.SSLContext:
 
 
 async def _probe(config: RedisConfig) -> None:
-    """One connection (and TLS handshake) tried and closed: asyncio_redis's own
-    connections retry in silence, so a refused port or a certificate that does not
-    verify is seen here first."""
+    """One connection tried, authenticated and closed before the pool opens.
+
+    asyncio_redis's own connections retry in silence and authenticate in a task whose
+    failure nobody hears, so a refused port, a certificate that does not verify or a
+    password the server refuses is seen here first, with what to do about it.
+    """
     context = _tls_context(config) if config.tls else None
-    _, writer = await asyncio.open_connection(
+    reader, writer = await asyncio.open_connection(
         config.host, config.port, ssl=context,
         server_hostname=config.host if context and config.tls_verify_hostname else None)
-    writer.close()
-    with contextlib.suppress(OSError, ssl.SSLError):
-        await writer.wait_closed()
+    try:
+        where = f"Redis at {config.host}:{config.port}"
+        if config.password:
+            reply = await _ask(reader, writer, "AUTH", config.password)
+            if reply.startswith(b"-ERR AUTH") and b"without any password" in reply:
+                raise RedisRefused(f"{where} has no password but redis.password is set: "
+                                   "give the server a requirepass (or clear redis.password)")
+            if reply.startswith(b"-"):
+                raise RedisRefused(f"{where} refused redis.password (ACD_REDIS_PASSWORD): "
+                                   "check it against the server's requirepass")
+        reply = await _ask(reader, writer, "PING")
+        if reply.startswith(b"-NOAUTH"):
+            raise RedisRefused(f"{where} needs a password: set redis.password "
+                               "(ACD_REDIS_PASSWORD) to the server's requirepass")
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
+
+
+async def _ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+               *words: str) -> bytes:
+    """One Redis command in RESP and the first line of its reply."""
+    parts = [f"*{len(words)}\r\n".encode()]
+    for word in words:
+        data = word.encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    writer.write(b"".join(parts))
+    await writer.drain()
+    return await asyncio.wait_for(reader.readline(), 5)
 
 
 async def _open_pool(config: RedisConfig, poolsize: int) -> asyncio_redis.Pool:
@@ -104,11 +134,9 @@ async def connect_redis(config: RedisConfig, *, poolsize: int = 4,
             log.info("Redis connected at %s:%s db %s%s", config.host, config.port, config.db,
                      " over TLS" if config.tls else "")
             return pool
-        except asyncio_redis.ErrorReply as exc:
-            raise RedisRefused(
-                f"Redis at {config.host}:{config.port} refused acd: {exc}. Check "
-                "redis.password (ACD_REDIS_PASSWORD) against the server's requirepass"
-            ) from None
+        except asyncio_redis.ErrorReply as exc:  # e.g. a db number the server lacks
+            raise RedisRefused(f"Redis at {config.host}:{config.port} refused acd: {exc}. "
+                               "Check redis: in the config") from None
         except ssl.SSLCertVerificationError as exc:
             raise RedisRefused(
                 f"Redis at {config.host}:{config.port}: its TLS certificate does not "
