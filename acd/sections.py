@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from acd.adapters.asterisk.syntax import DEVICE
 from acd.adapters.http.auth import ITERATIONS, Role, User, parse_hash
 from acd.config import Config, ConfigError, build_dataclass
 from acd.core.model import AgentConfig, QueueConfig, RoutingSettings
@@ -55,6 +56,8 @@ class UserConfig:
     password_hash: str = field(default="", repr=False)
     #: the agent number an `agent` user acts as (one of `agents:`)
     agent: str = ""
+    #: the user's own phone (PJSIP/supervisor1): where listen/whisper/barge rings
+    device: str = ""
 
 
 class ScheduleOracleAdapter:
@@ -142,6 +145,9 @@ def _user(name: str, entry: UserConfig, spec: LocatedDict, agent_ids: set[str],
     if entry.password and entry.password_hash:
         errors.append(SourceError(spec.pos("password_hash"), f"{what}: give password or "
                                                              "password_hash, not both"))
+    if entry.device and not DEVICE.fullmatch(entry.device):
+        errors.append(SourceError(spec.pos("device"), f"{what}.device: {entry.device!r} is "
+                                                      "not a phone such as PJSIP/supervisor1"))
     if len(errors) > count:
         return None
     if not entry.password and not entry.password_hash:
@@ -152,7 +158,7 @@ def _user(name: str, entry: UserConfig, spec: LocatedDict, agent_ids: set[str],
                         f"iterations, not the {ITERATIONS} of acd hash-password: its logins "
                         "take a different time than others' (telling who exists)")
     return User(name, roles[entry.role], password=entry.password,
-                password_hash=entry.password_hash, agent_id=entry.agent)
+                password_hash=entry.password_hash, agent_id=entry.agent, device=entry.device)
 
 
 def load_sections(config: Config) -> Sections:

@@ -4,6 +4,7 @@ choosing the agent each one names."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from acd_service import wait_for
@@ -152,3 +153,36 @@ async def test_sighup_reloads_queues_and_agents_and_refuses_a_broken_config(
         assert queues["support"]["strategy"] == "round-robin"  # the running config stays
     finally:
         acd.stop()
+
+
+async def test_a_crafted_login_with_a_malicious_device_is_refused_and_rings_nothing_extra(
+        acd, asterisk, tmp_path):
+    crafted = [
+        "PJSIP/agent1001&Local/8100@acd-transfer",           # a second destination
+        "PJSIP/agent1001,60,U(evil)",                        # Dial options of its own
+        'PJSIP/agent1001"\nEXEC System "touch /tmp/pwned',  # a second AGI command
+        "PJSIP/agent1002",                                   # another agent's phone
+        "PJSIP/supervisor1",
+    ]
+    agent = ("agent1001", "test-agent")
+    for device in crafted:
+        status, body = acd.api("POST", "/api/agents/1001/login", {"device": device}, user=agent)
+        assert status == 403, (device, body)
+    assert acd.agent("1001")["state"] == "logged-out"
+    # The same from a supervisor, who may move agents between phones but only to phones.
+    sup = ("supervisor", "test-sup")
+    assert acd.api("POST", "/api/agents/1001/login", {"device": crafted[0]}, user=sup)[0] == 403
+    # A proper login, then a call: only the caller and agent 1001's phone are up.
+    assert acd.api("POST", "/api/agents/1001/login", {}, user=agent)[0] == 200
+    with SippAgentPhones(PhoneBehaviour(answer_after=0.5), workdir=tmp_path / "phones") as ph:
+        caller = SippCaller("13300000099", did="4008000001", hangup_after=6, timeout=30,
+                            workdir=tmp_path / "caller")
+        with caller:
+            [ring] = await ph.wait_for_calls(1, timeout=15)
+            channels = await asyncio.to_thread(asterisk.channels)
+            await asyncio.to_thread(caller.wait, 30)
+    assert ring.agent == "agent1001"
+    assert not [c for c in channels if not c.startswith(("PJSIP/anonymous-",
+                                                         "PJSIP/agent1001-"))], channels
+    assert not Path("/tmp/pwned").exists()
+    assert acd.api("POST", "/api/agents/1001/logout", {}, user=agent)[0] == 200

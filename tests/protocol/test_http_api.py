@@ -43,7 +43,7 @@ async def client(tmp_path: Path):
     ])
     users = {
         "alice": User("alice", Role.AGENT, password_hash=hash_password("a-pw"), agent_id="1001"),
-        "sam": User("sam", Role.SUPERVISOR, password="s-pw"),
+        "sam": User("sam", Role.SUPERVISOR, password="s-pw", device="PJSIP/supervisor1"),
         "root": User("root", Role.ADMIN, password="r-pw"),
         "nopass": User("nopass", Role.ADMIN),
     }
@@ -135,13 +135,18 @@ async def test_supervisors_export_call_records_as_csv_and_agents_may_not(client)
     assert (await client.get("/api/calls.csv?since=yesterday", headers=sup)).status == 400
 
 
-async def test_listening_in_needs_a_supervisor_and_a_well_formed_device(client):
+async def test_listening_in_needs_a_supervisor_and_rings_only_their_own_phone(client):
     agent = await token(client, "alice", "a-pw")
     body = {"mode": "whisper", "device": "PJSIP/supervisor1"}
     assert (await client.post("/api/calls/c1/spy", headers=agent, json=body)).status == 403
     sup = await token(client, "sam", "s-pw")
-    for bad in ({"mode": "shout", "device": "PJSIP/supervisor1"},
-                {"mode": "listen", "device": "PJSIP/x\r\nAction: Originate"},
-                {"mode": "listen", "device": "Local/123@somewhere"}):
+    resp = await client.post("/api/calls/c1/spy", headers=sup, json={"mode": "shout"})
+    assert resp.status == 400
+    for bad in ({"mode": "listen", "device": "PJSIP/x\r\nAction: Originate"},
+                {"mode": "listen", "device": "Local/123@somewhere"},
+                {"mode": "listen", "device": "PJSIP/agent1002"}):
         resp = await client.post("/api/calls/c1/spy", headers=sup, json=bad)
-        assert resp.status == 400, bad
+        assert resp.status == 403, bad
+    root = await token(client, "root", "r-pw")  # no phone of their own
+    resp = await client.post("/api/calls/c1/spy", headers=root, json={"mode": "listen"})
+    assert resp.status == 403 and "users.root.device" in (await resp.json())["message"]

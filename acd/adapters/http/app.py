@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -297,18 +296,22 @@ async def transfer_call(request: web.Request) -> web.StreamResponse:
 
 
 SPY_MODES = ("listen", "whisper", "barge")
-DEVICE_PATTERN = re.compile(r"PJSIP/[A-Za-z0-9_.-]{1,64}")
 
 
 @require(Role.SUPERVISOR)
 async def spy_call(request: web.Request) -> web.StreamResponse:
-    """{"mode": "listen"|"whisper"|"barge", "device": "PJSIP/supervisor1"}."""
+    """{"mode": "listen"|"whisper"|"barge"}: the supervisor's own phone (users.NAME.device)
+    rings and joins the call; a "device" in the body must be that phone."""
     body = await _json_body(request)
-    mode, device = body.get("mode"), body.get("device")
+    user: User = request[USER]
+    mode, device = body.get("mode"), body.get("device", user.device)
     if mode not in SPY_MODES:
         raise ApiError(f"mode must be one of {', '.join(SPY_MODES)}")
-    if not isinstance(device, str) or not DEVICE_PATTERN.fullmatch(device):
-        raise ApiError("device must be the supervisor's phone, e.g. PJSIP/supervisor1")
+    if not user.device:
+        raise ApiError(f"user {user.name} has no phone to listen on: set "
+                       f"users.{user.name}.device in config.yaml", status=403)
+    if device != user.device:
+        raise ApiError(f"listening in rings your own phone ({user.device}) only", status=403)
     services = request.app[SERVICES]
     if services.spy is None:
         raise ApiError("listening in is not available", status=503)

@@ -48,6 +48,8 @@ class User:
     password_hash: str = field(default="", repr=False)
     #: the agent an `agent` user may act as
     agent_id: str = ""
+    #: the user's own phone: a supervisor listens, whispers and barges from it
+    device: str = ""
 
 
 def hash_password(password: str, *, iterations: int = ITERATIONS) -> str:
