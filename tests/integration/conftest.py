@@ -40,6 +40,7 @@ class Sandbox:
     ami_user: str
     ami_secret: str
     sip_password: str
+    agi_key: str = ""
     repo: Path = REPO
 
     @property
@@ -129,7 +130,7 @@ def asterisk_sandbox() -> Iterator[Sandbox]:
     env = read_env_file()
     sandbox = Sandbox(ami_host=env["ACD_AMI_HOST"], ami_port=int(env["ACD_AMI_PORT"]),
                       ami_user=env["ACD_AMI_USER"], ami_secret=env["ACD_AMI_SECRET"],
-                      sip_password=env["ACD_SIP_PASSWORD"])
+                      sip_password=env["ACD_SIP_PASSWORD"], agi_key=env["ACD_AGI_KEY"])
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)  # config.yaml reads ${ACD_AMI_SECRET}; sipp.py the SIP password
     try:

@@ -192,7 +192,8 @@ async def test_caller_reaches_acd_inbound_as_the_trunk_with_the_did(
 
     [session] = acd.sessions
     [call] = caller.calls()
-    assert session.env["agi_network_script"] == "call"
+    # the dialplan sends the sandbox's shared key with every FastAGI request
+    assert session.env["agi_network_script"] == f"call?key={asterisk.agi_key}"
     assert session.env["agi_context"] == "acd-inbound"
     assert session.env["agi_extension"] == DID
     assert session.env["agi_callerid"] == CALLER
@@ -203,8 +204,8 @@ async def test_caller_reaches_acd_inbound_as_the_trunk_with_the_did(
 
 @pytest.mark.parametrize(
     ("code", "script"),
-    [("*71", "agent-login"), ("*72", "agent-logout"), ("*733", "agent-pause?reason=3"),
-     ("*74", "agent-resume"), ("*75", "agent-wrapup-end")],
+    [("*71", "agent-login?"), ("*72", "agent-logout?"), ("*733", "agent-pause?reason=3&"),
+     ("*74", "agent-resume?"), ("*75", "agent-wrapup-end?")],
 )
 async def test_agent_feature_code_is_identified_as_agent1001_in_acd_agents(
     ami: Manager, asterisk: Sandbox, tmp_path: Path, code: str, script: str
@@ -215,7 +216,7 @@ async def test_agent_feature_code_is_identified_as_agent1001_in_acd_agents(
         await dialer.finished()
 
     [session] = acd.sessions
-    assert session.env["agi_network_script"] == script
+    assert session.env["agi_network_script"] == f"{script}key={asterisk.agi_key}"
     assert session.env["agi_context"] == "acd-agents"
     assert session.env["agi_extension"] == code
     assert session.env["agi_channel"].startswith("PJSIP/agent1001-")
