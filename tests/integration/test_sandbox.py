@@ -180,7 +180,7 @@ def test_asterisk_listens_on_loopback_only(asterisk: Sandbox) -> None:
 # --- who is calling ------------------------------------------------------------
 
 async def test_caller_reaches_acd_inbound_as_the_trunk_with_the_did(
-    ami: Manager, tmp_path: Path
+    ami: Manager, asterisk: Sandbox, tmp_path: Path
 ) -> None:
     # ACD_DONE: acd finished the call (without it the dialplan hands the call back, as
     # after an acd restart)
