@@ -10,8 +10,11 @@ would change the meaning of the text around it:
 - in a dialplan application's argument: the separators `,` and `|` (next
   argument), `&` (another Dial destination, another Playback file), `(` and `)`
   (an option's argument), `:` inside an option's argument, `"` and `\\`
-  (Asterisk's own quoting) and `$` (Asterisk substitutes `${...}` and `$[...]`
-  in application arguments, and functions such as SHELL() run on substitution).
+  (Asterisk's own quoting) and `$`. AGI's EXEC passes arguments on without
+  substitution (checked on Asterisk 22: `EXEC Set "X=${EPOCH}"` stores the literal
+  text), but a value that travels on into the dialplan (a Local channel's
+  extension, a variable a context reads) is substituted there, and functions such
+  as SHELL() run on substitution.
 
 A refused value raises UnsafeValue; nothing is escaped into a different meaning.
 The builders below only put checked values into fixed shapes, so the structure
