@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import asyncio_redis  # type: ignore[import-untyped]
 
 from acd.adapters.list_store import ListStore
-from acd.rules.caller_csv import CsvError, format_csv
+from acd.rules.caller_csv import MAX_FILE_BYTES, MAX_ROWS, CsvError, format_csv
 from acd.rules.caller_entries import (
     Action,
     EntryError,
@@ -184,13 +184,25 @@ def describe_caller(rules: CallerRules, caller: str, now: float) -> str:
 
 
 async def _import(store: ListStore, args: argparse.Namespace) -> str:
-    try:
-        text = (sys.stdin.read() if args.file == "-"
-                else Path(args.file).read_text(encoding=args.encoding))
-    except (OSError, UnicodeDecodeError, LookupError) as exc:
-        raise CliError(f"cannot read {args.file}: {exc}") from None
+    text = _read_bounded(args.file, args.encoding)
     count = await store.import_csv(text, replace=args.replace)
     return f"imported {count} entries" + (" (lists replaced)" if args.replace else "")
+
+
+def _read_bounded(name: str, encoding: str) -> str:
+    """The file's text, refused past MAX_FILE_BYTES before it is all in memory."""
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with open(name, "rb") as source:
+                data = source.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise CliError(f"{name} is larger than {MAX_FILE_BYTES // 2**20} MiB; "
+                           f"split it (at most {MAX_ROWS:,} rows a file)")
+        return data.decode(encoding)
+    except (OSError, UnicodeDecodeError, LookupError) as exc:
+        raise CliError(f"cannot read {name}: {exc}") from None
 
 
 async def _export(store: ListStore, args: argparse.Namespace) -> str:

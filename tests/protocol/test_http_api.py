@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,11 @@ class MemoryCalls:
     async def get_call(self, call_id: str) -> CallRecord | None:
         return self.records.get(call_id)
 
-    async def export_csv(self, since: float, until: float) -> str:
-        from acd.adapters.store import records_to_csv
-
-        return records_to_csv([r for r in self.records.values()
-                               if since <= r.arrived_at <= until])
+    async def call_hashes(self, since: float, until: float
+                          ) -> AsyncIterator[list[dict[str, str]]]:
+        for record in self.records.values():
+            if since <= record.arrived_at <= until:
+                yield [record.to_hash()]
 
 
 @pytest.fixture

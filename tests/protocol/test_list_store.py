@@ -12,6 +12,7 @@ import asyncio_redis
 import pytest
 import pytest_asyncio
 
+from acd import cli_lists
 from acd.adapters.list_store import CachedRules, ListStore
 from acd.cli_lists import register
 from acd.rules.caller_csv import CsvError
@@ -182,6 +183,21 @@ def test_cli_import_export_files(lists_cli: Callable[..., int], tmp_path: Path,
     assert run("export", str(out)) == 0
     assert "exported 3 entries" in capsys.readouterr().out
     assert out.read_text(encoding="utf-8").count("\n") == 4
+
+
+def test_cli_import_refuses_an_oversized_file_and_reports_a_nul_by_row(
+        lists_cli: Callable[..., int], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    run = lists_cli
+    source = tmp_path / "lists.csv"
+    source.write_bytes(CSV.encode() + b"black,exact,1,hangup,,,,a\x00b\n")
+    assert run("import", str(source)) == 1
+    assert "nothing imported; fix these rows:\nrow 5: the note cell holds a NUL character" \
+        in capsys.readouterr().err
+    monkeypatch.setattr(cli_lists, "MAX_FILE_BYTES", len(CSV) - 1)
+    source.write_text(CSV, encoding="utf-8")
+    assert run("import", str(source)) == 1
+    assert "is larger than" in capsys.readouterr().err
 
 
 def test_cli_says_when_redis_is_unreachable(capsys: pytest.CaptureFixture[str]) -> None:

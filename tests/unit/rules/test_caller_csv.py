@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from acd.rules.caller_csv import CSV_COLUMNS, CsvError, format_csv, parse_csv
+from acd.rules.caller_csv import (
+    CSV_COLUMNS,
+    MAX_CELL_CHARS,
+    MAX_ROWS,
+    CsvError,
+    format_csv,
+    parse_csv,
+)
 from acd.rules.caller_entries import Action, ListKind, MatchKind, make_entry
 
 GOOD = """\
@@ -78,3 +85,55 @@ def test_an_empty_list_exports_just_the_header() -> None:
     assert format_csv([]) == ",".join(CSV_COLUMNS) + "\n"
     assert parse_csv(format_csv([])) == []
     assert make_entry("black", "exact", "1", "hangup").value == "1"
+
+
+HEADER = "list,match,value,action,target,priority,expires,note\n"
+
+
+def test_list_import_reports_a_nul_or_an_oversized_cell_as_a_row_error() -> None:
+    text = (HEADER
+            + "black,exact,13800138000,hangup,,,,ok\n"
+            + "black,exact,13800138001,hangup,,,,bad\x00note\n"
+            + "black,exact,13800138002,hangup,,,," + "x" * (MAX_CELL_CHARS + 1) + "\n"
+            + "black,exact,13800138003\x00,hangup,,,,\n")
+    with pytest.raises(CsvError) as caught:
+        parse_csv(text)
+    assert caught.value.problems == [
+        (3, "the note cell holds a NUL character"),
+        (4, f"the note cell has {MAX_CELL_CHARS + 1} characters; at most {MAX_CELL_CHARS}"),
+        (5, "the value cell holds a NUL character"),
+    ]
+
+
+def test_a_cell_too_big_for_the_csv_reader_is_a_row_error_not_a_traceback() -> None:
+    text = HEADER + "black,exact,1,hangup,,,,\n" + '"' + "9" * 200_000 + '",x\n'
+    with pytest.raises(CsvError) as caught:
+        parse_csv(text)
+    assert caught.value.problems == [(3, f"a cell has more than {MAX_CELL_CHARS} characters")]
+    with pytest.raises(CsvError, match="row 1: a cell has more than"):
+        parse_csv("x" * 200_000 + "\n")
+
+
+def test_list_import_stops_at_the_row_limit_with_a_row_error() -> None:
+    rows = "".join(f"black,exact,{13800000000 + i},hangup,,,,\n" for i in range(MAX_ROWS))
+    assert len(parse_csv(HEADER + rows + ",,,,,,,\n\n")) == MAX_ROWS  # blank rows after: fine
+    with pytest.raises(CsvError) as caught:
+        parse_csv(HEADER + rows + "black,exact,1,hangup,,,,\n")
+    assert caught.value.problems == [
+        (MAX_ROWS + 2, f"more than {MAX_ROWS:,} rows after the header; split the file")]
+
+
+def test_cells_that_look_like_formulas_export_quoted_and_import_back_the_same() -> None:
+    entries = [make_entry("black", "exact", "13800138000", "hangup", note="=1+1"),
+               make_entry("black", "prefix", "170", "hangup", note="-virtual @carrier"),
+               make_entry("white", "exact", "01012345678", "vip", priority="5",
+                          note="'=kept as typed")]
+    text = format_csv(entries)
+    assert ",'=1+1\n" in text and ",'-virtual @carrier\n" in text
+    assert ",''=kept as typed\n" in text
+    assert parse_csv(text) == entries
+
+
+def test_a_number_a_spreadsheet_kept_as_text_with_a_quote_imports_as_the_number() -> None:
+    (entry,) = parse_csv(HEADER + "black,exact,'+8613800138000,hangup,,,,\n")
+    assert entry.value == "13800138000"
