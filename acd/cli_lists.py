@@ -1,6 +1,7 @@
 """`acd lists add|remove|show|import|export|clear`: the caller lists in Redis.
 
-Every subcommand takes `--redis redis://HOST:PORT[/DB]` and `--prefix`; a
+Every subcommand takes `--redis redis://[:PASSWORD@]HOST:PORT[/DB]` (rediss:// for TLS;
+ACD_REDIS_PASSWORD when the URL has none) and `--prefix`; a
 running service picks changes up on its next call (see acd.adapters.list_store).
 """
 
@@ -8,15 +9,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import asyncio_redis  # type: ignore[import-untyped]
 
 from acd.adapters.list_store import ListStore
+from acd.adapters.store import RedisRefused, connect_redis
+from acd.config import RedisConfig
 from acd.rules.caller_csv import MAX_FILE_BYTES, MAX_ROWS, CsvError, format_csv
 from acd.rules.caller_entries import (
     Action,
@@ -39,17 +43,20 @@ class CliError(Exception):
     """A problem to print as one line and exit 1."""
 
 
-def parse_redis_url(url: str) -> tuple[str, int, int]:
-    """redis://host:port/db -> (host, port, db)."""
+def parse_redis_url(url: str) -> RedisConfig:
+    """redis://[:PASSWORD@]HOST:PORT/DB (rediss:// for TLS). Without a password in the
+    URL, ACD_REDIS_PASSWORD from the environment is used (keep it out of shell history)."""
     parts = urlsplit(url)
     try:
         port = parts.port or 6379
         db = int(parts.path.strip("/") or 0)
     except ValueError:
         raise CliError(f"bad --redis URL {url!r}: write redis://HOST:PORT/DB") from None
-    if parts.scheme != "redis" or not parts.hostname:
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
         raise CliError(f"bad --redis URL {url!r}: write redis://HOST:PORT/DB")
-    return parts.hostname, port, db
+    password = unquote(parts.password or "") or os.environ.get("ACD_REDIS_PASSWORD", "")
+    return RedisConfig(host=parts.hostname, port=port, db=db, password=password,
+                       tls=parts.scheme == "rediss")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -117,7 +124,7 @@ def _runner(command: Command) -> Callable[[argparse.Namespace], int]:
             print(f"acd lists: {exc}", file=sys.stderr)
             return 1
         except (asyncio_redis.Error, ConnectionError) as exc:
-            print(f"acd lists: Redis error at {args.redis}: {exc}", file=sys.stderr)
+            print(f"acd lists: Redis error: {exc}", file=sys.stderr)
             return 1
         except CsvError as exc:
             print(f"acd lists: nothing imported; fix these rows:\n{exc}", file=sys.stderr)
@@ -129,13 +136,15 @@ def _runner(command: Command) -> Callable[[argparse.Namespace], int]:
 
 
 async def _with_store(command: Command, args: argparse.Namespace) -> str:
-    host, port, db = parse_redis_url(args.redis)
+    config = parse_redis_url(args.redis)
+    where = f"{config.host}:{config.port}/{config.db}"  # never the URL: it may hold a password
     try:
         connection = await asyncio.wait_for(
-            asyncio_redis.Connection.create(host=host, port=port, db=db,
-                                            auto_reconnect=False), timeout=5)
+            connect_redis(config, poolsize=1, retry_forever=False), timeout=10)
+    except RedisRefused as exc:
+        raise CliError(str(exc)) from None
     except (TimeoutError, OSError) as exc:
-        raise CliError(f"cannot connect to Redis at {args.redis}: {exc or 'timeout'}; "
+        raise CliError(f"cannot connect to Redis at {where}: {exc or 'timeout'}; "
                        "is it running (scripts/redis.sh start)?") from None
     try:
         return await command(ListStore(connection, args.prefix), args)
