@@ -33,6 +33,7 @@ from acd.adapters.http.auth import (
 )
 from acd.adapters.http.throttle import LoginThrottle
 from acd.privacy import mask_call, mask_number
+from acd.rules.numbers import dialable
 
 log = logging.getLogger(__name__)
 
@@ -323,8 +324,13 @@ async def transfer_call(request: web.Request) -> web.StreamResponse:
     if len(kinds) != 1:
         raise ApiError('give exactly one of "queue" or "extension"')
     target = body[kinds[0]]
-    if kinds[0] == "extension" and not target.replace("*", "").replace("#", "").isdigit():
-        raise ApiError("an extension is digits, * and # only")
+    if kinds[0] == "extension":
+        try:  # ASCII digits, * and #, normalised once (+86...); never a Unicode digit
+            target = dialable(target, keys=True)
+        except ValueError:
+            raise ApiError("an extension is at most 24 digits, * and # (ASCII)") from None
+    elif len(target) > 64:
+        raise ApiError("no such queue")
     call_id = request.match_info["call_id"]
     agent = services.transfer_agent(call_id) if services.transfer_agent else None
     if user.role < Role.SUPERVISOR and agent != user.agent_id:
