@@ -151,3 +151,25 @@ async def test_listening_in_needs_a_supervisor_and_rings_only_their_own_phone(cl
     root = await token(client, "root", "r-pw")  # no phone of their own
     resp = await client.post("/api/calls/c1/spy", headers=root, json={"mode": "listen"})
     assert resp.status == 403 and "users.root.device" in (await resp.json())["message"]
+
+
+async def test_a_transfer_target_is_ascii_digits_normalised_once(tmp_path):
+    asked: list[tuple[str, str, str]] = []
+
+    async def transfer(call_id: str, kind: str, target: str) -> str:
+        asked.append((call_id, kind, target))
+        return "1001"
+
+    users = {"sam": User("sam", Role.SUPERVISOR, password="s-pw")}
+    app = make_app(HttpServices(users=users, transfer=transfer,
+                                transfer_agent=lambda call_id: "1001"))
+    async with TestClient(TestServer(app)) as client:
+        sup = await token(client, "sam", "s-pw")
+        for bad in ("١٢٣", "１２３", "8100&8200", "8100,60,U(x)", "", "9" * 30):
+            resp = await client.post("/api/calls/c1/transfer", headers=sup,
+                                     json={"extension": bad})
+            assert resp.status == 400, bad
+        resp = await client.post("/api/calls/c1/transfer", headers=sup,
+                                 json={"extension": "+86 138 0013 8000"})
+        assert resp.status == 200
+    assert asked == [("c1", "extension", "13800138000")]
