@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from typing import Any
 
-from acd.calls import CallRecord
+from acd.callflow.record import CallRecord
 from acd.csv_cells import neutralise
 from acd.privacy import mask_call, mask_numbers_in
 

@@ -16,7 +16,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from acd.calls import CallRecord
+from acd.callflow.record import CallRecord
 from acd.channel import CallerHungUp
 from acd.config import Config, NumberConfig
 from acd.core import events as ev

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acd.adapters.asterisk.syntax import hangup_action, spy_action
-from acd.calls import CallRecord
+from acd.callflow.record import CallRecord
 from acd.channel import CallerHungUp
 from acd.core import commands as cmd
 from acd.core import events as ev

@@ -54,7 +54,7 @@ from aiohttp import web  # noqa: E402
 from acd.adapters.http.app import HttpServices, make_app  # noqa: E402
 from acd.adapters.http.auth import Role, User  # noqa: E402
 from acd.adapters.store import CallStore, connect_redis, score_bound  # noqa: E402
-from acd.calls import CallRecord  # noqa: E402
+from acd.callflow.record import CallRecord  # noqa: E402
 from acd.config import RedisConfig  # noqa: E402
 
 T0 = 1_795_000_000.0  # 2026-11-18

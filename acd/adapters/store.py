@@ -4,7 +4,7 @@ Keys written here (all under the configured prefix, default `acd:`):
 
 | key                       | type | content                                   | expiry |
 |---------------------------|------|-------------------------------------------|--------|
-| call:{call_id}            | hash | CallRecord fields (acd.calls)             | none   |
+| call:{call_id}            | hash | CallRecord fields (acd.callflow.record)             | none   |
 | calls:by_start            | zset | call_id scored by arrival time (epoch s)  | none   |
 | calls:active              | set  | call ids not yet closed (restart recovery)| none   |
 | announcement              | str  | JSON list of prompt refs, absent when off | none   |
@@ -25,7 +25,7 @@ from typing import Any
 
 import asyncio_redis
 
-from acd.calls import CallRecord
+from acd.callflow.record import CallRecord
 from acd.config import RedisConfig
 
 log = logging.getLogger(__name__)

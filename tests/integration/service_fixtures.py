@@ -12,7 +12,7 @@ import asyncio_redis
 import pytest
 from acd_service import REPO, AcdService
 
-from acd.calls import CallRecord
+from acd.callflow.record import CallRecord
 
 TEST_PREFIX = "acdtest:"
 TEST_DB = 1

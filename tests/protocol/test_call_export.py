@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.auth import Role, User
 from acd.adapters.store import BATCH, CallStore
-from acd.calls import CallRecord
+from acd.callflow.record import CallRecord
 from acd.cli import main as acd_main
 
 DB = 7  # this module's own database; keys also carry a per-test prefix

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.auth import Role, User, hash_password
-from acd.calls import CallRecord
+from acd.callflow.record import CallRecord
 
 
 class MemoryCalls:

@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncio_redis
 import pytest
 
-from acd.calls import CallRecord
+from acd.callflow.record import CallRecord
 from acd.recordings import Recordings
 
 PREFIX = "acdrec:"

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from acd import call_csv
-from acd.calls import CallRecord
+from acd.callflow.record import CallRecord
 from acd.csv_cells import neutralise, restore
 from acd.privacy import mask_call, mask_number
 

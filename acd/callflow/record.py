@@ -38,6 +38,12 @@ class CallRecord:
 
     _JSON_FIELDS = ("ivr_path", "variables", "queues", "sensitive_variables")
 
+    def fields(self) -> dict[str, Any]:
+        """Every field by name; lists and mappings copied (a snapshot, not a view)."""
+        return {name: (list(value) if isinstance(value, list) else
+                       dict(value) if isinstance(value, dict) else value)
+                for name, value in vars(self).items()}
+
     def to_hash(self) -> dict[str, str]:
         """Flat string fields for a Redis hash.
 

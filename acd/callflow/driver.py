@@ -1,0 +1,355 @@
+"""The thin async driver of one call: feeds its CallSession facts and executes its orders
+through the ports.
+
+One task per call reads the call's inbox (replies, the routing core's orders, AMI
+facts, API requests) and feeds the session; channel orders run one at a time in a
+task of their own, so that facts about a Dial in progress are taken while it lasts;
+questions run as tasks whose replies come back through the inbox, in order behind
+whatever the routing core delivered first. Record writes are awaited in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from acd.callflow import facts as f
+from acd.callflow import orders as o
+from acd.callflow.ports import (
+    Announcement,
+    CallActions,
+    CallerLists,
+    CallStore,
+    Lookups,
+    PromptFiles,
+    RecordingFiles,
+    RoutingPort,
+    Schedules,
+    Telephony,
+)
+from acd.callflow.session import CallSession
+from acd.callflow.state import NotConnected, Phase
+from acd.channel import CallerHungUp
+from acd.clock import Clock
+from acd.ivr.lookup import LookupResult, LookupStatus
+from acd.ivr.schedule import ScheduleDecision
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CallPorts:
+    """Everything a call's driver reaches, filled in by the composition root."""
+
+    store: CallStore
+    routing: RoutingPort
+    actions: CallActions
+    prompts: PromptFiles
+    lookups: Lookups
+    schedules: Schedules
+    announcement: Announcement
+    clock: Clock
+    recordings: RecordingFiles | None = None
+    caller_lists: CallerLists | None = None
+
+
+class _Failed:
+    """A channel order failed for another reason than a hang-up (a bug, Asterisk stuck)."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+Item = tuple[Any, "asyncio.Future[None] | None"]
+
+
+class CallDriver:
+    def __init__(self, session: CallSession, ports: CallPorts,
+                 telephony: Telephony | None = None) -> None:
+        self.session = session
+        self.ports = ports
+        self.telephony = telephony
+        self.call_id = session.record.call_id
+        self.inbox: asyncio.Queue[Item] = asyncio.Queue()
+        #: set when acd is done with the caller's channel: the FastAGI session may end
+        self.channel_released = asyncio.Event()
+        self._channel_busy = False
+        self._hangup_fed = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._handed_over: list[CallSession] = []
+
+    # -- input --------------------------------------------------------------------------
+
+    def deliver(self, fact: f.Fact) -> None:
+        """A fact from the routing core, Asterisk's events or the recordings adapter."""
+        self.inbox.put_nowait((fact, None))
+
+    async def ask(self, fact: f.TransferAsked | f.SpyAsked) -> str:
+        """An API request: done (the agent on the call), or NotConnected/ValueError."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.inbox.put_nowait((fact, done))
+        await done
+        return self.session.connected_agent
+
+    # -- the loop -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Until nothing more can come of the call (the record closed, late facts in)."""
+        session, clock = self.session, self.ports.clock
+        if self.telephony is not None:
+            self.telephony.on_gone(self._on_gone)
+        else:
+            self.channel_released.set()
+        try:
+            await self._execute(session.begin(), None)
+            while not session.finished:
+                deadline = session.next_deadline()
+                timeout = None if deadline is None else max(0.0, deadline - clock.now())
+                try:
+                    async with asyncio.timeout(timeout):
+                        item, done = await self.inbox.get()
+                except TimeoutError:
+                    item, done = f.TimerFired(), None
+                if isinstance(item, _Failed):
+                    await self._fail(item.error)
+                    return
+                try:
+                    orders = session.handle(item, clock.now())
+                except (NotConnected, ValueError) as exc:  # an API request refused
+                    if done is not None and not done.done():
+                        done.set_exception(exc)
+                    continue
+                await self._execute(orders, done)
+                self._release_if_done()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await self._fail(exc)
+        finally:
+            self.channel_released.set()
+            for task in self._tasks:
+                task.cancel()
+
+    def stop(self) -> None:
+        """acd stops: the call is left for the next acd; its orders still run."""
+        orders = self.session.stop(self.ports.clock.now())
+        task = asyncio.get_running_loop().create_task(self._execute(orders, None))
+        self._keep(task)
+
+    async def _fail(self, error: BaseException) -> None:
+        """A bug or a stuck Asterisk inside this call: logged with the call, the record
+        closed with what is known, the dialplan asked to take the call over."""
+        log.error("call %s: acd failed inside the call; the dialplan falls back",
+                  self.call_id, exc_info=error)
+        with contextlib.suppress(Exception):
+            await self._execute(self.session.abort(self.ports.clock.now()), None)
+        if self.telephony is not None and not self.telephony.gone:
+            with contextlib.suppress(Exception):
+                await self.telephony.request_fallback()
+        self.channel_released.set()
+
+    def _release_if_done(self) -> None:
+        if not self._channel_busy and self.session.phase in (Phase.ENDING, Phase.CLOSED,
+                                                              Phase.LEFT):
+            self.channel_released.set()
+
+    # -- orders -------------------------------------------------------------------------
+
+    async def _execute(self, orders: list[o.Order], done: asyncio.Future[None] | None,
+                       ) -> None:
+        try:
+            for order in orders:
+                await self._one(order, inline=done is not None)
+        except Exception as exc:
+            if done is not None and not done.done():
+                done.set_exception(exc)
+                return
+            raise
+        if done is not None and not done.done():
+            done.set_result(None)
+
+    async def _one(self, order: o.Order, *, inline: bool) -> None:
+        ports = self.ports
+        match order:
+            case o.OpenRecord():
+                await self._write(ports.store.open_call(order.call_id, order.fields))
+            case o.SaveRecord():
+                await self._write(ports.store.save_call(order.call_id, order.changes))
+            case o.CloseRecord():
+                await self._write(ports.store.close_call(order.call_id, order.changes))
+            case o.PostToRouting():
+                ports.routing.post(order.event)
+            case o.HangUpLeg():
+                await self._action(ports.actions.hang_up_channel(order.channel), inline)
+            case o.Spy():
+                await self._action(ports.actions.spy(order.device, order.channel,
+                                                     order.mode, self.call_id), inline)
+            case o.HandOver():
+                self._handed_over.append(self.session)
+            case o.FinishRecording():
+                self._spawn(self._finish_recording(order))
+            case o.CheckRules() | o.FetchAnnouncement() | o.FetchLookup() | \
+                    o.CheckSchedule() | o.SubmitToRouting():
+                self._spawn(self._answer(order))
+            case _:
+                self._channel_busy = True
+                self._spawn(self._channel(order))
+
+    async def _write(self, write: Coroutine[Any, Any, None]) -> None:
+        try:
+            await write
+        except Exception:  # Redis away: the call goes on; the record is behind
+            log.exception("call %s: the call record could not be written", self.call_id)
+
+    async def _action(self, action: Coroutine[Any, Any, None], inline: bool) -> None:
+        if inline:  # an API request: its caller hears of a failure
+            await action
+            return
+
+        async def guarded() -> None:
+            with contextlib.suppress(Exception):  # the leg is gone already: nothing to do
+                await action
+
+        self._spawn(guarded())
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        self._keep(asyncio.get_running_loop().create_task(work))
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- questions ------------------------------------------------------------------------
+
+    async def _answer(self, order: Any) -> None:
+        ports = self.ports
+        reply: Any
+        if isinstance(order, o.CheckRules):
+            decision = None
+            if ports.caller_lists is not None:
+                try:
+                    decision = await ports.caller_lists.decide(order.caller, ports.clock.now())
+                except Exception:  # lists unreadable (Redis away): serve the call anyway
+                    log.exception("call %s: caller lists unavailable; no rule applied",
+                                  self.call_id)
+            reply = f.RuleDecided(decision)
+        elif isinstance(order, o.FetchAnnouncement):
+            try:
+                prompts = await ports.announcement()
+            except Exception:  # Redis away: callers go on without the announcement
+                log.exception("call %s: cannot read the announcement", self.call_id)
+                prompts = ()
+            reply = f.AnnouncementFetched(tuple(prompts))
+        elif isinstance(order, o.FetchLookup):
+            try:
+                result = await ports.lookups.fetch(order.request)
+            except Exception as exc:  # the client should not raise; the call must not die
+                log.exception("call %s: lookup client raised", self.call_id)
+                result = LookupResult(LookupStatus.ERROR, detail=str(exc))
+            reply = f.LookupAnswered(result)
+        elif isinstance(order, o.CheckSchedule):
+            try:
+                decision_ = ports.schedules.decide(order.schedule, ports.clock.now())
+            except Exception:  # better an agent than a caller turned away on a bug
+                log.exception("call %s: schedule %r failed; treating as open",
+                              self.call_id, order.schedule)
+                decision_ = ScheduleDecision("open")
+            reply = f.ScheduleDecided(decision_)
+        else:
+            try:
+                await ports.routing.submit(order.event)
+                reply = f.RoutingAnswered()
+            except Exception as exc:  # a domain error: the session decides what follows
+                reply = f.RoutingAnswered(error=str(exc) or type(exc).__name__)
+        self.deliver(reply)
+
+    async def _finish_recording(self, order: o.FinishRecording) -> None:
+        path = ""
+        recordings = self.ports.recordings
+        if recordings is not None:
+            try:
+                path = await recordings.finish(self.call_id, order.path, order.answered,
+                                               order.index)
+            except Exception:
+                log.exception("call %s: recording post-processing failed", self.call_id)
+                path = order.path
+        self.deliver(f.RecordingFinished(path))
+
+    # -- the caller's channel ------------------------------------------------------------
+
+    def _on_gone(self) -> None:
+        if not self._channel_busy:
+            self._feed_hangup()
+
+    def _feed_hangup(self) -> None:
+        if not self._hangup_fed:
+            self._hangup_fed = True
+            self.deliver(f.CallerHungUp())
+            self.channel_released.set()
+
+    async def _channel(self, order: Any) -> None:
+        telephony = self.telephony
+        try:
+            if telephony is None:
+                raise CallerHungUp(self.call_id)
+            reply = await self._perform(telephony, order)
+        except CallerHungUp:
+            self._channel_busy = False
+            self._feed_hangup()
+            return
+        except Exception as exc:
+            self._channel_busy = False
+            self.inbox.put_nowait((_Failed(exc), None))
+            return
+        self._channel_busy = False
+        self.deliver(reply)
+        if telephony.gone:
+            self._feed_hangup()
+
+    async def _perform(self, telephony: Telephony, order: Any) -> f.Fact:
+        prompts = self.ports.prompts
+        match order:
+            case o.Answer():
+                await telephony.answer()
+            case o.PlayPrompts():
+                files = await prompts.paths(order.prompts)
+                return f.Played(await telephony.play(files, order.escape_digits)
+                                if files else "")
+            case o.CollectDigits():
+                files = await prompts.paths(order.prompts)
+                return f.Collected(await telephony.get_digits(
+                    files, order.timeout, order.max_digits, order.terminator))
+            case o.StartMusic():
+                await telephony.music_on_hold(True)
+            case o.StopMusic():
+                await telephony.music_on_hold(False)
+            case o.StartRecording():
+                await telephony.start_recording(order.path)
+            case o.DialAgents():
+                whisper = await self._one_file(order.whisper)
+                announce = await self._one_file(order.announce)
+                return await telephony.dial_agents([t.device for t in order.targets],
+                                                   order.ring_seconds, whisper, announce)
+            case o.DialNumber():
+                return await telephony.dial_number(order.number, order.ring_seconds)
+            case o.RunApplication():
+                return f.AppReturned(await telephony.run_application(order.app, order.args))
+            case o.HangUp():
+                await telephony.hangup()
+            case _:
+                raise TypeError(f"not a channel order: {order!r}")
+        return f.ChannelDone()
+
+    async def _one_file(self, prompt: Any) -> str | None:
+        if prompt is None:
+            return None
+        files = await self.ports.prompts.paths([prompt])
+        return files[0] if files else None
+
+    def take_handed_over(self) -> list[CallSession]:
+        out, self._handed_over = self._handed_over, []
+        return out

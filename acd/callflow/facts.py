@@ -1,0 +1,219 @@
+"""Inputs of a CallSession: facts, in the past tense, fed with `now` to `handle()`.
+
+Each fact has exactly one source:
+
+- replies to channel orders (`Played`, `Collected`, `DialEnded`, `ChannelDone`,
+  `AppReturned`): the driver, one per order, after the channel did it;
+- `CallerHungUp`: the driver, once, when the caller's channel is gone;
+- `RuleDecided` and the IVR's replies (`AnnouncementFetched`, `LookupAnswered`,
+  `ScheduleDecided`): the driver, answering the session's own question;
+- `RoutingAnswered`: the driver, after the routing core took (or refused) an event;
+- `Routed`, `StopRingingOrdered`, `WrapUpFinished`: the routing core, through the
+  dispatcher;
+- `LegRinging`, `AgentAnswered`, `CallerBridged`, `KeyPressed`, `ChannelGone`:
+  Asterisk's AMI events, through the translator;
+- `TransferAsked`, `SpyAsked`: the HTTP API;
+- `RecordingFinished`: the recordings adapter, after post-processing;
+- `TimerFired`: the driver's one timer, at the session's `next_deadline()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from acd.core import commands as routing
+from acd.ivr.actions import AnnouncementFetched, AppReturned, LookupAnswered, ScheduleDecided
+from acd.rules.callers import RuleDecision
+
+__all__ = [
+    "AgentAnswered", "AnnouncementFetched", "AppReturned", "CallerBridged", "CallerHungUp",
+    "ChannelDone",
+    "ChannelGone", "Collected", "DialEnded", "DialStatus", "Fact", "KeyPressed",
+    "LegRinging", "LookupAnswered", "Played", "RecordingFinished", "Routed",
+    "RoutingAnswered", "RuleDecided", "ScheduleDecided", "SpyAsked",
+    "StopRingingOrdered", "TimerFired", "TransferAsked", "WrapUpFinished",
+]
+
+# -- replies to channel orders ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelDone:
+    """A channel order without a result of its own is done (answer, music, record...)."""
+
+
+@dataclass(frozen=True)
+class Played:
+    """Prompts played; `digit` is the key that interrupted them, or ''."""
+
+    digit: str = ""
+
+
+@dataclass(frozen=True)
+class Collected:
+    """Digits the caller entered (without the terminator); '' on a time-out."""
+
+    digits: str = ""
+
+
+class DialStatus(StrEnum):
+    """How a Dial ended, in acd's words (the adapter translates Asterisk's DIALSTATUS)."""
+
+    ANSWERED = "answered"
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    UNAVAILABLE = "unavailable"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class DialEnded:
+    """The Dial returned.
+
+    `peer` is the channel that answered (or '') and `peer_device` its device
+    (PJSIP/agent1001); `transferred_to` the number the agent's phone blind-transferred
+    the caller to (SIP REFER), or ''. `left_early`: the Dial gave up with the caller
+    still there after an answer (the agent hung up during the 报工号, before the
+    bridge). `caller_gone`: the caller's channel hung up (during the Dial or as it
+    ended).
+    """
+
+    status: DialStatus
+    peer: str = ""
+    peer_device: str = ""
+    transferred_to: str = ""
+    left_early: bool = False
+    caller_gone: bool = False
+
+
+@dataclass(frozen=True)
+class CallerHungUp:
+    """The caller's channel is gone (or has left acd's session)."""
+
+
+# -- answers to the session's questions ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleDecided:
+    """The caller lists' decision for this caller (None: no list applies, or the lists
+    could not be read)."""
+
+    decision: RuleDecision | None
+
+
+@dataclass(frozen=True)
+class RoutingAnswered:
+    """The routing core handled the event the session submitted; `error` if refused."""
+
+    error: str = ""
+
+
+# -- from the routing core ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Routed:
+    """The routing core's order for this caller: ring agents, announce, leave."""
+
+    order: routing.RingAgents | routing.AnnouncePosition | routing.ExitQueue
+
+
+@dataclass(frozen=True)
+class StopRingingOrdered:
+    """The routing core stops these agents' ring (paused, logged out, time-out)."""
+
+    agent_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WrapUpFinished:
+    """The agent of this call finished wrap-up after `seconds`."""
+
+    agent_id: str
+    seconds: float
+
+
+# -- from Asterisk's events ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LegRinging:
+    """A channel of the caller's Dial rings (AMI DialBegin): its name and device."""
+
+    channel: str
+    device: str
+
+
+@dataclass(frozen=True)
+class AgentAnswered:
+    """A channel of the caller's Dial answered (AMI DialEnd ANSWER); the 报工号 plays
+    next, then the caller is bridged to it."""
+
+    channel: str
+    device: str
+
+
+@dataclass(frozen=True)
+class CallerBridged:
+    """The caller's channel entered a bridge (AMI BridgeEnter): the conversation with
+    the agent who answered starts now."""
+
+
+@dataclass(frozen=True)
+class KeyPressed:
+    """The caller pressed a key while acd was not reading keys (AMI DTMFEnd)."""
+
+    digit: str
+
+
+@dataclass(frozen=True)
+class ChannelGone:
+    """The caller's channel was destroyed (AMI Hangup), with Asterisk's cause."""
+
+    cause: str
+
+
+# -- from the HTTP API -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferAsked:
+    """Blind transfer of the connected caller to a queue or an extension."""
+
+    kind: str  # "queue" | "extension"
+    target: str
+
+
+@dataclass(frozen=True)
+class SpyAsked:
+    """A supervisor's phone joins the call: listen, whisper (agent only) or barge."""
+
+    mode: str
+    device: str
+
+
+# -- from the recordings adapter, and the timer ---------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordingFinished:
+    """The recording is final: its path ('' when there is none, e.g. too short)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    """The session's deadline (`next_deadline()`) passed."""
+
+
+Fact = (
+    ChannelDone | Played | Collected | AppReturned | DialEnded | CallerHungUp | RuleDecided
+    | AnnouncementFetched | LookupAnswered | ScheduleDecided | RoutingAnswered | Routed
+    | StopRingingOrdered | WrapUpFinished | LegRinging | AgentAnswered | CallerBridged
+    | KeyPressed
+    | ChannelGone | TransferAsked | SpyAsked | RecordingFinished | TimerFired
+)

@@ -1,0 +1,215 @@
+"""Outputs of a CallSession: orders in acd's own words, executed by the driver.
+
+Channel orders act on the caller's channel, one at a time: the session issues the
+next only after the reply to the previous (a fact in acd.callflow.facts). The rest
+(questions, the routing core, Asterisk actions on other channels, the record) may
+be executed at once, in the order given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from acd.core import events as routing
+from acd.core.commands import RingTarget
+from acd.ivr.lookup import LookupRequest
+from acd.prompts import Playable
+
+# -- on the caller's channel (one at a time; each gets one reply) ----------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Answer the channel. Reply: ChannelDone."""
+
+
+@dataclass(frozen=True)
+class PlayPrompts:
+    """Play prompts, stopped by one of `escape_digits`. Reply: Played."""
+
+    prompts: tuple[Playable, ...]
+    escape_digits: str = ""
+
+
+@dataclass(frozen=True)
+class CollectDigits:
+    """Play prompts (interruptible), then read up to `max_digits` keys. Reply: Collected."""
+
+    prompts: tuple[Playable, ...]
+    timeout: float
+    max_digits: int
+    terminator: str = "#"
+
+
+@dataclass(frozen=True)
+class StartMusic:
+    """Music on hold until the next order. Reply: ChannelDone."""
+
+
+@dataclass(frozen=True)
+class StopMusic:
+    """Reply: ChannelDone."""
+
+
+@dataclass(frozen=True)
+class StartRecording:
+    """Record the bridged conversation into `path`. Reply: ChannelDone."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class DialAgents:
+    """Ring the agents' phones (music for the caller meanwhile); on answer the agent hears
+    `whisper` while the caller hears `announce` (报工号), then they talk. The Dial lasts
+    the whole conversation. Reply: DialEnded."""
+
+    targets: tuple[RingTarget, ...]
+    ring_seconds: int
+    whisper: Playable | None = None
+    announce: Playable | None = None
+
+
+@dataclass(frozen=True)
+class DialNumber:
+    """Put the caller through to an extension or outside number (checked digits).
+    Reply: DialEnded."""
+
+    number: str
+    ring_seconds: int
+
+
+@dataclass(frozen=True)
+class RunApplication:
+    """An IVR node's application (VoiceMail, a transfer's Dial), arguments checked by the
+    adapter. Reply: AppReturned."""
+
+    app: str
+    args: tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class HangUp:
+    """Hang the caller up: acd is done with the call (the dialplan does not take it
+    back). Reply: ChannelDone (or CallerHungUp)."""
+
+
+ChannelOrder = (
+    Answer | PlayPrompts | CollectDigits | StartMusic | StopMusic | StartRecording
+    | DialAgents | DialNumber | RunApplication | HangUp
+)
+
+# -- questions (each gets one reply) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckRules:
+    """Which caller list entry applies. Reply: RuleDecided."""
+
+    caller: str
+
+
+@dataclass(frozen=True)
+class FetchAnnouncement:
+    """The admin's global announcement. Reply: AnnouncementFetched."""
+
+
+@dataclass(frozen=True)
+class FetchLookup:
+    """An IVR lookup. Reply: LookupAnswered."""
+
+    request: LookupRequest
+
+
+@dataclass(frozen=True)
+class CheckSchedule:
+    """Reply: ScheduleDecided."""
+
+    schedule: str
+
+
+@dataclass(frozen=True)
+class SubmitToRouting:
+    """Hand the routing core an event that it may refuse. Reply: RoutingAnswered."""
+
+    event: routing.CallQueued | routing.CallbackRequested
+
+
+# -- no reply ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostToRouting:
+    """Tell the routing core what happened (a ring's outcome, a hang-up)."""
+
+    event: (routing.RingAnswered | routing.RingFailed | routing.CallEnded
+            | routing.CallAbandoned | routing.CallTransferred)
+
+
+@dataclass(frozen=True)
+class HangUpLeg:
+    """Hang up another channel of this call (an agent's ringing or connected leg)."""
+
+    channel: str
+
+
+@dataclass(frozen=True)
+class Spy:
+    """Ring `device` (a supervisor's phone) into the agent's `channel`: listen, whisper
+    or barge."""
+
+    device: str
+    channel: str
+    mode: str
+
+
+@dataclass(frozen=True)
+class SaveRecord:
+    """Write these fields of the call record (only those that changed)."""
+
+    call_id: str
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OpenRecord:
+    """A new call record: write all of it and list the call as active."""
+
+    call_id: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CloseRecord:
+    """The call is over: write the last changes and take it off the active list."""
+
+    call_id: str
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FinishRecording:
+    """Wait for the recording file to be final, measure (or convert) it and index it.
+    Reply: RecordingFinished."""
+
+    path: str
+    answered: bool
+    index: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """The caller's channel goes on in another FastAGI session (a phone transfer): keep
+    the session for it."""
+
+    call_id: str
+
+
+Order = (
+    ChannelOrder | CheckRules | FetchAnnouncement | FetchLookup | CheckSchedule
+    | SubmitToRouting | PostToRouting | HangUpLeg | Spy | SaveRecord | OpenRecord
+    | CloseRecord | FinishRecording | HandOver
+)
+CHANNEL_ORDERS = (Answer, PlayPrompts, CollectDigits, StartMusic, StopMusic, StartRecording,
+                  DialAgents, DialNumber, RunApplication, HangUp)

@@ -1,0 +1,127 @@
+"""What the driver of a call needs from the outside, one Protocol per port.
+
+Implemented by the adapters: the caller's FastAGI channel and AMI
+(acd.adapters.asterisk), Redis (acd.adapters.redis), the prompt library
+(acd.prompts), the HTTP lookup client (acd.adapters.http.lookup), and by the
+composition root (acd.app) for the routing core and the caller lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from acd.callflow.facts import DialEnded
+from acd.callflow.record import CallRecord
+from acd.core import events as routing
+from acd.ivr.lookup import LookupRequest, LookupResult
+from acd.ivr.schedule import ScheduleDecision
+from acd.prompts import Playable
+from acd.rules.callers import RuleDecision
+
+
+class Telephony(Protocol):
+    """The caller's channel (one FastAGI session): orders are run one at a time."""
+
+    call_id: str
+    caller: str
+    called: str
+
+    @property
+    def gone(self) -> bool:
+        """The caller's channel hung up (or left the session)."""
+        ...
+
+    def on_gone(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once, as soon as the channel is gone."""
+        ...
+
+    async def answer(self) -> None: ...
+
+    async def play(self, files: Sequence[str], escape_digits: str = "") -> str: ...
+
+    async def get_digits(self, files: Sequence[str], timeout: float, max_digits: int,
+                         terminator: str = "#") -> str: ...
+
+    async def music_on_hold(self, on: bool) -> None: ...
+
+    async def start_recording(self, path: str) -> None: ...
+
+    async def dial_agents(self, devices: Sequence[str], ring_seconds: int,
+                          whisper_file: str | None, announce_file: str | None) -> DialEnded:
+        """Ring the agents; returns when the Dial ends (the whole conversation)."""
+        ...
+
+    async def dial_number(self, number: str, ring_seconds: int) -> DialEnded: ...
+
+    async def run_application(self, app: str, args: Sequence[str | int]) -> str: ...
+
+    async def hangup(self) -> None: ...
+
+    async def request_fallback(self) -> None:
+        """Ask the dialplan to take the call over (acd failed inside it)."""
+        ...
+
+
+class CallActions(Protocol):
+    """Asterisk actions on other channels of a call (AMI)."""
+
+    async def hang_up_channel(self, channel: str) -> None: ...
+
+    async def spy(self, device: str, channel: str, mode: str, call_id: str) -> None: ...
+
+
+class CallStore(Protocol):
+    """Call records (Redis)."""
+
+    async def open_call(self, call_id: str, fields: Mapping[str, Any]) -> None: ...
+
+    async def save_call(self, call_id: str, changes: Mapping[str, Any]) -> None: ...
+
+    async def close_call(self, call_id: str, changes: Mapping[str, Any]) -> None: ...
+
+    async def get_call(self, call_id: str) -> CallRecord | None: ...
+
+    async def active_call_ids(self) -> set[str]: ...
+
+
+class RoutingPort(Protocol):
+    """The routing core, through the dispatcher."""
+
+    def post(self, event: routing.Event) -> None: ...
+
+    async def submit(self, event: routing.Event) -> list[Any]:
+        """Raises the core's domain error when it refuses the event."""
+        ...
+
+    def has_call(self, call_id: str) -> bool: ...
+
+
+class PromptFiles(Protocol):
+    """Playables -> file paths Asterisk can play (recordings, cached speech)."""
+
+    async def paths(self, prompts: Iterable[Playable]) -> list[str]: ...
+
+
+class RecordingFiles(Protocol):
+    """A call's recording after the call: final once the channel is gone."""
+
+    async def finish(self, call_id: str, path: str, answered: bool,
+                     index: Mapping[str, Any]) -> str:
+        """The final path ('' when the recording is dropped: none, too short)."""
+        ...
+
+
+class CallerLists(Protocol):
+    async def decide(self, caller: str, now: float) -> RuleDecision | None: ...
+
+
+class Lookups(Protocol):
+    async def fetch(self, request: LookupRequest) -> LookupResult: ...
+
+
+class Schedules(Protocol):
+    def decide(self, schedule_name: str, now: float) -> ScheduleDecision: ...
+
+
+Announcement = Callable[[], Awaitable[tuple[Playable, ...]]]

@@ -1,0 +1,205 @@
+"""The calls acd is handling now: one driver per call, found by call id.
+
+Everything about a call reaches its session through here, once: the FastAGI routes
+start sessions, the routing core's orders (a dispatcher sink) and Asterisk's facts
+(the AMI translator) are delivered by call id, and the HTTP API asks for transfers
+and listening in. After an AMI login, calls Redis still has open that no session
+holds are adopted (closed when they hang up) or closed at once (already gone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from acd.callflow import facts as f
+from acd.callflow.driver import CallDriver, CallPorts
+from acd.callflow.ports import Telephony
+from acd.callflow.record import CallRecord
+from acd.callflow.session import CallSession
+from acd.callflow.settings import CallSettings
+from acd.callflow.state import NotConnected
+from acd.core import commands as routing_orders
+
+log = logging.getLogger(__name__)
+
+#: orders of the routing core for a caller whose session has not (re)connected yet
+MAX_PENDING_CALLS = 10_000
+#: how long a phone-transferred call waits in memory for its next FastAGI session
+HANDOVER_SECONDS = 60.0
+
+
+class CallRegistry:
+    def __init__(self, ports: CallPorts, settings: Callable[[], CallSettings]) -> None:
+        self.ports = ports
+        #: the configuration a new call runs on (read at its start)
+        self.settings = settings
+        self.drivers: dict[str, CallDriver] = {}
+        self._pending: OrderedDict[str, list[f.Fact]] = OrderedDict()
+        self._handed_over: dict[str, tuple[CallRecord, float]] = {}
+        self._runs: set[asyncio.Task[None]] = set()
+        self.stopping = False
+
+    # -- FastAGI routes ------------------------------------------------------------------
+
+    async def on_call(self, channel: Telephony) -> None:
+        """`call`: a call to the 400 number arrives, or comes back after a restart."""
+        now = self.ports.clock.now()
+        record = await self.ports.store.get_call(channel.call_id)
+        if record is not None and not record.ended_at:
+            still_queued = self.ports.routing.has_call(record.call_id)
+            session = CallSession.resumed(record, self.settings(), now,
+                                          still_queued=still_queued)
+        else:
+            session = CallSession.new(channel.call_id, channel.caller, channel.called,
+                                      self.settings(), now)
+            log.info("call %s: %s -> %s arrived", channel.call_id, session.describe(),
+                     channel.called)
+        await self._serve(session, channel)
+
+    async def on_callback(self, channel: Telephony, params: dict[str, str]) -> None:
+        """`callback`: the customer we called back answered (see acd.adapters.asterisk
+        .callback_dialer); ring the agent the routing core reserved."""
+        record = await self.ports.store.get_call(params.get("call_id", ""))
+        if record is None:
+            log.error("callback for an unknown call; hanging up")
+            await channel.hangup()
+            return
+        try:
+            ring_seconds = float(params.get("timeout", "15"))
+        except ValueError:
+            ring_seconds = 15.0
+        target = routing_orders.RingTarget(params.get("agent", ""), params.get("device", ""))
+        session = CallSession.called_back(record, self.settings(), self.ports.clock.now(),
+                                          target, ring_seconds)
+        await self._serve(session, channel)
+
+    async def on_phone_transfer(self, channel: Telephony) -> None:
+        """`transfer`: an agent's phone blind-transferred the caller to `channel.called`
+        (the transfer key, SIP REFER); the call goes on with its record."""
+        kept = self._handed_over.pop(channel.call_id, None)
+        record = kept[0] if kept else await self.ports.store.get_call(channel.call_id)
+        if record is None or record.ended_at:  # not a call of ours: just put it through
+            record = CallRecord(channel.call_id, channel.caller, channel.called,
+                                self.ports.clock.now(), ended_at=0.0)
+            session = CallSession.phone_transferred(record, self.settings(),
+                                                    self.ports.clock.now(), channel.called)
+            session.record.ended_at = None
+            session.untracked = True
+        else:
+            session = CallSession.phone_transferred(record, self.settings(),
+                                                    self.ports.clock.now(), channel.called)
+        await self._serve(session, channel)
+
+    async def _serve(self, session: CallSession, channel: Telephony) -> None:
+        driver = self._start(session, channel)
+        await driver.channel_released.wait()
+
+    def _start(self, session: CallSession, channel: Telephony | None) -> CallDriver:
+        call_id = session.record.call_id
+        previous = self.drivers.get(call_id)
+        if previous is not None and previous.telephony is None:
+            previous.stop()  # an adopted orphan that came back: this session takes over
+        driver = CallDriver(session, self.ports, channel)
+        self.drivers[call_id] = driver
+        for fact in self._pending.pop(call_id, []):
+            driver.deliver(fact)
+        task = asyncio.get_running_loop().create_task(self._run(driver), name=f"call {call_id}")
+        self._runs.add(task)
+        task.add_done_callback(self._runs.discard)
+        return driver
+
+    async def _run(self, driver: CallDriver) -> None:
+        try:
+            await driver.run()
+        finally:
+            for session in driver.take_handed_over():
+                self._hand_over(session.record)
+            if self.drivers.get(driver.call_id) is driver:
+                del self.drivers[driver.call_id]
+
+    def _hand_over(self, record: CallRecord) -> None:
+        now = time.monotonic()
+        self._handed_over = {k: v for k, v in self._handed_over.items()
+                             if now - v[1] < HANDOVER_SECONDS}
+        self._handed_over[record.call_id] = (record, now)
+
+    # -- facts by call id ------------------------------------------------------------------
+
+    def deliver(self, call_id: str, fact: f.Fact) -> None:
+        """A fact about a call (Asterisk's events): to its session, if acd has one."""
+        driver = self.drivers.get(call_id)
+        if driver is not None:
+            driver.deliver(fact)
+
+    def on_routing(self, command: Any) -> Coroutine[Any, Any, None] | None:
+        """A dispatcher sink: the routing core's orders for callers, to their sessions."""
+        match command:
+            case routing_orders.RingAgents() | routing_orders.AnnouncePosition() | \
+                    routing_orders.ExitQueue():
+                self._to_call(command.call_id, f.Routed(command), keep=True)
+            case routing_orders.StopRinging():
+                self._to_call(command.call_id, f.StopRingingOrdered(command.agent_ids))
+            case routing_orders.WrapUpDone():
+                self._to_call(command.call_id, f.WrapUpFinished(command.agent_id,
+                                                                command.seconds))
+        return None
+
+    def _to_call(self, call_id: str, fact: f.Fact, *, keep: bool = False) -> None:
+        driver = self.drivers.get(call_id)
+        if driver is not None:
+            driver.deliver(fact)
+        elif keep and len(self._pending) < MAX_PENDING_CALLS:
+            # e.g. right after a restart, before the call comes back to this acd
+            self._pending.setdefault(call_id, []).append(fact)
+
+    # -- the HTTP API ----------------------------------------------------------------------
+
+    async def ask(self, call_id: str, request: f.TransferAsked | f.SpyAsked) -> str:
+        """Transfer or listen in on a connected call; the agent on it. NotConnected when
+        the call is not connected to an agent."""
+        driver = self.drivers.get(call_id)
+        if driver is None or driver.session.finished:
+            raise NotConnected(f"call {call_id} is not connected to an agent")
+        return await driver.ask(request)
+
+    def connected_agent(self, call_id: str) -> str | None:
+        driver = self.drivers.get(call_id)
+        return driver.session.connected_agent or None if driver is not None else None
+
+    # -- after an AMI login ----------------------------------------------------------------
+
+    async def resync(self, live_call_ids: set[str]) -> None:
+        """Calls still open in Redis that no session here holds: adopted while Asterisk
+        has them, closed if they ended while acd was not watching."""
+        now = self.ports.clock.now()
+        for call_id in await self.ports.store.active_call_ids():
+            if call_id in self.drivers:
+                continue
+            record = await self.ports.store.get_call(call_id)
+            if record is None or record.ended_at:
+                continue
+            session = CallSession.adopted(record, self.settings(), now)
+            driver = self._start(session, None)
+            if call_id in live_call_ids:
+                log.warning("call %s: still up in Asterisk but not ours (acd restarted "
+                            "mid-call); its record closes when it hangs up", call_id)
+            else:
+                driver.deliver(f.ChannelGone("ended while acd was not watching"))
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """acd stops: every call is left for the next acd (the dialplan brings them back)."""
+        self.stopping = True
+        for driver in list(self.drivers.values()):
+            driver.stop()
+
+    async def drain(self, timeout: float = 2.0) -> None:
+        """Let record writes in flight finish (shutdown)."""
+        if self._runs:
+            await asyncio.wait(set(self._runs), timeout=timeout)

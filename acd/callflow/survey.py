@@ -1,0 +1,49 @@
+"""Where the survey is decided: after the agent hangs up, the caller rates the call.
+
+Default: one question, 1 satisfied (满意) / 2 average (一般) / 3 unsatisfied (不满意).
+An invalid or missing key is asked again `retries` times, then recorded as
+'no-answer'. A queue may have its own questions (several, each with its prompt and
+valid keys). The answer is on the record as soon as the last question is answered,
+so a caller who hangs up during the thanks keeps it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from acd.callflow import facts as f
+from acd.callflow import orders as o
+from acd.callflow.state import Script
+from acd.media import phrases
+
+if TYPE_CHECKING:
+    from acd.callflow.session import CallSession
+
+log = logging.getLogger(__name__)
+
+
+def ask(s: CallSession, queue: str) -> Script:
+    config = s.settings.survey(queue)
+    if not config.enabled:
+        s.change(survey="not-surveyed")
+        return
+    languages = s.settings.languages
+    s.change(survey="not-surveyed")  # until the caller answers (they may hang up)
+    answers: dict[str, str] = {}
+    for question in config.questions:
+        answer = "no-answer"
+        prompts = phrases.spoken(question.prompt, s.lang, languages)
+        for attempt in range(config.retries + 1):
+            got: f.Collected = yield o.CollectDigits(prompts, config.timeout, 1)
+            if got.digits and got.digits in question.digits:
+                answer = got.digits
+                break
+            if attempt < config.retries:
+                yield o.PlayPrompts(phrases.spoken(config.invalid_prompt, s.lang, languages))
+        answers[question.name] = answer
+    s.change(survey=",".join(answers.values()) if len(answers) > 1
+             else next(iter(answers.values()), "not-surveyed"))
+    log.info("%s: survey %s", s.describe(), answers)
+    yield o.PlayPrompts(phrases.spoken(config.thanks_prompt, s.lang, languages))
+    yield o.HangUp()

@@ -1,0 +1,52 @@
+"""A caller transferred on: to a queue (back in line, same record) or put through to an
+extension or outside number ([acd-transfer] in the dialplan)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from acd.callflow import facts as f
+from acd.callflow import orders as o
+from acd.callflow.state import Script
+from acd.rules.numbers import dialable
+
+if TYPE_CHECKING:
+    from acd.callflow.session import CallSession
+
+log = logging.getLogger(__name__)
+
+
+def follow(s: CallSession, transfer: tuple[str, str]) -> Script:
+    """The caller, transferred by the agent, goes on in this session and record."""
+    from acd.callflow.arrival import Handoff
+    from acd.callflow.queueing import serve
+
+    kind, target = transfer
+    s.add_to("ivr_path", f"transfer:{kind}:{target}")
+    if kind == "queue":
+        yield from serve(s, Handoff(target))
+        return
+    s.change(outcome="transferred", hung_up_by="system")
+    yield from put_through(s, target, s.settings.put_through_seconds)
+
+
+def put_through(s: CallSession, target: str, ring_seconds: int) -> Script:
+    """Connect the caller to an extension or outside number; acd is done with the call
+    when that call ends."""
+    try:
+        number = dialable(target, keys=True)
+    except ValueError:
+        log.error("%s: transfer target refused: not a number acd can dial", s.describe())
+        number = ""
+    if number:
+        ended: f.DialEnded = yield o.DialNumber(number, ring_seconds)
+        if ended.caller_gone:
+            return
+    yield o.HangUp()
+
+
+def phone_transferred(s: CallSession, number: str) -> Script:
+    """The agent's phone transferred the caller to `number` (a queue's transfer code or
+    an extension); the first session told the routing core, this one carries on."""
+    yield from follow(s, s.settings.transfer_target(number))

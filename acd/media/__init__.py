@@ -1,0 +1,1 @@
+"""What callers and agents hear: prompts, the service's own phrases, speech synthesis."""
