@@ -261,7 +261,7 @@ NODE_KINDS: dict[str, NodeBuilder] = {
 
 
 def load_flow(
-    path: Path, text: str, languages: tuple[str, ...], problems: Problems
+    path: Path, text: str | bytes, languages: tuple[str, ...], problems: Problems
 ) -> tuple[Flow | None, set[str]]:
     """Parse one flow file. Returns the flow (None if unusable) and ids of broken nodes."""
     try:
