@@ -311,7 +311,7 @@ def _acceptable(node: CollectNode, digits: str) -> bool:
         return False
     if not all(c in "0123456789*" for c in digits):
         return False
-    return node.pattern is None or re.fullmatch(node.pattern, digits) is not None
+    return node.pattern is None or node.pattern.fullmatch(digits)
 
 
 Handler = Callable[[Interpreter, str, Node], Step[Next]]

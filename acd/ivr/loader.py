@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
 
+from acd.ivr.keypattern import SYNTAX, KeyPattern, PatternError, compile_pattern
 from acd.ivr.model import (
     AnnouncementNode,
     BranchNode,
@@ -100,21 +101,25 @@ class Builder:
         terminator = r.string("terminator", "#")
         if terminator not in ("", "#", "*"):
             r.error(r.pos("terminator"), f"{r.what}: 'terminator' must be '#', '*' or ''")
-        pattern = r.string("pattern") or None
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                r.error(r.pos("pattern"), f"{r.what}: 'pattern' is not a valid regular "
-                        f"expression: {exc}")
         return CollectNode(
             id=nid, pos=r.node_pos, prompt=self.prompts(r, "prompt", True), variable=variable,
             max_length=max_length, min_length=min_length, terminator=terminator,
-            timeout=r.seconds("timeout", 5.0), pattern=pattern,
+            timeout=r.seconds("timeout", 5.0), pattern=self.key_pattern(r),
             retries=r.integer("retries", 2, 0, 10), invalid=self.prompts(r, "invalid"),
             no_input=self.prompts(r, "no_input"), next=_req(r.ref("next")),
             exhausted=_req(r.ref("exhausted")),
         )
+
+    def key_pattern(self, r: FieldReader) -> KeyPattern | None:
+        source = r.string("pattern")
+        if not source:
+            return None
+        try:
+            return compile_pattern(source)
+        except PatternError as exc:
+            r.error(r.pos("pattern"), f"{r.what}: 'pattern' {exc} (character "
+                    f"{exc.index + 1}); a pattern may use {SYNTAX}")
+            return None
 
     def say(self, r: FieldReader, nid: str) -> Node:
         modes = [m for m in SayMode if r.has(m.value)]

@@ -13,6 +13,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import ClassVar, NamedTuple
 
+from acd.ivr.keypattern import KeyPattern
 from acd.ivr.template import Template
 from acd.yamlsource import Position
 
@@ -156,7 +157,7 @@ class CollectNode(Node):
     min_length: int = 1
     terminator: str = "#"
     timeout: float = 5.0
-    pattern: str | None = None
+    pattern: KeyPattern | None = None
     retries: int = 2
     invalid: Prompts = ()
     no_input: Prompts = ()
