@@ -12,7 +12,6 @@ import logging
 import re
 from collections.abc import Callable, Generator, Mapping
 from typing import TypeVar
-from urllib.parse import quote
 
 from acd.ivr.actions import (
     Action,
@@ -208,8 +207,10 @@ class Interpreter:
         params = {"caller": self.variables.get("caller", ""),
                   "called": self.variables.get("called", "")}
         params.update({k: t.render(self.variables) for k, t in node.params.items()})
-        url = node.url.render(self.variables, quote=lambda v: quote(v, safe=""))
-        reply = yield FetchLookup(LookupRequest(url, node.method, params, node.timeout))
+        request = LookupRequest(
+            node.url.render_url(self.variables), node.method, params, node.timeout,
+            follow_redirects=node.follow_redirects, max_bytes=node.max_bytes)
+        reply = yield FetchLookup(request)
         if not isinstance(reply, LookupAnswered):
             raise TypeError(f"FetchLookup expects LookupAnswered, not {reply!r}")
         result = reply.result

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from acd.ivr.keypattern import SYNTAX, KeyPattern, PatternError, compile_pattern
+from acd.ivr.lookup import DEFAULT_MAX_BYTES, LARGEST_MAX_BYTES
 from acd.ivr.model import (
     AnnouncementNode,
     BranchNode,
@@ -136,6 +137,9 @@ class Builder:
         url = r.template("url", True, " (the HTTP address to ask)")
         if url.raw and not url.raw.startswith(("http://", "https://")):
             r.error(r.pos("url"), f"{r.what}: 'url' must start with http:// or https://")
+        elif "${" in re.split("[/?#]", url.raw.split("://", 1)[-1], maxsplit=1)[0]:
+            r.error(r.pos("url"), f"{r.what}: 'url' may use variables in its path and "
+                    "query only, not in the host: the flow decides whom it asks")
         method = r.string("method", "GET").upper()
         if method not in ("GET", "POST"):
             r.error(r.pos("method"), f"{r.what}: 'method' must be GET or POST")
@@ -154,7 +158,10 @@ class Builder:
         return LookupNode(
             id=nid, pos=r.node_pos, url=url, method=method,
             params=MappingProxyType(r.template_map("params")),
-            timeout=r.seconds("timeout", 3.0, 30), store=MappingProxyType(store), ok=ok,
+            timeout=r.seconds("timeout", 3.0, 30),
+            follow_redirects=r.boolean("follow_redirects", False),
+            max_bytes=r.integer("max_bytes", DEFAULT_MAX_BYTES, 1, LARGEST_MAX_BYTES),
+            store=MappingProxyType(store), ok=ok,
             not_found=r.ref("not_found", required=False) or error, error=error,
         )
 

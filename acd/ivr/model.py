@@ -191,6 +191,8 @@ class LookupNode(Node):
     method: str = "GET"
     params: Mapping[str, Template]
     timeout: float = 3.0
+    follow_redirects: bool = False
+    max_bytes: int  # the largest answer read; a bigger one is an error
     store: Mapping[str, str]  # variable -> dotted path in the JSON answer
     ok: Ref
     not_found: Ref

@@ -8,11 +8,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from acd.yamlsource import Position
 
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+# What the written part of a URL keeps as it is: the characters that delimit its
+# parts, and '%' so that escapes the admin wrote stay escapes.
+_URL_WRITTEN = ":/?#[]@!$&'()*+,;=%~"
 
 
 class TemplateError(ValueError):
@@ -55,3 +59,21 @@ class Template:
             return quote(found) if quote else found
 
         return _PLACEHOLDER.sub(value, self.raw)
+
+    def render_url(self, variables: Mapping[str, str]) -> str:
+        """The template as a percent-encoded URL, every value encoded whole.
+
+        A value can then not add a path segment ('/'), end the path ('?', '#'),
+        smuggle an escape ('%') or make a `.` or `..` segment that the client or
+        the server would resolve: its dots are sent as %2E, which means the same
+        to a server as a dot but is never a path step.
+        """
+        parts: list[str] = []
+        written = 0
+        for match in _PLACEHOLDER.finditer(self.raw):
+            parts.append(quote(self.raw[written:match.start()], safe=_URL_WRITTEN))
+            value = variables.get(match.group(1), "")
+            parts.append(quote(value, safe="").replace(".", "%2E"))
+            written = match.end()
+        parts.append(quote(self.raw[written:], safe=_URL_WRITTEN))
+        return "".join(parts)
