@@ -92,6 +92,8 @@ class Interpreter:
         self.variables.setdefault("lang", flows.default_lang)
         self.max_steps = max_steps
         self.call_id = call_id
+        # Never written to the log: templates show them as `${name}` there.
+        self.sensitive = flows.sensitive
         self.path: list[str] = []
         self.outcome: Outcome | None = None
         self._typed_ahead = ""  # a digit that interrupted a play, for the next menu/collect
@@ -209,7 +211,8 @@ class Interpreter:
         params.update({k: t.render(self.variables) for k, t in node.params.items()})
         request = LookupRequest(
             node.url.render_url(self.variables), node.method, params, node.timeout,
-            follow_redirects=node.follow_redirects, max_bytes=node.max_bytes)
+            follow_redirects=node.follow_redirects, max_bytes=node.max_bytes,
+            shown_url=node.url.render_url(self.variables, hidden=self.sensitive))
         reply = yield FetchLookup(request)
         if not isinstance(reply, LookupAnswered):
             raise TypeError(f"FetchLookup expects LookupAnswered, not {reply!r}")
@@ -272,22 +275,25 @@ class Interpreter:
 
     def _on_voicemail(self, flow: str, node: VoicemailNode) -> Step[Next]:
         mailbox = node.mailbox.render(self.variables)
+        shown = node.mailbox.shown(self.variables, self.sensitive)
         if not MAILBOX.fullmatch(mailbox):
-            log.error("call %s: mailbox %r at %s:%s is not valid", self.call_id, mailbox,
+            log.error("call %s: mailbox %r at %s:%s is not valid", self.call_id, shown,
                       flow, node.id)
             return Hangup("bad_target")
         yield from self._play(self._render(node.prompt))
-        yield RunApp("VoiceMail", (mailbox, node.options))
+        yield RunApp("VoiceMail", (mailbox, node.options), f"{shown},{node.options}")
         return Voicemail(mailbox)
 
     def _on_transfer(self, flow: str, node: TransferNode) -> Step[Next]:
         target = node.to.render(self.variables)
+        shown = node.to.shown(self.variables, self.sensitive)
         if not DIAL_TARGET.fullmatch(target):
             log.error("call %s: transfer target %r at %s:%s is not a number", self.call_id,
-                      target, flow, node.id)
+                      shown, flow, node.id)
             return NodeId(flow, node.failed.node) if node.failed else Hangup("bad_target")
         yield from self._play(self._render(node.prompt))
-        reply = yield RunApp("Dial", (f"Local/{target}@{node.context}", node.timeout))
+        reply = yield RunApp("Dial", (f"Local/{target}@{node.context}", node.timeout),
+                             f"Local/{shown}@{node.context},{node.timeout}")
         if not isinstance(reply, AppReturned):
             raise TypeError(f"RunApp expects AppReturned, not {reply!r}")
         # Asterisk quirk: Dial returns 0 to AGI when nobody answered and the

@@ -106,6 +106,7 @@ class Builder:
             id=nid, pos=r.node_pos, prompt=self.prompts(r, "prompt", True), variable=variable,
             max_length=max_length, min_length=min_length, terminator=terminator,
             timeout=r.seconds("timeout", 5.0), pattern=self.key_pattern(r),
+            sensitive=r.boolean("sensitive", False),
             retries=r.integer("retries", 2, 0, 10), invalid=self.prompts(r, "invalid"),
             no_input=self.prompts(r, "no_input"), next=_req(r.ref("next")),
             exhausted=_req(r.ref("exhausted")),

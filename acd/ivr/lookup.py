@@ -34,6 +34,12 @@ class LookupRequest:
     timeout: float = 3.0
     follow_redirects: bool = False
     max_bytes: int = DEFAULT_MAX_BYTES
+    # What log lines show instead of `url`: sensitive values left as `${name}`.
+    shown_url: str = ""
+
+    @property
+    def for_log(self) -> str:
+        return self.shown_url or self.url
 
 
 class LookupStatus(Enum):
@@ -69,7 +75,7 @@ class HttpLookupClient:
         except (aiohttp.ClientError, ValueError, LookupError, OSError) as exc:
             return _failed(request, _describe(exc))
         except Exception as exc:  # a lookup must never take the call down
-            log.exception("lookup %s failed unexpectedly", request.url)
+            log.exception("lookup %s failed unexpectedly", request.for_log)
             return _failed(request, f"{type(exc).__name__}: {exc}")
 
     async def _fetch(self, request: LookupRequest) -> LookupResult:
@@ -132,7 +138,7 @@ def _describe(exc: Exception) -> str:
 
 
 def _failed(request: LookupRequest, detail: str) -> LookupResult:
-    log.warning("lookup %s %s failed: %s", request.method, request.url, detail)
+    log.warning("lookup %s %s failed: %s", request.method, request.for_log, detail)
     return LookupResult(LookupStatus.ERROR, detail=detail)
 
 

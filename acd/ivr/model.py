@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from types import MappingProxyType
 from typing import ClassVar, NamedTuple
 
@@ -158,6 +159,7 @@ class CollectNode(Node):
     terminator: str = "#"
     timeout: float = 5.0
     pattern: KeyPattern | None = None
+    sensitive: bool = False  # the digits are personal (an ID or card number): masked in views
     retries: int = 2
     invalid: Prompts = ()
     no_input: Prompts = ()
@@ -380,6 +382,30 @@ class FlowSet:
 
     def node(self, node_id: NodeId) -> Node:
         return self.flows[node_id.flow].nodes[node_id.node]
+
+    @cached_property
+    def sensitive(self) -> frozenset[str]:
+        """Variables that may hold a caller's number or digits a flow marks sensitive.
+
+        Decided for the whole set, not per call: a name that is sensitive in one
+        flow is masked everywhere, which errs on the side of the caller.
+        """
+        found = {"caller"}
+        copies: list[tuple[str, frozenset[str]]] = []
+        for flow in self.flows.values():
+            for node in flow.nodes.values():
+                if isinstance(node, CollectNode) and node.sensitive:
+                    found.add(node.variable)
+                elif isinstance(node, SetNode):
+                    copies += [(name, value.variables) for name, value in node.values.items()]
+        grew = True
+        while grew:  # a set node may copy a copy
+            grew = False
+            for name, used in copies:
+                if name not in found and used & found:
+                    found.add(name)
+                    grew = True
+        return frozenset(found)
 
     def __contains__(self, node_id: object) -> bool:
         if not isinstance(node_id, NodeId):
