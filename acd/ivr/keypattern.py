@@ -84,9 +84,8 @@ class KeyPattern:
         """Whether the whole of `keys` matches, as `re.fullmatch` would say."""
         current = self._closure([self.start])
         for key in keys:
-            moved = [target for state in current
-                     if (move := self.moves[state]) is not None and key in move[0]
-                     for target in (move[1],)]
+            moved = [move[1] for state in current
+                     if (move := self.moves[state]) is not None and key in move[0]]
             if not moved:
                 return False
             current = self._closure(moved)

@@ -71,8 +71,9 @@ class HttpLookupClient:
             return await asyncio.wait_for(self._fetch(request), request.timeout)
         except TimeoutError:
             return _failed(request, f"no answer within {request.timeout:g} s")
-        # LookupError: the answer names a charset Python does not know.
-        except (aiohttp.ClientError, ValueError, LookupError, OSError) as exc:
+        # LookupError: the answer names a charset Python does not know;
+        # RecursionError: its JSON is nested deeper than Python's stack.
+        except (aiohttp.ClientError, ValueError, LookupError, RecursionError, OSError) as exc:
             return _failed(request, _describe(exc))
         except Exception as exc:  # a lookup must never take the call down
             log.exception("lookup %s failed unexpectedly", request.for_log)

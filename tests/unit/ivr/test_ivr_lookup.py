@@ -40,6 +40,11 @@ async def echo(request: web.Request) -> web.Response:
                               "query": dict(request.query)})
 
 
+async def deep(request: web.Request) -> web.Response:
+    return web.Response(text='{"a": ' + "[" * 30_000 + "]" * 30_000 + "}",
+                        content_type="application/json")
+
+
 async def moved(request: web.Request) -> web.Response:
     raise web.HTTPFound("/orders/123456")
 
@@ -69,6 +74,7 @@ async def server() -> AsyncIterator[TestServer]:
     app.router.add_post("/orders/{number}", order)
     app.router.add_get("/echo/{value}/end", echo)
     app.router.add_get("/moved", moved)
+    app.router.add_get("/deep", deep)
     app.router.add_get("/sized/{size}", sized)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
@@ -260,6 +266,15 @@ async def test_an_answer_of_exactly_max_bytes_is_read(
         url = f"{base(server)}/sized/{DEFAULT_MAX_BYTES}{chunked}"
         result = await client.fetch(request_for(url, {}))
         assert result.status is LookupStatus.OK, result.detail
+
+
+async def test_an_answer_nested_deeper_than_python_can_parse_is_an_error_not_a_traceback(
+    server: TestServer, client: HttpLookupClient, caplog: pytest.LogCaptureFixture
+):
+    result = await client.fetch(request_for(base(server) + "/deep", {}))
+    assert result.status is LookupStatus.ERROR
+    assert result.detail.startswith("RecursionError")
+    assert not any(r.exc_info for r in caplog.records)
 
 
 @pytest.mark.parametrize(("extra", "error"), [
