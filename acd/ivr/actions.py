@@ -97,6 +97,7 @@ class RunApp:
     #: one item per argument: the adapter checks and joins them, so a value can never
     #: add an argument of its own
     args: tuple[str | int, ...]
+    shown: str = ""  # the arguments as log lines may show them (no sensitive values)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import logging
 import re
 from collections.abc import Callable, Generator, Mapping
 from typing import TypeVar
-from urllib.parse import quote
 
 from acd.ivr.actions import (
     Action,
@@ -93,6 +92,8 @@ class Interpreter:
         self.variables.setdefault("lang", flows.default_lang)
         self.max_steps = max_steps
         self.call_id = call_id
+        # Never written to the log: templates show them as `${name}` there.
+        self.sensitive = flows.sensitive
         self.path: list[str] = []
         self.outcome: Outcome | None = None
         self._typed_ahead = ""  # a digit that interrupted a play, for the next menu/collect
@@ -208,8 +209,11 @@ class Interpreter:
         params = {"caller": self.variables.get("caller", ""),
                   "called": self.variables.get("called", "")}
         params.update({k: t.render(self.variables) for k, t in node.params.items()})
-        url = node.url.render(self.variables, quote=lambda v: quote(v, safe=""))
-        reply = yield FetchLookup(LookupRequest(url, node.method, params, node.timeout))
+        request = LookupRequest(
+            node.url.render_url(self.variables), node.method, params, node.timeout,
+            follow_redirects=node.follow_redirects, max_bytes=node.max_bytes,
+            shown_url=node.url.render_url(self.variables, hidden=self.sensitive))
+        reply = yield FetchLookup(request)
         if not isinstance(reply, LookupAnswered):
             raise TypeError(f"FetchLookup expects LookupAnswered, not {reply!r}")
         result = reply.result
@@ -271,22 +275,25 @@ class Interpreter:
 
     def _on_voicemail(self, flow: str, node: VoicemailNode) -> Step[Next]:
         mailbox = node.mailbox.render(self.variables)
+        shown = node.mailbox.shown(self.variables, self.sensitive)
         if not MAILBOX.fullmatch(mailbox):
-            log.error("call %s: mailbox %r at %s:%s is not valid", self.call_id, mailbox,
+            log.error("call %s: mailbox %r at %s:%s is not valid", self.call_id, shown,
                       flow, node.id)
             return Hangup("bad_target")
         yield from self._play(self._render(node.prompt))
-        yield RunApp("VoiceMail", (mailbox, node.options))
+        yield RunApp("VoiceMail", (mailbox, node.options), f"{shown},{node.options}")
         return Voicemail(mailbox)
 
     def _on_transfer(self, flow: str, node: TransferNode) -> Step[Next]:
         target = node.to.render(self.variables)
+        shown = node.to.shown(self.variables, self.sensitive)
         if not DIAL_TARGET.fullmatch(target):
             log.error("call %s: transfer target %r at %s:%s is not a number", self.call_id,
-                      target, flow, node.id)
+                      shown, flow, node.id)
             return NodeId(flow, node.failed.node) if node.failed else Hangup("bad_target")
         yield from self._play(self._render(node.prompt))
-        reply = yield RunApp("Dial", (f"Local/{target}@{node.context}", node.timeout))
+        reply = yield RunApp("Dial", (f"Local/{target}@{node.context}", node.timeout),
+                             f"Local/{shown}@{node.context},{node.timeout}")
         if not isinstance(reply, AppReturned):
             raise TypeError(f"RunApp expects AppReturned, not {reply!r}")
         # Asterisk quirk: Dial returns 0 to AGI when nobody answered and the
@@ -311,7 +318,7 @@ def _acceptable(node: CollectNode, digits: str) -> bool:
         return False
     if not all(c in "0123456789*" for c in digits):
         return False
-    return node.pattern is None or re.fullmatch(node.pattern, digits) is not None
+    return node.pattern is None or node.pattern.fullmatch(digits)
 
 
 Handler = Callable[[Interpreter, str, Node], Step[Next]]

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
 
+from acd.ivr.keypattern import SYNTAX, KeyPattern, PatternError, compile_pattern
+from acd.ivr.lookup import DEFAULT_MAX_BYTES, LARGEST_MAX_BYTES
 from acd.ivr.model import (
     AnnouncementNode,
     BranchNode,
@@ -100,21 +102,26 @@ class Builder:
         terminator = r.string("terminator", "#")
         if terminator not in ("", "#", "*"):
             r.error(r.pos("terminator"), f"{r.what}: 'terminator' must be '#', '*' or ''")
-        pattern = r.string("pattern") or None
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                r.error(r.pos("pattern"), f"{r.what}: 'pattern' is not a valid regular "
-                        f"expression: {exc}")
         return CollectNode(
             id=nid, pos=r.node_pos, prompt=self.prompts(r, "prompt", True), variable=variable,
             max_length=max_length, min_length=min_length, terminator=terminator,
-            timeout=r.seconds("timeout", 5.0), pattern=pattern,
+            timeout=r.seconds("timeout", 5.0), pattern=self.key_pattern(r),
+            sensitive=r.boolean("sensitive", False),
             retries=r.integer("retries", 2, 0, 10), invalid=self.prompts(r, "invalid"),
             no_input=self.prompts(r, "no_input"), next=_req(r.ref("next")),
             exhausted=_req(r.ref("exhausted")),
         )
+
+    def key_pattern(self, r: FieldReader) -> KeyPattern | None:
+        source = r.string("pattern")
+        if not source:
+            return None
+        try:
+            return compile_pattern(source)
+        except PatternError as exc:
+            r.error(r.pos("pattern"), f"{r.what}: 'pattern' {exc} (character "
+                    f"{exc.index + 1}); a pattern may use {SYNTAX}")
+            return None
 
     def say(self, r: FieldReader, nid: str) -> Node:
         modes = [m for m in SayMode if r.has(m.value)]
@@ -131,6 +138,9 @@ class Builder:
         url = r.template("url", True, " (the HTTP address to ask)")
         if url.raw and not url.raw.startswith(("http://", "https://")):
             r.error(r.pos("url"), f"{r.what}: 'url' must start with http:// or https://")
+        elif "${" in re.split("[/?#]", url.raw.split("://", 1)[-1], maxsplit=1)[0]:
+            r.error(r.pos("url"), f"{r.what}: 'url' may use variables in its path and "
+                    "query only, not in the host: the flow decides whom it asks")
         method = r.string("method", "GET").upper()
         if method not in ("GET", "POST"):
             r.error(r.pos("method"), f"{r.what}: 'method' must be GET or POST")
@@ -149,7 +159,10 @@ class Builder:
         return LookupNode(
             id=nid, pos=r.node_pos, url=url, method=method,
             params=MappingProxyType(r.template_map("params")),
-            timeout=r.seconds("timeout", 3.0, 30), store=MappingProxyType(store), ok=ok,
+            timeout=r.seconds("timeout", 3.0, 30),
+            follow_redirects=r.boolean("follow_redirects", False),
+            max_bytes=r.integer("max_bytes", DEFAULT_MAX_BYTES, 1, LARGEST_MAX_BYTES),
+            store=MappingProxyType(store), ok=ok,
             not_found=r.ref("not_found", required=False) or error, error=error,
         )
 
@@ -261,7 +274,7 @@ NODE_KINDS: dict[str, NodeBuilder] = {
 
 
 def load_flow(
-    path: Path, text: str, languages: tuple[str, ...], problems: Problems
+    path: Path, text: str | bytes, languages: tuple[str, ...], problems: Problems
 ) -> tuple[Flow | None, set[str]]:
     """Parse one flow file. Returns the flow (None if unusable) and ids of broken nodes."""
     try:

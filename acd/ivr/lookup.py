@@ -1,7 +1,8 @@
 """The `lookup` node's HTTP side: ask a web service about the caller, never raise.
 
-Any failure (refused, timeout, bad JSON, HTTP 5xx) becomes `LookupStatus.ERROR`
-so the flow takes its error branch instead of dropping the call.
+Any failure (refused, timeout, bad JSON, HTTP 5xx, a redirect the flow did not
+allow, an answer larger than its limit) becomes `LookupStatus.ERROR` so the flow
+takes its error branch instead of dropping the call.
 """
 
 from __future__ import annotations
@@ -15,16 +16,30 @@ from enum import Enum
 from typing import Any, Protocol
 
 import aiohttp
+from yarl import URL
 
 log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 64 * 1024
+LARGEST_MAX_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class LookupRequest:
+    """`url` is already percent-encoded (Template.render_url) and is sent as it is."""
+
     url: str
     method: str = "GET"
     params: Mapping[str, str] = field(default_factory=dict)
     timeout: float = 3.0
+    follow_redirects: bool = False
+    max_bytes: int = DEFAULT_MAX_BYTES
+    # What log lines show instead of `url`: sensitive values left as `${name}`.
+    shown_url: str = ""
+
+    @property
+    def for_log(self) -> str:
+        return self.shown_url or self.url
 
 
 class LookupStatus(Enum):
@@ -56,10 +71,12 @@ class HttpLookupClient:
             return await asyncio.wait_for(self._fetch(request), request.timeout)
         except TimeoutError:
             return _failed(request, f"no answer within {request.timeout:g} s")
-        except (aiohttp.ClientError, ValueError, OSError) as exc:
-            return _failed(request, f"{type(exc).__name__}: {exc}")
+        # LookupError: the answer names a charset Python does not know;
+        # RecursionError: its JSON is nested deeper than Python's stack.
+        except (aiohttp.ClientError, ValueError, LookupError, RecursionError, OSError) as exc:
+            return _failed(request, _describe(exc))
         except Exception as exc:  # a lookup must never take the call down
-            log.exception("lookup %s failed unexpectedly", request.url)
+            log.exception("lookup %s failed unexpectedly", request.for_log)
             return _failed(request, f"{type(exc).__name__}: {exc}")
 
     async def _fetch(self, request: LookupRequest) -> LookupResult:
@@ -69,13 +86,21 @@ class HttpLookupClient:
         kwargs: dict[str, Any] = {"json": params} if request.method == "POST" else {
             "params": params}
         headers = {"Accept": "application/json"}
-        async with self._session.request(request.method, request.url, headers=headers,
+        # encoded=True: yarl would otherwise decode %2E and resolve the `..` that
+        # a caller's digits or a lookup answer could put in the path.
+        url = URL(request.url, encoded=True)
+        async with self._session.request(request.method, url, headers=headers,
+                                         allow_redirects=request.follow_redirects,
                                          **kwargs) as resp:
             if resp.status == 404:
                 return LookupResult(LookupStatus.NOT_FOUND, detail="HTTP 404")
             if resp.status != 200:
                 return _failed(request, f"HTTP {resp.status}")
-            data = json.loads(await resp.text())
+            body = await _read_at_most(resp, request.max_bytes)
+            if body is None:
+                return _failed(request, f"the answer is larger than {request.max_bytes} "
+                               "bytes (the node's max_bytes)")
+            data = json.loads(body.decode(resp.charset or "utf-8"))
         if not isinstance(data, dict):
             return _failed(request, "the answer is not a JSON object")
         return LookupResult(LookupStatus.OK, data)
@@ -86,8 +111,35 @@ class HttpLookupClient:
             self._session = None
 
 
+async def _read_at_most(resp: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The body, or None when it is longer than `limit` (read no further than that).
+
+    The length header is not trusted alone: a chunked or lying answer is counted
+    as it arrives. aiohttp decompresses in bounded steps, so this also caps what
+    a compressed answer can expand to.
+    """
+    if resp.content_length is not None and resp.content_length > limit:
+        return None
+    body = bytearray()
+    while len(body) <= limit:
+        chunk = await resp.content.read(limit + 1 - len(body))
+        if not chunk:
+            return bytes(body)
+        body += chunk
+    return None
+
+
+def _describe(exc: Exception) -> str:
+    # These two carry the URL with its query, where the caller's number is.
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"{type(exc).__name__}: {exc.status} {exc.message}"
+    if isinstance(exc, aiohttp.InvalidURL):
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _failed(request: LookupRequest, detail: str) -> LookupResult:
-    log.warning("lookup %s %s failed: %s", request.method, request.url, detail)
+    log.warning("lookup %s %s failed: %s", request.method, request.for_log, detail)
     return LookupResult(LookupStatus.ERROR, detail=detail)
 
 

@@ -10,9 +10,11 @@ import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from types import MappingProxyType
 from typing import ClassVar, NamedTuple
 
+from acd.ivr.keypattern import KeyPattern
 from acd.ivr.template import Template
 from acd.yamlsource import Position
 
@@ -156,7 +158,8 @@ class CollectNode(Node):
     min_length: int = 1
     terminator: str = "#"
     timeout: float = 5.0
-    pattern: str | None = None
+    pattern: KeyPattern | None = None
+    sensitive: bool = False  # the digits are personal (an ID or card number): masked in views
     retries: int = 2
     invalid: Prompts = ()
     no_input: Prompts = ()
@@ -190,6 +193,8 @@ class LookupNode(Node):
     method: str = "GET"
     params: Mapping[str, Template]
     timeout: float = 3.0
+    follow_redirects: bool = False
+    max_bytes: int  # the largest answer read; a bigger one is an error
     store: Mapping[str, str]  # variable -> dotted path in the JSON answer
     ok: Ref
     not_found: Ref
@@ -377,6 +382,30 @@ class FlowSet:
 
     def node(self, node_id: NodeId) -> Node:
         return self.flows[node_id.flow].nodes[node_id.node]
+
+    @cached_property
+    def sensitive(self) -> frozenset[str]:
+        """Variables that may hold a caller's number or digits a flow marks sensitive.
+
+        Decided for the whole set, not per call: a name that is sensitive in one
+        flow is masked everywhere, which errs on the side of the caller.
+        """
+        found = {"caller"}
+        copies: list[tuple[str, frozenset[str]]] = []
+        for flow in self.flows.values():
+            for node in flow.nodes.values():
+                if isinstance(node, CollectNode) and node.sensitive:
+                    found.add(node.variable)
+                elif isinstance(node, SetNode):
+                    copies += [(name, value.variables) for name, value in node.values.items()]
+        grew = True
+        while grew:  # a set node may copy a copy
+            grew = False
+            for name, used in copies:
+                if name not in found and used & found:
+                    found.add(name)
+                    grew = True
+        return frozenset(found)
 
     def __contains__(self, node_id: object) -> bool:
         if not isinstance(node_id, NodeId):

@@ -1,8 +1,8 @@
 """Loading the flows folder, validating it whole, and hot reload.
 
 A saved change goes live for new calls within a poll interval; a change that
-fails validation is logged error by error and the previous version keeps
-serving. Calls keep the FlowSet object they started with.
+fails validation is logged error by error, once per saved version, and the
+previous version keeps serving. Calls keep the FlowSet object they started with.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from acd.ivr.prompting import static_speech
 from acd.ivr.reader import Problems
 from acd.ivr.schedule import ScheduleOracle
 from acd.prompts import PromptLibrary, Recording, Speech
-from acd.yamlsource import Position, SourceError
+from acd.yamlsource import Position, SourceError, read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +35,17 @@ class FlowErrors(Exception):
         super().__init__("\n".join(str(e) for e in errors))
 
 
-def read_flow_files(directory: Path) -> dict[Path, str]:
-    """Every flow file's text, by path, in name order."""
-    texts: dict[Path, str] = {}
+def read_flow_files(directory: Path) -> dict[Path, bytes]:
+    """Every flow file's bytes, by path, in name order; decoding is part of validation."""
+    texts: dict[Path, bytes] = {}
     for path in sorted(directory.iterdir()):
         if path.suffix in FLOW_SUFFIXES and path.is_file() and not path.name.startswith("."):
-            texts[path] = path.read_text(encoding="utf-8")
+            texts[path] = read_bytes(path)
     return texts
 
 
 def build_flowset(
-    texts: Mapping[Path, str],
+    texts: Mapping[Path, str | bytes],
     *,
     known_queues: Iterable[str],
     schedule_names: Iterable[str] | None,
@@ -127,6 +127,7 @@ class FlowRegistry:
         self._current: FlowSet | None = None
         self._loaded_hash = ""
         self._rejected_hash = ""
+        self._read_error = ""
         self._version = 0
 
     @property
@@ -164,14 +165,24 @@ class FlowRegistry:
         try:
             texts = await asyncio.to_thread(read_flow_files, self.directory)
         except OSError as exc:
-            log.error("cannot read flows folder %s: %s", self.directory, exc)
+            if str(exc) != self._read_error:  # said once, not every half second
+                self._read_error = str(exc)
+                log.error("cannot read flows folder %s: %s", self.directory, exc)
             return False
+        self._read_error = ""
         digest = _digest(texts)
         if digest == self._loaded_hash:
             return False
         # A rejected version is checked again each poll: a missing recording
         # may have been added since. Its errors are logged once.
-        flows, errors = await asyncio.to_thread(self._build, texts, self._version + 1)
+        try:
+            flows, errors = await asyncio.to_thread(self._build, texts, self._version + 1)
+        except Exception:  # a bug rather than the files; still said once per version
+            if self._rejected_hash != digest:
+                self._rejected_hash = digest
+                log.exception("IVR flow reload failed; still serving version %d",
+                              self._version)
+            return False
         if flows is None:
             if self._rejected_hash == digest:
                 return False
@@ -219,8 +230,9 @@ class FlowRegistry:
         log.info("IVR flows version %d live: %s", flows.version, ", ".join(sorted(flows.flows)))
 
 
-def _digest(texts: Mapping[Path, str]) -> str:
+def _digest(texts: Mapping[Path, str | bytes]) -> str:
     h = hashlib.sha256()
     for path, text in texts.items():
-        h.update(path.name.encode() + b"\0" + text.encode() + b"\0")
+        data = text if isinstance(text, bytes) else text.encode()
+        h.update(path.name.encode() + b"\0" + data + b"\0")
     return h.hexdigest()

@@ -37,11 +37,13 @@ from acd.ivr.actions import (
     Reply,
     RunApp,
     ScheduleDecided,
+    Voicemail,
 )
 from acd.ivr.interpreter import DEFAULT_MAX_STEPS, Interpreter
 from acd.ivr.lookup import LookupClient, LookupResult, LookupStatus
 from acd.ivr.model import FlowSet, NodeId
 from acd.ivr.schedule import ScheduleDecision, ScheduleOracle
+from acd.privacy import logged
 from acd.prompts import Playable
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,9 @@ class FlowResult:
     path: list[str]  # visited nodes as 'flow:node'
     variables: dict[str, str]
     version: int = 0  # the FlowSet version the call ran on
+    # Variables that views must mask for roles that may not see numbers: always
+    # 'caller', plus sensitive collects and what set nodes copy from them.
+    sensitive: frozenset[str] = frozenset({"caller"})
     steps: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -115,7 +120,7 @@ async def run_flow(
     interp = Interpreter(flows, start, initial, max_steps=max_steps, call_id=channel.call_id)
     services = _Services(channel, now, schedules, lookup_client, announcement, prompt_library)
     log.info("call %s: IVR %s (flows v%d) for %s", channel.call_id, start, flows.version,
-             channel.caller)
+             logged(channel.caller))
     outcome: Outcome
     try:
         action = interp.start()
@@ -131,9 +136,23 @@ async def run_flow(
         log.error("call %s: IVR hung up (%s) after %s", channel.call_id, outcome.reason,
                   " > ".join(interp.path[-5:]))
     else:
-        log.info("call %s: IVR ended with %s after %d nodes", channel.call_id, outcome,
-                 len(interp.path))
-    return FlowResult(outcome, list(interp.path), dict(interp.variables), flows.version)
+        log.info("call %s: IVR ended with %s after %d nodes", channel.call_id,
+                 _summary(outcome), len(interp.path))
+    return FlowResult(outcome, list(interp.path), dict(interp.variables), flows.version,
+                      flows.sensitive)
+
+
+def _summary(outcome: Outcome) -> str:
+    """The outcome for the log: never the variables, nor a number that was dialled."""
+    if isinstance(outcome, QueueHandoff):
+        return f"queue {outcome.queue} (priority {outcome.priority})"
+    if isinstance(outcome, Hangup):
+        return f"hangup ({outcome.reason})"
+    if isinstance(outcome, CallerHangup):
+        return f"the caller hanging up at {outcome.node}"
+    if isinstance(outcome, Voicemail):
+        return "voicemail"
+    return f"a transfer (Dial returned {outcome.result!r})"
 
 
 async def _perform(s: _Services, action: Action) -> Reply:
@@ -156,7 +175,8 @@ async def _perform(s: _Services, action: Action) -> Reply:
     if isinstance(action, CheckSchedule):
         return ScheduleDecided(_decide(s, action.schedule))
     if isinstance(action, RunApp):
-        log.info("call %s: %s(%s)", channel.call_id, action.app, action.args)
+        log.info("call %s: %s(%s)", channel.call_id, action.app,
+                 action.shown or ",".join(str(a) for a in action.args))
         return AppReturned(await channel.exec_app(action.app, *action.args))
     raise TypeError(f"unknown action {action!r}")
 

@@ -80,7 +80,7 @@ def test_lookup_url_values_are_escaped():
     interp.start()
     action = interp.send(AnnouncementFetched(()))
     assert isinstance(action, FetchLookup)
-    assert action.request.url == "http://orders.test/orders/1%2F..%2Fadmin%3Fx"
+    assert action.request.url == "http://orders.test/orders/1%2F%2E%2E%2Fadmin%3Fx"
     action = interp.send(LookupAnswered(LookupResult(LookupStatus.NOT_FOUND)))
     assert action == Play((Speech("没有找到", "zh"),), "")
 

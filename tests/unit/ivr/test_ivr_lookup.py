@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import socket
 from collections.abc import AsyncIterator
 
@@ -10,10 +12,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from acd.ivr import HttpLookupClient, QueueHandoff, run_flow
-from acd.ivr.lookup import LookupRequest, LookupStatus, field_at
+from acd.ivr import HttpLookupClient, Interpreter, NodeId, QueueHandoff, run_flow
+from acd.ivr.actions import AnnouncementFetched, FetchLookup
+from acd.ivr.lookup import DEFAULT_MAX_BYTES, LookupRequest, LookupStatus, field_at
 
-from .fakes import FakeChannel, FakeSchedules, LabelPrompts, flows_from
+from .fakes import FakeChannel, FakeSchedules, LabelPrompts, errors_of, flows_from
 
 
 async def order(request: web.Request) -> web.Response:
@@ -31,11 +34,48 @@ async def order(request: web.Request) -> web.Response:
                               "items": [{"name": "路由器"}], "paid": True})
 
 
+async def echo(request: web.Request) -> web.Response:
+    return web.json_response({"value": request.match_info["value"],
+                              "raw_path": request.rel_url.raw_path,
+                              "query": dict(request.query)})
+
+
+async def deep(request: web.Request) -> web.Response:
+    return web.Response(text='{"a": ' + "[" * 30_000 + "]" * 30_000 + "}",
+                        content_type="application/json")
+
+
+async def moved(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/orders/123456")
+
+
+def answer_of(size: int) -> bytes:
+    """A JSON object of exactly `size` bytes."""
+    return json.dumps({"pad": "x" * (size - 11)}).encode()
+
+
+async def sized(request: web.Request) -> web.StreamResponse:
+    body = answer_of(int(request.match_info["size"]))
+    if request.query.get("chunked"):  # no Content-Length: the body is counted as it comes
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for i in range(0, len(body), 1000):
+            await response.write(body[i:i + 1000])
+        await response.write_eof()
+        return response
+    return web.Response(body=body, content_type="application/json")
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[TestServer]:
     app = web.Application()
     app.router.add_get("/orders/{number}", order)
     app.router.add_post("/orders/{number}", order)
+    app.router.add_get("/echo/{value}/end", echo)
+    app.router.add_get("/moved", moved)
+    app.router.add_get("/deep", deep)
+    app.router.add_get("/sized/{size}", sized)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     yield server
@@ -140,3 +180,116 @@ async def test_flow_branches_on_a_real_lookup(
     if queue == "support":
         assert result.variables["status"] == "shipped"
         assert result.variables["item"] == "路由器"
+
+
+def base(server: TestServer) -> str:
+    return str(server.make_url("")).rstrip("/")
+
+
+LOOKUP = """
+nodes:
+  find:
+    type: lookup
+    url: {url}
+    {extra}
+    ok: done
+    error: done
+  done: {{type: hangup}}
+"""
+
+
+def request_for(url: str, variables: dict[str, str], extra: str = "") -> LookupRequest:
+    """The request the interpreter makes for a lookup node with this url."""
+    flows = flows_from({"main": LOOKUP.format(url=url, extra=extra)},
+                       extra_variables=set(variables))
+    interp = Interpreter(flows, NodeId("main", "find"), variables)
+    interp.start()
+    action = interp.send(AnnouncementFetched(()))
+    assert isinstance(action, FetchLookup)
+    return action.request
+
+
+@pytest.mark.parametrize("value", [
+    "..", ".", "../admin", "a/b", "x?y=1", "#top", "%2e%2e", "%2F", "a.b", "订单 1",
+])
+async def test_a_templated_value_is_one_path_segment_whatever_it_holds(
+    server: TestServer, client: HttpLookupClient, value: str
+):
+    request = request_for(base(server) + "/echo/${v}/end", {"v": value})
+    result = await client.fetch(request)
+    assert result.status is LookupStatus.OK
+    assert result.fields["value"] == value  # the route matched: the path kept its shape
+    assert result.fields["raw_path"].count("/") == 3
+    assert "." not in result.fields["raw_path"]  # no dot segment for anyone to resolve
+
+
+async def test_query_parameters_are_sent_encoded_as_parameters(
+    server: TestServer, client: HttpLookupClient
+):
+    request = request_for(base(server) + "/echo/x/end?kind=${v}", {"v": "a&b=c#d"},
+                          extra="params: {q: '${v}'}")
+    result = await client.fetch(request)
+    assert result.fields["query"] == {"kind": "a&b=c#d", "q": "a&b=c#d", "caller": "",
+                                      "called": ""}
+
+
+async def test_a_redirect_is_an_error_unless_the_flow_follows_redirects(
+    server: TestServer, client: HttpLookupClient
+):
+    assert request_for(base(server) + "/moved", {}).follow_redirects is False
+    refused = await client.fetch(request_for(base(server) + "/moved", {}))
+    assert (refused.status, refused.detail) == (LookupStatus.ERROR, "HTTP 302")
+    followed = await client.fetch(request_for(base(server) + "/moved", {},
+                                              extra="follow_redirects: true"))
+    assert followed.status is LookupStatus.OK
+    assert followed.fields["order"] == "123456"
+
+
+@pytest.mark.parametrize("chunked", ["", "?chunked=1"])
+async def test_an_answer_larger_than_max_bytes_is_an_error_with_a_log_line(
+    server: TestServer, client: HttpLookupClient, caplog: pytest.LogCaptureFixture,
+    chunked: str
+):
+    caplog.set_level(logging.WARNING, logger="acd.ivr.lookup")
+    request = request_for(f"{base(server)}/sized/5001{chunked}", {}, extra="max_bytes: 5000")
+    assert request.max_bytes == 5000
+    result = await client.fetch(request)
+    assert result.status is LookupStatus.ERROR
+    assert result.detail == "the answer is larger than 5000 bytes (the node's max_bytes)"
+    assert "the answer is larger than 5000 bytes" in caplog.text
+
+
+async def test_an_answer_of_exactly_max_bytes_is_read(
+    server: TestServer, client: HttpLookupClient
+):
+    for chunked in ("", "?chunked=1"):
+        url = f"{base(server)}/sized/{DEFAULT_MAX_BYTES}{chunked}"
+        result = await client.fetch(request_for(url, {}))
+        assert result.status is LookupStatus.OK, result.detail
+
+
+async def test_an_answer_nested_deeper_than_python_can_parse_is_an_error_not_a_traceback(
+    server: TestServer, client: HttpLookupClient, caplog: pytest.LogCaptureFixture
+):
+    result = await client.fetch(request_for(base(server) + "/deep", {}))
+    assert result.status is LookupStatus.ERROR
+    assert result.detail.startswith("RecursionError")
+    assert not any(r.exc_info for r in caplog.records)
+
+
+@pytest.mark.parametrize(("extra", "error"), [
+    ("max_bytes: 0", "5:5: lookup node 'find': 'max_bytes' must be between 1 and 1048576, "
+                     "not 0"),
+    ("max_bytes: 2000000", "5:5: lookup node 'find': 'max_bytes' must be between 1 and "
+                           "1048576, not 2000000"),
+    ("follow_redirects: maybe", "5:5: lookup node 'find': 'follow_redirects' must be true "
+                                "or false, not 'maybe'"),
+])
+def test_lookup_limits_are_checked_at_load_time(extra: str, error: str):
+    assert errors_of(LOOKUP.format(url="http://crm.test/x", extra=extra)) == [error]
+
+
+def test_a_lookup_url_may_not_take_its_host_from_a_variable():
+    assert errors_of(LOOKUP.format(url="http://${caller}.crm.test/x", extra="")) == [
+        "4:5: lookup node 'find': 'url' may use variables in its path and query only, not "
+        "in the host: the flow decides whom it asks"]

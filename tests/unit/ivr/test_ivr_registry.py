@@ -127,3 +127,69 @@ async def test_a_call_in_progress_keeps_the_version_it_started_with(
     result = await call
     assert result.outcome == QueueHandoff("support", 0, (), result.variables)
     assert result.version == flows.version
+
+
+def test_load_reports_a_flow_that_is_not_utf8_with_its_position(
+    flows_dir: Path, registry: FlowRegistry
+):
+    (flows_dir / "main.yaml").write_bytes(FLOW.replace("请选择", "请").encode("gbk"))
+    with pytest.raises(FlowErrors) as caught:
+        registry.load()
+    assert [str(e) for e in caught.value.errors] == [
+        f"{flows_dir}/main.yaml:5:20: byte 0xc7 is not UTF-8: save the file as UTF-8"]
+
+
+def test_load_reports_an_alias_bomb_in_a_flow_with_its_position(
+    flows_dir: Path, registry: FlowRegistry
+):
+    bomb = "".join(f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 10)}]\n" for i in range(1, 30))
+    (flows_dir / "main.yaml").write_text(FLOW + "x0: &x0 lol\n" + bomb)
+    with pytest.raises(FlowErrors) as caught:
+        registry.load()
+    assert str(caught.value).startswith(f"{flows_dir}/main.yaml:13:45: aliases (*x3 here)")
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture, text: str) -> int:
+    return sum(text in r.getMessage() for r in caplog.records)
+
+
+async def test_a_saved_flow_with_bad_bytes_is_logged_once_per_saved_version(
+    flows_dir: Path, watching: FlowRegistry, caplog: pytest.LogCaptureFixture
+):
+    good = watching.current()
+    caplog.set_level(logging.ERROR, logger="acd.ivr.registry")
+    (flows_dir / "main.yaml").write_bytes(FLOW.encode() + b"# \xff\n")
+    await eventually(lambda: errors_logged(caplog, "main.yaml:9:3: byte 0xff") == 1)
+    await asyncio.sleep(0.3)  # six polls later, still said only once
+    assert errors_logged(caplog, "is not UTF-8") == 1
+    assert not any(r.exc_info for r in caplog.records)  # no traceback
+    (flows_dir / "main.yaml").write_bytes(FLOW.encode() + b"#  \xfe\n")  # a new broken save
+    await eventually(lambda: errors_logged(caplog, "main.yaml:9:4: byte 0xfe") == 1)
+    assert watching.current() is good
+
+
+async def test_a_failing_reload_is_logged_once_per_saved_version_not_every_poll(
+    flows_dir: Path, watching: FlowRegistry, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch
+):
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug in validation")
+
+    monkeypatch.setattr(watching, "_build", broken)
+    caplog.set_level(logging.ERROR, logger="acd.ivr.registry")
+    (flows_dir / "main.yaml").write_text(FLOW.replace("请选择", "请按键"))
+    await eventually(lambda: errors_logged(caplog, "reload failed") == 1)
+    await asyncio.sleep(0.3)
+    assert errors_logged(caplog, "reload failed") == 1
+
+
+async def test_an_unreadable_flows_folder_is_logged_once_until_it_changes(
+    flows_dir: Path, watching: FlowRegistry, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.ERROR, logger="acd.ivr.registry")
+    hidden = flows_dir.with_name("elsewhere")
+    flows_dir.rename(hidden)
+    await eventually(lambda: errors_logged(caplog, "cannot read flows folder") == 1)
+    await asyncio.sleep(0.3)
+    assert errors_logged(caplog, "cannot read flows folder") == 1
+    hidden.rename(flows_dir)

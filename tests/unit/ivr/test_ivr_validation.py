@@ -130,7 +130,7 @@ def test_loop_that_never_waits_for_the_caller_is_refused():
              "the loop, or end it"]
 
 
-def test_collect_pattern_must_be_a_regular_expression():
+def test_collect_pattern_outside_the_phone_key_syntax_points_at_the_field():
     assert errors_of("""
         nodes:
           order:
@@ -142,8 +142,9 @@ def test_collect_pattern_must_be_a_regular_expression():
             next: bye
             exhausted: bye
           bye: {type: hangup}
-    """) == ["6:5: collect node 'order': 'pattern' is not a valid regular expression: "
-             "unterminated character set at position 0"]
+    """) == ["6:5: collect node 'order': 'pattern' has a '[' without its ']' (character 1); "
+             "a pattern may use keys 0-9, # and \\*, '.' for any key, classes such as [0-9], "
+             "groups (1|2) and the repeats ? * + {m,n}"]
 
 
 def test_placeholders_must_be_well_formed_and_variables_set_somewhere():
