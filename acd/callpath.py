@@ -287,6 +287,8 @@ class CallService:
             variables={"lang": record.variables["lang"]})
         record.ivr_path.extend(result.path)
         record.variables.update(result.variables)
+        record.sensitive_variables = sorted(set(record.sensitive_variables)
+                                            | set(result.sensitive))
         outcome = result.outcome
         if isinstance(outcome, ivr.QueueHandoff):
             return Handoff(outcome.queue, outcome.priority, frozenset(outcome.skills))

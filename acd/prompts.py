@@ -215,7 +215,9 @@ class PromptLibrary:
             try:
                 found = await self.path(prompt)
             except (SynthesisError, OSError) as exc:
-                log.error("cannot synthesise prompt %r: %s", prompt, exc)
+                # the text may hold a caller's digits: name the prompt, not its words
+                log.error("cannot synthesise a %s prompt (%s): %s", type(prompt).__name__,
+                          getattr(prompt, "lang", "?"), exc)
                 continue
             if found is not None:
                 result.append(found)

@@ -117,8 +117,7 @@ def run_ivr(s: CallSession, entry: str) -> Script:
         outcome = action.outcome
     except Gone:
         outcome = ivr.CallerHangup(interpreter.path[-1] if interpreter.path else str(start))
-    sensitive = set(record.sensitive_variables) | set(
-        getattr(interpreter, "sensitive_variables", ()))
+    sensitive = set(record.sensitive_variables) | set(interpreter.sensitive)
     s.change(ivr_path=[*record.ivr_path, *interpreter.path],
              variables={**record.variables, **interpreter.variables},
              sensitive_variables=sorted(sensitive))

@@ -31,6 +31,8 @@ _ASCII_DIGITS = re.compile(r"[0-9]+")
 _DIALABLE = re.compile(r"[0-9*#]+")
 #: E.164 allows 15 digits; with 00 and an extension's * and #, 24 is plenty
 MAX_DIALABLE = 24
+#: '*' in a caller-list pattern (see compile_pattern)
+MAX_STARS = 2
 _GLOB = re.compile(r"^(?:\d|\?|\*|\[\d(?:-\d)?(?:\d(?:-\d)?)*\])+$")
 
 
@@ -107,6 +109,10 @@ def compile_pattern(raw: str) -> re.Pattern[str]:
     if not _GLOB.match(text):
         raise ValueError(f"bad pattern {raw!r}: use digits, ? (one digit), * (any digits) "
                          "and [3-9] (one digit of a set)")
+    if text.count("*") > MAX_STARS:
+        # each * is a \d* the regex may try at every length: k of them cost n^k steps on
+        # a caller's number, so a pattern stays cheap by having few
+        raise ValueError(f"pattern {raw!r} has {text.count('*')} '*'; at most {MAX_STARS}")
     if not any(c.isdigit() or c == "?" or c == "[" for c in text):
         raise ValueError(f"pattern {raw!r} matches every number; use it only with care: "
                          "write at least one digit")

@@ -206,3 +206,13 @@ def test_digit_globs_match_the_whole_number(pattern: str, number: str, matches: 
 def test_any_caller_id_string_is_evaluated_without_error(caller: str) -> None:
     decision = RULES.evaluate(caller, NOW)
     assert decision is None or decision.entry in RULES.entries
+
+
+def test_a_caller_list_pattern_with_many_stars_is_refused_so_matching_stays_cheap():
+    import pytest
+
+    from acd.rules.numbers import compile_pattern
+
+    assert compile_pattern("138*8*").fullmatch("13800138000")
+    with pytest.raises(ValueError, match="at most 2"):
+        compile_pattern("1*3*8*0*0*")
