@@ -173,3 +173,26 @@ async def test_a_transfer_target_is_ascii_digits_normalised_once(tmp_path):
                                  json={"extension": "+86 138 0013 8000"})
         assert resp.status == 200
     assert asked == [("c1", "extension", "13800138000")]
+
+
+async def test_an_agent_never_receives_a_full_number_in_any_field_of_a_call(tmp_path):
+    record = CallRecord(
+        "c9", "13800138000", "4008001234", 1.0, agent="1001",
+        variables={"caller": "13800138000", "card": "6222021234567890", "order": "20261111"},
+        sensitive_variables=["card"], rule="whitelist exact 13800138000",
+        ivr_path=["rule:white:vip", "transfer:extension:13900139000"],
+        transfer="extension:13900139000")
+    users = {"alice": User("alice", Role.AGENT, password="a-pw", agent_id="1001"),
+             "sam": User("sam", Role.SUPERVISOR, password="s-pw")}
+    app = make_app(HttpServices(users=users, call_store=MemoryCalls([record])))
+    async with TestClient(TestServer(app)) as client:
+        agent = await token(client, "alice", "a-pw")
+        seen = await (await client.get("/api/calls/c9", headers=agent)).json()
+        sup = await token(client, "sam", "s-pw")
+        full = await (await client.get("/api/calls/c9", headers=sup)).json()
+    text = str(seen)
+    for number in ("13800138000", "6222021234567890", "13900139000"):
+        assert number not in text
+    assert seen["caller"] == "13******000"
+    assert seen["variables"]["order"] == "20261111"  # not marked sensitive
+    assert full["variables"]["card"] == "6222021234567890"
