@@ -15,35 +15,41 @@ from aiohttp import web
 
 from acd.adapters.agi import AgiServer
 from acd.adapters.ami import AmiClient
+from acd.adapters.asterisk.actions import AmiCallActions
+from acd.adapters.asterisk.callback_dialer import CallbackDialer
+from acd.adapters.asterisk.events import EventTranslator
+from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.http.app import HttpServices, make_app, replace_users
 from acd.adapters.list_store import CachedRules, ListStore
 from acd.adapters.routing_store import RoutingStore
 from acd.adapters.store import CallStore, connect_redis
 from acd.agent_phone import AgentDesk, AgentNotFound, AgentPhone, DeviceNotAllowed, WrongPin
-from acd.callback import CallbackDialer
-from acd.callpath import CallService
+from acd.callflow.driver import CallPorts
+from acd.callflow.facts import SpyAsked, TransferAsked
+from acd.callflow.registry import CallRegistry
+from acd.callflow.settings import CallSettings, RecordingPlan
+from acd.callflow.state import NotConnected
 from acd.clock import Clock, ShiftedClock, SystemClock
 from acd.config import Config
-from acd.connect import QueueConnector
 from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
 from acd.core.periods import daily
 from acd.dispatcher import Dispatcher
 from acd.ivr.lookup import HttpLookupClient
 from acd.ivr.registry import FlowRegistry
+from acd.media.announcement import Announcement
 from acd.phrases import Phrases
 from acd.privacy import set_log_full_numbers
-from acd.prompts import PromptLibrary, Speech, checked_speech
+from acd.prompts import PromptLibrary
 from acd.recordings import Recordings
+from acd.routing_service import RoutingService
 from acd.sections import ScheduleOracleAdapter, load_sections
-from acd.telephony_events import TelephonyEvents
 
 log = logging.getLogger(__name__)
 
 #: SIGTERM to exit: what is not done by then is left to the next acd (the dialplan
 #: brings calls back to it)
 STOP_SECONDS = 4.0
-MAX_ANNOUNCEMENT_PROMPTS = 10
 
 
 def make_clock(config: Config) -> Clock:
@@ -68,6 +74,8 @@ class App:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._runner: web.AppRunner | None = None
+        self._call_settings: tuple[tuple[int, int], CallSettings] | None = None
+        self._generation = 0  # bumped by each reload: a new call reads the new settings
 
     async def start(self) -> None:
         cfg, sec = self.config, self.sections
@@ -76,6 +84,7 @@ class App:
         self.prompts = PromptLibrary(cfg.path(cfg.paths.prompts), cfg.path(cfg.paths.prompt_cache),
                                      cfg.languages)
         self.phrases = Phrases(self.prompts)
+        self.announcement = Announcement(self.calls, cfg.languages)
         oracle = self.schedule_oracle = ScheduleOracleAdapter(sec.schedules)
         self.flows = FlowRegistry(cfg.path(cfg.paths.ivr_flows), [q.name for q in sec.queues],
                                   oracle, self.prompts, extra_variables=("lang",))
@@ -85,29 +94,26 @@ class App:
         self.dispatcher = Dispatcher(self.engine, self.clock)
         self.dispatcher.set_gate(self.routing_store.gate)
         self.dispatcher.after_batch(self._persist_routing)
+        self.routing = RoutingService(self.dispatcher, self.engine)
         self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
                                       cfg.redis.prefix, cfg.recording.format)
                            if cfg.recording.enabled else None)
-        self.connector = QueueConnector(self.dispatcher, self.clock,
-                                        recordings=self.recordings, prompts=self.phrases,
-                                        store=self.calls, ami=self.ami)
-        self.connector.telephony = sec.telephony
         self.lookup = HttpLookupClient()
-        self.call_service = CallService(
-            cfg, self.clock, self.calls, flows=self.flows, schedules=oracle,
-            lookup_client=self.lookup, announcement=self._announcement,
-            prompt_library=self.prompts, phrases=self.phrases, connector=self.connector,
-            rules=CachedRules(ListStore(self.redis, cfg.redis.prefix)),
-            recordings=self.recordings, surveys=sec.surveys)
-        self.call_service.register(self.agi)
+        self.registry = CallRegistry(CallPorts(
+            store=self.calls, routing=self.routing, actions=AmiCallActions(self.ami),
+            prompts=self.prompts, lookups=self.lookup, schedules=oracle,
+            announcement=self.announcement.playables, clock=self.clock,
+            recordings=self.recordings,
+            caller_lists=CachedRules(ListStore(self.redis, cfg.redis.prefix))),
+            self.call_settings)
+        register_call_routes(self.agi, self.registry)
+        self.dispatcher.add_sink(self.registry.on_routing)
         self.desk = AgentDesk(sec.agents, self.dispatcher, self.redis, cfg.redis.prefix,
                               sec.pause_reasons, sec.devices)
         await self.desk.load()
         AgentPhone(self.desk, self.phrases).register(self.agi)
-        telephony = TelephonyEvents(self.ami, self.connector, self.desk, self.dispatcher,
-                                    self.calls, self.clock, self.agi)
-        telephony.register()
-        self.call_service.hangup_causes = telephony.hangup_causes
+        EventTranslator(self.registry, self.desk.agent_on_device,
+                        self.dispatcher.post).register(self.ami)
         caller_id = next(iter(cfg.numbers), "")
         self.dispatcher.add_sink(CallbackDialer(
             self.ami, self.dispatcher, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id,
@@ -127,6 +133,19 @@ class App:
         log.info("acd ready: FastAGI %s:%s, AMI %s:%s, Redis %s:%s, HTTP %s:%s", cfg.agi.host,
                  cfg.agi.port, cfg.ami.host, cfg.ami.port, cfg.redis.host, cfg.redis.port,
                  cfg.http.host, cfg.http.port)
+
+    def call_settings(self) -> CallSettings:
+        """What a new call runs on: the current flows and the current configuration."""
+        key = (self.flows.version, self._generation)
+        if self._call_settings is None or self._call_settings[0] != key:
+            cfg, sec = self.config, self.sections
+            plan = RecordingPlan(str(cfg.path(cfg.paths.recordings).resolve()), cfg.timezone) \
+                if cfg.recording.enabled else None
+            self._call_settings = (key, CallSettings(
+                numbers={did: (n.flow, n.language) for did, n in cfg.numbers.items()},
+                flows=self.flows.current(), languages=cfg.languages, surveys=sec.surveys,
+                telephony=sec.telephony, recordings=plan))
+        return self._call_settings[1]
 
     async def reload(self) -> bool:
         """SIGHUP: re-read config.yaml's queues, agents, schedules, surveys and users.
@@ -150,8 +169,7 @@ class App:
         self.desk.agents = {a.agent_id: a for a in sections.agents}
         self.desk.pause_reasons = sections.pause_reasons or self.desk.pause_reasons
         self.desk.policy = sections.devices
-        self.call_service.surveys = sections.surveys
-        self.connector.telephony = sections.telephony
+        self._generation += 1
         self.schedule_oracle.book = sections.schedules
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
         if self._runner is not None:  # tokens of users removed or changed are revoked
@@ -181,13 +199,13 @@ class App:
         services = HttpServices(
             users=self.sections.users, call_store=self.calls,
             recordings_dir=cfg.path(cfg.paths.recordings), agent_actions=self.desk.api_action,
-            views=self, announcements=self, transfer=self._transfer,
-            transfer_agent=self._connected_agent, spy=self.connector.spy,
+            views=self.routing, announcements=self.announcement, transfer=self._transfer,
+            transfer_agent=self.registry.connected_agent, spy=self._spy,
             sees_numbers=lambda user: user.role.name.lower() in cfg.privacy.full_numbers_for,
             health=lambda: {"ami": self.ami.connected, "flows_version": self.flows.version,
                             "waiting": self.engine.waiting_count()},
             error_statuses={core_errors.UnknownAgent: 404, AgentNotFound: 404, WrongPin: 403,
-                            DeviceNotAllowed: 403,
+                            DeviceNotAllowed: 403, NotConnected: 409,
                             core_errors.RoutingError: 409, ValueError: 400})
         self._runner = web.AppRunner(make_app(services), access_log=None)
         await self._runner.setup()
@@ -196,11 +214,10 @@ class App:
     async def _transfer(self, call_id: str, kind: str, target: str) -> str:
         if kind == "queue" and target not in self.engine.queue_names():
             raise ValueError(f"no queue {target!r}")
-        return await self.connector.transfer(call_id, kind, target)
+        return await self.registry.ask(call_id, TransferAsked(kind, target))
 
-    def _connected_agent(self, call_id: str) -> str | None:
-        ringing = self.connector.ringing.get(call_id)
-        return ringing.answered_by if ringing is not None else None
+    async def _spy(self, call_id: str, mode: str, device: str) -> str:
+        return await self.registry.ask(call_id, SpyAsked(mode, device))
 
     async def _prepare_prompts(self) -> None:
         from acd.ivr.registry import speech_to_prepare
@@ -223,55 +240,18 @@ class App:
                 log.exception("retention job failed; it runs again tomorrow")
             await asyncio.sleep(86400 - 60)
 
-    # -- views and announcement for HTTP -------------------------------------------
-
-    def agents(self) -> list[dict[str, Any]]:
-        return [self.engine.agent_view(a) for a in self.engine.agent_ids()]
-
-    def queues(self) -> list[dict[str, Any]]:
-        return [self.engine.queue_view(q) for q in self.engine.queue_names()]
-
-    async def set(self, prompts: list[Any] | None) -> None:
-        """The admin's global announcement: checked now, stored as plain {text, lang}."""
-        checked = None
-        if prompts:
-            if len(prompts) > MAX_ANNOUNCEMENT_PROMPTS:
-                raise ValueError(f"an announcement has at most {MAX_ANNOUNCEMENT_PROMPTS} "
-                                 "prompts")
-            default = self.prompts.default_lang
-            checked = []
-            for index, prompt in enumerate(prompts, start=1):
-                text, lang = (prompt.get("text"), prompt.get("lang", default)) \
-                    if isinstance(prompt, dict) else (prompt, default)
-                if isinstance(prompt, dict) and set(prompt) - {"text", "lang"}:
-                    raise ValueError(f"prompt {index}: only text and lang are allowed")
-                speech = checked_speech(text, lang, self.config.languages, f"prompt {index}")
-                checked.append({"text": speech.text, "lang": speech.lang})
-        await self.calls.set_announcement(checked)
-
-    async def get(self) -> list[Any] | None:
-        return await self.calls.announcement()
-
-    async def _announcement(self) -> list[Any] | None:
-        raw = await self.calls.announcement()
-        if not raw:
-            return None
-        lang = self.prompts.default_lang
-        return [Speech(p["text"], p.get("lang", lang)) if isinstance(p, dict) else
-                Speech(str(p), lang) for p in raw]
-
     # -- lifecycle -------------------------------------------------------------------
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        # Calls in progress stay as they are in Redis and Asterisk: the routing core stops
-        # first so nothing the closing sessions report is taken as a hang-up; the next acd
-        # takes the calls up again (the dialplan brings them back).
-        self.call_service.shutting_down = True
+        # Calls in progress stay as they are in Redis and Asterisk: the sessions stop
+        # first, so nothing the closing FastAGI sessions report is taken as a hang-up;
+        # the next acd takes the calls up again (the dialplan brings them back).
+        self.registry.stop()
         await self.dispatcher.stop()
         await self.agi.close()
-        await self.call_service.drain()
+        await self.registry.drain()
         await self.ami.close()
         if self._runner is not None:
             await self._runner.cleanup()

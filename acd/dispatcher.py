@@ -1,11 +1,11 @@
 """The one task that owns the routing core.
 
 Telephony and HTTP adapters `post()` core events; this task feeds them to the
-engine with the current time, hands the commands that come back to whoever
-executes them (a call's mailbox for RingAgents/AnnouncePosition/ExitQueue, the
-command sinks for the rest), persists the new state and re-arms one timer
-from the engine's next deadline. Because only this task touches the engine,
-no locks are needed.
+engine with the current time, hands the commands that come back to the sinks
+that execute them (the call registry for a caller's orders, the callback dialer,
+the routing store...), persists the new state and re-arms one timer from the
+engine's next deadline. Because only this task touches the engine, no locks are
+needed.
 """
 
 from __future__ import annotations
@@ -28,10 +28,6 @@ class Engine(Protocol):
 
 CommandSink = Callable[[Any], Awaitable[None] | None]
 
-#: commands a caller's own session executes (the rest go to the sinks)
-CALLER_COMMANDS = {"RingAgents", "AnnouncePosition", "ExitQueue"}
-MAX_PENDING_CALLS = 10_000
-
 
 def _what(event: Any) -> str:
     """An event for the log: its kind and call or agent, never a caller's number."""
@@ -51,10 +47,6 @@ class Dispatcher:
         self.engine = engine
         self.clock = clock
         self._inbox: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None]] = asyncio.Queue()
-        self._mailboxes: dict[str, asyncio.Queue[Any]] = {}
-        #: commands for a caller whose FastAGI session has not (re)connected yet, e.g.
-        #: right after a restart; handed over when its mailbox opens
-        self._pending: dict[str, list[Any]] = {}
         self._sinks: list[CommandSink] = []
         self._after_batch: list[Callable[[list[Any]], Awaitable[None]]] = []
         self._gate: Callable[[list[Any]], Awaitable[tuple[list[Any], list[Any]]]] | None = None
@@ -65,7 +57,8 @@ class Dispatcher:
     # -- wiring ----------------------------------------------------------------
 
     def add_sink(self, sink: CommandSink) -> None:
-        """Receives every command not addressed to a call mailbox."""
+        """Receives every command, in order; decides at once, returns work (a coroutine)
+        only when there is some."""
         self._sinks.append(sink)
 
     def after_batch(self, hook: Callable[[list[Any]], Awaitable[None]]) -> None:
@@ -80,25 +73,6 @@ class Dispatcher:
         engine hears of it (AgentClaimLost) and offers the caller to the next.
         """
         self._gate = gate
-
-    def open_mailbox(self, call_id: str) -> asyncio.Queue[Any]:
-        box: asyncio.Queue[Any] = asyncio.Queue()
-        for command in self._pending.pop(call_id, []):
-            box.put_nowait(command)
-        self._mailboxes[call_id] = box
-        return box
-
-    def notify(self, call_id: str, item: Any) -> bool:
-        """Hand a telephony fact straight to a caller's session (e.g. a key pressed)."""
-        box = self._mailboxes.get(call_id)
-        if box is None:
-            return False
-        box.put_nowait(item)
-        return True
-
-    def close_mailbox(self, call_id: str) -> None:
-        self._mailboxes.pop(call_id, None)
-        self._pending.pop(call_id, None)
 
     # -- input -------------------------------------------------------------------
 
@@ -195,13 +169,6 @@ class Dispatcher:
         return allowed
 
     def _deliver(self, command: Any) -> None:
-        call_id = getattr(command, "call_id", None)
-        box = self._mailboxes.get(call_id) if call_id else None
-        if box is not None:
-            box.put_nowait(command)
-        elif call_id and type(command).__name__ in CALLER_COMMANDS and \
-                len(self._pending) < MAX_PENDING_CALLS:
-            self._pending.setdefault(call_id, []).append(command)
         for sink in self._sinks:
             try:
                 result = sink(command)

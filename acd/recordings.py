@@ -22,6 +22,7 @@ import asyncio
 import logging
 import time
 import wave
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -90,49 +91,53 @@ class Recordings:
         safe_id = "".join(c for c in call_id if c.isalnum() or c in ".-_")
         return str(self.root / f"{day:%Y/%m/%d}" / f"{safe_id}.wav")
 
-    async def finish(self, record: Any, queue: str) -> RecordingInfo | None:
-        """After the call: wait for the file, measure/convert it, index it or drop it."""
-        if not record.recording:
-            return None
-        path = Path(record.recording)
+    async def finish(self, call_id: str, path: str, answered: bool,
+                     index: Mapping[str, Any]) -> str:
+        """After the call: wait for the file, measure (or convert) and index it; or drop
+        it. The final path, '' when the call leaves no recording (never answered,
+        shorter than MIN_SECONDS, missing)."""
+        if not path:
+            return ""
+        file = Path(path)
+        if not answered:  # MixMonitor wrote a header only: no bridge, no recording
+            self._drop(file)  # (unlinking a file it still has open is fine)
+            return ""
         for _ in range(100):  # MixMonitor finishes the file when the channel is gone
-            if is_complete(path):
+            if is_complete(file):
                 break
             await asyncio.sleep(0.1)
-        if not record.answered_at:
-            record.recording = ""
-            return None
-        if not path.exists():
+        if not file.exists():
             log.error("call %s: recording %s is missing (was MixMonitor able to write to "
-                      "the recordings folder?)", record.call_id, path)
-            record.recording = ""
-            return None
+                      "the recordings folder?)", call_id, file)
+            return ""
         loop = asyncio.get_running_loop()
         try:
-            final, duration = await loop.run_in_executor(None, measure, path,
+            final, duration = await loop.run_in_executor(None, measure, file,
                                                          self.output_format)
         except Exception as exc:
             log.error("call %s: recording %s is unreadable (%s); kept, not indexed",
-                      record.call_id, path, exc)
-            return None
+                      call_id, file, exc)
+            return path
         if duration < MIN_SECONDS:
-            final.unlink(missing_ok=True)
-            record.recording = ""
-            return None
-        record.recording = str(final)
-        info = RecordingInfo(record.call_id, str(final), duration, final.stat().st_size)
+            self._drop(final)
+            return ""
+        info = RecordingInfo(call_id, str(final), duration, final.stat().st_size)
         if self.redis is not None:
-            await self._index(info, record, queue)
-        return info
+            await self._index(info, index)
+        return str(final)
 
-    async def _index(self, info: RecordingInfo, record: Any, queue: str) -> None:
-        p, start = self.prefix, record.answered_at or record.arrived_at
-        fields = {"path": info.path, "agent": record.agent, "queue": queue,
-                  "caller": record.caller, "called": record.called, "start": str(start),
+    def _drop(self, file: Path) -> None:
+        if file.resolve().is_relative_to(self.root):  # never a path outside recordings/
+            file.unlink(missing_ok=True)
+
+    async def _index(self, info: RecordingInfo, index: Mapping[str, Any]) -> None:
+        p, start = self.prefix, index.get("start") or 0.0
+        agent, queue, caller = (str(index.get(k, "")) for k in ("agent", "queue", "caller"))
+        fields = {"path": info.path, "agent": agent, "queue": queue, "caller": caller,
+                  "called": str(index.get("called", "")), "start": str(start),
                   "duration": f"{info.duration:.3f}", "size": str(info.size)}
-        indexes = [f"{p}{key}" for key in ("rec:by_time", f"rec:by_agent:{record.agent}",
-                                           f"rec:by_queue:{queue}",
-                                           f"rec:by_caller:{record.caller}")]
+        indexes = [f"{p}{key}" for key in ("rec:by_time", f"rec:by_agent:{agent}",
+                                           f"rec:by_queue:{queue}", f"rec:by_caller:{caller}")]
         await self._scripts.run("index_recording", _INDEX, [f"{p}rec:{info.call_id}", *indexes],
                                 [info.call_id, str(start), *flat_fields(fields)])
 

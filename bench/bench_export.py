@@ -127,8 +127,8 @@ async def fill(store: CallStore, redis: Any, count: int) -> None:
     """The calls, written as the call path writes them (open_call), 500 at a time."""
     have = int(await redis.zcard(f"{PREFIX}calls:by_start"))
     for start in range(have, count, 500):
-        await asyncio.gather(*(store.open_call(call(i))
-                               for i in range(start, min(start + 500, count))))
+        records = [call(i) for i in range(start, min(start + 500, count))]
+        await asyncio.gather(*(store.open_call(r.call_id, r.fields()) for r in records))
 
 
 async def download(url: str, token: str, target: Path) -> int:

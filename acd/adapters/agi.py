@@ -17,7 +17,7 @@ import contextlib
 import hmac
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -31,6 +31,7 @@ from acd.adapters.asterisk.syntax import (
     dial_arguments,
     exec_command,
 )
+from acd.callflow.facts import DialEnded, DialStatus
 from acd.channel import CallerHungUp
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,21 @@ HEADER_TIMEOUT = 5.0
 MAX_HEADER_LINES = 200
 ALL_DIGITS = "0123456789*#"
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+#: Asterisk's DIALSTATUS in acd's words
+DIAL_STATUSES = {
+    "ANSWER": DialStatus.ANSWERED, "NOANSWER": DialStatus.NO_ANSWER,
+    "BUSY": DialStatus.BUSY, "CHANUNAVAIL": DialStatus.UNAVAILABLE,
+    "CONGESTION": DialStatus.UNAVAILABLE, "INVALIDARGS": DialStatus.UNAVAILABLE,
+    "CANCEL": DialStatus.CANCELLED,
+}
+
+
+def device_of_channel(channel_name: str) -> str:
+    """'PJSIP/agent1001-0000000a' -> 'PJSIP/agent1001' (Asterisk's channel names)."""
+    tech_resource, _, _ = channel_name.rpartition("-")
+    return tech_resource or channel_name
 
 
 def _digits(text: str) -> str:
@@ -96,7 +112,31 @@ class AgiChannel:
         self._lines: asyncio.Queue[str | None] = asyncio.Queue()
         self._command_lock = asyncio.Lock()
         self.hung_up = asyncio.Event()
+        self._on_gone: list[Callable[[], None]] = []
         self._reader_task = asyncio.get_running_loop().create_task(self._read_lines())
+
+    @property
+    def gone(self) -> bool:
+        """The caller's channel hung up, or the FastAGI connection closed."""
+        return self.hung_up.is_set()
+
+    def on_gone(self, callback: Callable[[], None]) -> None:
+        """`callback()` once, as soon as the channel is gone (at once if it is)."""
+        if self.gone:
+            asyncio.get_running_loop().call_soon(callback)
+        else:
+            self._on_gone.append(callback)
+
+    def _mark_gone(self) -> None:
+        if self.hung_up.is_set():
+            return
+        self.hung_up.set()
+        callbacks, self._on_gone = self._on_gone, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("call %s: a hang-up callback failed", self.call_id)
 
     async def _read_lines(self) -> None:
         try:
@@ -106,13 +146,13 @@ class AgiChannel:
                     break
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
                 if line == "HANGUP":
-                    self.hung_up.set()
+                    self._mark_gone()
                     continue
                 await self._lines.put(line)
         except (ConnectionError, OSError):
             pass
         finally:
-            self.hung_up.set()
+            self._mark_gone()
             await self._lines.put(None)
 
     async def command(self, command: str, timeout: float | None = None) -> dict[str, Any]:
@@ -231,6 +271,62 @@ class AgiChannel:
         """Dial these devices; returns when the Dial ends (the whole conversation)."""
         return await self.exec_app("Dial", *dial_arguments(devices, ring_seconds,
                                                            options, announce))
+
+    async def dial_agents(self, devices: Sequence[str], ring_seconds: int,
+                          whisper_file: str | None, announce_file: str | None) -> DialEnded:
+        """Ring agents' phones: g carries on after the agent hangs up (the survey), m plays
+        music rather than ringback, A(x:y) plays x to the agent (whisper) and y to the
+        caller (报工号) on answer. No t (## transfers): DTMF feature hooks keep Asterisk
+        from bridging the media natively; agents use the phone's transfer key (REFER)."""
+        announce = (whisper_file, announce_file) if whisper_file or announce_file else None
+        return await self._dial(list(devices), ring_seconds, "gm", announce)
+
+    async def dial_number(self, number: str, ring_seconds: int) -> DialEnded:
+        """Put the caller through to an extension or outside number ([acd-transfer])."""
+        return await self._dial([f"Local/{number}@acd-transfer"], ring_seconds, "", None)
+
+    async def _dial(self, devices: list[str], ring_seconds: int, options: str,
+                    announce: tuple[str | None, str | None] | None) -> DialEnded:
+        left = False
+        try:
+            await self.dial(devices, ring_seconds, options, announce)
+        except CallerHungUp:
+            # -1: the caller hung up, or left the Dial without hanging up (the agent's
+            # phone transferred them, or the agent hung up during the 报工号)
+            left = True
+        try:
+            return await self._dial_outcome(left)
+        except CallerHungUp:  # the channel itself is gone: what it was is lost with it
+            return DialEnded(DialStatus.CANCELLED, caller_gone=True)
+
+    async def _dial_outcome(self, left: bool) -> DialEnded:
+        """What the Dial ended with, in one round trip (AGI answers in dead mode too).
+
+        A blind transfer (the phone's transfer key, SIP REFER) moves the caller's channel
+        to [acd-phone-transfer], which ends Dial and the session much as a hang-up would;
+        Asterisk sets BLINDTRANSFER on the caller's channel to the transferring channel:
+        BLINDTRANSFER naming this Dial's peer tells a transfer from a hang-up.
+        """
+        value = await self.get_full_variable(
+            "${DIALSTATUS}|${DIALEDPEERNAME}|${BLINDTRANSFER}|${EXTEN}")
+        raw_status, peer, transferrer, exten = (value.split("|") + ["", "", "", ""])[:4]
+        status = DIAL_STATUSES.get(raw_status, DialStatus.NO_ANSWER)
+        moved = bool(peer) and transferrer == peer
+        # Asterisk reports a hang-up before it answers the next command, so this is known
+        caller_gone = self.gone and not moved
+        return DialEnded(status, peer=peer, peer_device=device_of_channel(peer),
+                         transferred_to=exten if moved else "",
+                         left_early=left and not caller_gone and not moved
+                         and status is DialStatus.ANSWERED,
+                         caller_gone=caller_gone)
+
+    async def run_application(self, app: str, args: Sequence[str | int]) -> str:
+        return await self.exec_app(app, *args)
+
+    async def request_fallback(self) -> None:
+        """Tell the dialplan (ACD_FALLBACK=1) to take over: AGISTATUS says SUCCESS."""
+        async with asyncio.timeout(2):
+            await self.set_variable("ACD_FALLBACK", "1")
 
     async def start_recording(self, path: str) -> None:
         """MixMonitor the bridged audio (option b) into `path`."""

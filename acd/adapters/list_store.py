@@ -28,7 +28,7 @@ from acd.rules.caller_entries import (
     MatchKind,
     normal_value,
 )
-from acd.rules.callers import CallerRules
+from acd.rules.callers import CallerRules, RuleDecision
 from acd.rules.numbers import compile_pattern
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,10 @@ class CachedRules:
         self._store = store
         self._version: int | None = None
         self._rules = CallerRules()
+
+    async def decide(self, caller: str, now: float) -> RuleDecision | None:
+        """Which list entry applies to this caller now (acd.callflow's CallerLists)."""
+        return (await self.rules()).evaluate(caller, now)
 
     async def rules(self) -> CallerRules:
         version = await self._store.version()

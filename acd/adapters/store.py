@@ -20,7 +20,7 @@ import contextlib
 import json
 import logging
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import asyncio_redis
@@ -206,7 +206,7 @@ redis.call('SADD', KEYS[3], ARGV[1])
 """
 # KEYS: call hash, calls:active; ARGV: call id, field, value...
 _CLOSE_CALL = """
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+if #ARGV > 1 then redis.call('HSET', KEYS[1], unpack(ARGV, 2)) end
 redis.call('SREM', KEYS[2], ARGV[1])
 """
 
@@ -262,22 +262,22 @@ class CallStore:
     def _key(self, call_id: str) -> str:
         return f"{self._p}call:{call_id}"
 
-    async def open_call(self, record: CallRecord) -> None:
+    # -- the call session's writes (acd.callflow): whole, changes, the last changes ----
+
+    async def open_call(self, call_id: str, fields: Mapping[str, Any]) -> None:
         await self._scripts.run(
             "open_call", _OPEN_CALL,
-            [self._key(record.call_id), f"{self._p}calls:by_start", f"{self._p}calls:active"],
-            [record.call_id, repr(record.arrived_at), *flat_fields(record.to_hash())])
+            [self._key(call_id), f"{self._p}calls:by_start", f"{self._p}calls:active"],
+            [call_id, repr(fields["arrived_at"]), *flat_fields(CallRecord.encode(fields))])
 
-    async def update_call(self, record: CallRecord) -> None:
-        await self._redis.hmset(self._key(record.call_id), record.to_hash())
+    async def save_call(self, call_id: str, changes: Mapping[str, Any]) -> None:
+        if changes:
+            await self._redis.hmset(self._key(call_id), CallRecord.encode(changes))
 
-    async def set_field(self, call_id: str, name: str, value: str) -> None:
-        await self._redis.hset(self._key(call_id), name, value)
-
-    async def close_call(self, record: CallRecord) -> None:
+    async def close_call(self, call_id: str, changes: Mapping[str, Any]) -> None:
         await self._scripts.run(
-            "close_call", _CLOSE_CALL, [self._key(record.call_id), f"{self._p}calls:active"],
-            [record.call_id, *flat_fields(record.to_hash())])
+            "close_call", _CLOSE_CALL, [self._key(call_id), f"{self._p}calls:active"],
+            [call_id, *flat_fields(CallRecord.encode(changes))])
 
     async def get_call(self, call_id: str) -> CallRecord | None:
         data = await self._redis.hgetall_asdict(self._key(call_id))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -44,23 +45,22 @@ class CallRecord:
                        dict(value) if isinstance(value, dict) else value)
                 for name, value in vars(self).items()}
 
-    def to_hash(self) -> dict[str, str]:
-        """Flat string fields for a Redis hash.
-
-        wrap_up_seconds is written by whoever sees the wrap-up end (often after the
-        call's own session is done), so a zero here never overwrites it.
-        """
+    @classmethod
+    def encode(cls, fields: Mapping[str, Any]) -> dict[str, str]:
+        """Fields (all or the changed ones) as the flat strings of a Redis hash."""
         out: dict[str, str] = {}
-        for key, value in asdict(self).items():
-            if key == "wrap_up_seconds" and not value:
-                continue
-            if key in self._JSON_FIELDS:
+        for key, value in fields.items():
+            if key in cls._JSON_FIELDS:
                 out[key] = json.dumps(value, ensure_ascii=False)
             elif value is None:
                 out[key] = ""
             else:
                 out[key] = str(value)
         return out
+
+    def to_hash(self) -> dict[str, str]:
+        """The whole record as the flat strings of a Redis hash."""
+        return self.encode(self.fields())
 
     @classmethod
     def from_hash(cls, data: dict[str, str]) -> CallRecord:

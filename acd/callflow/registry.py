@@ -24,6 +24,7 @@ from acd.callflow.session import CallSession
 from acd.callflow.settings import CallSettings
 from acd.callflow.state import NotConnected
 from acd.core import commands as routing_orders
+from acd.rules.numbers import dialable
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +85,19 @@ class CallRegistry:
         kept = self._handed_over.pop(channel.call_id, None)
         record = kept[0] if kept else await self.ports.store.get_call(channel.call_id)
         if record is None or record.ended_at:  # not a call of ours: just put it through
-            record = CallRecord(channel.call_id, channel.caller, channel.called,
-                                self.ports.clock.now(), ended_at=0.0)
-            session = CallSession.phone_transferred(record, self.settings(),
-                                                    self.ports.clock.now(), channel.called)
-            session.record.ended_at = None
-            session.untracked = True
-        else:
-            session = CallSession.phone_transferred(record, self.settings(),
-                                                    self.ports.clock.now(), channel.called)
+            log.info("call %s: transfer to %s (not a call of acd's)", channel.call_id,
+                     channel.called)
+            try:
+                number = dialable(channel.called, keys=True)
+            except ValueError:
+                await channel.hangup()
+                return
+            ended = await channel.dial_number(number, self.settings().put_through_seconds)
+            if not ended.caller_gone:
+                await channel.hangup()
+            return
+        session = CallSession.phone_transferred(record, self.settings(),
+                                                self.ports.clock.now(), channel.called)
         await self._serve(session, channel)
 
     async def _serve(self, session: CallSession, channel: Telephony) -> None:

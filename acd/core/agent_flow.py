@@ -160,7 +160,10 @@ def end_wrap_up(st: RoutingState, a: AgentRuntime, now: float) -> None:
 
 def close_wrap_up(st: RoutingState, a: AgentRuntime, now: float) -> None:
     st.cancel_timer(("agent", a.agent_id, TimerKind.WRAP_UP))
-    st.queue_stats(a.reason).wrap_up_seconds += max(0.0, now - a.since)
+    seconds = max(0.0, now - a.since)
+    st.queue_stats(a.reason).wrap_up_seconds += seconds
+    if a.call_id:
+        st.emit(cmd.WrapUpDone(a.agent_id, a.call_id, seconds))
     st.emit(cmd.ReleaseAgent(a.agent_id, a.call_id))
     a.call_id, a.wrap_until = "", 0.0
 

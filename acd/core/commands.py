@@ -91,6 +91,15 @@ class AgentAutoPaused:
 
 
 @dataclass(frozen=True)
+class WrapUpDone:
+    """The agent finished wrap-up after the call `call_id` (for that call's record)."""
+
+    agent_id: str
+    call_id: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class ReleaseAgent:
     """The agent's claim for this call ends (release it in Redis)."""
 
@@ -131,5 +140,5 @@ class PeriodClosed:
 Command = (
     RingAgents | StopRinging | AnnouncePosition | ExitQueue | PlaceCallback
     | AgentStateChanged | AgentAutoPaused | ReleaseAgent | CallRouted | CallCompleted
-    | PeriodClosed
+    | PeriodClosed | WrapUpDone
 )

@@ -59,7 +59,7 @@ async def redis(redis_server: Any, prefix: str) -> AsyncIterator[Any]:
 
 async def fill(store: CallStore, records: list[CallRecord]) -> None:
     for r in records:
-        await store.open_call(r)
+        await store.open_call(r.call_id, r.fields())
 
 
 def parse(text: str) -> list[dict[str, str]]:

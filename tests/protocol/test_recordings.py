@@ -42,6 +42,12 @@ def answered(call_id: str, recordings: Recordings, started: float) -> CallRecord
     return record
 
 
+async def finish(recordings: Recordings, record: CallRecord, answered: bool = True) -> str:
+    return await recordings.finish(record.call_id, record.recording, answered, {
+        "agent": record.agent, "queue": "support", "caller": record.caller,
+        "called": record.called, "start": record.answered_at})
+
+
 async def test_a_recording_is_measured_indexed_and_found_by_agent_queue_and_caller(
         tmp_path, redis):
     recordings = Recordings(tmp_path / "recordings", "Asia/Shanghai", redis, PREFIX)
@@ -49,8 +55,7 @@ async def test_a_recording_is_measured_indexed_and_found_by_agent_queue_and_call
     record = answered("1795000000.7", recordings, started)
     assert record.recording.endswith("2026/11/18/1795000000.7.wav")
     write_wav(Path(record.recording), 3.0)
-    info = await recordings.finish(record, "support")
-    assert info is not None and abs(info.duration - 3.0) < 0.01
+    assert await finish(recordings, record) == record.recording
     for query in ({"agent": "1001"}, {"queue": "support"}, {"caller": "13800138000"}, {}):
         [found] = await recordings.find(**query)
         assert found["path"] == record.recording and found["duration"] == "3.000"
@@ -61,8 +66,11 @@ async def test_an_unanswered_or_too_short_call_leaves_no_recording(tmp_path, red
     recordings = Recordings(tmp_path / "recordings", "Asia/Shanghai", redis, PREFIX)
     short = answered("1.1", recordings, 1_795_000_000.0)
     write_wav(Path(short.recording), 0.4)
-    assert await recordings.finish(short, "support") is None
-    assert short.recording == "" and not list((tmp_path / "recordings").rglob("*.wav"))
+    assert await finish(recordings, short) == ""
+    never = answered("1.2", recordings, 1_795_000_000.0)  # MixMonitor's 44-byte header
+    write_wav(Path(never.recording), 0.0)
+    assert await finish(recordings, never, answered=False) == ""
+    assert not list((tmp_path / "recordings").rglob("*.wav"))
     assert await recordings.find() == []
 
 
@@ -74,7 +82,7 @@ async def test_retention_removes_old_recordings_and_their_index_and_keeps_new_on
     new = answered("new.1", recordings, now - 3600)
     for record in (old, new):
         write_wav(Path(record.recording), 2.0)
-        await recordings.finish(record, "support")
+        await finish(recordings, record)
     # a file nobody indexed (e.g. a crash between write and index) is found by age
     orphan = tmp_path / "recordings" / "2026" / "01" / "01" / "orphan.wav"
     write_wav(orphan, 2.0)

@@ -2,7 +2,7 @@
 
 acd originates `Local/<customer>@acd-callback-out` (the dialplan dials the customer
 through ACD_TRUNK); when the customer answers, the other half of the Local channel
-runs acd's FastAGI `callback` route (acd.callpath), which rings the reserved agent.
+runs acd's FastAGI `callback` route (acd.callflow.callback), which rings the reserved agent.
 If the customer cannot be reached the core hears CallbackFailed and retries later.
 """
 

@@ -1,0 +1,97 @@
+"""Asterisk's AMI events in acd's words: the one place they become facts.
+
+| AMI event | fact | goes to |
+|---|---|---|
+| DialBegin (on the caller's channel) | LegRinging | the call's session |
+| DialEnd, DialStatus ANSWER | AgentAnswered | the call's session |
+| BridgeEnter (the caller's channel) | CallerBridged | the call's session |
+| DTMFEnd, received | KeyPressed | the call's session |
+| Hangup | ChannelGone | the call's session (adopted orphans close on it) |
+| DeviceStateChange of an agent's phone | AgentDeviceReachability | the routing core |
+| after every login: CoreShowChannels | resync | the call registry |
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+from acd.adapters.agi import device_of_channel
+from acd.callflow import facts as f
+from acd.core import events as routing
+
+log = logging.getLogger(__name__)
+
+UNREACHABLE_STATES = {"UNAVAILABLE", "INVALID"}
+
+Event = Mapping[str, str]
+
+
+class Calls(Protocol):
+    """The call registry, as the translator reaches it."""
+
+    def deliver(self, call_id: str, fact: f.Fact) -> None: ...
+
+    async def resync(self, live_call_ids: set[str]) -> None: ...
+
+
+class AmiEvents(Protocol):
+    def on_event(self, pattern: str, handler: Callable[[Event], object]) -> None: ...
+
+    def on_resync(self, handler: Callable[[list[Event]], object]) -> None: ...
+
+
+class EventTranslator:
+    def __init__(self, calls: Calls, agent_on_device: Callable[[str], str | None],
+                 post: Callable[[routing.Event], None]) -> None:
+        self.calls = calls
+        self.agent_on_device = agent_on_device
+        self.post = post
+        self._device_reachable: dict[str, bool] = {}
+
+    def register(self, ami: AmiEvents) -> None:
+        ami.on_event("DialBegin", self.on_dial_begin)
+        ami.on_event("DialEnd", self.on_dial_end)
+        ami.on_event("BridgeEnter", self.on_bridge_enter)
+        ami.on_event("DTMFEnd", self.on_dtmf)
+        ami.on_event("Hangup", self.on_hangup)
+        ami.on_event("DeviceStateChange", self.on_device_state)
+        ami.on_resync(self.on_resync)
+
+    def on_dial_begin(self, event: Event) -> None:
+        channel = event.get("DestChannel", "")
+        self.calls.deliver(event.get("Uniqueid", ""),
+                           f.LegRinging(channel, device_of_channel(channel)))
+
+    def on_dial_end(self, event: Event) -> None:
+        if event.get("DialStatus") == "ANSWER":
+            channel = event.get("DestChannel", "")
+            self.calls.deliver(event.get("Uniqueid", ""),
+                               f.AgentAnswered(channel, device_of_channel(channel)))
+
+    def on_bridge_enter(self, event: Event) -> None:
+        self.calls.deliver(event.get("Uniqueid", ""), f.CallerBridged())
+
+    def on_dtmf(self, event: Event) -> None:
+        if event.get("Direction") == "Received":
+            self.calls.deliver(event.get("Uniqueid", ""), f.KeyPressed(event.get("Digit", "")))
+
+    def on_hangup(self, event: Event) -> None:
+        self.calls.deliver(event.get("Uniqueid", ""),
+                           f.ChannelGone(event.get("Cause-txt", "") or event.get("Cause", "")))
+
+    def on_device_state(self, event: Event) -> None:
+        device, state = event.get("Device", ""), event.get("State", "")
+        agent_id = self.agent_on_device(device)
+        if agent_id is None:
+            return
+        reachable = state not in UNREACHABLE_STATES
+        if self._device_reachable.get(device, True) != reachable:
+            log.warning("agent %s: phone %s is %s", agent_id, device,
+                        "back" if reachable else "unreachable")
+            self.post(routing.AgentDeviceReachability(agent_id, reachable))
+        self._device_reachable[device] = reachable
+
+    async def on_resync(self, channels: list[Event]) -> None:
+        await self.calls.resync({c.get("Uniqueid", "") for c in channels})

@@ -1,0 +1,49 @@
+"""The admin's global announcement (played where a flow has an `announcement` node):
+checked when it is set, kept in Redis, spoken to the next callers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from acd.prompts import Playable, Speech, checked_speech
+
+MAX_PROMPTS = 10
+
+
+class AnnouncementStore(Protocol):
+    async def set_announcement(self, prompts: list[Any] | None) -> None: ...
+
+    async def announcement(self) -> list[Any] | None: ...
+
+
+class Announcement:
+    def __init__(self, store: AnnouncementStore, languages: Sequence[str]) -> None:
+        self.store = store
+        self.languages = tuple(languages)
+
+    async def set(self, prompts: list[Any] | None) -> None:
+        """Checked now (ValueError says what is wrong), stored as plain {text, lang}."""
+        checked = None
+        if prompts:
+            if len(prompts) > MAX_PROMPTS:
+                raise ValueError(f"an announcement has at most {MAX_PROMPTS} prompts")
+            checked = []
+            for index, prompt in enumerate(prompts, start=1):
+                if isinstance(prompt, dict) and set(prompt) - {"text", "lang"}:
+                    raise ValueError(f"prompt {index}: only text and lang are allowed")
+                text, lang = (prompt.get("text"), prompt.get("lang", self.languages[0])) \
+                    if isinstance(prompt, dict) else (prompt, self.languages[0])
+                speech = checked_speech(text, lang, self.languages, f"prompt {index}")
+                checked.append({"text": speech.text, "lang": speech.lang})
+        await self.store.set_announcement(checked)
+
+    async def get(self) -> list[Any] | None:
+        return await self.store.announcement()
+
+    async def playables(self) -> tuple[Playable, ...]:
+        """What callers hear now (nothing when it is off)."""
+        raw = await self.store.announcement() or []
+        lang = self.languages[0]
+        return tuple(Speech(p["text"], p.get("lang", lang)) if isinstance(p, dict)
+                     else Speech(str(p), lang) for p in raw)

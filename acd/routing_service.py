@@ -1,0 +1,34 @@
+"""The routing core as the rest of acd reaches it: events in through the dispatcher's
+one task, read-only views out (acd.callflow's RoutingPort, the HTTP API's views)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from acd.core import events as ev
+from acd.core.engine import RoutingEngine
+from acd.dispatcher import Dispatcher
+
+
+class RoutingService:
+    def __init__(self, dispatcher: Dispatcher, engine: RoutingEngine) -> None:
+        self.dispatcher = dispatcher
+        self.engine = engine
+
+    def post(self, event: ev.Event) -> None:
+        self.dispatcher.post(event)
+
+    async def submit(self, event: ev.Event) -> list[Any]:
+        return await self.dispatcher.submit(event)
+
+    def has_call(self, call_id: str) -> bool:
+        return self.engine.has_call(call_id)
+
+    def queue_names(self) -> list[str]:
+        return list(self.engine.queue_names())
+
+    def agents(self) -> list[dict[str, Any]]:
+        return [self.engine.agent_view(a) for a in self.engine.agent_ids()]
+
+    def queues(self) -> list[dict[str, Any]]:
+        return [self.engine.queue_view(q) for q in self.engine.queue_names()]
