@@ -19,6 +19,7 @@ from acd.core.calls import CallState
 from acd.core.model import AgentConfig, QueueConfig, RoutingSettings
 from acd.core.periods import PeriodKey, daily
 from acd.core.routing import dispatch
+from acd.core.snapshot import Changes, Snapshot
 from acd.core.state import RoutingState
 from acd.core.timers import TimerKind
 
@@ -117,17 +118,17 @@ class RoutingEngine:
 
     # -- persistence and reload ------------------------------------------------------
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> Snapshot:
         """The whole live state as JSON-able data (see acd/core/snapshot.py)."""
         return snapshot.dump(self._st)
 
-    def take_changes(self) -> dict[str, Any]:
+    def take_changes(self) -> Changes:
         """What changed since the last call, in the snapshot's shape (None: deleted)."""
         return snapshot.changes(self._st)
 
     @classmethod
     def restore(cls, queues: Iterable[QueueConfig], agents: Iterable[AgentConfig],
-                data: dict[str, Any], now: float, *, period_key: PeriodKey | None = None,
+                data: Snapshot, now: float, *, period_key: PeriodKey | None = None,
                 settings: RoutingSettings | None = None) -> RoutingEngine:
         """An engine continuing from a snapshot; commands it owes come from `on_timer(now)`."""
         engine = cls(queues, agents, period_key=period_key, settings=settings)
