@@ -28,6 +28,7 @@ from acd.connect import QueueConnector
 from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
 from acd.core.periods import daily
+from acd.core.views import AgentView, QueueView
 from acd.dispatcher import Dispatcher
 from acd.ivr.lookup import HttpLookupClient
 from acd.ivr.registry import FlowRegistry
@@ -225,10 +226,10 @@ class App:
 
     # -- views and announcement for HTTP -------------------------------------------
 
-    def agents(self) -> list[dict[str, Any]]:
+    def agents(self) -> list[AgentView]:
         return [self.engine.agent_view(a) for a in self.engine.agent_ids()]
 
-    def queues(self) -> list[dict[str, Any]]:
+    def queues(self) -> list[QueueView]:
         return [self.engine.queue_view(q) for q in self.engine.queue_names()]
 
     async def set(self, prompts: list[Any] | None) -> None:

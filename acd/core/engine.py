@@ -10,7 +10,7 @@ and re-arms one timer.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, assert_never
+from typing import assert_never
 
 from acd.core import agent_flow, call_flow, snapshot, views
 from acd.core import commands as cmd
@@ -21,7 +21,9 @@ from acd.core.periods import PeriodKey, daily
 from acd.core.routing import dispatch
 from acd.core.snapshot import Changes, Snapshot
 from acd.core.state import RoutingState
+from acd.core.stats import PeriodStats
 from acd.core.timers import TimerKind
+from acd.core.views import AgentView, QueueView
 
 
 def _apply(st: RoutingState, event: ev.Event, now: float) -> None:
@@ -156,13 +158,13 @@ class RoutingEngine:
 
     # -- read-only views ------------------------------------------------------------
 
-    def agent_view(self, agent_id: str) -> dict[str, Any]:
+    def agent_view(self, agent_id: str) -> AgentView:
         return views.agent_view(self._st, agent_id)
 
-    def queue_view(self, queue: str) -> dict[str, Any]:
+    def queue_view(self, queue: str) -> QueueView:
         return views.queue_view(self._st, queue)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> PeriodStats:
         return views.stats(self._st)
 
     def agent_ids(self) -> list[str]:
