@@ -233,10 +233,13 @@ def _convert(value: Any, tp: Any, pos: Position, what: str, errors: list[SourceE
                 for k, v in value.items()}
     elif dataclasses.is_dataclass(tp) and isinstance(value, dict):
         return build_dataclass(tp, value, what, errors)
-    elif origin is None and dataclasses.is_dataclass(tp) and value is None:
+    elif origin is None and isinstance(tp, type) and dataclasses.is_dataclass(tp) \
+            and value is None:
         return tp()
-    got = _describe_value(value) if not secret else \
-        {LocatedDict: "a mapping", LocatedList: "a list"}.get(type(value), "another value")
+    if not secret:
+        got = _describe_value(value)
+    else:
+        got = f"a {_KINDS[type(value)]}" if type(value) in _KINDS else "another value"
     errors.append(SourceError(pos, f"{what}: expected {_describe(tp)}, got {got}"))
     return None
 
@@ -251,10 +254,14 @@ def _describe(tp: Any) -> str:
             "bool": "true or false"}.get(_type_name(tp), _type_name(tp))
 
 
+#: what YAML nodes are called in error messages
+_KINDS: dict[type, str] = {LocatedDict: "mapping", LocatedList: "list"}
+
+
 def _describe_value(value: Any) -> str:
     if value is None:
         return "nothing"
-    kind = {LocatedDict: "mapping", LocatedList: "list"}.get(type(value), type(value).__name__)
+    kind = _KINDS.get(type(value), type(value).__name__)
     return f"{kind} {value!r}"[:60]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from acd.core import events as ev
 from acd.core.engine import RoutingEngine
+from acd.core.views import AgentView, QueueView
 from acd.dispatcher import Dispatcher
 
 
@@ -27,8 +28,8 @@ class RoutingService:
     def queue_names(self) -> list[str]:
         return list(self.engine.queue_names())
 
-    def agents(self) -> list[dict[str, Any]]:
+    def agents(self) -> list[AgentView]:
         return [self.engine.agent_view(a) for a in self.engine.agent_ids()]
 
-    def queues(self) -> list[dict[str, Any]]:
+    def queues(self) -> list[QueueView]:
         return [self.engine.queue_view(q) for q in self.engine.queue_names()]

@@ -45,12 +45,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from acd.adapters.store import Scripts
 from acd.core import commands as cmd
 from acd.core import events as ev
+from acd.core.snapshot import Changes, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -129,15 +130,15 @@ class RoutingStore:
 
     # -- state ----------------------------------------------------------------------
 
-    async def save(self, changes: dict[str, Any]) -> None:
+    async def save(self, changes: Changes) -> None:
         """Write one increment from `engine.take_changes()`, atomically, in one round trip."""
         await self._save(changes, clear=False)
 
-    async def save_snapshot(self, snapshot: dict[str, Any]) -> None:
+    async def save_snapshot(self, snapshot: Snapshot) -> None:
         """Replace everything with a full snapshot (first start, after a reload)."""
         await self._save(snapshot, clear=True)
 
-    async def _save(self, data: dict[str, Any], *, clear: bool) -> None:
+    async def _save(self, data: Mapping[str, Any], *, clear: bool) -> None:
         args = ["1" if clear else "0", str(data.get("version", 1)), str(data.get("period", "")),
                 str(data.get("seq", 0))]
         for index, section in enumerate(SECTIONS, start=2):
@@ -146,18 +147,19 @@ class RoutingStore:
                 args += [str(index), name, encoded]
         await self._run("save", SAVE_LUA, [self._key(s) for s in ("meta", *SECTIONS)], args)
 
-    async def load(self) -> dict[str, Any] | None:
+    async def load(self) -> Snapshot | None:
         """The persisted state in snapshot shape, or None when nothing was saved."""
         meta = await self._redis.hgetall_asdict(self._key("meta"))
         if not meta:
             return None
-        data: dict[str, Any] = {"version": int(meta.get("version", 1)),
-                                "period": meta.get("period", ""),
-                                "seq": int(meta.get("seq", 0))}
-        for section in SECTIONS:
-            raw = await self._redis.hgetall_asdict(self._key(section))
-            data[section] = {k: json.loads(v) for k, v in raw.items()}
-        return data
+        return Snapshot(version=int(meta.get("version", 1)), period=meta.get("period", ""),
+                        seq=int(meta.get("seq", 0)), agents=await self._section("agents"),
+                        calls=await self._section("calls"),
+                        queues=await self._section("queues"))
+
+    async def _section(self, section: str) -> dict[str, Any]:
+        raw = await self._redis.hgetall_asdict(self._key(section))
+        return {k: json.loads(v) for k, v in raw.items()}
 
     async def clear(self) -> None:
         await self._redis.delete([self._key(s) for s in (*SECTIONS, "meta")])

@@ -18,11 +18,11 @@ below-average agent caught up.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from acd.core.errors import IllegalTransition
 from acd.core.model import AgentConfig, AgentState
-from acd.core.stats import AgentStats
+from acd.core.stats import AgentStats, AgentStatsRecord
 
 S = AgentState
 
@@ -43,6 +43,27 @@ HINTS: dict[tuple[AgentState, AgentState], str] = {
     (S.LOGGED_OUT, S.LOGGED_OUT): "already logged out",
     (S.AVAILABLE, S.AVAILABLE): "already available",
 }
+
+
+class AgentRecord(TypedDict):
+    """An agent's run-time state as JSON (the routing snapshot); the state is its value."""
+
+    state: str
+    since: float
+    reason: str
+    device: str
+    call_id: str
+    pending_pause: str
+    reachable: bool
+    hold_until: float
+    hold_reason: str
+    missed_in_row: int
+    logged_in_at: float
+    last_call_end: float
+    wrap_until: float
+    calls_offset: float
+    talk_offset: float
+    stats: AgentStatsRecord
 
 
 @dataclass
@@ -122,7 +143,7 @@ class AgentRuntime:
         self.stats = AgentStats()
         self.calls_offset = self.talk_offset = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> AgentRecord:
         return {
             "state": self.state.value, "since": self.since, "reason": self.reason,
             "device": self.device, "call_id": self.call_id,
@@ -134,13 +155,23 @@ class AgentRuntime:
             "stats": self.stats.to_dict(),
         }
 
-    def load(self, data: dict[str, Any]) -> None:
+    def load(self, data: AgentRecord) -> None:
+        """Continue from a stored record; a field an older record lacks keeps its value."""
         self.state = AgentState(data["state"])
-        for name in ("since", "reason", "device", "call_id", "pending_pause", "reachable",
-                     "hold_until", "hold_reason", "missed_in_row", "logged_in_at",
-                     "last_call_end", "wrap_until", "calls_offset", "talk_offset"):
-            if name in data:
-                setattr(self, name, data[name])
+        self.since = data.get("since", self.since)
+        self.reason = data.get("reason", self.reason)
+        self.device = data.get("device", self.device)
+        self.call_id = data.get("call_id", self.call_id)
+        self.pending_pause = data.get("pending_pause", self.pending_pause)
+        self.reachable = data.get("reachable", self.reachable)
+        self.hold_until = data.get("hold_until", self.hold_until)
+        self.hold_reason = data.get("hold_reason", self.hold_reason)
+        self.missed_in_row = data.get("missed_in_row", self.missed_in_row)
+        self.logged_in_at = data.get("logged_in_at", self.logged_in_at)
+        self.last_call_end = data.get("last_call_end", self.last_call_end)
+        self.wrap_until = data.get("wrap_until", self.wrap_until)
+        self.calls_offset = data.get("calls_offset", self.calls_offset)
+        self.talk_offset = data.get("talk_offset", self.talk_offset)
         self.stats = AgentStats.from_dict(data.get("stats", {}))
 
 

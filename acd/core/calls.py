@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 
 class CallState(StrEnum):
@@ -17,6 +17,35 @@ class CallState(StrEnum):
     #: the last callback attempt failed; waiting for the retry time (out of the queues)
     CALLBACK_RETRY = "callback-retry"
     CONNECTED = "connected"
+
+
+class CallRecord(TypedDict):
+    """A caller's run-time state as JSON (the routing snapshot): sets and tuples as
+    lists, the state as its value."""
+
+    call_id: str
+    caller: str
+    priority: int
+    skills: list[str]
+    seq: int
+    home: str
+    arrived_at: float
+    entered_home_at: float
+    queues: list[str]
+    state: str
+    offer_queue: str
+    ringing: list[str]
+    ring_deadline: float
+    agent_id: str
+    answered_at: float
+    callback_number: str
+    callback_attempts: int
+    retry_at: float
+    next_announce_at: float
+    overflow_index: int
+    overflow_at: float
+    max_wait_at: float
+    expired: bool
 
 
 @dataclass
@@ -59,27 +88,29 @@ class CallRuntime:
     def waited(self, now: float) -> float:
         return max(0.0, now - self.arrived_at)
 
-    def to_dict(self) -> dict[str, Any]:
-        data = {name: getattr(self, name) for name in _FIELDS}
-        data["skills"] = sorted(self.skills)
-        data["queues"] = list(self.queues)
-        data["ringing"] = list(self.ringing)
-        data["state"] = self.state.value
-        return data
+    def to_dict(self) -> CallRecord:
+        return {
+            "call_id": self.call_id, "caller": self.caller, "priority": self.priority,
+            "skills": sorted(self.skills), "seq": self.seq, "home": self.home,
+            "arrived_at": self.arrived_at, "entered_home_at": self.entered_home_at,
+            "queues": list(self.queues), "state": self.state.value,
+            "offer_queue": self.offer_queue, "ringing": list(self.ringing),
+            "ring_deadline": self.ring_deadline, "agent_id": self.agent_id,
+            "answered_at": self.answered_at, "callback_number": self.callback_number,
+            "callback_attempts": self.callback_attempts, "retry_at": self.retry_at,
+            "next_announce_at": self.next_announce_at,
+            "overflow_index": self.overflow_index, "overflow_at": self.overflow_at,
+            "max_wait_at": self.max_wait_at, "expired": self.expired,
+        }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CallRuntime:
-        values = {name: data[name] for name in _FIELDS if name in data}
+    def from_dict(cls, data: CallRecord) -> CallRuntime:
+        """A caller from a stored record; fields an older record lacks take their defaults."""
+        known = {f.name for f in fields(cls)}
+        # JSON as stored: the record's type says what the values are
+        values: dict[str, Any] = {k: v for k, v in data.items() if k in known}
         values["skills"] = frozenset(data.get("skills", ()))
         values["queues"] = list(data.get("queues", ()))
         values["ringing"] = list(data.get("ringing", ()))
         values["state"] = CallState(data["state"])
         return cls(**values)
-
-
-_FIELDS = (
-    "call_id", "caller", "priority", "skills", "seq", "home", "arrived_at",
-    "entered_home_at", "queues", "state", "offer_queue", "ringing", "ring_deadline",
-    "agent_id", "answered_at", "callback_number", "callback_attempts", "retry_at",
-    "next_announce_at", "overflow_index", "overflow_at", "max_wait_at", "expired",
-)

@@ -8,9 +8,10 @@ says the agent is done with that call (ring failed or stopped, or wrap-up over).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from acd.core.model import AgentState
+from acd.core.stats import PeriodStats
 
 ExitReason = Literal["max-wait", "no-agents", "leave-empty", "queue-removed"]
 Outcome = Literal["answered", "abandoned", "exited", "callback-failed"]
@@ -134,7 +135,7 @@ class PeriodClosed:
     """The statistics period (day or shift) `period` ended; `stats` are its final figures."""
 
     period: str
-    stats: dict[str, Any]
+    stats: PeriodStats
 
 
 Command = (

@@ -9,39 +9,63 @@ and re-arms one timer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
+from typing import assert_never
 
 from acd.core import agent_flow, call_flow, snapshot, views
 from acd.core import commands as cmd
 from acd.core import events as ev
+from acd.core.calls import CallState
 from acd.core.model import AgentConfig, QueueConfig, RoutingSettings
 from acd.core.periods import PeriodKey, daily
 from acd.core.routing import dispatch
+from acd.core.snapshot import Changes, Snapshot
 from acd.core.state import RoutingState
+from acd.core.stats import PeriodStats
 from acd.core.timers import TimerKind
+from acd.core.views import AgentView, QueueView
 
-Handler = Callable[[RoutingState, Any, float], None]
 
-_HANDLERS: dict[type, Handler] = {
-    ev.AgentLoggedIn: agent_flow.logged_in,
-    ev.AgentLoggedOut: agent_flow.logged_out,
-    ev.AgentPaused: agent_flow.paused,
-    ev.AgentResumed: agent_flow.resumed,
-    ev.AgentDeviceReachability: agent_flow.reachability,
-    ev.WrapUpEnded: agent_flow.wrap_up_ended,
-    ev.AgentClaimLost: agent_flow.claim_lost,
-    ev.AgentClaimReleased: agent_flow.claim_released,
-    ev.CallQueued: call_flow.queued,
-    ev.CallAbandoned: call_flow.abandoned,
-    ev.RingAnswered: call_flow.ring_answered,
-    ev.RingFailed: call_flow.ring_failed_event,
-    ev.CallEnded: call_flow.call_ended,
-    ev.CallTransferred: call_flow.transferred,
-    ev.CallbackRequested: call_flow.callback_requested,
-    ev.CallbackFailed: call_flow.callback_failed,
-    ev.CallbackCancelled: call_flow.callback_cancelled,
-}
+def _apply(st: RoutingState, event: ev.Event, now: float) -> None:
+    """Hand the event to its handler; mypy checks that every kind of event has one."""
+    match event:
+        case ev.AgentLoggedIn():
+            agent_flow.logged_in(st, event, now)
+        case ev.AgentLoggedOut():
+            agent_flow.logged_out(st, event, now)
+        case ev.AgentPaused():
+            agent_flow.paused(st, event, now)
+        case ev.AgentResumed():
+            agent_flow.resumed(st, event, now)
+        case ev.AgentDeviceReachability():
+            agent_flow.reachability(st, event, now)
+        case ev.WrapUpEnded():
+            agent_flow.wrap_up_ended(st, event, now)
+        case ev.AgentClaimLost():
+            agent_flow.claim_lost(st, event, now)
+        case ev.AgentClaimReleased():
+            agent_flow.claim_released(st, event, now)
+        case ev.CallQueued():
+            call_flow.queued(st, event, now)
+        case ev.CallAbandoned():
+            call_flow.abandoned(st, event, now)
+        case ev.RingAnswered():
+            call_flow.ring_answered(st, event, now)
+        case ev.RingFailed():
+            call_flow.ring_failed_event(st, event, now)
+        case ev.CallEnded():
+            call_flow.call_ended(st, event, now)
+        case ev.CallTransferred():
+            call_flow.transferred(st, event, now)
+        case ev.CallbackRequested():
+            call_flow.callback_requested(st, event, now)
+        case ev.CallbackFailed():
+            call_flow.callback_failed(st, event, now)
+        case ev.CallbackCancelled():
+            call_flow.callback_cancelled(st, event, now)
+        case _:
+            assert_never(event)
+
 
 _AGENT_TIMERS = {TimerKind.WRAP_UP: agent_flow.on_wrap_timer,
                  TimerKind.HOLD: agent_flow.on_hold_timer}
@@ -60,11 +84,11 @@ class RoutingEngine:
 
     def handle(self, event: ev.Event, now: float) -> list[cmd.Command]:
         """Apply one event; domain errors (acd.core.errors) leave the state unchanged."""
-        handler = _HANDLERS.get(type(event))
-        if handler is None:
+        # checked before anything changes: a caller outside the type checker may pass anything
+        if not isinstance(event, ev.Event):
             raise TypeError(f"not a routing event: {event!r}")
         self._roll_period(now)
-        handler(self._st, event, now)
+        _apply(self._st, event, now)
         dispatch(self._st, now)
         return self._drain()
 
@@ -96,17 +120,17 @@ class RoutingEngine:
 
     # -- persistence and reload ------------------------------------------------------
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> Snapshot:
         """The whole live state as JSON-able data (see acd/core/snapshot.py)."""
         return snapshot.dump(self._st)
 
-    def take_changes(self) -> dict[str, Any]:
+    def take_changes(self) -> Changes:
         """What changed since the last call, in the snapshot's shape (None: deleted)."""
         return snapshot.changes(self._st)
 
     @classmethod
     def restore(cls, queues: Iterable[QueueConfig], agents: Iterable[AgentConfig],
-                data: dict[str, Any], now: float, *, period_key: PeriodKey | None = None,
+                data: Snapshot, now: float, *, period_key: PeriodKey | None = None,
                 settings: RoutingSettings | None = None) -> RoutingEngine:
         """An engine continuing from a snapshot; commands it owes come from `on_timer(now)`."""
         engine = cls(queues, agents, period_key=period_key, settings=settings)
@@ -134,13 +158,13 @@ class RoutingEngine:
 
     # -- read-only views ------------------------------------------------------------
 
-    def agent_view(self, agent_id: str) -> dict[str, Any]:
+    def agent_view(self, agent_id: str) -> AgentView:
         return views.agent_view(self._st, agent_id)
 
-    def queue_view(self, queue: str) -> dict[str, Any]:
+    def queue_view(self, queue: str) -> QueueView:
         return views.queue_view(self._st, queue)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> PeriodStats:
         return views.stats(self._st)
 
     def agent_ids(self) -> list[str]:
@@ -154,7 +178,7 @@ class RoutingEngine:
         return call_id in self._st.calls
 
     def waiting_count(self) -> int:
-        return sum(1 for c in self._st.calls.values() if c.state.value == "waiting")
+        return sum(1 for c in self._st.calls.values() if c.state is CallState.WAITING)
 
     # -- internals --------------------------------------------------------------------
 

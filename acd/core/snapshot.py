@@ -16,22 +16,52 @@ rebuilds them, and reconciles records that no longer fit the configuration.
 from __future__ import annotations
 
 import heapq
-from typing import Any
+from typing import TypedDict
 
 from acd.core import commands as cmd
-from acd.core.agents import presence
-from acd.core.calls import CallRuntime, CallState
+from acd.core.agents import AgentRecord, presence
+from acd.core.calls import CallRecord, CallRuntime, CallState
 from acd.core.model import AgentState
 from acd.core.outcomes import complete, exit_queue
 from acd.core.queues import QueueRuntime
 from acd.core.state import RoutingState
-from acd.core.stats import QueueStats
+from acd.core.stats import QueueStats, QueueStatsRecord
 from acd.core.timers import TimerKind
 
 VERSION = 1
 
 
-def dump(st: RoutingState) -> dict[str, Any]:
+class QueueRecord(TypedDict):
+    pointer: int
+    floor_calls: float
+    floor_talk: float
+    handle_seconds: float
+    stats: QueueStatsRecord
+
+
+class Snapshot(TypedDict):
+    """The whole state (`dump`), and what `load` and `RoutingEngine.restore` take."""
+
+    version: int
+    period: str
+    seq: int
+    agents: dict[str, AgentRecord]
+    calls: dict[str, CallRecord]
+    queues: dict[str, QueueRecord]
+
+
+class Changes(TypedDict):
+    """What changed since the last `changes()`; None: the agent or call was deleted."""
+
+    version: int
+    period: str
+    seq: int
+    agents: dict[str, AgentRecord | None]
+    calls: dict[str, CallRecord | None]
+    queues: dict[str, QueueRecord]
+
+
+def dump(st: RoutingState) -> Snapshot:
     return {
         "version": VERSION, "period": st.period, "seq": st.seq,
         "agents": {a.agent_id: a.to_dict() for a in st.agents.values()},
@@ -40,9 +70,9 @@ def dump(st: RoutingState) -> dict[str, Any]:
     }
 
 
-def changes(st: RoutingState) -> dict[str, Any]:
-    agents: dict[str, Any] = {a: st.agents[a].to_dict() for a in st.dirty_agents
-                              if a in st.agents}
+def changes(st: RoutingState) -> Changes:
+    agents: dict[str, AgentRecord | None] = {a: st.agents[a].to_dict() for a in st.dirty_agents
+                                             if a in st.agents}
     agents.update({a: None for a in st.removed_agents if a not in st.agents})
     calls = {c: (st.calls[c].to_dict() if c in st.calls else None) for c in st.dirty_calls}
     queues = {q: _queue_dict(st.queues[q]) for q in st.dirty_queues if q in st.queues}
@@ -54,12 +84,12 @@ def changes(st: RoutingState) -> dict[str, Any]:
             "agents": agents, "calls": calls, "queues": queues}
 
 
-def _queue_dict(q: QueueRuntime) -> dict[str, Any]:
+def _queue_dict(q: QueueRuntime) -> QueueRecord:
     return {"pointer": q.pointer, "floor_calls": q.floor_calls, "floor_talk": q.floor_talk,
             "handle_seconds": q.handle_seconds, "stats": q.stats.to_dict()}
 
 
-def load(st: RoutingState, data: dict[str, Any], now: float) -> None:
+def load(st: RoutingState, data: Snapshot, now: float) -> None:
     if data.get("version", VERSION) != VERSION:
         raise ValueError(f"routing snapshot version {data.get('version')} is not {VERSION}")
     st.period, st.seq = data.get("period", ""), int(data.get("seq", 0))
@@ -70,7 +100,7 @@ def load(st: RoutingState, data: dict[str, Any], now: float) -> None:
             q.floor_calls, q.floor_talk = qd.get("floor_calls", 0.0), qd.get("floor_talk", 0.0)
             q.handle_seconds = qd.get("handle_seconds", q.handle_seconds)
             q.stats = QueueStats.from_dict(qd.get("stats", {}))
-    gone: dict[str, dict[str, Any]] = {}
+    gone: dict[str, AgentRecord] = {}
     for agent_id, ad in data.get("agents", {}).items():
         if agent_id in st.agents:
             st.agents[agent_id].load(ad)
@@ -82,7 +112,7 @@ def load(st: RoutingState, data: dict[str, Any], now: float) -> None:
     _rebuild(st)
 
 
-def _reconcile(st: RoutingState, gone: dict[str, dict[str, Any]], now: float) -> None:
+def _reconcile(st: RoutingState, gone: dict[str, AgentRecord], now: float) -> None:
     """Make agents and calls agree again after a reload changed the configuration."""
     for agent_id, ad in gone.items():
         if ad.get("state") != AgentState.LOGGED_OUT.value:

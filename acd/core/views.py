@@ -2,14 +2,71 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from acd.core.calls import CallState
 from acd.core.errors import UnknownAgent, UnknownQueue
 from acd.core.state import RoutingState
+from acd.core.stats import AgentStatsRecord, PeriodStats, QueueSummary
 
 
-def agent_view(st: RoutingState, agent_id: str) -> dict[str, Any]:
+class AgentView(TypedDict):
+    agent_id: str
+    name: str
+    #: an AgentState value
+    state: str
+    since: float
+    reason: str
+    device: str
+    call_id: str
+    pending_pause: str
+    reachable: bool
+    #: in the pools of the agent's queues right now (available, reachable, not held)
+    available_for_calls: bool
+    hold_until: float
+    hold_reason: str
+    missed_in_row: int
+    skills: list[str]
+    queues: list[str]
+    wrap_until: float
+    stats: AgentStatsRecord
+
+
+class MemberView(TypedDict):
+    penalty: int
+    state: str
+
+
+class WaitingCallView(TypedDict):
+    call_id: str
+    caller: str
+    priority: int
+    arrived_at: float
+    callback: bool
+    skills: list[str]
+
+
+class RingingCallView(TypedDict):
+    call_id: str
+    agents: list[str]
+
+
+class QueueView(TypedDict):
+    queue: str
+    #: a Strategy value
+    strategy: str
+    members: dict[str, MemberView]
+    logged_in: int
+    staffed: int
+    available: int
+    #: in service order
+    waiting: list[WaitingCallView]
+    ringing: list[RingingCallView]
+    average_handle_seconds: float
+    stats: QueueSummary
+
+
+def agent_view(st: RoutingState, agent_id: str) -> AgentView:
     a = st.agents.get(agent_id)
     if a is None:
         raise UnknownAgent(agent_id)
@@ -25,7 +82,7 @@ def agent_view(st: RoutingState, agent_id: str) -> dict[str, Any]:
     }
 
 
-def queue_view(st: RoutingState, queue: str) -> dict[str, Any]:
+def queue_view(st: RoutingState, queue: str) -> QueueView:
     """The queue with its waiting callers in service order (O(n log n): not for hot paths)."""
     q = st.queues.get(queue)
     if q is None:
@@ -48,7 +105,7 @@ def queue_view(st: RoutingState, queue: str) -> dict[str, Any]:
     }
 
 
-def stats(st: RoutingState) -> dict[str, Any]:
+def stats(st: RoutingState) -> PeriodStats:
     return {
         "period": st.period,
         "queues": {q.name: q.stats.summary() for q in st.queues.values()},
