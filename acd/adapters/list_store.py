@@ -18,6 +18,7 @@ import json
 import logging
 from typing import Any
 
+from acd.adapters.store import Scripts
 from acd.privacy import logged_text
 from acd.rules.caller_csv import format_csv, parse_csv
 from acd.rules.caller_entries import (
@@ -76,7 +77,7 @@ class ListStore:
         self._redis = redis  # an asyncio_redis Pool or Connection
         self._entries = f"{prefix}lists:entries"
         self._version = f"{prefix}lists:version"
-        self._clear_script: Any = None
+        self._scripts = Scripts(redis)
 
     async def version(self) -> int:
         value = await self._redis.get(self._version)
@@ -112,12 +113,10 @@ class ListStore:
 
     async def clear(self, list_: ListKind | None = None) -> int:
         """Remove every entry (of one list); returns how many went."""
-        if self._clear_script is None:
-            self._clear_script = await self._redis.register_script(_CLEAR_SCRIPT)
         prefix = f"{list_.value}|" if list_ is not None else ""
-        reply = await self._clear_script.run(keys=[self._entries, self._version],
-                                             args=[prefix])
-        return int(await reply.return_value())
+        # through Scripts: loaded again when Redis forgot it (a restart, SCRIPT FLUSH)
+        return int(await self._scripts.run("clear_lists", _CLEAR_SCRIPT,
+                                           [self._entries, self._version], [prefix]))
 
     async def import_csv(self, text: str, *, replace: bool = False) -> int:
         """Add every row, or none: a bad row raises CsvError before any write.

@@ -156,7 +156,8 @@ async def test_sighup_reloads_queues_and_agents_and_refuses_a_broken_config(
 
 
 async def test_a_crafted_login_with_a_malicious_device_is_refused_and_rings_nothing_extra(
-        acd, asterisk, tmp_path):
+        acd_factory, asterisk, tmp_path):
+    acd = acd_factory(ACD_TEST_SECOND_FLOW="direct")
     crafted = [
         "PJSIP/agent1001&Local/8100@acd-transfer",           # a second destination
         "PJSIP/agent1001,60,U(evil)",                        # Dial options of its own
