@@ -13,10 +13,10 @@ import logging
 from typing import Any
 
 from acd.channel import CallerHungUp
+from acd.config.routing import DevicePolicy
 from acd.core import events as ev
 from acd.core.errors import RoutingError
 from acd.core.model import AgentConfig
-from acd.routing_config import DevicePolicy
 
 log = logging.getLogger(__name__)
 

@@ -13,16 +13,17 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from acd.adapters.agi import AgiServer
-from acd.adapters.ami import AmiClient
 from acd.adapters.asterisk.actions import AmiCallActions
+from acd.adapters.asterisk.agi import AgiServer
+from acd.adapters.asterisk.ami import AmiClient
 from acd.adapters.asterisk.callback_dialer import CallbackDialer
 from acd.adapters.asterisk.events import EventTranslator
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.http.app import HttpServices, make_app, replace_users
-from acd.adapters.list_store import CachedRules, ListStore
-from acd.adapters.routing_store import RoutingStore
-from acd.adapters.store import CallStore, connect_redis
+from acd.adapters.recordings import Recordings
+from acd.adapters.redis.list_store import CachedRules, ListStore
+from acd.adapters.redis.routing_store import RoutingStore
+from acd.adapters.redis.store import CallStore, connect_redis
 from acd.agent_phone import AgentDesk, AgentNotFound, AgentPhone, DeviceNotAllowed, WrongPin
 from acd.callflow.driver import CallPorts
 from acd.callflow.facts import SpyAsked, TransferAsked
@@ -30,7 +31,8 @@ from acd.callflow.registry import CallRegistry
 from acd.callflow.settings import CallSettings, RecordingPlan
 from acd.callflow.state import NotConnected
 from acd.clock import Clock, ShiftedClock, SystemClock
-from acd.config import Config
+from acd.config.sections import ScheduleOracleAdapter, load_sections
+from acd.config.settings import Config
 from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
 from acd.core.periods import daily
@@ -38,12 +40,10 @@ from acd.dispatcher import Dispatcher
 from acd.ivr.lookup import HttpLookupClient
 from acd.ivr.registry import FlowRegistry
 from acd.media.announcement import Announcement
+from acd.media.prompts import PromptLibrary
 from acd.phrases import Phrases
 from acd.privacy import set_log_full_numbers
-from acd.prompts import PromptLibrary
-from acd.recordings import Recordings
 from acd.routing_service import RoutingService
-from acd.sections import ScheduleOracleAdapter, load_sections
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class App:
         agents' states, waiting callers and statistics carry over. Addresses and ports
         need a restart. IVR flows reload by themselves.
         """
-        from acd.config import ConfigError, load_config
+        from acd.config.settings import ConfigError, load_config
 
         try:
             config = load_config(self.config.source)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from acd.config import ConfigError, MissingEnvironment, load_config
+from acd.config.settings import ConfigError, MissingEnvironment, load_config
 
 
 def check_all(config_path: str, now: float | None = None) -> tuple[list[str], list[str]]:
@@ -23,9 +23,9 @@ def check_all(config_path: str, now: float | None = None) -> tuple[list[str], li
         if problems:
             return problems, warnings
         config = load_config(config_path, allow_missing_env=True)
+    from acd.config.sections import ScheduleOracleAdapter, load_sections
     from acd.ivr.registry import FlowRegistry
-    from acd.prompts import PromptLibrary
-    from acd.sections import ScheduleOracleAdapter, load_sections
+    from acd.media.prompts import PromptLibrary
 
     try:
         sections = load_sections(config)

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from acd.config import ConfigError, load_config
+from acd.config.settings import ConfigError, load_config
 
 DEFAULT_CONFIG = "config.yaml"
 
@@ -32,7 +32,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"acd: fix the problems above in {args.config} (acd check shows them too)",
               file=sys.stderr)
         return 2
-    from acd.adapters.store import RedisRefused
+    from acd.adapters.redis.store import RedisRefused
 
     try:
         asyncio.run(App(config).run_forever())
@@ -91,7 +91,7 @@ def cmd_calls_export(args: argparse.Namespace) -> int:
     import asyncio_redis
 
     from acd import call_csv
-    from acd.adapters.store import CallStore, RedisRefused, connect_redis
+    from acd.adapters.redis.store import CallStore, RedisRefused, connect_redis
 
     try:
         config = load_config(args.config, allow_missing_env=True)

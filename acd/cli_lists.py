@@ -2,7 +2,7 @@
 
 Every subcommand takes `--redis redis://[:PASSWORD@]HOST:PORT[/DB]` (rediss:// for TLS;
 ACD_REDIS_PASSWORD when the URL has none) and `--prefix`; a
-running service picks changes up on its next call (see acd.adapters.list_store).
+running service picks changes up on its next call (see acd.adapters.redis.list_store).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from urllib.parse import unquote, urlsplit
 
 import asyncio_redis  # type: ignore[import-untyped]
 
-from acd.adapters.list_store import ListStore
-from acd.adapters.store import RedisRefused, connect_redis
-from acd.config import RedisConfig
+from acd.adapters.redis.list_store import ListStore
+from acd.adapters.redis.store import RedisRefused, connect_redis
+from acd.config.settings import RedisConfig
 from acd.rules.caller_csv import MAX_FILE_BYTES, MAX_ROWS, CsvError, format_csv
 from acd.rules.caller_entries import (
     Action,

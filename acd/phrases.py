@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from acd.prompts import PromptLibrary, Recording, Speech
+from acd.media.prompts import PromptLibrary, Recording, Speech
 
 PHRASES: dict[str, dict[str, str]] = {
     "agent_number": {"zh": "请输入工号，以井号键结束。",

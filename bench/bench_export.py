@@ -53,9 +53,9 @@ from aiohttp import web  # noqa: E402
 
 from acd.adapters.http.app import HttpServices, make_app  # noqa: E402
 from acd.adapters.http.auth import Role, User  # noqa: E402
-from acd.adapters.store import CallStore, connect_redis, score_bound  # noqa: E402
+from acd.adapters.redis.store import CallStore, connect_redis, score_bound  # noqa: E402
 from acd.callflow.record import CallRecord  # noqa: E402
-from acd.config import RedisConfig  # noqa: E402
+from acd.config.settings import RedisConfig  # noqa: E402
 
 T0 = 1_795_000_000.0  # 2026-11-18
 PREFIX = "acdbench-export:"
@@ -149,7 +149,7 @@ def csv_lines(path: Path) -> int:
 
 
 def main_records_to_csv(records: list[CallRecord]) -> str:
-    """acd.adapters.store.records_to_csv as it was on main (02a8110)."""
+    """acd.adapters.redis.store.records_to_csv as it was on main (02a8110)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=[f.name for f in fields(CallRecord)])
     writer.writeheader()

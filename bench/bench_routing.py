@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncio_redis  # noqa: E402
 
-from acd.adapters.routing_store import RoutingStore  # noqa: E402
+from acd.adapters.redis.routing_store import RoutingStore  # noqa: E402
 from acd.core import commands as cmd  # noqa: E402
 from acd.core import events as ev  # noqa: E402
 from acd.core.engine import RoutingEngine  # noqa: E402

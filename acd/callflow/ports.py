@@ -2,7 +2,7 @@
 
 Implemented by the adapters: the caller's FastAGI channel and AMI
 (acd.adapters.asterisk), Redis (acd.adapters.redis), the prompt library
-(acd.prompts), the HTTP lookup client (acd.adapters.http.lookup), and by the
+(acd.media.prompts), the HTTP lookup client (acd.adapters.http.lookup), and by the
 composition root (acd.app) for the routing core and the caller lists.
 """
 
@@ -16,7 +16,7 @@ from acd.callflow.record import CallRecord
 from acd.core import events as routing
 from acd.ivr.lookup import LookupRequest, LookupResult
 from acd.ivr.schedule import ScheduleDecision
-from acd.prompts import Playable
+from acd.media.prompts import Playable
 from acd.rules.callers import RuleDecision
 
 

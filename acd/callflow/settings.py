@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo
 
+from acd.config.routing import QueueTelephony, transfer_codes
 from acd.ivr.model import FlowSet
-from acd.routing_config import QueueTelephony, transfer_codes
 from acd.survey import SurveyConfig
 
 

@@ -21,7 +21,7 @@ from acd.ivr.model import (
     SetNode,
 )
 from acd.ivr.reader import Problems, suggest
-from acd.prompts import PromptLibrary
+from acd.media.prompts import PromptLibrary
 
 # Set by the runner for every call; the call path may pass more (extra_variables).
 BUILTIN_VARIABLES = frozenset({"caller", "called", "lang", "call_id"})

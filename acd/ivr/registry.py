@@ -19,7 +19,7 @@ from acd.ivr.model import Flow, FlowSet
 from acd.ivr.prompting import static_speech
 from acd.ivr.reader import Problems
 from acd.ivr.schedule import ScheduleOracle
-from acd.prompts import PromptLibrary, Recording, Speech
+from acd.media.prompts import PromptLibrary, Recording, Speech
 from acd.yamlsource import Position, SourceError, read_bytes
 
 log = logging.getLogger(__name__)

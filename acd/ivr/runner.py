@@ -43,8 +43,8 @@ from acd.ivr.interpreter import DEFAULT_MAX_STEPS, Interpreter
 from acd.ivr.lookup import LookupClient, LookupResult, LookupStatus
 from acd.ivr.model import FlowSet, NodeId
 from acd.ivr.schedule import ScheduleDecision, ScheduleOracle
+from acd.media.prompts import Playable
 from acd.privacy import logged
-from acd.prompts import Playable
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ AnnouncementProvider = Callable[[], AnnouncementPrompts | Awaitable[Announcement
 
 
 class PromptResolver(Protocol):
-    """What the runner needs of acd.prompts.PromptLibrary."""
+    """What the runner needs of acd.media.prompts.PromptLibrary."""
 
     async def paths(self, prompts: Iterable[Playable]) -> list[str]: ...
 

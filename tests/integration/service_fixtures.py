@@ -81,7 +81,7 @@ class TestRedis:
 @pytest.fixture
 async def caller_lists(redis_server) -> AsyncIterator[object]:
     """The caller black/whitelists acd reads, emptied before and after the test."""
-    from acd.adapters.list_store import ListStore
+    from acd.adapters.redis.list_store import ListStore
 
     conn = await asyncio_redis.Connection.create(host=redis_server.host,
                                                  port=redis_server.port, db=TEST_DB)

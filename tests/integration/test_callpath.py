@@ -12,7 +12,7 @@ import pytest
 from acd_service import wait_for
 from sipp import Dtmf, PhoneBehaviour, SippAgentPhones, SippCaller
 
-from acd.prompts import PromptLibrary, Speech
+from acd.media.prompts import PromptLibrary, Speech
 from acd.rules.caller_entries import make_entry
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.auth import Role, User
-from acd.adapters.store import BATCH, CallStore
+from acd.adapters.redis.store import BATCH, CallStore
 from acd.callflow.record import CallRecord
 from acd.cli import main as acd_main
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from acd.adapters.agi import AgiChannel, AgiServer
+from acd.adapters.asterisk.agi import AgiChannel, AgiServer
 from acd.channel import CallerHungUp
 
 

@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from acd import cli_lists
-from acd.adapters.list_store import CachedRules, ListStore
+from acd.adapters.redis.list_store import CachedRules, ListStore
 from acd.cli_lists import register
 from acd.rules.caller_csv import CsvError
 from acd.rules.caller_entries import Action, ListKind, MatchKind, make_entry

@@ -10,8 +10,8 @@ from pathlib import Path
 import asyncio_redis
 import pytest
 
+from acd.adapters.recordings import Recordings
 from acd.callflow.record import CallRecord
-from acd.recordings import Recordings
 
 PREFIX = "acdrec:"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from acd.adapters.store import RedisRefused, connect_redis
-from acd.config import RedisConfig
+from acd.adapters.redis.store import RedisRefused, connect_redis
+from acd.config.settings import RedisConfig
 
 PASSWORD = "a-long-test-password"
 

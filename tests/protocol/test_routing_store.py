@@ -17,7 +17,7 @@ import asyncio_redis
 import pytest
 import pytest_asyncio
 
-from acd.adapters.routing_store import RoutingStore
+from acd.adapters.redis.routing_store import RoutingStore
 from acd.core import commands as cmd
 from acd.core import events as ev
 from acd.core.engine import RoutingEngine
@@ -220,7 +220,7 @@ async def test_the_gate_drops_targets_held_elsewhere_and_reports_them(
 HAMMER = r"""
 import asyncio, json, random, sys, time
 import asyncio_redis
-from acd.adapters.routing_store import RoutingStore
+from acd.adapters.redis.routing_store import RoutingStore
 
 async def main(port, db, prefix, start_at, seed, rounds, out):
     conn = await asyncio_redis.Connection.create("127.0.0.1", port, db=db)

@@ -7,12 +7,12 @@ import pytest
 
 from acd.agent_phone import AgentDesk, AgentPhone, DeviceNotAllowed
 from acd.clock import FixedClock
-from acd.config import ConfigError, load_config
+from acd.config.routing import DevicePolicy
+from acd.config.sections import load_sections
+from acd.config.settings import ConfigError, load_config
 from acd.core.engine import RoutingEngine
 from acd.core.model import AgentConfig, QueueConfig, QueueMember
 from acd.dispatcher import Dispatcher
-from acd.routing_config import DevicePolicy
-from acd.sections import load_sections
 
 POLICY = DevicePolicy(frozenset(f"PJSIP/agent{n}" for n in range(1001, 1006)),
                       {"1003": ("PJSIP/agent1003", "PJSIP/agent1005")})

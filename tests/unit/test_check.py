@@ -12,8 +12,8 @@ import pytest
 from acd.adapters.http.auth import Role
 from acd.checks import check_all
 from acd.cli import main
-from acd.config import load_config
-from acd.sections import load_sections
+from acd.config.sections import load_sections
+from acd.config.settings import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()

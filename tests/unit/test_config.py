@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.config import ConfigError, load_config
+from acd.config.settings import ConfigError, load_config
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from acd.config import ConfigError, load_config
-from acd.routing_config import QueueTelephony, transfer_codes
-from acd.sections import load_sections
+from acd.config.routing import QueueTelephony, transfer_codes
+from acd.config.sections import load_sections
+from acd.config.settings import ConfigError, load_config
 
 AGENTS = 'agents:\n  "1001": {pin: "1"}\n'
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.config import ConfigError, load_config
+from acd.config.settings import ConfigError, load_config
 from acd.yamlsource import (
     MAX_ALIAS_NODES,
     MAX_DEPTH,

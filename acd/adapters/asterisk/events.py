@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from acd.adapters.agi import device_of_channel
+from acd.adapters.asterisk.agi import device_of_channel
 from acd.callflow import facts as f
 from acd.core import events as routing
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from acd.adapters.agi import AgiChannel, AgiServer
+from acd.adapters.asterisk.agi import AgiChannel, AgiServer
 from acd.callflow.registry import CallRegistry
 
 

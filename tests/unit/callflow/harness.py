@@ -18,10 +18,10 @@ from acd.callflow.record import CallRecord
 from acd.callflow.session import CallSession
 from acd.callflow.settings import CallSettings, RecordingPlan
 from acd.callflow.state import REPLIES
+from acd.config.routing import QueueTelephony
 from acd.core import commands as rc
 from acd.core import events as ev
 from acd.ivr.registry import build_flowset
-from acd.routing_config import QueueTelephony
 
 T0 = 1_795_000_000.0
 CALLER = "13800138000"

@@ -13,7 +13,7 @@ from acd.ivr.lookup import LookupRequest, LookupResult, LookupStatus
 from acd.ivr.model import FlowSet
 from acd.ivr.registry import build_flowset
 from acd.ivr.schedule import ScheduleDecision
-from acd.prompts import Playable, Recording, Sound, Speech
+from acd.media.prompts import Playable, Recording, Sound, Speech
 
 QUEUES = frozenset({"support", "complaints", "vip"})
 

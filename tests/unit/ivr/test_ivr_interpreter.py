@@ -22,7 +22,7 @@ from acd.ivr.actions import (
 from acd.ivr.interpreter import ALL_KEYS, Interpreter
 from acd.ivr.lookup import LookupResult, LookupStatus
 from acd.ivr.model import FlowSet, NodeId
-from acd.prompts import Recording, Speech
+from acd.media.prompts import Recording, Speech
 
 from .fakes import flows_from
 from .test_ivr_runner import SUPPORT

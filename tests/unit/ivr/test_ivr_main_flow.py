@@ -11,7 +11,7 @@ from acd.ivr import FlowRegistry, FlowSet, Hangup, QueueHandoff, Transferred, Vo
 from acd.ivr.lookup import LookupResult, LookupStatus
 from acd.ivr.registry import speech_to_prepare
 from acd.ivr.runner import FlowResult
-from acd.prompts import PromptLibrary
+from acd.media.prompts import PromptLibrary
 
 from .fakes import FakeChannel, FakeLookups, FakeSchedules, Interrupt, LabelPrompts
 

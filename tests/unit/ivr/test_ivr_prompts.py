@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.prompts import PromptLibrary, Recording, Sound, Speech
+from acd.media.prompts import PromptLibrary, Recording, Sound, Speech
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ async def test_failed_synthesis_is_logged_and_skipped(tmp_path: Path,
 async def test_prepare_all_synthesises_what_is_missing_with_progress(
     library: PromptLibrary, caplog: pytest.LogCaptureFixture
 ):
-    caplog.set_level(logging.INFO, logger="acd.prompts")
+    caplog.set_level(logging.INFO, logger="acd.media.prompts")
     speeches = [Speech("一", "zh"), Speech("two", "en"), Speech("一", "zh")]
     assert await library.prepare_all(speeches) == 2
     assert "synthesised prompt 2/2" in caplog.text

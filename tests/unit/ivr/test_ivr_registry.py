@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from acd.ivr import FlowErrors, FlowRegistry, QueueHandoff, run_flow
-from acd.prompts import PromptLibrary
+from acd.media.prompts import PromptLibrary
 
 from .fakes import FakeChannel, FakeLookups, FakeSchedules, LabelPrompts
 

@@ -7,7 +7,7 @@ from typing import Any
 from acd.ivr import CallerHangup, FlowSet, Hangup, QueueHandoff, Transferred, Voicemail, run_flow
 from acd.ivr.lookup import LookupResult, LookupStatus
 from acd.ivr.runner import FlowResult
-from acd.prompts import Speech
+from acd.media.prompts import Speech
 
 from .fakes import (
     HANGUP,

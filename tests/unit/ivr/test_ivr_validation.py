@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from acd.ivr import build_flowset
-from acd.prompts import PromptLibrary
+from acd.media.prompts import PromptLibrary
 
 from .fakes import errors_of
 

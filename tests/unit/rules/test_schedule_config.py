@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from acd.config.schedules import parse_schedules
 from acd.rules.calendar import StatutoryCalendar
 from acd.rules.schedule import ScheduleState
-from acd.rules.schedule_config import parse_schedules
 from acd.yamlsource import SourceError, load_text
 
 EXAMPLE = """\

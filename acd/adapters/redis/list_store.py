@@ -18,7 +18,7 @@ import json
 import logging
 from typing import Any
 
-from acd.adapters.store import Scripts
+from acd.adapters.redis.store import Scripts
 from acd.privacy import logged_text
 from acd.rules.caller_csv import format_csv, parse_csv
 from acd.rules.caller_entries import (

@@ -18,7 +18,7 @@ from typing import Any
 from panoramisk import Manager
 from panoramisk.message import Message
 
-from acd.config import AmiConfig
+from acd.config.settings import AmiConfig
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from acd.config import build_dataclass
+from acd.config.settings import build_dataclass
 from acd.core.model import AgentConfig, QueueConfig, QueueMember, RoutingSettings
-from acd.prompts import checked_speech
+from acd.media.prompts import checked_speech
 from acd.yamlsource import LocatedDict, LocatedList, SourceError
 
 

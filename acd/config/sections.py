@@ -11,10 +11,7 @@ from typing import Any
 
 from acd.adapters.asterisk.syntax import DEVICE
 from acd.adapters.http.auth import ITERATIONS, Role, User, parse_hash
-from acd.config import Config, ConfigError, build_dataclass
-from acd.core.model import AgentConfig, QueueConfig, RoutingSettings
-from acd.ivr.schedule import ScheduleDecision as IvrDecision
-from acd.routing_config import (
+from acd.config.routing import (
     DevicePolicy,
     QueueTelephony,
     build_agents,
@@ -23,8 +20,11 @@ from acd.routing_config import (
     build_settings,
     check_references,
 )
+from acd.config.schedules import parse_schedules
+from acd.config.settings import Config, ConfigError, build_dataclass
+from acd.core.model import AgentConfig, QueueConfig, RoutingSettings
+from acd.ivr.schedule import ScheduleDecision as IvrDecision
 from acd.rules.schedule import ScheduleBook
-from acd.rules.schedule_config import parse_schedules
 from acd.survey import SurveyConfig, SurveyQuestion
 from acd.yamlsource import LocatedDict, SourceError
 

@@ -48,7 +48,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from acd.adapters.store import Scripts
+from acd.adapters.redis.store import Scripts
 from acd.core import commands as cmd
 from acd.core import events as ev
 from acd.core.snapshot import Changes, Snapshot

@@ -9,8 +9,8 @@ Keys written here (all under the configured prefix, default `acd:`):
 | calls:active              | set  | call ids not yet closed (restart recovery)| none   |
 | announcement              | str  | JSON list of prompt refs, absent when off | none   |
 
-Routing state lives in acd.adapters.routing_store, caller lists in
-acd.adapters.list_store; each module documents its own keys.
+Routing state lives in acd.adapters.redis.routing_store, caller lists in
+acd.adapters.redis.list_store; each module documents its own keys.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 import asyncio_redis
 
 from acd.callflow.record import CallRecord
-from acd.config import RedisConfig
+from acd.config.settings import RedisConfig
 
 log = logging.getLogger(__name__)
 

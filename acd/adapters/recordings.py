@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from acd.adapters.store import Scripts, flat_fields, score_bound
+from acd.adapters.redis.store import Scripts, flat_fields, score_bound
 
 log = logging.getLogger(__name__)
 

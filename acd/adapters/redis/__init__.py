@@ -1,0 +1,1 @@
+"""Redis: call records, routing state and claims, caller lists."""

@@ -1,0 +1,1 @@
+"""Agents at work: the actions they take from phones and the API."""

@@ -1,0 +1,1 @@
+"""Typed, validated configuration: config.yaml and the sections other modules own."""
