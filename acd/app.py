@@ -24,7 +24,8 @@ from acd.adapters.recordings import Recordings
 from acd.adapters.redis.list_store import CachedRules, ListStore
 from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis
-from acd.agent_phone import AgentDesk, AgentNotFound, AgentPhone, DeviceNotAllowed, WrongPin
+from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
+from acd.agents.phone import AgentPhone
 from acd.callflow.driver import CallPorts
 from acd.callflow.facts import SpyAsked, TransferAsked
 from acd.callflow.registry import CallRegistry
@@ -41,7 +42,6 @@ from acd.ivr.lookup import HttpLookupClient
 from acd.ivr.registry import FlowRegistry
 from acd.media.announcement import Announcement
 from acd.media.prompts import PromptLibrary
-from acd.phrases import Phrases
 from acd.privacy import set_log_full_numbers
 from acd.routing_service import RoutingService
 
@@ -83,7 +83,6 @@ class App:
         self.calls = CallStore(self.redis, cfg.redis.prefix)
         self.prompts = PromptLibrary(cfg.path(cfg.paths.prompts), cfg.path(cfg.paths.prompt_cache),
                                      cfg.languages)
-        self.phrases = Phrases(self.prompts)
         self.announcement = Announcement(self.calls, cfg.languages)
         oracle = self.schedule_oracle = ScheduleOracleAdapter(sec.schedules)
         self.flows = FlowRegistry(cfg.path(cfg.paths.ivr_flows), [q.name for q in sec.queues],
@@ -111,7 +110,7 @@ class App:
         self.desk = AgentDesk(sec.agents, self.dispatcher, self.redis, cfg.redis.prefix,
                               sec.pause_reasons, sec.devices)
         await self.desk.load()
-        AgentPhone(self.desk, self.phrases).register(self.agi)
+        AgentPhone(self.desk, self.prompts, cfg.languages).register(self.agi)
         EventTranslator(self.registry, self.desk.agent_on_device,
                         self.dispatcher.post).register(self.ami)
         caller_id = next(iter(cfg.numbers), "")

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-
-class CallerHungUp(Exception):
-    """The caller's channel is gone; the flow must stop and clean up."""
+from acd.callflow.errors import CallerHungUp  # noqa: F401 - one exception for both
 
 
 class Channel(Protocol):

@@ -19,6 +19,7 @@ from typing import Any
 
 from acd.callflow import facts as f
 from acd.callflow import orders as o
+from acd.callflow.errors import CallerHungUp
 from acd.callflow.ports import (
     Announcement,
     CallActions,
@@ -33,7 +34,6 @@ from acd.callflow.ports import (
 )
 from acd.callflow.session import CallSession
 from acd.callflow.state import NotConnected, Phase
-from acd.channel import CallerHungUp
 from acd.clock import Clock
 from acd.ivr.lookup import LookupResult, LookupStatus
 from acd.ivr.schedule import ScheduleDecision

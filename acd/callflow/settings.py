@@ -8,9 +8,9 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo
 
+from acd.callflow.survey import SurveyConfig
 from acd.config.routing import QueueTelephony, transfer_codes
 from acd.ivr.model import FlowSet
-from acd.survey import SurveyConfig
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ so a caller who hangs up during the thanks keeps it.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from acd.callflow import facts as f
 from acd.callflow import orders as o
@@ -21,6 +22,30 @@ if TYPE_CHECKING:
     from acd.callflow.session import CallSession
 
 log = logging.getLogger(__name__)
+
+ANSWER_LABELS = {"1": "satisfied", "2": "average", "3": "unsatisfied"}
+
+
+@dataclass(frozen=True)
+class SurveyQuestion:
+    name: str = "satisfaction"
+    prompt: Any = field(default_factory=lambda: {
+        "zh": "请对本次服务进行评价，满意请按1，一般请按2，不满意请按3。",
+        "en": "Please rate our service: press 1 if satisfied, 2 for average, "
+              "3 if unsatisfied."})
+    digits: str = "123"
+
+
+@dataclass(frozen=True)
+class SurveyConfig:
+    enabled: bool = True
+    questions: tuple[SurveyQuestion, ...] = (SurveyQuestion(),)
+    timeout: float = 5.0
+    retries: int = 1
+    invalid_prompt: Any = field(default_factory=lambda: {
+        "zh": "输入无效。", "en": "That is not a valid choice."})
+    thanks_prompt: Any = field(default_factory=lambda: {
+        "zh": "感谢您的评价，再见。", "en": "Thank you for your feedback. Goodbye."})
 
 
 def ask(s: CallSession, queue: str) -> Script:

@@ -11,6 +11,7 @@ from typing import Any
 
 from acd.adapters.asterisk.syntax import DEVICE
 from acd.adapters.http.auth import ITERATIONS, Role, User, parse_hash
+from acd.callflow.survey import SurveyConfig, SurveyQuestion
 from acd.config.routing import (
     DevicePolicy,
     QueueTelephony,
@@ -25,7 +26,6 @@ from acd.config.settings import Config, ConfigError, build_dataclass
 from acd.core.model import AgentConfig, QueueConfig, RoutingSettings
 from acd.ivr.schedule import ScheduleDecision as IvrDecision
 from acd.rules.schedule import ScheduleBook
-from acd.survey import SurveyConfig, SurveyQuestion
 from acd.yamlsource import LocatedDict, SourceError
 
 

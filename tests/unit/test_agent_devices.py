@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from acd.agent_phone import AgentDesk, AgentPhone, DeviceNotAllowed
+from acd.agents.desk import AgentDesk, DeviceNotAllowed
+from acd.agents.phone import AgentPhone
 from acd.clock import FixedClock
 from acd.config.routing import DevicePolicy
 from acd.config.sections import load_sections
@@ -77,11 +78,11 @@ async def test_star71_from_a_phone_that_is_not_an_agent_phone_is_refused(desk):
         async def get_digits(self, *args, **kwargs):
             raise AssertionError("no agent number is asked for on a phone that is not an agent's")
 
-    class Phrases:
-        async def say(self, key, lang=None, **values):
-            return [key]
+    class Prompts:  # a recording per phrase, named by its key
+        async def paths(self, prompts):
+            return [p.name for p in prompts]
 
-    await AgentPhone(desk, Phrases()).login(Phone())
+    await AgentPhone(desk, Prompts(), ("zh", "en")).login(Phone())
     assert played == ["unknown_phone"]
 
 

@@ -31,8 +31,8 @@ from acd.adapters.asterisk.syntax import (
     dial_arguments,
     exec_command,
 )
+from acd.callflow.errors import CallerHungUp
 from acd.callflow.facts import DialEnded, DialStatus
-from acd.channel import CallerHungUp
 
 log = logging.getLogger(__name__)
 

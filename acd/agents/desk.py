@@ -1,10 +1,7 @@
-"""Agents on their softphones: feature codes over FastAGI, and the same actions for the API.
-
-*71 log in (agent number + PIN; binds the agent to the phone dialled from:
-hot desking), *72 log out, *73N pause with reason digit N, *74 resume,
-*75 end wrap-up early. Both paths post the same core events, so one state
-machine decides; a refused transition is spoken (phone) or a 409 (API).
-"""
+"""Agent actions shared by the phones' feature codes (acd.agents.phone) and the API: log
+in on an agent phone, log out, pause with a reason, resume, end wrap-up. Both paths
+post the same routing core events, so one state machine decides; a refused
+transition is spoken (phone) or a 409 (API)."""
 
 from __future__ import annotations
 
@@ -12,10 +9,8 @@ import hmac
 import logging
 from typing import Any
 
-from acd.channel import CallerHungUp
 from acd.config.routing import DevicePolicy
 from acd.core import events as ev
-from acd.core.errors import RoutingError
 from acd.core.model import AgentConfig
 
 log = logging.getLogger(__name__)
@@ -33,12 +28,6 @@ class WrongPin(PermissionError):
 
 class DeviceNotAllowed(PermissionError):
     """A device the agent may not use: not one of their phones, or another agent's."""
-
-
-def device_of_channel(channel_name: str) -> str:
-    """'PJSIP/agent1001-0000000a' -> 'PJSIP/agent1001'."""
-    tech_resource, _, _ = channel_name.rpartition("-")
-    return tech_resource or channel_name
 
 
 class AgentDesk:
@@ -146,76 +135,3 @@ class AgentDesk:
             raise ValueError(f"unknown action {action!r}: login, logout, pause, resume, "
                              "wrap-up-end")
         return {"agent": agent_id, "action": action, "ok": True}
-
-
-class AgentPhone:
-    """The FastAGI routes behind the feature codes."""
-
-    def __init__(self, desk: AgentDesk, phrases: Any) -> None:
-        self.desk = desk
-        self.phrases = phrases
-
-    def register(self, agi: Any) -> None:
-        agi.route("agent-login", self.login)
-        agi.route("agent-logout", self.logout)
-        agi.route("agent-pause", self.pause)
-        agi.route("agent-resume", self.resume)
-        agi.route("agent-wrapup-end", self.wrapup_end)
-
-    async def _say(self, channel: Any, key: str, **values: Any) -> None:
-        await channel.play(await self.phrases.say(key, None, **values))
-
-    async def login(self, channel: Any) -> None:
-        await channel.answer()
-        device = device_of_channel(channel.channel_name)
-        if not self.desk.policy.is_agent_phone(device):
-            log.warning("login refused: %s is not an agent phone (agent_devices)", device)
-            await self._say(channel, "unknown_phone")
-            return
-        for _attempt in range(2):
-            agent_id = await channel.get_digits(await self.phrases.say("agent_number"), 5, 8)
-            pin = await channel.get_digits(await self.phrases.say("agent_pin"), 5, 8)
-            try:
-                await self.desk.login(agent_id, device, pin)
-            except (AgentNotFound, WrongPin) as exc:
-                log.info("login refused on %s: %s", device, exc)
-                await self._say(channel, "login_failed")
-                continue
-            except RoutingError as exc:  # e.g. logged in elsewhere and on a call
-                log.info("login refused on %s: %s", device, exc)
-                await self._say(channel, "not_allowed", why=str(exc))
-                return
-            await self._say(channel, "login_ok", agent=" ".join(agent_id))
-            return
-        await channel.hangup()
-
-    async def _on_phone(self, channel: Any, action: str, *args: Any) -> None:
-        await channel.answer()
-        device = device_of_channel(channel.channel_name)
-        agent_id = self.desk.agent_on_device(device)
-        if agent_id is None:
-            await self._say(channel, "unknown_phone")
-            return
-        try:
-            await getattr(self.desk, action)(agent_id, *args)
-        except CallerHungUp:
-            raise
-        except Exception as exc:  # a refused transition is told to the agent
-            log.info("agent %s: %s refused: %s", agent_id, action, exc)
-            await self._say(channel, "not_allowed", why=str(exc))
-            return
-        done = {"logout": "logout_ok", "pause": "paused", "resume": "resumed",
-                "end_wrap_up": "wrapup_ended"}[action]
-        await self._say(channel, done)
-
-    async def logout(self, channel: Any) -> None:
-        await self._on_phone(channel, "logout")
-
-    async def pause(self, channel: Any) -> None:
-        await self._on_phone(channel, "pause", channel.params.get("reason", "3"))
-
-    async def resume(self, channel: Any) -> None:
-        await self._on_phone(channel, "resume")
-
-    async def wrapup_end(self, channel: Any) -> None:
-        await self._on_phone(channel, "end_wrap_up")
