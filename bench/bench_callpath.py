@@ -252,7 +252,6 @@ def prompt_cache_for(mode: str) -> dict[str, str]:
     if mode == "off":
         return {"ACD_BENCH_ANNOUNCE_AGENT": "false"}
     from acd.media.phrases import PHRASES
-
     from acd.media.prompts import PromptLibrary, Speech
     cache = REPO / "var" / "bench" / "prompt-cache"
     library = PromptLibrary(REPO / "prompts", cache, ("zh", "en"))

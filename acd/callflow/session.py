@@ -332,6 +332,8 @@ class CallSession:
     def _script_over(self, *, gone: bool) -> None:
         self._script = None
         self._awaiting = None
+        if self.ring is not None:  # a Dial's late events no longer concern this call
+            self.ring.over = True
         ending.script_over(self, gone=gone)
 
     # -- the end -----------------------------------------------------------------------
