@@ -51,7 +51,8 @@ class LookupStatus(Enum):
 @dataclass(frozen=True)
 class LookupResult:
     status: LookupStatus
-    fields: Mapping[str, Any] = field(default_factory=dict)
+    #: the answer's JSON object, as parsed
+    fields: Mapping[str, object] = field(default_factory=dict)
     detail: str = ""
 
 
@@ -143,9 +144,9 @@ def _failed(request: LookupRequest, detail: str) -> LookupResult:
     return LookupResult(LookupStatus.ERROR, detail=detail)
 
 
-def field_at(data: Mapping[str, Any], path: str) -> str | None:
+def field_at(data: Mapping[str, object], path: str) -> str | None:
     """The value at a dotted path (`order.status`) as text; None when absent or null."""
-    value: Any = data
+    value: object = data
     for part in path.split("."):
         if isinstance(value, Mapping) and part in value:
             value = value[part]

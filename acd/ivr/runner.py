@@ -41,7 +41,7 @@ from acd.ivr.actions import (
 )
 from acd.ivr.interpreter import DEFAULT_MAX_STEPS, Interpreter
 from acd.ivr.lookup import LookupClient, LookupResult, LookupStatus
-from acd.ivr.model import FlowSet, NodeId
+from acd.ivr.model import FlowSet, resolve_entry
 from acd.ivr.schedule import ScheduleDecision, ScheduleOracle
 from acd.media.prompts import Playable
 from acd.privacy import logged
@@ -82,18 +82,6 @@ class _Services:
     lookup_client: LookupClient
     announcement: AnnouncementProvider
     prompt_library: PromptResolver
-
-
-def resolve_entry(flows: FlowSet, entry: str) -> NodeId:
-    """'flow' (its start node) or 'flow:node'."""
-    flow, _, node = entry.partition(":")
-    start = flows.entry(flow)
-    if not node:
-        return start
-    target = NodeId(flow, node)
-    if target not in flows:
-        raise KeyError(f"flow {flow!r} has no node {node!r}")
-    return target
 
 
 async def run_flow(
