@@ -1,4 +1,4 @@
-"""The IVR: flows written in YAML, their validator, a pure interpreter and its async runner."""
+"""The IVR: flows written in YAML, their validator and a pure interpreter."""
 
 from acd.ivr.actions import (
     CallerHangup,
@@ -10,24 +10,15 @@ from acd.ivr.actions import (
 )
 from acd.ivr.interpreter import Interpreter
 from acd.ivr.lookup import HttpLookupClient, LookupClient, LookupRequest, LookupResult
-from acd.ivr.model import FlowSet, NodeId, UnknownFlow
+from acd.ivr.model import FlowSet, NodeId, UnknownFlow, resolve_entry
 from acd.ivr.registry import FlowErrors, FlowRegistry, build_flowset, read_flow_files
-from acd.ivr.runner import (
-    AnnouncementProvider,
-    FlowResult,
-    PromptResolver,
-    resolve_entry,
-    run_flow,
-)
 from acd.ivr.schedule import FixedScheduleOracle, ScheduleDecision, ScheduleOracle
 
 __all__ = [
-    "AnnouncementProvider",
     "CallerHangup",
     "FixedScheduleOracle",
     "FlowErrors",
     "FlowRegistry",
-    "FlowResult",
     "FlowSet",
     "Hangup",
     "HttpLookupClient",
@@ -37,7 +28,6 @@ __all__ = [
     "LookupResult",
     "NodeId",
     "Outcome",
-    "PromptResolver",
     "QueueHandoff",
     "ScheduleDecision",
     "ScheduleOracle",
@@ -47,5 +37,4 @@ __all__ = [
     "build_flowset",
     "read_flow_files",
     "resolve_entry",
-    "run_flow",
 ]
