@@ -20,6 +20,7 @@ from acd.adapters.asterisk.callback_dialer import CallbackDialer
 from acd.adapters.asterisk.events import EventTranslator
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.http.app import HttpServices, make_app, replace_users
+from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.recordings import Recordings
 from acd.adapters.redis.list_store import CachedRules, ListStore
 from acd.adapters.redis.routing_store import RoutingStore
@@ -38,7 +39,6 @@ from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
 from acd.core.periods import daily
 from acd.dispatcher import Dispatcher
-from acd.ivr.lookup import HttpLookupClient
 from acd.ivr.registry import FlowRegistry
 from acd.media.announcement import Announcement
 from acd.media.prompts import PromptLibrary

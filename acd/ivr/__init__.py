@@ -9,7 +9,7 @@ from acd.ivr.actions import (
     Voicemail,
 )
 from acd.ivr.interpreter import Interpreter
-from acd.ivr.lookup import HttpLookupClient, LookupClient, LookupRequest, LookupResult
+from acd.ivr.lookup import LookupRequest, LookupResult, LookupStatus
 from acd.ivr.model import FlowSet, NodeId, UnknownFlow, resolve_entry
 from acd.ivr.registry import FlowErrors, FlowRegistry, build_flowset, read_flow_files
 from acd.ivr.schedule import FixedScheduleOracle, ScheduleDecision, ScheduleOracle
@@ -21,11 +21,10 @@ __all__ = [
     "FlowRegistry",
     "FlowSet",
     "Hangup",
-    "HttpLookupClient",
     "Interpreter",
-    "LookupClient",
     "LookupRequest",
     "LookupResult",
+    "LookupStatus",
     "NodeId",
     "Outcome",
     "QueueHandoff",

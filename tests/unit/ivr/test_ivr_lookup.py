@@ -13,15 +13,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from acd.adapters.http.lookup import HttpLookupClient
 from acd.ivr import Interpreter, NodeId, QueueHandoff
 from acd.ivr.actions import AnnouncementFetched, FetchLookup, Finish, LookupAnswered
-from acd.ivr.lookup import (
-    DEFAULT_MAX_BYTES,
-    HttpLookupClient,
-    LookupRequest,
-    LookupStatus,
-    field_at,
-)
+from acd.ivr.lookup import DEFAULT_MAX_BYTES, LookupRequest, LookupStatus, field_at
 
 from .fakes import errors_of, flows_from
 from .walk import Replies
@@ -263,7 +258,7 @@ async def test_an_answer_larger_than_max_bytes_is_an_error_with_a_log_line(
     server: TestServer, client: HttpLookupClient, caplog: pytest.LogCaptureFixture,
     chunked: str
 ):
-    caplog.set_level(logging.WARNING, logger="acd.ivr.lookup")
+    caplog.set_level(logging.WARNING, logger="acd.adapters.http.lookup")
     request = request_for(f"{base(server)}/sized/5001{chunked}", {}, extra="max_bytes: 5000")
     assert request.max_bytes == 5000
     result = await client.fetch(request)

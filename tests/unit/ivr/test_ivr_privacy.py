@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from acd.adapters.http.lookup import HttpLookupClient
 from acd.ivr import QueueHandoff
 from acd.ivr.actions import FetchLookup, RunApp
-from acd.ivr.lookup import HttpLookupClient
 from acd.privacy import set_log_full_numbers
 
 from .fakes import errors_of, flows_from
