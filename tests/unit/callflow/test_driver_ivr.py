@@ -20,9 +20,9 @@ from acd.callflow.errors import CallerHungUp
 from acd.callflow.session import CallSession
 from acd.clock import FixedClock
 from acd.core import events as ev
+from acd.ivr.flowset import build_flowset
 from acd.ivr.lookup import LookupRequest, LookupResult, LookupStatus
 from acd.ivr.model import FlowSet
-from acd.ivr.registry import build_flowset
 from acd.ivr.schedule import ScheduleDecision
 from acd.media.prompts import Playable, Sound, Speech
 from acd.privacy import mask_number, set_log_full_numbers

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from acd.ivr.flowset import build_flowset
 from acd.ivr.lookup import LookupRequest, LookupResult, LookupStatus
 from acd.ivr.model import FlowSet
-from acd.ivr.registry import build_flowset
 from acd.ivr.schedule import ScheduleDecision
 from acd.media.prompts import Playable, Recording, Sound, Speech
 

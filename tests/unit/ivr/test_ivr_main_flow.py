@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
+from acd.adapters.flows import FlowRegistry
 from acd.ivr import FlowSet, Hangup, QueueHandoff, Transferred, Voicemail
 from acd.ivr.actions import RunApp
+from acd.ivr.flowset import speech_to_prepare
 from acd.ivr.lookup import LookupRequest, LookupResult, LookupStatus
-from acd.ivr.registry import FlowRegistry, speech_to_prepare
 from acd.media.prompts import PromptLibrary
 
 from .fakes import FakeLookups, FakeSchedules

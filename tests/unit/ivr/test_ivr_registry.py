@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from acd.adapters.flows import FlowRegistry
 from acd.ivr import FlowErrors, Interpreter, QueueHandoff, resolve_entry
 from acd.ivr.actions import AnnouncementFetched, Finish, Pressed, ReadDigits
-from acd.ivr.registry import FlowRegistry
 from acd.media.prompts import PromptLibrary
 
 from .fakes import FakeSchedules
@@ -94,7 +94,7 @@ async def test_broken_edit_is_refused_logged_and_the_old_version_kept(
     flows_dir: Path, watching: FlowRegistry, caplog: pytest.LogCaptureFixture
 ):
     good = watching.current()
-    caplog.set_level(logging.ERROR, logger="acd.ivr.registry")
+    caplog.set_level(logging.ERROR, logger="acd.adapters.flows")
     (flows_dir / "main.yaml").write_text(FLOW.replace("exhausted: sales", "exhausted: sale"))
     await eventually(lambda: any("exhausted goes to node 'sale'" in r.getMessage()
                                  for r in caplog.records))
@@ -147,7 +147,7 @@ async def test_a_saved_flow_with_bad_bytes_is_logged_once_per_saved_version(
     flows_dir: Path, watching: FlowRegistry, caplog: pytest.LogCaptureFixture
 ):
     good = watching.current()
-    caplog.set_level(logging.ERROR, logger="acd.ivr.registry")
+    caplog.set_level(logging.ERROR, logger="acd.adapters.flows")
     (flows_dir / "main.yaml").write_bytes(FLOW.encode() + b"# \xff\n")
     await eventually(lambda: errors_logged(caplog, "main.yaml:9:3: byte 0xff") == 1)
     await asyncio.sleep(0.3)  # six polls later, still said only once
@@ -166,7 +166,7 @@ async def test_a_failing_reload_is_logged_once_per_saved_version_not_every_poll(
         raise RuntimeError("a bug in validation")
 
     monkeypatch.setattr(watching, "_build", broken)
-    caplog.set_level(logging.ERROR, logger="acd.ivr.registry")
+    caplog.set_level(logging.ERROR, logger="acd.adapters.flows")
     (flows_dir / "main.yaml").write_text(FLOW.replace("请选择", "请按键"))
     await eventually(lambda: errors_logged(caplog, "reload failed") == 1)
     await asyncio.sleep(0.3)
@@ -176,7 +176,7 @@ async def test_a_failing_reload_is_logged_once_per_saved_version_not_every_poll(
 async def test_an_unreadable_flows_folder_is_logged_once_until_it_changes(
     flows_dir: Path, watching: FlowRegistry, caplog: pytest.LogCaptureFixture
 ):
-    caplog.set_level(logging.ERROR, logger="acd.ivr.registry")
+    caplog.set_level(logging.ERROR, logger="acd.adapters.flows")
     hidden = flows_dir.with_name("elsewhere")
     flows_dir.rename(hidden)
     await eventually(lambda: errors_logged(caplog, "cannot read flows folder") == 1)
