@@ -19,7 +19,9 @@ from acd.adapters.asterisk.ami import AmiClient
 from acd.adapters.asterisk.callback_dialer import CallbackDialer
 from acd.adapters.asterisk.events import EventTranslator
 from acd.adapters.asterisk.routes import register_call_routes
+from acd.adapters.flows import FlowRegistry
 from acd.adapters.http.app import HttpServices, make_app, replace_users
+from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.recordings import Recordings
 from acd.adapters.redis.list_store import CachedRules, ListStore
 from acd.adapters.redis.routing_store import RoutingStore
@@ -38,8 +40,6 @@ from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
 from acd.core.periods import daily
 from acd.dispatcher import Dispatcher
-from acd.ivr.lookup import HttpLookupClient
-from acd.ivr.registry import FlowRegistry
 from acd.media.announcement import Announcement
 from acd.media.prompts import PromptLibrary
 from acd.privacy import set_log_full_numbers
@@ -219,7 +219,7 @@ class App:
         return await self.registry.ask(call_id, SpyAsked(mode, device))
 
     async def _prepare_prompts(self) -> None:
-        from acd.ivr.registry import speech_to_prepare
+        from acd.ivr.flowset import speech_to_prepare
 
         texts = set(speech_to_prepare(self.flows.current(), self.prompts))
         count = await self.prompts.prepare_all(texts)

@@ -23,8 +23,8 @@ def check_all(config_path: str, now: float | None = None) -> tuple[list[str], li
         if problems:
             return problems, warnings
         config = load_config(config_path, allow_missing_env=True)
+    from acd.adapters.flows import FlowRegistry
     from acd.config.sections import ScheduleOracleAdapter, load_sections
-    from acd.ivr.registry import FlowRegistry
     from acd.media.prompts import PromptLibrary
 
     try:

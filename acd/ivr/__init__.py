@@ -1,4 +1,9 @@
-"""The IVR: flows written in YAML, their validator, a pure interpreter and its async runner."""
+"""The IVR: flows written in YAML, their validator and a pure interpreter.
+
+Pure: no asyncio, aiohttp or Asterisk here. The call's session drives the
+interpreter (acd.callflow.arrival); the flows folder is read and reloaded by
+acd.adapters.flows, and lookups are asked over HTTP by acd.adapters.http.lookup.
+"""
 
 from acd.ivr.actions import (
     CallerHangup,
@@ -8,36 +13,26 @@ from acd.ivr.actions import (
     Transferred,
     Voicemail,
 )
+from acd.ivr.checks import PromptRecordings
+from acd.ivr.flowset import FlowErrors, build_flowset, speech_to_prepare
 from acd.ivr.interpreter import Interpreter
-from acd.ivr.lookup import HttpLookupClient, LookupClient, LookupRequest, LookupResult
-from acd.ivr.model import FlowSet, NodeId, UnknownFlow
-from acd.ivr.registry import FlowErrors, FlowRegistry, build_flowset, read_flow_files
-from acd.ivr.runner import (
-    AnnouncementProvider,
-    FlowResult,
-    PromptResolver,
-    resolve_entry,
-    run_flow,
-)
+from acd.ivr.lookup import LookupRequest, LookupResult, LookupStatus
+from acd.ivr.model import FlowSet, NodeId, UnknownFlow, resolve_entry
 from acd.ivr.schedule import FixedScheduleOracle, ScheduleDecision, ScheduleOracle
 
 __all__ = [
-    "AnnouncementProvider",
     "CallerHangup",
     "FixedScheduleOracle",
     "FlowErrors",
-    "FlowRegistry",
-    "FlowResult",
     "FlowSet",
     "Hangup",
-    "HttpLookupClient",
     "Interpreter",
-    "LookupClient",
     "LookupRequest",
     "LookupResult",
+    "LookupStatus",
     "NodeId",
     "Outcome",
-    "PromptResolver",
+    "PromptRecordings",
     "QueueHandoff",
     "ScheduleDecision",
     "ScheduleOracle",
@@ -45,7 +40,6 @@ __all__ = [
     "UnknownFlow",
     "Voicemail",
     "build_flowset",
-    "read_flow_files",
     "resolve_entry",
-    "run_flow",
+    "speech_to_prepare",
 ]

@@ -1,4 +1,4 @@
-"""What the pure interpreter asks the runner to do, what comes back, and how a flow ends.
+"""What the pure interpreter asks its driver to do, what comes back, and how a flow ends.
 
 Actions are orders (`Play`, `ReadDigits`...), replies are facts (`Pressed`...),
 outcomes say where the call goes next.
@@ -33,7 +33,7 @@ class Hangup:
 
 @dataclass(frozen=True)
 class Transferred:
-    """The runner dialled `target`; `result` is what Dial returned to AGI."""
+    """The call was put through to `target`; `result` is what Dial returned to AGI."""
 
     target: str
     result: str

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 
 from acd.ivr.model import (
     BranchNode,
@@ -21,10 +23,28 @@ from acd.ivr.model import (
     SetNode,
 )
 from acd.ivr.reader import Problems, suggest
-from acd.media.prompts import PromptLibrary
 
-# Set by the runner for every call; the call path may pass more (extra_variables).
+# Set by the call's session for every call; it may pass more (extra_variables).
 BUILTIN_VARIABLES = frozenset({"caller", "called", "lang", "call_id"})
+
+
+class PromptRecordings(Protocol):
+    """Which recorded prompts exist: what checking flows needs of the prompt library
+    (acd.media.prompts.PromptLibrary)."""
+
+    @property
+    def prompts_dir(self) -> Path:
+        """Where the recordings are, for the messages: <prompts_dir>/<lang>/<name>.wav."""
+        ...
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The prompt languages, the default first."""
+        ...
+
+    def has_recording(self, name: str, lang: str | None = None) -> bool:
+        """Whether `name` is recorded in `lang` (None: in any language)."""
+        ...
 
 
 @dataclass
@@ -33,7 +53,7 @@ class Context:
 
     known_queues: frozenset[str]
     schedules: frozenset[str] | None  # None: not checked
-    library: PromptLibrary | None  # None: prompt files not checked
+    library: PromptRecordings | None  # None: prompt files not checked
     extra_variables: frozenset[str] = frozenset()
     broken: Mapping[str, set[str]] = field(default_factory=dict)  # flow -> unbuildable ids
     failed_flows: frozenset[str] = frozenset()  # files that did not load at all
@@ -98,7 +118,7 @@ def _check_prompt_files(ctx: Context, node: Node, problems: Problems) -> None:
     for prompt in node.prompts():
         if isinstance(prompt, FilePrompt) and not prompt.texts and \
                 not ctx.library.has_recording(prompt.name):
-            lang = ctx.library.default_lang
+            lang = ctx.library.languages[0]
             problems.add(prompt.pos or node.pos, f"{_what(node)}: no recording '{prompt.name}' "
                          f"in {ctx.library.prompts_dir}/{lang}/: record "
                          f"{lang}/{prompt.name}.wav, or give its words with "

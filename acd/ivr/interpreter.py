@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Generator, Mapping
 from typing import TypeVar
 
 from acd.ivr.actions import (
@@ -127,17 +127,47 @@ class Interpreter:
                 self.outcome = Hangup("max_steps")
                 break
             self.path.append(str(current))
-            node = self.flows.node(current)
-            immediate = _IMMEDIATE.get(type(node))
-            if immediate is not None:
-                result = immediate(self, current.flow, node)
-            else:
-                result = yield from _HANDLERS[type(node)](self, current.flow, node)
+            result = yield from self._visit(current.flow, self.flows.node(current))
             if not isinstance(result, NodeId):
                 self.outcome = result
                 break
             current = result
         yield Finish(self.outcome)
+
+    def _visit(self, flow: str, node: Node) -> Step[Next]:
+        """Run one node: where the caller goes next, or how the flow ends."""
+        match node:
+            # Nodes that decide at once, without asking the session for anything.
+            case BranchNode():
+                return self._on_branch(flow, node)
+            case GotoNode():
+                return self._on_goto(flow, node)
+            case SetNode():
+                return self._on_set(flow, node)
+            # Nodes that play, ask or run something: generators of actions.
+            case PlayNode():
+                return (yield from self._on_play(flow, node))
+            case AnnouncementNode():
+                return (yield from self._on_announcement(flow, node))
+            case MenuNode():
+                return (yield from self._on_menu(flow, node))
+            case CollectNode():
+                return (yield from self._on_collect(flow, node))
+            case SayNode():
+                return (yield from self._on_say(flow, node))
+            case LookupNode():
+                return (yield from self._on_lookup(flow, node))
+            case ScheduleNode():
+                return (yield from self._on_schedule(flow, node))
+            case QueueNode():
+                return (yield from self._on_queue(flow, node))
+            case VoicemailNode():
+                return (yield from self._on_voicemail(flow, node))
+            case TransferNode():
+                return (yield from self._on_transfer(flow, node))
+            case HangupNode():
+                return (yield from self._on_hangup(flow, node))
+        raise TypeError(f"no handler for {type(node).__name__}")
 
     def _render(self, prompts: Prompts) -> tuple[Playable, ...]:
         return tuple(render(prompts, self.variables, self.lang, self.flows.default_lang))
@@ -227,8 +257,6 @@ class Interpreter:
             return NodeId(flow, node.not_found.node)
         return NodeId(flow, node.error.node)
 
-    # Nodes that decide at once, without asking the runner for anything.
-
     def _on_branch(self, flow: str, node: BranchNode) -> Next:
         for case in node.cases:
             if case.matches(self.variables):
@@ -243,8 +271,6 @@ class Interpreter:
         rendered = {k: t.render(self.variables) for k, t in node.values.items()}
         self.variables.update(rendered)
         return NodeId(flow, node.next.node)
-
-    # Nodes that play, ask or run something: generators of actions.
 
     def _on_schedule(self, flow: str, node: ScheduleNode) -> Step[Next]:
         reply = yield CheckSchedule(node.schedule)
@@ -319,24 +345,3 @@ def _acceptable(node: CollectNode, digits: str) -> bool:
     if not all(c in "0123456789*" for c in digits):
         return False
     return node.pattern is None or node.pattern.fullmatch(digits)
-
-
-Handler = Callable[[Interpreter, str, Node], Step[Next]]
-_HANDLERS: dict[type[Node], Handler] = {
-    PlayNode: Interpreter._on_play,  # type: ignore[dict-item]
-    AnnouncementNode: Interpreter._on_announcement,  # type: ignore[dict-item]
-    MenuNode: Interpreter._on_menu,  # type: ignore[dict-item]
-    CollectNode: Interpreter._on_collect,  # type: ignore[dict-item]
-    SayNode: Interpreter._on_say,  # type: ignore[dict-item]
-    LookupNode: Interpreter._on_lookup,  # type: ignore[dict-item]
-    ScheduleNode: Interpreter._on_schedule,  # type: ignore[dict-item]
-    QueueNode: Interpreter._on_queue,  # type: ignore[dict-item]
-    VoicemailNode: Interpreter._on_voicemail,  # type: ignore[dict-item]
-    TransferNode: Interpreter._on_transfer,  # type: ignore[dict-item]
-    HangupNode: Interpreter._on_hangup,  # type: ignore[dict-item]
-}
-_IMMEDIATE: dict[type[Node], Callable[[Interpreter, str, Node], Next]] = {
-    BranchNode: Interpreter._on_branch,  # type: ignore[dict-item]
-    GotoNode: Interpreter._on_goto,  # type: ignore[dict-item]
-    SetNode: Interpreter._on_set,  # type: ignore[dict-item]
-}

@@ -171,10 +171,11 @@ class Builder:
         raw = r.raw("cases", True, " (a list of {variable, equals|in|exists, next})")
         if raw is not None and not isinstance(raw, LocatedList):
             r.error(r.pos("cases"), f"{r.what}: 'cases' must be a list, not {describe(raw)}")
-        for i, item in enumerate(raw if isinstance(raw, LocatedList) else []):
-            case = self._case(r, item, raw.pos(i), i + 1)
-            if case is not None:
-                cases.append(case)
+        if isinstance(raw, LocatedList):
+            for i, item in enumerate(raw):
+                case = self._case(r, item, raw.pos(i), i + 1)
+                if case is not None:
+                    cases.append(case)
         return BranchNode(id=nid, pos=r.node_pos, cases=tuple(cases),
                           default=_req(r.ref("default")))
 

@@ -412,3 +412,18 @@ class FlowSet:
             return False
         flow = self.flows.get(node_id.flow)
         return flow is not None and node_id.node in flow.nodes
+
+
+def resolve_entry(flows: FlowSet, entry: str) -> NodeId:
+    """Where a call enters: 'flow' (its start node) or 'flow:node'.
+
+    UnknownFlow for a flow the set does not have, KeyError for a node its flow lacks.
+    """
+    flow, _, node = entry.partition(":")
+    start = flows.entry(flow)
+    if not node:
+        return start
+    target = NodeId(flow, node)
+    if target not in flows:
+        raise KeyError(f"flow {flow!r} has no node {node!r}")
+    return target

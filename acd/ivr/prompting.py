@@ -12,7 +12,6 @@ Forms accepted wherever a prompt is expected (alone or in a list):
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 
 from acd.ivr.model import (
     FilePrompt,
@@ -51,7 +50,7 @@ def parse_prompts(
 
 
 def parse_prompt(
-    reader: FieldReader, value: Any, pos: Position | None, languages: tuple[str, ...]
+    reader: FieldReader, value: object, pos: Position | None, languages: tuple[str, ...]
 ) -> PromptSpec | None:
     if isinstance(value, str):
         return FilePrompt(value, None, pos) if _is_name(reader, value, pos) else None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from typing import Any
 
 from acd.ivr.model import Ref
 from acd.ivr.template import Template, TemplateError
@@ -34,7 +33,7 @@ def suggest(word: str, options: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def describe(value: Any) -> str:
+def describe(value: object) -> str:
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -44,7 +43,7 @@ def describe(value: Any) -> str:
     return repr(value)
 
 
-def position_of(value: Any, fallback: Position | None) -> Position | None:
+def position_of(value: object, fallback: Position | None) -> Position | None:
     if isinstance(value, LocatedDict | LocatedList):
         return value.position
     return fallback
@@ -72,7 +71,7 @@ class FieldReader:
         self.allowed.append(key)
         return key in self.data and self.data[key] is not None
 
-    def raw(self, key: str, required: bool = False, hint: str = "") -> Any:
+    def raw(self, key: str, required: bool = False, hint: str = "") -> object:
         if not self.has(key):
             if required:
                 self.error(self.node_pos, f"{self.what}: missing field '{key}'{hint}")
@@ -136,7 +135,7 @@ class FieldReader:
             return Ref("") if required else None
         return self.ref_value(value, self.pos(key), f"'{key}'")
 
-    def ref_value(self, value: Any, pos: Position, label: str) -> Ref:
+    def ref_value(self, value: object, pos: Position, label: str) -> Ref:
         if not isinstance(value, str) or not value:
             self.error(pos, f"{self.what}: {label} must be a node id, not {describe(value)}")
             return Ref("")
@@ -148,7 +147,7 @@ class FieldReader:
             return Template("")
         return self.template_value(value, self.pos(key), f"'{key}'")
 
-    def template_value(self, value: Any, pos: Position | None, label: str) -> Template:
+    def template_value(self, value: object, pos: Position | None, label: str) -> Template:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.error(pos, f"{self.what}: {label} must be text, not {describe(value)}")
             return Template("")

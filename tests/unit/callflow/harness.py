@@ -21,7 +21,7 @@ from acd.callflow.state import REPLIES
 from acd.config.routing import QueueTelephony
 from acd.core import commands as rc
 from acd.core import events as ev
-from acd.ivr.registry import build_flowset
+from acd.ivr.flowset import build_flowset
 
 T0 = 1_795_000_000.0
 CALLER = "13800138000"

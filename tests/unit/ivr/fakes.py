@@ -1,107 +1,75 @@
-"""Scripted stand-ins for the channel, prompt library, lookup client and schedules."""
+"""Stand-ins for what a flow asks of the world (lookups, schedules), and flows from texts."""
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from acd.channel import CallerHungUp
+from acd.ivr.flowset import build_flowset
 from acd.ivr.lookup import LookupRequest, LookupResult, LookupStatus
 from acd.ivr.model import FlowSet
-from acd.ivr.registry import build_flowset
 from acd.ivr.schedule import ScheduleDecision
 from acd.media.prompts import Playable, Recording, Sound, Speech
 
 QUEUES = frozenset({"support", "complaints", "vip"})
 
-
-@dataclass(frozen=True)
-class Interrupt:
-    """The caller presses `digit` while an interruptible prompt plays."""
-
-    digit: str
-
-
-HANGUP = object()  # the caller hangs up at the next point where the flow waits
-
-
-@dataclass
-class FakeChannel:
-    """Answers each wait from a script: a str for get_digits, Interrupt for a play.
-
-    Plays that cannot be interrupted consume nothing; an interruptible play
-    consumes the next item only if it is an Interrupt. Running out of script
-    fails the test, so a flow that waits more than expected is noticed.
-    """
-
-    script: list[Any] = field(default_factory=list)
-    call_id: str = "call-1"
-    caller: str = "13800138000"
-    called: str = "4008001234"
-    app_results: Mapping[str, str] = field(default_factory=dict)
-    events: list[tuple[Any, ...]] = field(default_factory=list)
-    hung_up: bool = False
-
-    def _next(self) -> Any:
-        if not self.script:
-            raise AssertionError(f"script exhausted; events so far: {self.events}")
-        item = self.script.pop(0)
-        if item is HANGUP:
-            raise CallerHungUp()
-        return item
-
-    def played(self) -> list[str]:
-        """Every prompt path handed to play or get_digits, in order."""
-        return [p for e in self.events if e[0] in ("play", "get_digits") for p in e[1]]
-
-    async def answer(self) -> None:
-        self.events.append(("answer",))
-
-    async def play(self, prompts: list[str], escape_digits: str = "") -> str:
-        self.events.append(("play", list(prompts), escape_digits))
-        if self.script and self.script[0] is HANGUP:
-            self._next()
-        if escape_digits and self.script and isinstance(self.script[0], Interrupt):
-            return str(self._next().digit)
-        return ""
-
-    async def get_digits(
-        self, prompts: list[str], timeout: float, max_digits: int, terminator: str = "#"
-    ) -> str:
-        self.events.append(("get_digits", list(prompts), timeout, max_digits, terminator))
-        item = self._next()
-        assert isinstance(item, str), f"get_digits got {item!r} from the script"
-        return item[:max_digits]
-
-    async def say_digits(self, digits: str, escape_digits: str = "") -> str:
-        self.events.append(("say_digits", digits))
-        return ""
-
-    async def set_variable(self, name: str, value: str) -> None:
-        self.events.append(("set", name, value))
-
-    async def exec_app(self, app: str, *args: str | int) -> str:
-        self.events.append(("exec", app, ",".join(str(a) for a in args)))
-        if self.script and self.script[0] is HANGUP:
-            self._next()
-        return self.app_results.get(app, "0")
-
-    async def hangup(self) -> None:
-        self.events.append(("hangup",))
-        self.hung_up = True
+SUPPORT = """
+start: welcome
+nodes:
+  welcome:
+    type: play
+    interruptible: true
+    prompt: {text: {zh: 欢迎, en: Welcome}}
+    next: menu
+  menu:
+    type: menu
+    prompt: {text: {zh: 请选择, en: Choose}}
+    choices: {1: sales, 2: order, 0: operator}
+    retries: 2
+    invalid: {text: 输入有误}
+    no_input: {text: 没有收到}
+    exhausted: operator
+  sales: {type: queue, queue: support, skills: [hardware], priority: 3}
+  operator: {type: queue, queue: support}
+  order:
+    type: collect
+    variable: order
+    min_length: 4
+    max_length: 8
+    pattern: "[0-9]+"
+    prompt: {text: 请输入订单号}
+    invalid: {text: 订单号错误}
+    retries: 1
+    next: lookup
+    exhausted: operator
+  lookup:
+    type: lookup
+    url: http://orders.test/orders/${order}
+    params: {lang: "${lang}"}
+    store: {status: status, eta: delivery.eta}
+    ok: say
+    not_found: not_found
+    error: failed
+  say:
+    type: say
+    digits: ${order}
+    after: {text: "状态 ${status}"}
+    next: bye
+  not_found: {type: play, prompt: {text: 没有找到}, next: bye}
+  failed: {type: play, prompt: {text: 出错}, next: operator}
+  bye: {type: hangup, prompt: {text: 再见}}
+"""
 
 
-class LabelPrompts:
-    """Resolves prompts to readable labels instead of files: 'tts:zh:欢迎', 'rec:welcome:en'."""
-
-    async def paths(self, prompts: Iterable[Playable]) -> list[str]:
-        return [label(p) for p in prompts]
+def support() -> FlowSet:
+    """A menu, a collect, a lookup and its three branches: the flow most tests walk."""
+    return flows_from({"main": SUPPORT})
 
 
 def label(prompt: Playable) -> str:
+    """A prompt as a readable label instead of a file: 'tts:zh:欢迎', 'rec:welcome:en'."""
     if isinstance(prompt, Sound):
         return f"sound:{prompt.name}"
     if isinstance(prompt, Speech):
@@ -112,6 +80,8 @@ def label(prompt: Playable) -> str:
 
 
 class FakeSchedules:
+    """Every schedule in one state; remembers when it was asked."""
+
     def __init__(self, state: str = "open", **special: str | None) -> None:
         self.decision = ScheduleDecision(state, **special)  # type: ignore[arg-type]
         self.asked: list[tuple[str, float]] = []
@@ -131,7 +101,7 @@ class FakeLookups:
         self.result = result or LookupResult(LookupStatus.ERROR, detail="no answer set")
         self.requests: list[LookupRequest] = []
 
-    async def fetch(self, request: LookupRequest) -> LookupResult:
+    def answer(self, request: LookupRequest) -> LookupResult:
         self.requests.append(request)
         return self.result
 

@@ -21,15 +21,10 @@ from acd.ivr.actions import (
 )
 from acd.ivr.interpreter import ALL_KEYS, Interpreter
 from acd.ivr.lookup import LookupResult, LookupStatus
-from acd.ivr.model import FlowSet, NodeId
+from acd.ivr.model import NodeId
 from acd.media.prompts import Recording, Speech
 
-from .fakes import flows_from
-from .test_ivr_runner import SUPPORT
-
-
-def support() -> FlowSet:
-    return flows_from({"main": SUPPORT})
+from .fakes import flows_from, support
 
 
 def test_steps_of_a_call_that_picks_sales():

@@ -8,17 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acd.ivr import QueueHandoff, run_flow
+from acd.ivr import QueueHandoff
 from acd.ivr.keypattern import MAX_STATES, PatternError, compile_pattern
 
-from .fakes import FakeChannel, FakeLookups, FakeSchedules, LabelPrompts, errors_of, flows_from
+from .fakes import errors_of, flows_from
+from .walk import walk
 
 
 @pytest.mark.parametrize(("pattern", "keys", "matches"), [
     ("[0-9]{6,12}", "123456", True),  # ivr_flows/main.yaml
     ("[0-9]{6,12}", "12345", False),
     ("[0-9]{6,12}", "1234567890123", False),
-    ("[0-9]+", "42", True),  # tests/unit/ivr/test_ivr_runner.py
+    ("[0-9]+", "42", True),  # tests/unit/ivr/test_ivr_flows.py
     ("[0-9]+", "4*2", False),
     ("1[3-9][0-9]{9}", "13800138000", True),  # docs/ivr.md
     ("1[3-9][0-9]{9}", "12800138000", False),
@@ -115,11 +116,8 @@ def test_a_flow_with_a_backtracking_free_subset_pattern_loads_and_a_lookaround_i
         "? * + {m,n}"]
 
 
-async def test_a_collect_retries_until_the_keys_match_its_pattern():
+def test_a_collect_retries_until_the_keys_match_its_pattern():
     flows = flows_from({"main": COLLECT.format(pattern="8[0-9]{3}")})
-    channel = FakeChannel(["1234", "8123"])
-    result = await run_flow(
-        channel, flows, "main", now=lambda: 0.0, schedules=FakeSchedules(),
-        lookup_client=FakeLookups(), announcement=lambda: None, prompt_library=LabelPrompts())
+    result = walk(flows, ["1234", "8123"])
     assert isinstance(result.outcome, QueueHandoff)
     assert result.variables["card"] == "8123"

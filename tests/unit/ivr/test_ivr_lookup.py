@@ -1,4 +1,5 @@
-"""The lookup node against a real aiohttp server on loopback."""
+"""The lookup node: the request the flow makes, and the HTTP client's answers from a real
+aiohttp server on loopback."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from acd.ivr import HttpLookupClient, Interpreter, NodeId, QueueHandoff, run_flow
-from acd.ivr.actions import AnnouncementFetched, FetchLookup
+from acd.adapters.http.lookup import HttpLookupClient
+from acd.ivr import Interpreter, NodeId, QueueHandoff
+from acd.ivr.actions import AnnouncementFetched, FetchLookup, Finish, LookupAnswered
 from acd.ivr.lookup import DEFAULT_MAX_BYTES, LookupRequest, LookupStatus, field_at
 
-from .fakes import FakeChannel, FakeSchedules, LabelPrompts, errors_of, flows_from
+from .fakes import errors_of, flows_from
+from .walk import Replies
 
 
 async def order(request: web.Request) -> web.Response:
@@ -172,14 +175,19 @@ async def test_flow_branches_on_a_real_lookup(
     server: TestServer, client: HttpLookupClient, number: str, queue: str
 ):
     flows = flows_from({"main": FLOW.replace("{base}", str(server.make_url("")).rstrip("/"))})
-    result = await run_flow(
-        FakeChannel([number]), flows, "main", now=lambda: 0.0, schedules=FakeSchedules(),
-        lookup_client=client, announcement=lambda: None, prompt_library=LabelPrompts())
-    assert isinstance(result.outcome, QueueHandoff)
-    assert result.outcome.queue == queue
+    interp = Interpreter(flows, NodeId("main", "ask"), {})
+    caller = Replies([number])
+    action = interp.start()
+    while not isinstance(action, Finish):
+        if isinstance(action, FetchLookup):
+            action = interp.send(LookupAnswered(await client.fetch(action.request)))
+        else:
+            action = interp.send(caller.reply(action))
+    assert isinstance(action.outcome, QueueHandoff)
+    assert action.outcome.queue == queue
     if queue == "support":
-        assert result.variables["status"] == "shipped"
-        assert result.variables["item"] == "路由器"
+        assert interp.variables["status"] == "shipped"
+        assert interp.variables["item"] == "路由器"
 
 
 def base(server: TestServer) -> str:
@@ -250,7 +258,7 @@ async def test_an_answer_larger_than_max_bytes_is_an_error_with_a_log_line(
     server: TestServer, client: HttpLookupClient, caplog: pytest.LogCaptureFixture,
     chunked: str
 ):
-    caplog.set_level(logging.WARNING, logger="acd.ivr.lookup")
+    caplog.set_level(logging.WARNING, logger="acd.adapters.http.lookup")
     request = request_for(f"{base(server)}/sized/5001{chunked}", {}, extra="max_bytes: 5000")
     assert request.max_bytes == 5000
     result = await client.fetch(request)

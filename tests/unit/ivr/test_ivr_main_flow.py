@@ -7,13 +7,15 @@ from typing import Any
 
 import pytest
 
-from acd.ivr import FlowRegistry, FlowSet, Hangup, QueueHandoff, Transferred, Voicemail, run_flow
-from acd.ivr.lookup import LookupResult, LookupStatus
-from acd.ivr.registry import speech_to_prepare
-from acd.ivr.runner import FlowResult
+from acd.adapters.flows import FlowRegistry
+from acd.ivr import FlowSet, Hangup, QueueHandoff, Transferred, Voicemail
+from acd.ivr.actions import RunApp
+from acd.ivr.flowset import speech_to_prepare
+from acd.ivr.lookup import LookupRequest, LookupResult, LookupStatus
 from acd.media.prompts import PromptLibrary
 
-from .fakes import FakeChannel, FakeLookups, FakeSchedules, Interrupt, LabelPrompts
+from .fakes import FakeLookups, FakeSchedules
+from .walk import Interrupt, Walk, walk
 
 ROOT = Path(__file__).resolve().parents[3]
 QUEUES = {"support", "complaints", "vip"}
@@ -35,7 +37,7 @@ class Lookups(FakeLookups):
         self.tier = tier
         self.order_status = order_status
 
-    async def fetch(self, request: Any) -> LookupResult:
+    def answer(self, request: LookupRequest) -> LookupResult:
         self.requests.append(request)
         if "/customers/" in request.url:
             if self.tier is None:
@@ -46,14 +48,10 @@ class Lookups(FakeLookups):
         return LookupResult(LookupStatus.OK, {"status": self.order_status})
 
 
-async def call(flows: FlowSet, script: list[Any], state: str = "open",
-               lookups: FakeLookups | None = None, **kw: Any) -> tuple[FlowResult, FakeChannel]:
-    channel = FakeChannel(script=script, **kw)
-    result = await run_flow(
-        channel, flows, "main", now=lambda: 0.0, schedules=FakeSchedules(state),
-        lookup_client=lookups or Lookups(), announcement=lambda: None,
-        prompt_library=LabelPrompts())
-    return result, channel
+def call(flows: FlowSet, script: list[Any], state: str = "open",
+         lookups: FakeLookups | None = None, **kw: Any) -> Walk:
+    return walk(flows, script, schedules=FakeSchedules(state), lookups=lookups or Lookups(),
+                **kw)
 
 
 def test_main_flow_uses_only_the_known_queues_and_schedule(main_flows: FlowSet):
@@ -62,55 +60,56 @@ def test_main_flow_uses_only_the_known_queues_and_schedule(main_flows: FlowSet):
     assert {getattr(n, "schedule", None) for n in nodes} - {None} == {"support"}
 
 
-async def test_hardware_problem_goes_to_support_with_the_hardware_skill(main_flows: FlowSet):
-    result, _ = await call(main_flows, ["1", "1"])
+def test_hardware_problem_goes_to_support_with_the_hardware_skill(main_flows: FlowSet):
+    result = call(main_flows, ["1", "1"])
     assert result.outcome == QueueHandoff("support", 0, ("hardware",), result.variables)
 
 
-async def test_caller_who_knows_the_menu_can_press_during_the_welcome(main_flows: FlowSet):
-    result, _ = await call(main_flows, [Interrupt("3")])
+def test_caller_who_knows_the_menu_can_press_during_the_welcome(main_flows: FlowSet):
+    result = call(main_flows, [Interrupt("3")])
     assert result.outcome == QueueHandoff("complaints", 5, (), result.variables)
 
 
-async def test_vip_callers_skip_the_menus(main_flows: FlowSet):
-    result, _ = await call(main_flows, [], lookups=Lookups(tier="vip"))
+def test_vip_callers_skip_the_menus(main_flows: FlowSet):
+    result = call(main_flows, [], lookups=Lookups(tier="vip"))
     assert result.outcome == QueueHandoff("vip", 10, (), result.variables)
 
 
-async def test_order_status_is_looked_up_and_read_out(main_flows: FlowSet):
+def test_order_status_is_looked_up_and_read_out(main_flows: FlowSet):
     lookups = Lookups()
-    result, channel = await call(main_flows, ["2", "20240501", "", ""], lookups=lookups)
+    result = call(main_flows, ["2", "20240501", "", ""], lookups=lookups)
     assert lookups.requests[-1].url == "http://127.0.0.1:8080/api/demo/orders/20240501"
-    assert "tts:zh:当前状态：已发货。" in channel.played()
+    assert "tts:zh:当前状态：已发货。" in result.played()
     assert result.outcome == Hangup("flow")
     assert result.path[-1] == "main:goodbye"
 
 
-async def test_unknown_order_is_asked_again(main_flows: FlowSet):
-    result, _ = await call(main_flows, ["2", "123456", "0"] + ["", "", ""],
-                           lookups=Lookups(order_status=None))
+def test_unknown_order_is_asked_again(main_flows: FlowSet):
+    result = call(main_flows, ["2", "123456", "0"] + ["", "", ""],
+                  lookups=Lookups(order_status=None))
     assert result.path.count("main:ask_order") == 2
     assert result.path[-1] == "main:operator"
 
 
-async def test_silence_at_the_main_menu_ends_with_an_operator(main_flows: FlowSet):
-    result, _ = await call(main_flows, ["", "", ""])
+def test_silence_at_the_main_menu_ends_with_an_operator(main_flows: FlowSet):
+    result = call(main_flows, ["", "", ""])
     assert result.outcome == QueueHandoff("support", 0, (), result.variables)
 
 
-async def test_9_switches_to_english(main_flows: FlowSet):
-    _, channel = await call(main_flows, ["9", "0"])
-    assert channel.played()[-2].startswith("tts:en:For product support")
+def test_9_switches_to_english(main_flows: FlowSet):
+    result = call(main_flows, ["9", "0"])
+    assert result.played()[-2].startswith("tts:en:For product support")
 
 
-async def test_after_hours_callers_can_leave_a_message(main_flows: FlowSet):
-    result, channel = await call(main_flows, ["1"], state="closed")
+def test_after_hours_callers_can_leave_a_message(main_flows: FlowSet):
+    result = call(main_flows, ["1"], state="closed")
     assert result.outcome == Voicemail("8000@default")
 
 
-async def test_holiday_urgent_fault_reaches_the_engineer_on_duty(main_flows: FlowSet):
-    result, channel = await call(main_flows, ["2"], state="holiday", app_results={"Dial": "-1"})
-    assert ("exec", "Dial", "Local/8100@acd-transfer,30") in channel.events
+def test_holiday_urgent_fault_reaches_the_engineer_on_duty(main_flows: FlowSet):
+    result = call(main_flows, ["2"], state="holiday", app_results={"Dial": "-1"})
+    assert result.apps() == [RunApp("Dial", ("Local/8100@acd-transfer", 30),
+                                    "Local/8100@acd-transfer,30")]
     assert result.outcome == Transferred("8100", "-1")
 
 

@@ -8,10 +8,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from acd.ivr import FlowResult, HttpLookupClient, LookupClient, QueueHandoff, run_flow
-from acd.privacy import mask_number, set_log_full_numbers
+from acd.adapters.http.lookup import HttpLookupClient
+from acd.ivr import QueueHandoff
+from acd.ivr.actions import FetchLookup, RunApp
+from acd.privacy import set_log_full_numbers
 
-from .fakes import FakeChannel, FakeLookups, FakeSchedules, LabelPrompts, errors_of, flows_from
+from .fakes import errors_of, flows_from
+from .walk import Walk, walk
 
 CALLER = "13800138000"
 CARD = "9753"  # short: masking by shape alone would leave it whole
@@ -72,25 +75,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])  # nothing listens once the socket is closed
 
 
-async def run(flow: str, client: LookupClient | None = None) -> tuple[FakeChannel, FlowResult]:
-    channel = FakeChannel([CARD], caller=CALLER, app_results={"Dial": "0"})
-    result = await run_flow(
-        channel, flows_from({"main": flow}), "main", now=lambda: 0.0,
-        schedules=FakeSchedules(), lookup_client=client or FakeLookups(),
-        announcement=lambda: None, prompt_library=LabelPrompts())
-    return channel, result
+def run(flow: str) -> Walk:
+    return walk(flows_from({"main": flow}), [CARD], variables={"caller": CALLER},
+                app_results={"Dial": "0"})
 
 
-async def test_the_flow_result_names_the_caller_sensitive_digits_and_their_copies():
-    _, result = await run(FLOW.replace("PORT", "1"))
+def test_the_flowset_names_the_caller_sensitive_digits_and_their_copies():
+    result = run(FLOW.replace("PORT", "1"))
     assert isinstance(result.outcome, QueueHandoff)
-    assert result.sensitive == {"caller", "card", "last", "again", "bad"}
+    assert result.interpreter.sensitive == {"caller", "card", "last", "again", "bad"}
     assert result.variables["again"] == CARD  # the call path masks it; the IVR keeps it
 
 
-async def test_without_sensitive_collects_only_the_caller_is_sensitive():
-    _, result = await run(FLOW.replace("PORT", "1").replace("    sensitive: true\n", ""))
-    assert result.sensitive == {"caller"}
+def test_without_sensitive_collects_only_the_caller_is_sensitive():
+    result = run(FLOW.replace("PORT", "1").replace("    sensitive: true\n", ""))
+    assert result.interpreter.sensitive == {"caller"}
 
 
 def test_sensitive_must_be_true_or_false():
@@ -99,15 +98,26 @@ def test_sensitive_must_be_true_or_false():
                          "not 'sometimes'")
 
 
-async def test_ivr_log_lines_never_show_the_callers_number_or_sensitive_digits(
+def test_the_interpreters_log_lines_and_shown_arguments_never_hold_sensitive_values(
+    caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.DEBUG, logger="acd")
+    result = run(FLOW.replace("PORT", "1"))
+    assert RunApp("Dial", (f"Local/{CARD}@acd-transfer", 30),
+                  "Local/${again}@acd-transfer,30") in result.apps()
+    logged = caplog.text
+    assert CALLER not in logged and CARD not in logged
+    assert "transfer target '${bad}' at main:wrong is not a number" in logged
+
+
+async def test_a_failed_lookup_is_logged_with_the_url_the_flow_may_show(
     client: HttpLookupClient, caplog: pytest.LogCaptureFixture
 ):
     caplog.set_level(logging.DEBUG, logger="acd")
-    channel, _ = await run(FLOW.replace("PORT", str(free_port())), client)
-    assert ("exec", "Dial", f"Local/{CARD}@acd-transfer,30") in channel.events
+    [request] = [a.request for a in run(FLOW.replace("PORT", str(free_port()))).actions
+                 if isinstance(a, FetchLookup)]
+    assert CALLER in request.url and CARD in request.url  # what is sent: the real values
+    await client.fetch(request)
     logged = caplog.text
     assert CALLER not in logged and CARD not in logged
-    assert mask_number(CALLER) in logged  # the run's first line: masked, not left out
-    assert "/customers/${caller}/cards/${last} failed" in logged  # the failed lookup
-    assert "transfer target '${bad}' at main:wrong is not a number" in logged
-    assert "Dial(Local/${again}@acd-transfer,30)" in logged
+    assert "/customers/${caller}/cards/${last} failed" in logged

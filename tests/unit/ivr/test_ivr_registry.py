@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from acd.ivr import FlowErrors, FlowRegistry, QueueHandoff, run_flow
+from acd.adapters.flows import FlowRegistry
+from acd.ivr import FlowErrors, Interpreter, QueueHandoff, resolve_entry
+from acd.ivr.actions import AnnouncementFetched, Finish, Pressed, ReadDigits
 from acd.media.prompts import PromptLibrary
 
-from .fakes import FakeChannel, FakeLookups, FakeSchedules, LabelPrompts
+from .fakes import FakeSchedules
 
 FLOW = """
 nodes:
@@ -92,7 +94,7 @@ async def test_broken_edit_is_refused_logged_and_the_old_version_kept(
     flows_dir: Path, watching: FlowRegistry, caplog: pytest.LogCaptureFixture
 ):
     good = watching.current()
-    caplog.set_level(logging.ERROR, logger="acd.ivr.registry")
+    caplog.set_level(logging.ERROR, logger="acd.adapters.flows")
     (flows_dir / "main.yaml").write_text(FLOW.replace("exhausted: sales", "exhausted: sale"))
     await eventually(lambda: any("exhausted goes to node 'sale'" in r.getMessage()
                                  for r in caplog.records))
@@ -107,26 +109,14 @@ async def test_broken_edit_is_refused_logged_and_the_old_version_kept(
 async def test_a_call_in_progress_keeps_the_version_it_started_with(
     flows_dir: Path, watching: FlowRegistry
 ):
-    pressed = asyncio.Event()
-    release = asyncio.Event()
-
-    class SlowCaller(FakeChannel):
-        async def get_digits(self, *args: object, **kwargs: object) -> str:
-            pressed.set()
-            await release.wait()
-            return "1"
-
     flows = watching.current()
-    call = asyncio.create_task(run_flow(
-        SlowCaller(), flows, "main", now=lambda: 0.0, schedules=FakeSchedules(),
-        lookup_client=FakeLookups(), announcement=lambda: None, prompt_library=LabelPrompts()))
-    await pressed.wait()
+    call = Interpreter(flows, resolve_entry(flows, "main"), {})
+    call.start()
+    assert isinstance(call.send(AnnouncementFetched(())), ReadDigits)  # the menu waits
     (flows_dir / "main.yaml").write_text(FLOW.replace("queue: support", "queue: vip"))
     await eventually(lambda: watching.version == flows.version + 1)
-    release.set()
-    result = await call
-    assert result.outcome == QueueHandoff("support", 0, (), result.variables)
-    assert result.version == flows.version
+    assert call.send(Pressed("1")) == Finish(QueueHandoff("support", 0, (), call.variables))
+    assert call.flows.version == flows.version
 
 
 def test_load_reports_a_flow_that_is_not_utf8_with_its_position(
@@ -157,7 +147,7 @@ async def test_a_saved_flow_with_bad_bytes_is_logged_once_per_saved_version(
     flows_dir: Path, watching: FlowRegistry, caplog: pytest.LogCaptureFixture
 ):
     good = watching.current()
-    caplog.set_level(logging.ERROR, logger="acd.ivr.registry")
+    caplog.set_level(logging.ERROR, logger="acd.adapters.flows")
     (flows_dir / "main.yaml").write_bytes(FLOW.encode() + b"# \xff\n")
     await eventually(lambda: errors_logged(caplog, "main.yaml:9:3: byte 0xff") == 1)
     await asyncio.sleep(0.3)  # six polls later, still said only once
@@ -176,7 +166,7 @@ async def test_a_failing_reload_is_logged_once_per_saved_version_not_every_poll(
         raise RuntimeError("a bug in validation")
 
     monkeypatch.setattr(watching, "_build", broken)
-    caplog.set_level(logging.ERROR, logger="acd.ivr.registry")
+    caplog.set_level(logging.ERROR, logger="acd.adapters.flows")
     (flows_dir / "main.yaml").write_text(FLOW.replace("请选择", "请按键"))
     await eventually(lambda: errors_logged(caplog, "reload failed") == 1)
     await asyncio.sleep(0.3)
@@ -186,7 +176,7 @@ async def test_a_failing_reload_is_logged_once_per_saved_version_not_every_poll(
 async def test_an_unreadable_flows_folder_is_logged_once_until_it_changes(
     flows_dir: Path, watching: FlowRegistry, caplog: pytest.LogCaptureFixture
 ):
-    caplog.set_level(logging.ERROR, logger="acd.ivr.registry")
+    caplog.set_level(logging.ERROR, logger="acd.adapters.flows")
     hidden = flows_dir.with_name("elsewhere")
     flows_dir.rename(hidden)
     await eventually(lambda: errors_logged(caplog, "cannot read flows folder") == 1)

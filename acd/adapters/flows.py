@@ -1,38 +1,28 @@
-"""Loading the flows folder, validating it whole, and hot reload.
+"""The flows folder: read at start, validated whole, reloaded when a file changes.
 
 A saved change goes live for new calls within a poll interval; a change that
 fails validation is logged error by error, once per saved version, and the
 previous version keeps serving. Calls keep the FlowSet object they started with.
+Parsing and validating are the IVR's (acd.ivr.flowset); this module reads the
+files, polls them and pre-synthesises the new texts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from acd.ivr.checks import Context, check_flows
-from acd.ivr.loader import load_flow
-from acd.ivr.model import Flow, FlowSet
-from acd.ivr.prompting import static_speech
-from acd.ivr.reader import Problems
+from acd.ivr.flowset import FlowErrors, build_flowset, speech_to_prepare, texts_digest
+from acd.ivr.model import FlowSet
 from acd.ivr.schedule import ScheduleOracle
-from acd.media.prompts import PromptLibrary, Recording, Speech
-from acd.yamlsource import Position, SourceError, read_bytes
+from acd.media.prompts import PromptLibrary
+from acd.yamlsource import SourceError, read_bytes
 
 log = logging.getLogger(__name__)
 
 FLOW_SUFFIXES = (".yaml", ".yml")
-
-
-class FlowErrors(Exception):
-    """The flows folder has errors; `errors` lists every one of them."""
-
-    def __init__(self, errors: list[SourceError]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
 
 
 def read_flow_files(directory: Path) -> dict[Path, bytes]:
@@ -42,69 +32,6 @@ def read_flow_files(directory: Path) -> dict[Path, bytes]:
         if path.suffix in FLOW_SUFFIXES and path.is_file() and not path.name.startswith("."):
             texts[path] = read_bytes(path)
     return texts
-
-
-def build_flowset(
-    texts: Mapping[Path, str | bytes],
-    *,
-    known_queues: Iterable[str],
-    schedule_names: Iterable[str] | None,
-    library: PromptLibrary | None,
-    languages: tuple[str, ...] = ("zh", "en"),
-    extra_variables: Iterable[str] = (),
-    version: int = 0,
-) -> tuple[FlowSet | None, list[SourceError]]:
-    """Parse and validate flow texts; returns (flowset, []) or (None, errors in file order)."""
-    if library is not None:
-        languages = library.languages
-    problems = Problems()
-    flows: dict[str, Flow] = {}
-    broken: dict[str, set[str]] = {}
-    failed: set[str] = set()
-    for path, text in texts.items():
-        if path.stem in flows or path.stem in failed:
-            problems.add(Position(str(path), 1, 1), f"a second file for flow '{path.stem}': "
-                         "keep one of .yaml and .yml")
-            continue
-        flow, broken_ids = load_flow(path, text, languages, problems)
-        if flow is None:
-            failed.add(path.stem)
-        else:
-            flows[flow.name] = flow
-            broken[flow.name] = broken_ids
-    if not texts:
-        problems.add(None, "no flow files (*.yaml) in the flows folder")
-    ctx = Context(
-        known_queues=frozenset(known_queues),
-        schedules=None if schedule_names is None else frozenset(schedule_names),
-        library=library,
-        extra_variables=frozenset(extra_variables),
-        broken=broken,
-        failed_flows=frozenset(failed),
-    )
-    check_flows(flows, ctx, problems)
-    if problems.errors:
-        return None, sorted(problems.errors, key=_error_order)
-    return FlowSet(flows, languages, version), []
-
-
-def _error_order(error: SourceError) -> tuple[str, int, int]:
-    pos = error.position
-    return (pos.file, pos.line, pos.column) if pos else ("", 0, 0)
-
-
-def speech_to_prepare(flows: FlowSet, library: PromptLibrary) -> set[Speech]:
-    """Texts of the flows that have no recording yet and no variables."""
-    todo: set[Speech] = set()
-    for flow in flows.flows.values():
-        for node in flow.nodes.values():
-            for item in static_speech(node.prompts(), flows.languages):
-                if isinstance(item, Recording):
-                    if item.fallback and library.find_recording(item.name, item.lang) is None:
-                        todo.add(item.fallback)
-                else:
-                    todo.add(item)
-    return todo
 
 
 class FlowRegistry:
@@ -157,7 +84,7 @@ class FlowRegistry:
         flows, errors = self._build(texts, self._version + 1)
         if flows is None:
             raise FlowErrors(errors)
-        self._install(flows, _digest(texts))
+        self._install(flows, texts_digest(texts))
         return flows
 
     async def poll(self) -> bool:
@@ -170,7 +97,7 @@ class FlowRegistry:
                 log.error("cannot read flows folder %s: %s", self.directory, exc)
             return False
         self._read_error = ""
-        digest = _digest(texts)
+        digest = texts_digest(texts)
         if digest == self._loaded_hash:
             return False
         # A rejected version is checked again each poll: a missing recording
@@ -213,7 +140,7 @@ class FlowRegistry:
         return await self.prompt_library.prepare_all(
             speech_to_prepare(self.current(), self.prompt_library))
 
-    def _build(self, texts: Mapping[Path, str], version: int
+    def _build(self, texts: Mapping[Path, str | bytes], version: int
                ) -> tuple[FlowSet | None, list[SourceError]]:
         oracle = self.schedule_oracle
         return build_flowset(
@@ -228,11 +155,3 @@ class FlowRegistry:
         self._loaded_hash = digest
         self._rejected_hash = ""
         log.info("IVR flows version %d live: %s", flows.version, ", ".join(sorted(flows.flows)))
-
-
-def _digest(texts: Mapping[Path, str | bytes]) -> str:
-    h = hashlib.sha256()
-    for path, text in texts.items():
-        data = text if isinstance(text, bytes) else text.encode()
-        h.update(path.name.encode() + b"\0" + data + b"\0")
-    return h.hexdigest()
