@@ -12,7 +12,7 @@ from acd.callflow import orders as o
 from acd.callflow.state import Gone, Script
 from acd.ivr import actions as ivr
 from acd.ivr.interpreter import Interpreter
-from acd.ivr.runner import resolve_entry
+from acd.ivr.model import resolve_entry
 from acd.media import phrases
 from acd.media.prompts import Recording
 from acd.rules.caller_entries import Action, ListKind
@@ -126,7 +126,8 @@ def run_ivr(s: CallSession, entry: str) -> Script:
 
 def _after_flow(s: CallSession, outcome: ivr.Outcome, path: list[str]) -> Script:
     if isinstance(outcome, ivr.QueueHandoff):
-        log.info("%s: IVR ended with %s after %d nodes", s.describe(), outcome, len(path))
+        log.info("%s: IVR hands over to %s (priority %d) after %d nodes", s.describe(),
+                 outcome.queue, outcome.priority, len(path))
         return Handoff(outcome.queue, outcome.priority, frozenset(outcome.skills))
     if isinstance(outcome, ivr.CallerHangup):
         raise Gone()
@@ -165,6 +166,7 @@ def _perform(s: CallSession, action: ivr.Action) -> Script:
         s.change(schedule_state=decided.decision.state)
         return decided
     if isinstance(action, ivr.RunApp):
+        log.info("%s: %s(%s)", s.describe(), action.app, action.shown)  # sensitive values hidden
         reply = yield o.RunApplication(action.app, action.args)
         return reply
     raise TypeError(f"unknown IVR action {action!r}")

@@ -457,8 +457,6 @@ async def test_the_record_keeps_what_a_sensitive_collect_took_and_names_it_sensi
     assert set(record["sensitive_variables"]) == {"caller", "card", "last"}
 
 
-@pytest.mark.xfail(strict=True, reason="acd/callflow/arrival.py _after_flow logs the "
-                   "QueueHandoff whole, its variables (caller, card) with it")
 async def test_the_log_of_an_ivr_call_never_shows_the_callers_number_or_sensitive_digits(
     masked_log: None, caplog: pytest.LogCaptureFixture
 ):
