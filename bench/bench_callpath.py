@@ -252,7 +252,8 @@ def prompt_cache_for(mode: str) -> dict[str, str]:
     if mode == "off":
         return {"ACD_BENCH_ANNOUNCE_AGENT": "false"}
     from acd.media.phrases import PHRASES
-    from acd.media.prompts import PromptLibrary, Speech
+    from acd.media.playables import Speech
+    from acd.media.prompts import PromptLibrary
     cache = REPO / "var" / "bench" / "prompt-cache"
     library = PromptLibrary(REPO / "prompts", cache, ("zh", "en"))
     frames = b"\0\0" * round(8000 * SHORT_CLIP_SECONDS)

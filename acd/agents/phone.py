@@ -16,7 +16,7 @@ from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
 from acd.callflow.errors import CallerHungUp
 from acd.core.errors import RoutingError
 from acd.media import phrases
-from acd.media.prompts import Playable
+from acd.media.playables import Playable
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from acd.ivr import actions as ivr
 from acd.ivr.interpreter import Interpreter
 from acd.ivr.model import resolve_entry
 from acd.media import phrases
-from acd.media.prompts import Recording
+from acd.media.playables import Recording
 from acd.rules.caller_entries import Action, ListKind
 from acd.rules.callers import RuleDecision
 

@@ -14,7 +14,7 @@ from typing import Any
 from acd.core import events as routing
 from acd.core.commands import RingTarget
 from acd.ivr.lookup import LookupRequest
-from acd.media.prompts import Playable
+from acd.media.playables import Playable
 
 # -- on the caller's channel (one at a time; each gets one reply) ----------------------
 

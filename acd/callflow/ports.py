@@ -16,7 +16,7 @@ from acd.callflow.record import CallRecord
 from acd.core import events as routing
 from acd.ivr.lookup import LookupRequest, LookupResult
 from acd.ivr.schedule import ScheduleDecision
-from acd.media.prompts import Playable
+from acd.media.playables import Playable
 from acd.rules.callers import RuleDecision
 
 

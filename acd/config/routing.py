@@ -22,7 +22,7 @@ from typing import Any
 
 from acd.config.settings import build_dataclass
 from acd.core.model import AgentConfig, QueueConfig, QueueMember, RoutingSettings
-from acd.media.prompts import checked_speech
+from acd.media.playables import checked_speech
 from acd.yamlsource import LocatedDict, LocatedList, SourceError
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from acd.ivr.lookup import LookupRequest, LookupResult
 from acd.ivr.schedule import ScheduleDecision
-from acd.media.prompts import Playable
+from acd.media.playables import Playable
 
 # -- outcomes -----------------------------------------------------------------
 

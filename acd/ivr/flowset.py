@@ -16,7 +16,7 @@ from acd.ivr.loader import load_flow
 from acd.ivr.model import Flow, FlowSet
 from acd.ivr.prompting import static_speech
 from acd.ivr.reader import Problems
-from acd.media.prompts import Recording, Speech
+from acd.media.playables import Recording, Speech
 from acd.yamlsource import Position, SourceError
 
 

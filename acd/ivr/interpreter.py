@@ -56,7 +56,7 @@ from acd.ivr.model import (
     VoicemailNode,
 )
 from acd.ivr.prompting import render
-from acd.media.prompts import Playable, Recording, Sound, Speech
+from acd.media.playables import Playable, Recording, Sound, Speech
 
 log = logging.getLogger(__name__)
 

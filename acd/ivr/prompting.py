@@ -24,7 +24,7 @@ from acd.ivr.model import (
 )
 from acd.ivr.reader import FieldReader, describe, position_of, suggest
 from acd.ivr.template import Template
-from acd.media.prompts import Playable, Recording, Sound, Speech
+from acd.media.playables import Playable, Recording, Sound, Speech
 from acd.yamlsource import LocatedDict, LocatedList, Position
 
 PROMPT_KINDS = ("file", "sound", "text", "digits", "number")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from acd.media.prompts import Playable, Speech, checked_speech
+from acd.media.playables import Playable, Speech, checked_speech
 
 MAX_PROMPTS = 10
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from acd.media.prompts import Playable, Recording, Speech
+from acd.media.playables import Playable, Recording, Speech
 
 PHRASES: dict[str, dict[str, str]] = {
     "agent_number": {"zh": "请输入工号，以井号键结束。",

@@ -12,7 +12,8 @@ import pytest
 from acd_service import wait_for
 from sipp import Dtmf, PhoneBehaviour, SippAgentPhones, SippCaller
 
-from acd.media.prompts import PromptLibrary, Speech
+from acd.media.playables import Speech
+from acd.media.prompts import PromptLibrary
 from acd.rules.caller_entries import make_entry
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from acd.adapters.asterisk.agi import AgiChannel, AgiServer
-from acd.channel import CallerHungUp
+from acd.callflow.errors import CallerHungUp
 
 
 class FakeAsterisk:

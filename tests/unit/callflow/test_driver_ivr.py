@@ -24,7 +24,7 @@ from acd.ivr.flowset import build_flowset
 from acd.ivr.lookup import LookupRequest, LookupResult, LookupStatus
 from acd.ivr.model import FlowSet
 from acd.ivr.schedule import ScheduleDecision
-from acd.media.prompts import Playable, Sound, Speech
+from acd.media.playables import Playable, Sound, Speech
 from acd.privacy import mask_number, set_log_full_numbers
 
 # -- the ports, in memory ------------------------------------------------------------------

@@ -11,7 +11,7 @@ from acd.ivr.flowset import build_flowset
 from acd.ivr.lookup import LookupRequest, LookupResult, LookupStatus
 from acd.ivr.model import FlowSet
 from acd.ivr.schedule import ScheduleDecision
-from acd.media.prompts import Playable, Recording, Sound, Speech
+from acd.media.playables import Playable, Recording, Sound, Speech
 
 QUEUES = frozenset({"support", "complaints", "vip"})
 

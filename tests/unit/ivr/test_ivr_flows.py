@@ -5,7 +5,7 @@ from __future__ import annotations
 from acd.ivr import Hangup, QueueHandoff, Transferred, Voicemail
 from acd.ivr.actions import RunApp
 from acd.ivr.lookup import LookupResult, LookupStatus
-from acd.media.prompts import Speech
+from acd.media.playables import Speech
 
 from .fakes import FakeLookups, FakeSchedules, flows_from, support
 from .walk import CALLER, NOW, Interrupt, walk

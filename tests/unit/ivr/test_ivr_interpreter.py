@@ -22,7 +22,7 @@ from acd.ivr.actions import (
 from acd.ivr.interpreter import ALL_KEYS, Interpreter
 from acd.ivr.lookup import LookupResult, LookupStatus
 from acd.ivr.model import NodeId
-from acd.media.prompts import Recording, Speech
+from acd.media.playables import Recording, Speech
 
 from .fakes import flows_from, support
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from acd.media.prompts import PromptLibrary, Recording, Sound, Speech
+from acd.media.playables import Recording, Sound, Speech
+from acd.media.prompts import PromptLibrary
 
 
 @pytest.fixture

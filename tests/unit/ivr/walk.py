@@ -32,7 +32,7 @@ from acd.ivr.actions import (
 )
 from acd.ivr.interpreter import DEFAULT_MAX_STEPS, Interpreter
 from acd.ivr.model import FlowSet, resolve_entry
-from acd.media.prompts import Playable
+from acd.media.playables import Playable
 
 from .fakes import FakeLookups, FakeSchedules, label
 
