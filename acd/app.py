@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from acd import metrics
 from acd.adapters.asterisk.actions import AmiCallActions
 from acd.adapters.asterisk.agi import AgiServer
 from acd.adapters.asterisk.ami import AmiClient
@@ -202,7 +203,8 @@ class App:
             transfer_agent=self.registry.connected_agent, spy=self._spy,
             sees_numbers=lambda user: user.role.name.lower() in cfg.privacy.full_numbers_for,
             health=lambda: {"ami": self.ami.connected, "flows_version": self.flows.version,
-                            "waiting": self.engine.waiting_count()},
+                            "waiting": self.engine.waiting_count(),
+                            "counters": metrics.snapshot()},
             error_statuses={core_errors.UnknownAgent: 404, AgentNotFound: 404, WrongPin: 403,
                             DeviceNotAllowed: 403, NotConnected: 409,
                             core_errors.RoutingError: 409, ValueError: 400})

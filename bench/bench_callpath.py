@@ -414,6 +414,14 @@ class LoadResult:
     wall: float
     note: str
     folder: Path
+    answered: int = 0
+    #: CPU milliseconds per answered call
+    asterisk_ms: float = float("nan")
+    acd_ms: float | None = None
+    #: acd's own work per answered call: AGI commands, AMI actions, AMI events handled
+    agi_per_call: float | None = None
+    ami_actions_per_call: float | None = None
+    ami_events_per_call: float | None = None
 
     @property
     def sustained(self) -> bool:
@@ -449,6 +457,7 @@ def load_step(system: str, rate: float, args: argparse.Namespace, acd: AcdServic
         if acd is not None and acd.proc is not None:
             pids["acd"] = acd.proc.pid
         before = {k: cpu_ticks(p) for k, p in pids.items()}
+        counted = acd_counters(acd)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the caller sipp, once reaped
         t0 = time.monotonic()
         caller.start()
@@ -460,6 +469,7 @@ def load_step(system: str, rate: float, args: argparse.Namespace, acd: AcdServic
         after = {k: cpu_ticks(p) for k, p in pids.items()}
         reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
         time.sleep(1.0)
+        done = acd_counters(acd)
     sipp_seconds = ((after["phones"] - before["phones"]) / HZ
                     + reaped.ru_utime + reaped.ru_stime - children.ru_utime - children.ru_stime)
     cpu = {k: (after[k] - before[k]) / HZ / wall * 100 for k in pids}
@@ -499,9 +509,22 @@ def load_step(system: str, rate: float, args: argparse.Namespace, acd: AcdServic
                 key = f"{c.final_status or 'no answer'}/{c.ended_by or 'open'}"
                 statuses[key] = statuses.get(key, 0) + 1
         note = (note + "; " if note else "") + ", ".join(f"{k}: {v}" for k, v in statuses.items())
+    n = max(1, len(answered))
+    per_call = {k: (done.get(k, 0) - counted.get(k, 0)) / n for k in done} if done else {}
+    ms = {k: (after[k] - before[k]) / HZ * 1000 / n for k in pids}
     return LoadResult(system, rate, count, failed, max_wait, max_excess, cpu["asterisk"],
                       cpu.get("acd"), sipp_seconds / wall * 100, wall, note,
-                      folder)
+                      folder, len(answered), ms["asterisk"], ms.get("acd"),
+                      per_call.get("agi_commands"), per_call.get("ami_actions"),
+                      per_call.get("ami_events"))
+
+
+def acd_counters(acd: AcdService | None) -> dict[str, int]:
+    """acd's work counters (GET /api/health), {} for app_queue."""
+    if acd is None:
+        return {}
+    status, body = acd.api("GET", "/api/health", auth=False)
+    return dict(body.get("counters", {})) if status == 200 else {}
 
 
 def cmd_load(args: argparse.Namespace) -> None:
@@ -531,11 +554,14 @@ def cmd_load(args: argparse.Namespace) -> None:
                     res = load_step(system, rate, args, acd,
                                     first_caller=s * 10_000_000 + r * 100_000)
                     results.append(res)
+                    acd_part = "" if res.acd_cpu is None else (
+                        f", acd {res.acd_cpu:.0f}% ({res.acd_ms:.2f} ms/call, "
+                        f"{res.agi_per_call or 0:.1f} AGI, {res.ami_actions_per_call or 0:.1f} "
+                        f"AMI actions, {res.ami_events_per_call or 0:.1f} AMI events per call)")
                     say(f"  -> {res.calls} calls, {res.failed} failed, max wait "
                         f"{res.max_wait:.2f} s (excess {res.max_excess:.2f} s), Asterisk "
-                        f"{res.asterisk_cpu:.0f}%, acd "
-                        f"{'-' if res.acd_cpu is None else f'{res.acd_cpu:.0f}%'}, sipp "
-                        f"{res.sipp_cpu:.0f}% {res.note}")
+                        f"{res.asterisk_cpu:.0f}% ({res.asterisk_ms:.2f} ms/call){acd_part}, "
+                        f"sipp {res.sipp_cpu:.0f}% {res.note}")
                     misses = 0 if res.sustained else misses + 1
                     if misses >= args.stop_after:
                         say(f"  {system}: {misses} unsustained step(s) in a row, stopping")
@@ -546,12 +572,19 @@ def cmd_load(args: argparse.Namespace) -> None:
           f"100% CPU = one core of {os.cpu_count()}")
     print()
     print("| system | rate/s | calls | failed | max wait s | Asterisk CPU % | acd CPU % | "
-          "sustained |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+          "Asterisk ms/call | acd ms/call | AGI cmds/call | AMI actions/call | "
+          "AMI events/call | sustained |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+
+    def num(value: float | None, digits: int) -> str:
+        return "–" if value is None else f"{value:.{digits}f}"
+
     for r in results:
-        acd_cpu = "–" if r.acd_cpu is None else f"{r.acd_cpu:.0f}"
         print(f"| {r.system} | {r.rate:g} | {r.calls} | {r.failed} | {r.max_wait:.2f} | "
-              f"{r.asterisk_cpu:.0f} | {acd_cpu} | {'yes' if r.sustained else 'no'} |")
+              f"{r.asterisk_cpu:.0f} | {num(r.acd_cpu, 0)} | {r.asterisk_ms:.2f} | "
+              f"{num(r.acd_ms, 2)} | {num(r.agi_per_call, 1)} | "
+              f"{num(r.ami_actions_per_call, 1)} | {num(r.ami_events_per_call, 1)} | "
+              f"{'yes' if r.sustained else 'no'} |")
     print()
     best: dict[str, float] = {}
     for r in results:

@@ -24,6 +24,7 @@ from acd.callflow.session import CallSession
 from acd.callflow.settings import CallSettings
 from acd.callflow.state import NotConnected
 from acd.core import commands as routing_orders
+from acd.metrics import count
 from acd.rules.numbers import dialable
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ class CallRegistry:
         await self._serve(session, channel)
 
     async def _serve(self, session: CallSession, channel: Telephony) -> None:
+        count("calls")
         driver = self._start(session, channel)
         await driver.channel_released.wait()
 

@@ -102,10 +102,23 @@ def _udp_port_bound(port: int) -> bool:
 
 
 def _log_lines(path: Path) -> list[list[str]]:
+    """The `call;NUMBER;PARTY;EVENT;SECONDS;MICROS;...` lines of a sipp log. A line sipp
+    wrote only in part (killed mid-write, or a variable still empty) is skipped: one
+    run once crashed on an empty timestamp."""
     if not path.exists():
         return []
     text = path.read_text(errors="replace")
-    return [line.split(";") for line in text.splitlines() if line.startswith("call;")]
+    rows = [line.split(";") for line in text.splitlines() if line.startswith("call;")]
+    return [row for row in rows if len(row) >= 6 and _is_number(row[1])
+            and _is_number(row[4]) and _is_number(row[5])]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _epoch(seconds: str, micros: str) -> float:

@@ -33,6 +33,7 @@ from acd.adapters.asterisk.syntax import (
 )
 from acd.callflow.errors import CallerHungUp
 from acd.callflow.facts import DialEnded, DialStatus
+from acd.metrics import count
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ class AgiChannel:
         if "\n" in command or "\r" in command or "\0" in command:  # built by syntax: never
             raise AgiCommandFailed(f"refused to send a command with a line break: {command!r}")
         timeout = timeout or self.quick_seconds
+        count("agi_commands")
         async with self._command_lock:
             if self._reader_task.done():
                 raise CallerHungUp(self.call_id)
@@ -395,6 +397,7 @@ class AgiServer(Application):  # type: ignore[misc]
             script, _, query = headers.get("agi_network_script", "").partition("?")
             params = dict(parse_qsl(query))
             route = self._route.get(script)
+            count("agi_sessions")
             channel = AgiChannel(headers, params, reader, writer,
                                  quick_seconds=self.quick_seconds)
             refusal = self._refusal(route, params.pop("key", ""), writer)

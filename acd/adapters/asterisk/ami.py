@@ -19,6 +19,7 @@ from panoramisk import Manager
 from panoramisk.message import Message
 
 from acd.config.settings import AmiConfig
+from acd.metrics import count
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class AmiClient:
             raise AmiUnavailable(f"AMI at {self._config.host}:{self._config.port} is not "
                                  "connected; is Asterisk running?")
         name = action.get("Action", "?")
+        count("ami_actions")
         future = self._manager.send_action(dict(action), as_list=as_list)
         try:
             response = await asyncio.wait_for(future, timeout or self._config.action_timeout)
@@ -136,6 +138,7 @@ class AmiClient:
 
     def _wrap(self, handler: Callable[..., Any]) -> Callable[[Manager, Message], None]:
         def callback(_manager: Manager, event: Message) -> None:
+            count("ami_events")
             try:
                 result = handler(event)
             except Exception:
