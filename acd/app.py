@@ -25,7 +25,7 @@ from acd.adapters.http.app import HttpServices, make_app, replace_users
 from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.recordings import Recordings
 from acd.adapters.redis.list_store import CachedRules, ListStore
-from acd.adapters.redis.routing_store import RoutingStore
+from acd.adapters.redis.routing_store import RoutingStore, SaveBehind
 from acd.adapters.redis.store import CallStore, connect_redis
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
 from acd.agents.phone import AgentPhone
@@ -93,7 +93,8 @@ class App:
         self.engine = await self._restore_engine()
         self.dispatcher = Dispatcher(self.engine, self.clock)
         self.dispatcher.set_gate(self.routing_store.gate)
-        self.dispatcher.after_batch(self._persist_routing)
+        self.saver = SaveBehind(self.routing_store, self.engine.take_changes)
+        self.dispatcher.after_batch(self.saver.after_batch)
         self.routing = RoutingService(self.dispatcher, self.engine)
         self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
                                       cfg.redis.prefix, cfg.recording.format)
@@ -191,9 +192,6 @@ class App:
         return RoutingEngine(sec.queues, sec.agents, settings=sec.settings,
                              period_key=daily(tz))
 
-    async def _persist_routing(self, _commands: list[Any]) -> None:
-        await self.routing_store.save(self.engine.take_changes())
-
     async def _start_http(self) -> None:
         cfg = self.config
         services = HttpServices(
@@ -251,6 +249,8 @@ class App:
         # the next acd takes the calls up again (the dialplan brings them back).
         self.registry.stop()
         await self.dispatcher.stop()
+        with contextlib.suppress(Exception):
+            await self.saver.close()
         await self.agi.close()
         await self.registry.drain()
         await self.ami.close()

@@ -1,9 +1,9 @@
 """Redis: the routing core's live state, and atomic agent claims shared by acd processes.
 
-Persistence is incremental. After each handled event the dispatcher passes
-`engine.take_changes()` to `save()`, which writes only the agents, callers and
-queues that changed, in one Lua script (atomic, one round trip): a restart
-sees the state before or after an event, never half of one. Rewriting the
+Persistence is incremental. A moment after events are handled (SaveBehind),
+`engine.take_changes()` goes to `save()`, which writes only the agents, callers and
+queues that changed, in one Lua script (atomic, one round trip): a restart sees
+the state before or after a batch of events, never half of one. Rewriting the
 whole snapshot on every change would cost several MB per event at 10,000
 agents and callers; an increment is usually two to five small JSON records.
 `load()` reads the hashes back into the snapshot shape that
@@ -43,9 +43,10 @@ use `refresh()` from a heartbeat with a shorter TTL to free them sooner.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from acd.adapters.redis.store import Scripts
@@ -120,6 +121,10 @@ class RoutingStore:
         self._owner = owner
         self._ttl_ms = str(int(claim_ttl_seconds * 1000))
         self._scripts = Scripts(redis)
+        #: releases the gate deferred (see gate()), applied by the next round trip
+        self._releases: list[tuple[str, str, str]] = []
+        #: call -> the agent this process claimed bound for it (a single agent's ring)
+        self._bound: dict[str, str] = {}
 
     @property
     def released_channel(self) -> str:
@@ -218,37 +223,69 @@ class RoutingStore:
         Returns the commands to execute (ring targets another process holds are
         removed; a ring left with no target is dropped) and the AgentClaimLost
         events to feed back to the engine, which then offers the caller to the next.
+
+        Releases wait (`flush_releases`, or the next claims' round trip, where they go
+        first: an agent released and claimed again in one script); a single agent's
+        ring is claimed bound at once, so its answer (CallRouted) needs no round trip.
         """
         ops: list[tuple[str, str, str]] = []
+        claimed: list[cmd.Command] = []  # the commands whose claims are in `ops`, in order
         for c in commands:
             if isinstance(c, cmd.RingAgents):
                 op = "r" if len(c.targets) > 1 else "c"
                 ops += [(op, t.agent_id, c.call_id) for t in c.targets]
-            elif isinstance(c, cmd.PlaceCallback | cmd.CallRouted):
+                claimed.append(c)
+                if op == "c":
+                    self._bound[c.call_id] = c.targets[0].agent_id
+            elif isinstance(c, cmd.PlaceCallback):
                 ops.append(("c", c.agent_id, c.call_id))
+                claimed.append(c)
+                self._bound[c.call_id] = c.agent_id
+            elif isinstance(c, cmd.CallRouted):
+                if self._bound.get(c.call_id) != c.agent_id:
+                    ops.append(("c", c.agent_id, c.call_id))
+                    claimed.append(c)
+                    self._bound[c.call_id] = c.agent_id
             elif isinstance(c, cmd.ReleaseAgent):
-                ops.append(("x", c.agent_id, c.call_id))
-        results = iter(await self.batch(ops))
+                self._releases.append(("x", c.agent_id, c.call_id))
+                self._bound.pop(c.call_id, None)
+        if not ops:
+            return list(commands), []
+        releases, self._releases = self._releases, []
+        results = iter((await self.batch(releases + ops))[len(releases):])
+        outcome: dict[int, list[bool]] = {}
+        for c in claimed:
+            count = len(c.targets) if isinstance(c, cmd.RingAgents) else 1
+            outcome[id(c)] = [next(results) for _ in range(count)]
         keep: list[cmd.Command] = []
         lost: list[ev.Event] = []
         for c in commands:
-            if isinstance(c, cmd.RingAgents):
-                got = [t for t in c.targets if next(results)]
+            got_all = outcome.get(id(c))
+            if isinstance(c, cmd.RingAgents) and got_all is not None:
+                got = [t for t, ok in zip(c.targets, got_all, strict=True) if ok]
                 lost += [ev.AgentClaimLost(t.agent_id, c.call_id) for t in c.targets
                          if t not in got]
                 if got:
                     keep.append(cmd.RingAgents(c.call_id, c.queue, tuple(got), c.timeout))
                 continue
-            if isinstance(c, cmd.PlaceCallback) and not next(results):
+            if isinstance(c, cmd.PlaceCallback) and got_all is not None and not got_all[0]:
                 lost.append(ev.AgentClaimLost(c.agent_id, c.call_id))
                 continue
-            if isinstance(c, cmd.CallRouted) and not next(results):
+            if isinstance(c, cmd.CallRouted) and got_all is not None and not got_all[0]:
                 log.warning("call %s: answered by agent %s but bound to another agent in Redis",
                             c.call_id, c.agent_id)
-            elif isinstance(c, cmd.ReleaseAgent):
-                next(results)
             keep.append(c)
         return keep, lost
+
+    async def flush_releases(self) -> None:
+        """Apply the releases the gate deferred (other processes may take the agents)."""
+        releases, self._releases = self._releases, []
+        if releases:
+            try:
+                await self.batch(releases)
+            except Exception:
+                self._releases = releases + self._releases  # Redis away: try again later
+                raise
 
     async def _run(self, name: str, code: str, keys: list[str], args: list[str]) -> Any:
         return await self._scripts.run(name, code, keys, args)
@@ -257,3 +294,62 @@ class RoutingStore:
 def _meta(data: dict[str, Any]) -> dict[str, str]:
     return {"version": str(data.get("version", 1)), "period": str(data.get("period", "")),
             "seq": str(data.get("seq", 0))}
+
+
+class SaveBehind:
+    """The routing core's changes written a moment after they happen: every event of
+    `delay` seconds in one round trip (with the releases the gate deferred), instead of
+    one round trip per event. A crash loses at most that moment, which a restart
+    recovers like any other (the calls come back; claims stay with their owner).
+    """
+
+    def __init__(self, store: RoutingStore, take_changes: Callable[[], Changes],
+                 delay: float = 0.02) -> None:
+        self.store = store
+        self._take = take_changes
+        self.delay = delay
+        self._timer: asyncio.TimerHandle | None = None
+        self._unsaved: Changes | None = None  # changes a failed write still owes Redis
+        self._writing: asyncio.Task[None] | None = None
+
+    async def after_batch(self, _commands: list[cmd.Command]) -> None:
+        """The dispatcher's hook: decides at once, writes later."""
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.delay, self._due)
+
+    def _due(self) -> None:
+        self._timer = None
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.get_running_loop().create_task(self.flush())
+        else:  # the last write is still on its way: this one follows it
+            self._timer = asyncio.get_running_loop().call_later(self.delay, self._due)
+
+    async def flush(self) -> None:
+        changes = merge(self._unsaved, self._take())
+        self._unsaved = None
+        try:
+            await self.store.save(changes)
+            await self.store.flush_releases()
+        except Exception:
+            log.exception("routing state not saved (Redis away?); retrying with the next "
+                          "change")
+            self._unsaved = changes
+
+    async def close(self) -> None:
+        """Shutdown: what is owed is written now."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._writing is not None:
+            await asyncio.gather(self._writing, return_exceptions=True)
+        await self.flush()
+
+
+def merge(older: Changes | None, newer: Changes) -> Changes:
+    """Two increments as one: the newer record of each agent, caller and queue wins."""
+    if older is None:
+        return newer
+    merged: Changes = {**newer, "agents": {**older["agents"], **newer["agents"]},
+                       "calls": {**older["calls"], **newer["calls"]},
+                       "queues": {**older["queues"], **newer["queues"]}}
+    return merged
