@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from panoramisk import Manager
-from service_fixtures import *  # noqa: F403 - acd_factory, test_redis: fixtures running acd
+from service_fixtures import acd_factory, call_records, caller_lists  # noqa: F401 - fixtures
 from sipp import PhoneBehaviour, SippAgentPhones
 
 REPO = Path(__file__).resolve().parents[2]
@@ -183,5 +183,3 @@ def agent_phones(asterisk: Sandbox, tmp_path: Path) -> Iterator[SippAgentPhones]
     with SippAgentPhones(PhoneBehaviour(answer_after=1.0), workdir=tmp_path / "phones") as phones:
         yield phones
 
-
-from service_fixtures import acd_factory, test_redis  # noqa: E402,F401  (acd's own fixtures)
