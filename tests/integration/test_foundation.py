@@ -58,6 +58,6 @@ async def test_acd_serves_again_within_ten_seconds_of_asterisk_coming_back(
     with caller:
         await asyncio.to_thread(caller.wait, 30)
     assert caller.calls()[0].answered
-    await asyncio.sleep(0)
-    [record] = [r for r in await call_records.calls_of("13700000001")]
+    record = await call_records.wait_call_of("13700000001")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.ivr_path == ["hello:hello", "hello:bye"]

@@ -99,10 +99,7 @@ async def test_a_saved_flow_edit_is_live_for_the_next_call_and_spares_the_curren
                              workdir=tmp_path / "first")
     with in_progress:
         # wait until the first call is in the flow (playing node a1 of version 1)
-        for _ in range(100):
-            if await call_records.calls_of("13611110000"):
-                break
-            await asyncio.sleep(0.05)
+        await call_records.wait_call_of("13611110000", timeout=5)
         flow.write_text(
             "start: b1\nnodes:\n  b1:\n    type: play\n    prompt: {sound: beep}\n"
             "    next: b2\n  b2:\n    type: hangup\n")
