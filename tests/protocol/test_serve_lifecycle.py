@@ -106,7 +106,12 @@ async def test_a_redis_that_refuses_acd_stops_serve_with_what_to_do(redis_server
     log = tmp_path / "acd.log"
     proc = start(write_config(tmp_path, redis_server.port, _free_port(), _free_port(), extra),
                  log)
-    code = await asyncio.to_thread(proc.wait, 30)
+    try:
+        code = await asyncio.to_thread(proc.wait, 30)
+    finally:  # an acd that does not stop must not outlive the test
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     text = log.read_text(errors="replace")
     assert code == 2, text[-2000:]
     assert "redis.password" in text and "Traceback" not in text
