@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import asyncio_redis
 import pytest
 from acd_service import REPO, AcdService
 
 from acd.callflow.record import CallRecord
+
+T = TypeVar("T")
 
 TEST_PREFIX = "acdtest:"
 TEST_DB = 1
@@ -51,8 +54,9 @@ def acd_factory(asterisk_sandbox, redis_server, tmp_path_factory) -> Iterator[ob
         service.stop()
 
 
-class TestRedis:
-    """The test Redis database acd writes to, read back the way a user would."""
+class CallRecords:
+    """The call records acd writes to the test Redis database, read back the way a user
+    would (acd's own CallRecord); every wait polls with a deadline."""
 
     def __init__(self, conn: asyncio_redis.Connection) -> None:
         self.conn = conn
@@ -61,21 +65,61 @@ class TestRedis:
         data = await self.conn.hgetall_asdict(f"{TEST_PREFIX}call:{call_id}")
         return CallRecord.from_hash(data) if data else None
 
-    async def wait_closed_call(self, call_id: str, timeout: float = 15) -> CallRecord:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            record = await self.call(call_id)
-            if record is not None and record.ended_at:
-                return record
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"call {call_id} has no closed record: {record}")
-            await asyncio.sleep(0.1)
-
     async def calls_of(self, caller: str) -> list[CallRecord]:
         keys = await self.conn.keys_aslist(f"{TEST_PREFIX}call:*")
         records = [await self.call(k.removeprefix(f"{TEST_PREFIX}call:")) for k in keys]
         return sorted((r for r in records if r and r.caller == caller),
                       key=lambda r: r.arrived_at)
+
+    async def wait_until(self, probe: Callable[[], Awaitable[T | None]], what: str,
+                         timeout: float,
+                         shown: Callable[[], Awaitable[object]] | None = None) -> T:
+        """Poll `probe` until it returns something truthy; fail after `timeout` s, with
+        what `shown()` returns then."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not (value := await probe()):
+            if asyncio.get_running_loop().time() > deadline:
+                seen = f"; at the deadline: {await shown()}" if shown else ""
+                raise AssertionError(f"timed out after {timeout:g} s waiting for {what}{seen}")
+            await asyncio.sleep(0.1)
+        return value
+
+    async def wait_closed_call(self, call_id: str, timeout: float = 15) -> CallRecord:
+        """The record once the call has ended (ended_at set)."""
+        async def closed() -> CallRecord | None:
+            record = await self.call(call_id)
+            return record if record is not None and record.ended_at else None
+
+        return await self.wait_until(closed, f"call {call_id} to have a closed record",
+                                     timeout, lambda: self.call(call_id))
+
+    async def wait_answered(self, call_id: str, timeout: float = 10) -> CallRecord:
+        """The record once acd has seen the agent answer: the caller is bridged to the
+        agent (answered_at is set after the 报工号)."""
+        async def answered() -> CallRecord | None:
+            record = await self.call(call_id)
+            return record if record is not None and record.answered_at else None
+
+        return await self.wait_until(answered, f"call {call_id} to be answered", timeout,
+                                     lambda: self.call(call_id))
+
+    async def wait_call_of(self, caller: str, timeout: float = 10) -> CallRecord:
+        """The record of this caller's one call, as soon as acd has written it."""
+        async def one() -> CallRecord | None:
+            records = await self.calls_of(caller)
+            assert len(records) <= 1, f"{caller} has {len(records)} calls: {records}"
+            return records[0] if records else None
+
+        return await self.wait_until(one, f"a call record of {caller}", timeout)
+
+    async def wait_queued_call_of(self, caller: str, timeout: float = 10) -> CallRecord:
+        """The record of this caller's one call once it waits in a queue (enqueued_at)."""
+        async def queued() -> CallRecord | None:
+            records = await self.calls_of(caller)
+            return records[0] if len(records) == 1 and records[0].enqueued_at else None
+
+        return await self.wait_until(queued, f"{caller}'s call to wait in a queue", timeout,
+                                     lambda: self.calls_of(caller))
 
 
 @pytest.fixture
@@ -93,8 +137,9 @@ async def caller_lists(redis_server) -> AsyncIterator[object]:
 
 
 @pytest.fixture
-async def test_redis(redis_server) -> AsyncIterator[TestRedis]:
+async def call_records(redis_server) -> AsyncIterator[CallRecords]:
+    """The call records acd wrote to the test Redis database."""
     conn = await asyncio_redis.Connection.create(host=redis_server.host,
                                                  port=redis_server.port, db=TEST_DB)
-    yield TestRedis(conn)
+    yield CallRecords(conn)
     conn.close()

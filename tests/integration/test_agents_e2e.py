@@ -66,11 +66,21 @@ async def serve_calls(acd, did: str, hangups: list[float], tmp_path) -> list[str
                                 workdir=tmp_path / f"caller{n}")
             with caller:
                 await asyncio.to_thread(caller.wait, 30)
-            wait_for(lambda n=n: len(ph.calls()) > n and ph.calls()[n].ended_at, 5,
-                     "the agent's side of the call to end")
-            reached.append(ph.calls()[n].agent.removeprefix("agent"))
-            await asyncio.sleep(0.5)  # the core has handled the hang-up
+            await asyncio.to_thread(
+                wait_for, lambda n=n: len(ph.calls()) > n and ph.calls()[n].ended_at, 5,
+                "the agent's side of the call to end")
+            agent = ph.calls()[n].agent.removeprefix("agent")
+            reached.append(agent)
+            # the next call is routed on what the core counted for this one: wait until
+            # it has handled the hang-up (the agent holds no call and is available again)
+            await asyncio.to_thread(wait_for, lambda a=agent: agent_is_free(acd, a), 5,
+                                    f"the core to free agent {agent} after the call")
     return reached
+
+
+def agent_is_free(acd, agent_id: str) -> bool:
+    view = acd.agent(agent_id)
+    return not view["call_id"] and view["state"] == "available"
 
 
 async def test_least_calls_offers_the_next_call_to_the_agent_with_fewest_calls(

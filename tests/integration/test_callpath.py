@@ -45,21 +45,13 @@ def wav_seconds(path: str) -> float:
         return w.getnframes() / w.getframerate()
 
 
-async def wait_answered(test_redis, call_id: str, timeout: float = 10.0) -> None:
-    """Until acd has seen the agent answer (the record's answered_at, after the 报工号)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not (record := await test_redis.call(call_id)) or not record.answered_at:
-        assert asyncio.get_running_loop().time() < deadline, f"{call_id} never answered"
-        await asyncio.sleep(0.1)
-
-
 async def run_caller(caller: SippCaller) -> None:
     with caller:
         await asyncio.to_thread(caller.wait, caller.timeout)
 
 
 async def test_answered_call_is_announced_recorded_surveyed_and_fully_recorded(
-        acd, logged_in, test_redis, asterisk, tmp_path):
+        acd, logged_in, call_records, asterisk, tmp_path):
     logged_in("1001")
     phones = SippAgentPhones(PhoneBehaviour(answer_after=1.0, talk_time=9.0),
                              workdir=tmp_path / "phones")
@@ -74,8 +66,8 @@ async def test_answered_call_is_announced_recorded_surveyed_and_fully_recorded(
         [agent_call] = phones.calls()
     assert agent_call.agent == "agent1001" and agent_call.outcome == "answered"
     assert agent_call.ended_by == "us"  # the agent hung up first
-    [record] = await test_redis.calls_of("13811112222")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13811112222")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "answered" and record.agent == "1001"
     assert record.queues == ["support"] and record.ring_attempts == 1
     assert record.hung_up_by == "agent"
@@ -89,19 +81,19 @@ async def test_answered_call_is_announced_recorded_surveyed_and_fully_recorded(
     assert record.hangup_cause  # Asterisk's cause, from AMI
 
 
-async def test_caller_who_hangs_up_while_waiting_is_counted_abandoned(acd, test_redis,
-                                                                       asterisk, tmp_path):
+async def test_caller_who_hangs_up_while_waiting_is_counted_abandoned(
+        acd, call_records, asterisk, tmp_path):
     caller = SippCaller("13833334444", did=DIRECT, hangup_after=2.0, timeout=20,
                         workdir=tmp_path / "caller")
     await run_caller(caller)
-    [record] = await test_redis.calls_of("13833334444")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13833334444")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "abandoned" and record.hung_up_by == "caller"
     assert record.agent == "" and record.enqueued_at
 
 
 async def test_caller_who_hangs_up_while_the_agent_rings_stops_the_ringing(
-        acd, logged_in, test_redis, asterisk, tmp_path):
+        acd, logged_in, call_records, asterisk, tmp_path):
     logged_in("1002")
     phones = SippAgentPhones(PhoneBehaviour(mode="ignore"), workdir=tmp_path / "phones")
     caller = SippCaller("13855556666", did=DIRECT, hangup_after=2.0, timeout=20,
@@ -110,13 +102,13 @@ async def test_caller_who_hangs_up_while_the_agent_rings_stops_the_ringing(
         await run_caller(caller)
         wait_for(lambda: phones.calls() and phones.calls()[0].outcome == "cancelled", 5,
                  "the agent's phone to stop ringing")
-    [record] = await test_redis.calls_of("13855556666")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13855556666")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "abandoned" and record.ring_attempts == 1
 
 
 async def test_agent_who_does_not_answer_is_skipped_and_caller_offered_to_next(
-        acd, logged_in, test_redis, asterisk, tmp_path):
+        acd, logged_in, call_records, asterisk, tmp_path):
     logged_in("1003")
     phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=5.0),
                              {"agent1003": PhoneBehaviour(mode="ignore")},
@@ -131,13 +123,13 @@ async def test_agent_who_does_not_answer_is_skipped_and_caller_offered_to_next(
         agents = [(c.agent, c.outcome) for c in phones.calls()]
     assert agents[0] == ("agent1003", "cancelled")  # rang 4 s, never answered
     assert agents[-1] == ("agent1002", "answered")
-    [record] = await test_redis.calls_of("13877778888")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13877778888")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.agent == "1002" and record.ring_attempts == 2
 
 
 async def test_restart_during_a_bridged_call_keeps_the_call_and_completes_its_record(
-        acd, logged_in, test_redis, asterisk, tmp_path):
+        acd, logged_in, call_records, asterisk, tmp_path):
     logged_in("1001")
     phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=14.0),
                              workdir=tmp_path / "phones")
@@ -145,15 +137,14 @@ async def test_restart_during_a_bridged_call_keeps_the_call_and_completes_its_re
                         dtmf=[Dtmf(at, "1") for at in (18.0, 20.0, 22.0, 24.0)],
                         workdir=tmp_path / "caller")
     with phones, caller:
-        await asyncio.to_thread(wait_for, lambda: phones.calls() and
-                                phones.calls()[0].outcome == "answered", 10, "the answer")
-        await asyncio.sleep(4)  # talking, bridged, recorded
+        record = await call_records.wait_call_of("13812340000")
+        await call_records.wait_answered(record.call_id)  # bridged (and recorded): talking
         await asyncio.to_thread(acd.restart)
         await asyncio.to_thread(caller.wait, 60)
         [agent_call] = phones.calls()
     assert agent_call.ended_by == "us"  # the conversation lasted until the agent hung up
-    [record] = await test_redis.calls_of("13812340000")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13812340000")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.agent == "1001" and record.outcome == "answered"
     assert record.hung_up_by == "agent" and record.survey == "1"
     assert 8.0 < record.talk_seconds < 14.5
@@ -162,33 +153,33 @@ async def test_restart_during_a_bridged_call_keeps_the_call_and_completes_its_re
 
 
 async def test_a_waiting_caller_keeps_its_place_across_a_restart(
-        acd, logged_in, test_redis, asterisk, tmp_path):
+        acd, logged_in, call_records, asterisk, tmp_path):
     caller = SippCaller("13812349999", did=DIRECT, hangup_after=None, timeout=60,
                         workdir=tmp_path / "caller")
     phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=6.0),
                              workdir=tmp_path / "phones")
     with phones, caller:
-        await asyncio.sleep(3)  # waiting: nobody is logged in
+        await call_records.wait_queued_call_of("13812349999")  # waiting: nobody is logged in
         await asyncio.to_thread(acd.restart)
         logged_in("1002")
         await asyncio.to_thread(caller.wait, 60)
         agents = [c.agent for c in phones.calls()]
     assert agents == ["agent1002"]
-    [record] = await test_redis.calls_of("13812349999")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13812349999")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.agent == "1002" and "resumed" in record.ivr_path
 
 
 async def test_an_agent_transfers_the_caller_to_another_queue_and_the_record_follows(
-        acd, logged_in, test_redis, asterisk, tmp_path):
+        acd, logged_in, call_records, asterisk, tmp_path):
     logged_in("1001")
     phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5), workdir=tmp_path / "phones")
     caller = SippCaller("13812345555", did=DIRECT, hangup_after=20.0, timeout=40,
                         workdir=tmp_path / "caller")
     with phones, caller:
         await phones.wait_for_calls(1, timeout=10)
-        await asyncio.sleep(5)  # answered, announced, talking
-        [record] = await test_redis.calls_of("13812345555")
+        record = await call_records.wait_call_of("13812345555")
+        await call_records.wait_answered(record.call_id)  # answered, announced, talking
         # 1001 asks for a pause (it applies after this call) so 1002 takes the caller
         assert acd.agent_do("1001", "pause", reason="break")[0] == 200
         logged_in("1002")
@@ -200,14 +191,14 @@ async def test_an_agent_transfers_the_caller_to_another_queue_and_the_record_fol
         calls = [(c.agent, c.outcome, c.ended_by) for c in phones.calls()]
     assert calls[0] == ("agent1001", "answered", "them")  # acd took the caller away
     assert calls[-1][:2] == ("agent1002", "answered")
-    record = await test_redis.wait_closed_call(record.call_id)
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.transfer == "queue:complaints"
     assert record.queues == ["support", "complaints"] and record.agent == "1002"
     assert record.hung_up_by == "caller" and Path(record.recording).is_file()
 
 
 async def test_an_agent_transfers_from_the_phone_to_a_queue_and_the_record_follows(
-        acd, logged_in, test_redis, asterisk, tmp_path):
+        acd, logged_in, call_records, asterisk, tmp_path):
     logged_in("1001")
     # 1001 presses the phone's transfer key after 8 s and dials 602 (complaints' code)
     phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5),
@@ -218,8 +209,8 @@ async def test_an_agent_transfers_from_the_phone_to_a_queue_and_the_record_follo
                         workdir=tmp_path / "caller")
     with phones, caller:
         await phones.wait_for_calls(1, timeout=10)
-        [record] = await test_redis.calls_of("13812347777")
-        await wait_answered(test_redis, record.call_id)
+        record = await call_records.wait_call_of("13812347777")
+        await call_records.wait_answered(record.call_id)
         assert acd.agent_do("1001", "pause", reason="break")[0] == 200  # after this call
         logged_in("1002")
         await asyncio.to_thread(caller.wait, 40)
@@ -228,8 +219,8 @@ async def test_an_agent_transfers_from_the_phone_to_a_queue_and_the_record_follo
         ("agent1001", "answered", "602"), ("agent1002", "answered", "")]
     [uac] = caller.calls()
     assert uac.ended_by == "us"  # the caller talked to 1002 until hanging up
-    [record] = await test_redis.calls_of("13812347777")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13812347777")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.transfer == "queue:complaints"
     assert record.queues == ["support", "complaints"] and record.agent == "1002"
     assert "transfer:queue:complaints" in record.ivr_path
@@ -239,7 +230,7 @@ async def test_an_agent_transfers_from_the_phone_to_a_queue_and_the_record_follo
 
 
 async def test_an_agent_transfers_from_the_phone_to_an_extension(
-        acd, logged_in, test_redis, asterisk, tmp_path):
+        acd, logged_in, call_records, asterisk, tmp_path):
     logged_in("1001")
     # the transfer key is pressed after the 报工号 (~3.8 s), once the caller is bridged
     phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=6.0,
@@ -255,34 +246,38 @@ async def test_an_agent_transfers_from_the_phone_to_an_extension(
         [engineer] = supervisor.calls()
     assert agent_call.transferred_to == "8100"
     assert engineer.agent == "supervisor1" and engineer.outcome == "answered"
-    [record] = await test_redis.calls_of("13812348888")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13812348888")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.transfer == "extension:8100" and record.outcome == "transferred"
     assert record.agent == "1001" and record.talk_seconds >= 1.0
 
 
 async def test_an_agent_who_pauses_while_ringing_stops_ringing_and_the_caller_moves_on(
-        acd, logged_in, test_redis, asterisk, tmp_path):
+        acd, logged_in, call_records, asterisk, tmp_path):
     logged_in("1001")
     phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=6.0),
                              {"agent1001": PhoneBehaviour("ignore")},
                              workdir=tmp_path / "phones")
     caller = SippCaller("13812349191", did=DIRECT, hangup_after=None, timeout=40,
                         workdir=tmp_path / "caller")
+    missed_before = acd.agent("1001")["stats"]["missed"]
     with phones, caller:
         await phones.wait_for_calls(1, timeout=10)
-        await asyncio.sleep(1.0)
+        await asyncio.to_thread(wait_for, lambda: acd.agent("1001")["state"] == "ringing", 5,
+                                "acd to see agent 1001 ringing")
         assert acd.agent_do("1001", "pause", reason="away")[0] == 200
-        paused_at = asyncio.get_running_loop().time()
         logged_in("1002")
         await phones.wait_for_calls(2, timeout=10)
-        took = asyncio.get_running_loop().time() - paused_at
         await asyncio.to_thread(caller.wait, 40)
         calls = [(c.agent, c.outcome) for c in phones.calls()]
     assert calls == [("agent1001", "cancelled"), ("agent1002", "answered")]
-    assert took < 3.0  # not the 4 s ring timeout: the pause stopped the ringing
-    [record] = await test_redis.calls_of("13812349191")
-    record = await test_redis.wait_closed_call(record.call_id)
+    # the pause stopped the ringing: had the 4 s ring timeout ended it, the core would
+    # count a missed call (and a late no-answer after the pause counts for nothing)
+    agent = acd.agent("1001")
+    assert (agent["state"], agent["reason"]) == ("paused", "away")
+    assert agent["stats"]["missed"] == missed_before
+    [record] = await call_records.calls_of("13812349191")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.agent == "1002" and record.ring_attempts == 2
 
 
@@ -297,7 +292,7 @@ def played_to(channel_prefix: str, since: str) -> list[str]:
 
 
 async def test_the_agent_hears_a_whisper_vip_and_queue_before_the_caller(
-        acd, logged_in, test_redis, caller_lists, asterisk, tmp_path):
+        acd, logged_in, call_records, caller_lists, asterisk, tmp_path):
     await caller_lists.add(make_entry("white", "exact", "13812340101", "vip", priority=5))
     logged_in("1001")
     since = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -307,8 +302,8 @@ async def test_the_agent_hears_a_whisper_vip_and_queue_before_the_caller(
                         workdir=tmp_path / "caller")
     with phones:
         await run_caller(caller)
-    [record] = await test_redis.calls_of("13812340101")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13812340101")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.agent == "1001" and record.variables.get("vip") == "1"
     library = PromptLibrary(REPO / "prompts", REPO / "var" / "prompt-cache")
     [whisper] = await library.paths([Speech("贵宾客户。 售后", "zh")])
@@ -328,7 +323,7 @@ async def test_transfer_requests_that_make_no_sense_get_a_4xx(acd):
 
 
 async def test_a_waiting_caller_who_presses_star_is_called_back_when_an_agent_is_free(
-        acd, logged_in, test_redis, asterisk, tmp_path):
+        acd, logged_in, call_records, asterisk, tmp_path):
     caller = SippCaller("13899990000", did=DIRECT, hangup_after=None, timeout=30,
                         dtmf=[Dtmf(3.0, "*")], workdir=tmp_path / "caller")
     customers = SippAgentPhones(PhoneBehaviour(answer_after=0.5), port=5074,
@@ -340,19 +335,19 @@ async def test_a_waiting_caller_who_presses_star_is_called_back_when_an_agent_is
             await asyncio.to_thread(caller.wait, 30)
         [sip] = caller.calls()
         assert sip.answered and sip.ended_by == "them"
-        [record] = await test_redis.calls_of("13899990000")
+        [record] = await call_records.calls_of("13899990000")
         assert record.outcome == "callback-requested" and not record.ended_at
         logged_in("1001")  # the caller's turn comes: we call them, then the agent
         [back] = await customers.wait_for_calls(1, timeout=15)
         assert back.agent == "13899990000"
         await phones.wait_for_calls(1, timeout=15)
-        record = await test_redis.wait_closed_call(record.call_id, timeout=60)
+        record = await call_records.wait_closed_call(record.call_id, timeout=60)
     assert record.agent == "1001" and record.outcome == "answered"
     assert "callback:requested" in record.ivr_path and "callback:answered" in record.ivr_path
 
 
 async def test_a_supervisor_whispers_to_the_agent_and_the_recording_stays_whole(
-        acd, logged_in, test_redis, ami, asterisk, tmp_path):
+        acd, logged_in, call_records, ami, asterisk, tmp_path):
     spies: list[str] = []
     ami.register_event("ChanSpyStart", lambda _m, e: spies.append(e.get("SpyeeChannel", "")))
     logged_in("1001")
@@ -364,8 +359,8 @@ async def test_a_supervisor_whispers_to_the_agent_and_the_recording_stays_whole(
                         workdir=tmp_path / "caller")
     with phones, supervisor, caller:
         await phones.wait_for_calls(1, timeout=10)
-        await asyncio.sleep(5)
-        [record] = await test_redis.calls_of("13812346666")
+        record = await call_records.wait_call_of("13812346666")
+        await call_records.wait_answered(record.call_id)  # bridged: there is a call to spy on
         status, body = acd.api("POST", f"/api/calls/{record.call_id}/spy",
                                {"mode": "whisper", "device": "PJSIP/supervisor1"},
                                user=("supervisor", "test-sup"))
@@ -374,7 +369,7 @@ async def test_a_supervisor_whispers_to_the_agent_and_the_recording_stays_whole(
         assert spy.agent == "supervisor1"
         await asyncio.to_thread(caller.wait, 40)
     assert spies and spies[0].startswith("PJSIP/agent1001-")
-    record = await test_redis.wait_closed_call(record.call_id)
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.agent == "1001" and record.hung_up_by == "agent"
     assert abs(wav_seconds(record.recording) - record.talk_seconds) <= 1.0
     assert record.survey == "not-surveyed"  # the caller left during the survey

@@ -19,8 +19,8 @@ def acd(acd_factory):
     return acd_factory(ACD_TEST_SECOND_FLOW="hello")
 
 
-async def test_a_call_to_the_400_number_is_answered_by_acd_and_recorded(acd, ami, test_redis,
-                                                                         tmp_path):
+async def test_a_call_to_the_400_number_is_answered_by_acd_and_recorded(
+        acd, ami, call_records, tmp_path):
     channels: list[str] = []
     ami.register_event("Newchannel", lambda _m, e: channels.append(e.get("Uniqueid"))
                        if e.get("CallerIDNum") == "13912345678" else None)
@@ -31,7 +31,7 @@ async def test_a_call_to_the_400_number_is_answered_by_acd_and_recorded(acd, ami
     [call] = caller.calls()
     assert call.answered and call.ended_by == "them"  # acd played hello-world and hung up
     assert channels, "the call never showed on AMI"
-    record = await test_redis.wait_closed_call(channels[0])
+    record = await call_records.wait_closed_call(channels[0])
     assert (record.caller, record.called) == ("13912345678", "4008000001")
     assert record.ivr_path == ["hello:hello", "hello:bye"]
     assert record.ended_at >= record.arrived_at
@@ -39,7 +39,7 @@ async def test_a_call_to_the_400_number_is_answered_by_acd_and_recorded(acd, ami
 
 
 async def test_acd_serves_again_within_ten_seconds_of_asterisk_coming_back(
-        acd, asterisk_sandbox, test_redis, tmp_path):
+        acd, asterisk_sandbox, call_records, tmp_path):
     log_before = acd.log_text()
     subprocess.run(["bash", str(REPO / "scripts/sandbox.sh"), "stop"], check=True,
                    capture_output=True)
@@ -58,6 +58,6 @@ async def test_acd_serves_again_within_ten_seconds_of_asterisk_coming_back(
     with caller:
         await asyncio.to_thread(caller.wait, 30)
     assert caller.calls()[0].answered
-    await asyncio.sleep(0)
-    [record] = [r for r in await test_redis.calls_of("13700000001")]
+    record = await call_records.wait_call_of("13700000001")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.ivr_path == ["hello:hello", "hello:bye"]

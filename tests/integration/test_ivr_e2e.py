@@ -33,76 +33,73 @@ def acd_open(acd_factory):
     return acd_factory(ACD_TEST_START_AT="2026-11-24T10:00:00", ACD_TEST_SECOND_FLOW="hot")
 
 
-async def test_keys_pressed_by_the_caller_lead_to_the_intended_branch(acd_open, test_redis,
-                                                                      asterisk, tmp_path):
+async def test_keys_pressed_by_the_caller_lead_to_the_intended_branch(
+        acd_open, call_records, asterisk, tmp_path):
     # 1 (interrupts the welcome, kept for the main menu) -> product menu; 1 -> hardware.
     await call("13600000001", MAIN, tmp_path, dtmf=[Dtmf(2.0, "1"), Dtmf(5.0, "1")],
                hangup_after=14.0)
-    [record] = await test_redis.calls_of("13600000001")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13600000001")
+    record = await call_records.wait_closed_call(record.call_id)
     assert "main:main_menu" in record.ivr_path
     assert record.ivr_path[-2:] == ["main:product_menu", "main:hardware_queue"]
     assert record.queues == ["support"] and record.outcome == "abandoned"
 
 
 async def test_order_status_is_looked_up_over_http_with_the_collected_number(
-        acd_open, test_redis, asterisk, tmp_path):
+        acd_open, call_records, asterisk, tmp_path):
     await call("13600000002", MAIN, tmp_path,
                dtmf=[Dtmf(2.0, "2"), *Dtmf.sequence("123456#", start=5.0)],
                hangup_after=14.0)
-    [record] = await test_redis.calls_of("13600000002")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13600000002")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.variables.get("order") == "123456"
     assert "main:order_lookup" in record.ivr_path
     assert record.variables.get("status") == "shipped"
     assert "main:status_shipped" in record.ivr_path
 
 
-async def test_a_blacklisted_caller_is_rejected_as_configured(acd_open, caller_lists,
-                                                              test_redis, asterisk, tmp_path):
+async def test_a_blacklisted_caller_is_rejected_as_configured(
+        acd_open, caller_lists, call_records, asterisk, tmp_path):
     await caller_lists.add(make_entry("black", "prefix", "170", "hangup", note="fraud range"))
     caller = await call("17012345678", MAIN, tmp_path, timeout=15)
     assert not caller.calls()[0].answered  # refused without being answered
-    [record] = await test_redis.calls_of("17012345678")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("17012345678")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "blocked" and record.rule == "blacklist prefix 170"
     assert record.ivr_path == ["rule:black:hangup"]
 
 
-async def test_an_announce_entry_plays_a_message_then_hangs_up(acd_open, caller_lists,
-                                                               test_redis, asterisk, tmp_path):
+async def test_an_announce_entry_plays_a_message_then_hangs_up(
+        acd_open, caller_lists, call_records, asterisk, tmp_path):
     await caller_lists.add(make_entry("black", "exact", "13900001111", "announce",
                                       "blocked"))
     caller = await call("13900001111", MAIN, tmp_path, timeout=20)
     [sip] = caller.calls()
     assert sip.answered and sip.ended_by == "them"
-    [record] = await test_redis.calls_of("13900001111")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13900001111")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "blocked" and record.ivr_path == ["rule:black:announce"]
 
 
 async def test_a_whitelisted_vip_skips_the_menu_into_the_dedicated_queue(
-        acd_open, caller_lists, test_redis, asterisk, tmp_path):
+        acd_open, caller_lists, call_records, asterisk, tmp_path):
     await caller_lists.add(make_entry("white", "exact", "13988889999", "queue", "queue:vip",
                                       priority=10))
     await call("13988889999", MAIN, tmp_path, hangup_after=3.0, timeout=15)
-    [record] = await test_redis.calls_of("13988889999")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13988889999")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.queues == ["vip"] and record.ivr_path == ["rule:white:queue"]
 
 
 async def test_a_saved_flow_edit_is_live_for_the_next_call_and_spares_the_current_one(
-        acd_open, test_redis, asterisk, tmp_path):
+        acd_open, call_records, asterisk, tmp_path):
     flow = acd_open.flows_dir / "hot.yaml"
     original = flow.read_text()
     in_progress = SippCaller("13611110000", did=SECOND, hangup_after=None, timeout=30,
                              workdir=tmp_path / "first")
     with in_progress:
         # wait until the first call is in the flow (playing node a1 of version 1)
-        for _ in range(100):
-            if await test_redis.calls_of("13611110000"):
-                break
-            await asyncio.sleep(0.05)
+        await call_records.wait_call_of("13611110000", timeout=5)
         flow.write_text(
             "start: b1\nnodes:\n  b1:\n    type: play\n    prompt: {sound: beep}\n"
             "    next: b2\n  b2:\n    type: hangup\n")
@@ -117,17 +114,17 @@ async def test_a_saved_flow_edit_is_live_for_the_next_call_and_spares_the_curren
             flow.write_text(original)
             wait_for(lambda: acd_open.log_text().count(" live: ") > lives, 3.0,
                      "the original flow to be live again")
-    [first] = await test_redis.calls_of("13611110000")
-    [second] = await test_redis.calls_of("13611112222")
-    first = await test_redis.wait_closed_call(first.call_id)
-    second = await test_redis.wait_closed_call(second.call_id)
+    [first] = await call_records.calls_of("13611110000")
+    [second] = await call_records.calls_of("13611112222")
+    first = await call_records.wait_closed_call(first.call_id)
+    second = await call_records.wait_closed_call(second.call_id)
     assert first.ivr_path == ["hot:a1", "hot:a2", "hot:a3"]  # undisturbed, version 1
     assert second.ivr_path == ["hot:b1", "hot:b2"]
     assert reload_seconds < 2.0
 
 
 async def test_a_broken_edit_is_rejected_and_the_running_version_keeps_serving(
-        acd_open, test_redis, asterisk, tmp_path):
+        acd_open, call_records, asterisk, tmp_path):
     flow = acd_open.flows_dir / "hot.yaml"
     original = flow.read_text()
     assert "next: a2" in original
@@ -139,8 +136,8 @@ async def test_a_broken_edit_is_rejected_and_the_running_version_keeps_serving(
         await call("13611113333", SECOND, tmp_path, timeout=20)
     finally:
         flow.write_text(original)
-    [record] = await test_redis.calls_of("13611113333")
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of("13611113333")
+    record = await call_records.wait_closed_call(record.call_id)
     assert record.ivr_path[0] == "hot:a1"
 
 
@@ -150,11 +147,11 @@ async def test_a_broken_edit_is_rejected_and_the_running_version_keeps_serving(
      ("2026-10-01T10:00:00", "main:holiday"),       # National Day (国庆节)
      ("2026-12-24T10:00:00", "main:after_hours")],  # a company date: closed
 )
-async def test_after_hours_and_holidays_take_their_branches(acd_factory, test_redis, asterisk,
-                                                            tmp_path, start_at, branch):
+async def test_after_hours_and_holidays_take_their_branches(
+        acd_factory, call_records, asterisk, tmp_path, start_at, branch):
     acd_factory(ACD_TEST_START_AT=start_at)
     number = "1350000" + start_at[5:7] + start_at[8:10]
     await call(number, MAIN, tmp_path, hangup_after=4.0, timeout=15)
-    [record] = await test_redis.calls_of(number)
-    record = await test_redis.wait_closed_call(record.call_id)
+    [record] = await call_records.calls_of(number)
+    record = await call_records.wait_closed_call(record.call_id)
     assert branch in record.ivr_path

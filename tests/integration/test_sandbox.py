@@ -16,15 +16,13 @@ import wave
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import pytest
 from panoramisk import Manager
 from panoramisk.message import Message
+from sandbox import Sandbox
 from sipp import Dtmf, PhoneBehaviour, SippAgentDialer, SippAgentPhones, SippCaller
-
-if TYPE_CHECKING:
-    from conftest import Sandbox
 
 T = TypeVar("T")
 

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from acd.adapters.asterisk.agi import AgiChannel, AgiServer
+from acd.adapters.asterisk.syntax import UnsafeValue
 from acd.callflow.errors import CallerHungUp
 
 
@@ -119,16 +120,95 @@ async def test_a_crash_in_one_call_does_not_disturb_another(server, caplog):
     assert any("call 1.2" in r.getMessage() for r in caplog.records)
 
 
-async def test_a_connection_closed_before_its_headers_end_is_dropped(server):
-    async def call(channel: AgiChannel) -> None:  # pragma: no cover - never reached
-        raise AssertionError
+class CountingReader:
+    """A connection's StreamReader that counts its reads, and any read after EOF.
 
-    server.route("call", call)
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    writer.write(b"agi_network: yes\n")
+    Reading again after readline() returned b"" is what spinning looks like: at EOF
+    readline returns at once, without yielding, so a handler that loops on it never
+    lets the event loop run again (a timeout could not even fire)."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+        self.reads = 0
+        self.reads_after_eof = 0
+        self._at_eof = False
+
+    async def readline(self) -> bytes:
+        self.reads += 1
+        if self._at_eof:
+            self.reads_after_eof += 1
+            raise RuntimeError("readline() again after it returned EOF")
+        line = await self._reader.readline()
+        self._at_eof = not line
+        return line
+
+
+class ObservedAgiServer(AgiServer):
+    """An AgiServer whose connection handlers read through a CountingReader and say
+    when they return."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.returned: asyncio.Queue[CountingReader] = asyncio.Queue()
+
+    async def handler(self, reader: asyncio.StreamReader,
+                      writer: asyncio.StreamWriter) -> None:
+        counting = CountingReader(reader)
+        try:
+            await super().handler(counting, writer)  # type: ignore[arg-type]
+        finally:
+            self.returned.put_nowait(counting)
+
+
+@pytest.fixture
+async def observed_server(unused_tcp_port):
+    agi = ObservedAgiServer()
+    await agi.start("127.0.0.1", unused_tcp_port)
+    agi.port = unused_tcp_port
+    yield agi
+    await agi.close()
+
+
+@pytest.mark.parametrize(
+    ("sent", "reads"),  # reads: one per line, the last one the EOF
+    [(b"", 1), (b"agi_network: yes\n", 2), (b"agi_network: yes\nagi_chan", 3)],
+    ids=["nothing", "one-header", "half-a-header"])
+async def test_a_connection_closed_before_its_headers_end_ends_its_handler_without_spinning(
+        observed_server, sent, reads):
+    # panoramisk's own handler read the closed socket forever (a busy loop on EOF)
+    reached: list[AgiChannel] = []
+
+    async def call(channel: AgiChannel) -> None:  # pragma: no cover - never reached
+        reached.append(channel)
+
+    observed_server.route("call", call)
+    reader, writer = await asyncio.open_connection("127.0.0.1", observed_server.port)
+    writer.write(sent)
     writer.close()
-    await asyncio.sleep(0.1)
-    assert server.active == {}
+    await writer.wait_closed()
+    counted = await asyncio.wait_for(observed_server.returned.get(), 5)  # it returned
+    assert counted.reads == reads
+    assert counted.reads_after_eof == 0  # stopped at the first EOF
+    assert await asyncio.wait_for(reader.read(), 5) == b""  # and closed its side
+    assert reached == [] and observed_server.active == {}
+
+
+async def test_a_connection_closed_during_a_call_ends_the_call_without_spinning(
+        observed_server):
+    ended: list[bool] = []
+
+    async def call(channel: AgiChannel) -> None:
+        await channel.wait_hangup()  # waiting for an agent: no command in flight
+        ended.append(channel.gone)
+
+    observed_server.route("call", call)
+    peer = await FakeAsterisk.connect(observed_server.port, "call")
+    peer.writer.close()  # Asterisk went away without a HANGUP line
+    await peer.writer.wait_closed()
+    counted = await asyncio.wait_for(observed_server.returned.get(), 5)
+    assert ended == [True]
+    assert counted.reads_after_eof == 0
+    assert observed_server.active == {}
 
 
 async def test_an_unknown_route_asks_the_dialplan_to_fall_back_and_closes(server):
@@ -224,11 +304,11 @@ async def test_a_command_asterisk_never_answers_ends_the_session(keyed_server):
 async def test_a_value_with_a_newline_never_reaches_the_agi_stream(server):
     async def call(channel: AgiChannel) -> None:
         await channel.answer()
-        with pytest.raises(ValueError):
+        with pytest.raises(UnsafeValue):
             await channel.play(["/tmp/x\nEXEC System touch /tmp/pwned"])
-        with pytest.raises(ValueError):
+        with pytest.raises(UnsafeValue):
             await channel.exec_app("VoiceMail", "8000@default,u", "x")
-        with pytest.raises(ValueError):
+        with pytest.raises(UnsafeValue):
             await channel.set_variable("A B", "1")
         await channel.set_variable("ACD_DONE", "1\nEXEC System id")
 

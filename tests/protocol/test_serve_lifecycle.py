@@ -56,14 +56,17 @@ def wait_ready(proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) ->
         time.sleep(0.05)
 
 
-async def fastagi_call(port: int, n: int) -> None:
-    """A caller arriving over FastAGI that never answers a command (a busy Asterisk)."""
+async def fastagi_call(port: int, n: int, served: list[int]) -> None:
+    """A caller arriving over FastAGI that never answers a command (a busy Asterisk);
+    in `served` once acd has sent it its first command, connected until acd closes."""
     try:
-        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(f"agi_network_script: call\nagi_uniqueid: 9.{n}\n"
                      f"agi_callerid: 1380013{n:04d}\nagi_extension: 4008001234\n\n".encode())
         await writer.drain()
-        await asyncio.sleep(30)
+        if await reader.readline():
+            served.append(n)
+        await reader.read()
     except OSError:
         pass
 
@@ -75,9 +78,12 @@ async def test_acd_serve_stops_within_5_seconds_of_sigterm_while_calls_keep_arri
     proc = start(write_config(tmp_path, redis_server.port, agi_port, http_port), log)
     try:
         await asyncio.to_thread(wait_ready, proc, log)
-        callers = [asyncio.create_task(fastagi_call(agi_port, n)) for n in range(20)]
-        await asyncio.sleep(0.5)
-        more = [asyncio.create_task(fastagi_call(agi_port, n)) for n in range(20, 40)]
+        served: list[int] = []
+        callers = [asyncio.create_task(fastagi_call(agi_port, n, served)) for n in range(20)]
+        async with asyncio.timeout(10):  # the first wave's calls are all in progress
+            while len(served) < 20:
+                await asyncio.sleep(0.01)
+        more = [asyncio.create_task(fastagi_call(agi_port, n, served)) for n in range(20, 40)]
         proc.send_signal(signal.SIGTERM)  # while the second wave is still connecting
         started = time.monotonic()
         await asyncio.to_thread(proc.wait, 10)
@@ -100,7 +106,12 @@ async def test_a_redis_that_refuses_acd_stops_serve_with_what_to_do(redis_server
     log = tmp_path / "acd.log"
     proc = start(write_config(tmp_path, redis_server.port, _free_port(), _free_port(), extra),
                  log)
-    code = await asyncio.to_thread(proc.wait, 30)
+    try:
+        code = await asyncio.to_thread(proc.wait, 30)
+    finally:  # an acd that does not stop must not outlive the test
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     text = log.read_text(errors="replace")
     assert code == 2, text[-2000:]
     assert "redis.password" in text and "Traceback" not in text

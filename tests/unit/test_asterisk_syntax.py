@@ -7,6 +7,7 @@ structure, read back the way Asterisk reads it, is exactly what acd meant.
 
 from __future__ import annotations
 
+import string
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -14,6 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from acd.adapters.asterisk.syntax import (
+    CHANNEL,
+    DEVICE,
     UnsafeValue,
     agi_command,
     agi_url,
@@ -30,6 +33,25 @@ from acd.rules.numbers import dialable
 DANGEROUS = "\r\n\0,|&()\"\\$:{}[];' #*+-=@\t"
 text = st.text(alphabet=st.one_of(st.sampled_from(DANGEROUS), st.characters()), max_size=40)
 LINE_BREAKS = ("\r", "\n", "\0")
+
+# Values shaped like the ones acd sends (often valid), some with arbitrary text after
+# them, or arbitrary text. A builder that takes only device or channel names refuses
+# almost any random text: fed `text` alone, its property would hold without one
+# example ever being built.
+TECHS = st.sampled_from(["PJSIP", "SIP", "IAX2", "DAHDI", "Local", "Console", "pjsip"])
+NAME = st.text(alphabet=string.ascii_letters + string.digits + "_.+*#-", min_size=1,
+               max_size=24)
+tail = st.one_of(st.just(""), text)
+device_text = st.one_of(
+    st.builds("{}/{}{}{}".format, TECHS, NAME,
+              st.sampled_from(["", "@acd-transfer", "@customers"]), tail),
+    text)
+channel_text = st.one_of(
+    st.builds("{}/{}-{:08x}{}{}".format, TECHS, NAME, st.integers(0, 2**32 - 1),
+              st.sampled_from(["", ";1", ";2"]), tail),
+    text)
+number_text = st.one_of(st.text(alphabet="0123456789*#+ -()", min_size=1, max_size=30),
+                        text)
 
 
 def agi_words(line: str) -> list[str]:
@@ -86,7 +108,7 @@ def test_an_application_gets_exactly_the_arguments_acd_gave_it(args):
 
 
 @settings(max_examples=300)
-@given(st.lists(text, min_size=1, max_size=3), st.integers(min_value=1, max_value=600),
+@given(st.lists(device_text, min_size=1, max_size=3), st.integers(min_value=1, max_value=600),
        st.tuples(st.one_of(st.none(), text), st.one_of(st.none(), text)))
 def test_a_dial_rings_exactly_the_devices_acd_chose(devices, timeout, announce):
     try:
@@ -143,11 +165,12 @@ def test_a_fastagi_address_keeps_its_parameters(params):
 
 
 @settings(max_examples=200)
-@given(text, text, st.sampled_from(["listen", "whisper", "barge"]))
+@given(device_text, channel_text, st.sampled_from(["listen", "whisper", "barge"]))
 def test_a_spy_rings_one_phone_into_chanspy_on_one_channel(device, channel, mode):
     try:
         action = spy_action(device, channel, mode, "1700000000.1")
-    except UnsafeValue:
+    except UnsafeValue:  # only for what is not a phone or not a channel
+        assert not DEVICE.fullmatch(device) or not CHANNEL.fullmatch(channel)
         return
     assert action["Channel"] == device and action["Application"] == "ChanSpy"
     target, options = action["Data"].split(",")
@@ -156,18 +179,19 @@ def test_a_spy_rings_one_phone_into_chanspy_on_one_channel(device, channel, mode
 
 
 @settings(max_examples=200)
-@given(text)
+@given(channel_text)
 def test_a_hangup_names_one_channel(channel):
     try:
         action = hangup_action(channel)
-    except UnsafeValue:
+    except UnsafeValue:  # only for what is not a channel name
+        assert not CHANNEL.fullmatch(channel)
         return
     assert action == {"Action": "Hangup", "Channel": channel}
     assert one_line(channel) and "," not in channel and "&" not in channel
 
 
 @settings(max_examples=300)
-@given(text)
+@given(number_text)
 def test_a_number_to_dial_is_ascii_digits_of_bounded_length(raw):
     try:
         number = dialable(raw, keys=True)

@@ -28,8 +28,10 @@ async def test_every_command_reaches_the_sinks_in_order_before_the_sender_resume
     dispatcher.add_sink(seen.append)
     dispatcher.start()
     try:
-        await dispatcher.submit(ev.AgentLoggedIn("1", "PJSIP/agent1"))
-        await dispatcher.submit(ev.CallQueued("c1", "q", "138"))
+        logged_in = await dispatcher.submit(ev.AgentLoggedIn("1", "PJSIP/agent1"))
+        assert seen == logged_in  # delivered before submit() returned
+        queued = await dispatcher.submit(ev.CallQueued("c1", "q", "138"))
+        assert seen == logged_in + queued  # in the order the core gave them
         rings = [c for c in seen if isinstance(c, cmd.RingAgents)]
         assert [r.targets[0].agent_id for r in rings] == ["1"]
     finally:
@@ -63,8 +65,10 @@ async def test_a_refused_request_is_raised_to_its_sender_and_the_loop_goes_on():
     dispatcher, _ = make()
     dispatcher.start()
     try:
-        with pytest.raises(IllegalTransition, match="1"):
+        with pytest.raises(IllegalTransition) as refused:
             await dispatcher.submit(ev.AgentPaused("1", "break"))  # not logged in
+        assert (refused.value.agent_id, refused.value.current, refused.value.requested) == \
+            ("1", "logged-out", "paused")
         await dispatcher.submit(ev.AgentLoggedIn("1", "PJSIP/agent1"))
         assert dispatcher.engine.agent_view("1")["state"] == "available"
     finally:

@@ -27,6 +27,19 @@ def fixed_period(now: float) -> str:
     return "today"
 
 
+def apply_changes(store: dict[str, Any], changes: dict[str, Any]) -> None:
+    """What a store does with take_changes(): merge, deleting None entries."""
+    for key in ("version", "period", "seq"):
+        store[key] = changes[key]
+    for section in ("agents", "calls", "queues"):
+        target = store.setdefault(section, {})
+        for name, value in changes[section].items():
+            if value is None:
+                target.pop(name, None)
+            else:
+                target[name] = value
+
+
 class Harness:
     """Drives a RoutingEngine step by step; `self.out` holds the last step's commands."""
 

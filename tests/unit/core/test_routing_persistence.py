@@ -5,26 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from routing_harness import T0, Harness, agent, queue
+from routing_harness import T0, Harness, agent, apply_changes, queue
 
 from acd.core import commands as cmd
 from acd.core import events as ev
 from acd.core.engine import RoutingEngine
 from acd.core.model import Strategy
 from acd.core.periods import daily, shifts
-
-
-def apply_changes(store: dict[str, Any], changes: dict[str, Any]) -> None:
-    """What a store does with take_changes(): merge, deleting None entries."""
-    for key in ("version", "period", "seq"):
-        store[key] = changes[key]
-    for section in ("agents", "calls", "queues"):
-        target = store.setdefault(section, {})
-        for name, value in changes[section].items():
-            if value is None:
-                target.pop(name, None)
-            else:
-                target[name] = value
 
 
 def busy_harness() -> Harness:

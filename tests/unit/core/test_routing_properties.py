@@ -15,8 +15,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
-from routing_harness import T0, agent, fixed_period, queue
-from test_routing_persistence import apply_changes
+from routing_harness import T0, agent, apply_changes, fixed_period, queue
 
 from acd.core import commands as cmd
 from acd.core import events as ev

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from routing_harness import Harness, queue
+import pytest
+from routing_harness import Harness, agent, queue
 
 from acd.core import commands as cmd
 from acd.core import events as ev
@@ -121,6 +122,21 @@ def test_a_late_answer_in_ring_all_is_hung_up():
     h.send(ev.RingAnswered("c1", "1002"))
     assert h.out == [cmd.StopRinging("c1", ("1002",))]
     assert h.state("1002") == "available"
+
+
+@pytest.mark.xfail(strict=True, reason="ring-all picks a caller every free agent can "
+                   "serve; a better caller only some of them can serve waits (found by "
+                   "test_routing_properties: 1001 rung for k6 while better k4 waited)")
+def test_ring_all_offers_each_free_agent_the_best_caller_it_can_serve():
+    h = Harness([queue(members=["1001", "1004"], strategy=S.RING_ALL)],
+                [agent("1001", "en"), agent("1004", "vip")])
+    h.login("1001", "1004")
+    h.call("first")  # rings both: the next two wait
+    h.call("vip", priority=1, skills=["en"])  # only 1001 can serve it
+    h.call("plain")  # either can
+    h.send(ev.CallAbandoned("first"))
+    rings = {c.call_id: [t.agent_id for t in c.targets] for c in h.of(cmd.RingAgents)}
+    assert rings.get("vip") == ["1001"], rings
 
 
 def test_lower_penalty_members_are_offered_first():
