@@ -62,6 +62,10 @@ def offer_call(st: RoutingState, call: CallRuntime, now: float) -> bool:
         if q is None or not q.pool:
             continue
         agent_ids = q.pool.choose(call.skills, q.pointer)
+        if len(agent_ids) > 1:
+            # ring-all: only the agents for whom this is the best waiting caller; one who
+            # can serve a caller before it (priority, a queue's weight) keeps for that one
+            agent_ids = [a for a in agent_ids if best_call_for(st, st.agents[a]) is call]
         if agent_ids:
             ring(st, call, q, agent_ids, now)
             return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from routing_harness import Harness, agent, queue
 
 from acd.core import commands as cmd
@@ -124,9 +123,6 @@ def test_a_late_answer_in_ring_all_is_hung_up():
     assert h.state("1002") == "available"
 
 
-@pytest.mark.xfail(strict=True, reason="ring-all picks a caller every free agent can "
-                   "serve; a better caller only some of them can serve waits (found by "
-                   "test_routing_properties: 1001 rung for k6 while better k4 waited)")
 def test_ring_all_offers_each_free_agent_the_best_caller_it_can_serve():
     h = Harness([queue(members=["1001", "1004"], strategy=S.RING_ALL)],
                 [agent("1001", "en"), agent("1004", "vip")])
