@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from acd.callflow import facts as f
@@ -48,10 +48,12 @@ class CallRegistry:
 
     # -- FastAGI routes ------------------------------------------------------------------
 
-    async def on_call(self, channel: Telephony) -> None:
-        """`call`: a call to the 400 number arrives, or comes back after a restart."""
+    async def on_call(self, channel: Telephony, params: Mapping[str, str]) -> None:
+        """`call`: a call to the 400 number arrives, or comes back after a restart (the
+        dialplan says which: `tries` 0 is a first arrival, with no record to look up)."""
         now = self.ports.clock.now()
-        record = await self.ports.store.get_call(channel.call_id)
+        first = params.get("tries") == "0"
+        record = None if first else await self.ports.store.get_call(channel.call_id)
         if record is not None and not record.ended_at:
             still_queued = self.ports.routing.has_call(record.call_id)
             session = CallSession.resumed(record, self.settings(), now,

@@ -191,7 +191,7 @@ async def test_caller_reaches_acd_inbound_as_the_trunk_with_the_did(
     [session] = acd.sessions
     [call] = caller.calls()
     # the dialplan sends the sandbox's shared key with every FastAGI request
-    assert session.env["agi_network_script"] == f"call?key={asterisk.agi_key}"
+    assert session.env["agi_network_script"] == f"call?tries=0&key={asterisk.agi_key}"
     assert session.env["agi_context"] == "acd-inbound"
     assert session.env["agi_extension"] == DID
     assert session.env["agi_callerid"] == CALLER

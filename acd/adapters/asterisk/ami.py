@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from panoramisk import Manager
@@ -57,12 +58,23 @@ class _BackoffManager(Manager):  # type: ignore[misc]
         return ok
 
 
+@dataclass(frozen=True)
+class EventFilter:
+    """A narrowing of the events one handler is sent (AMI advanced filtering):
+    `header` of the event matched against `value` by `method`."""
+
+    header: str
+    value: str
+    method: str = "exact"  # exact | starts_with | ends_with | contains | regex
+
+
 class AmiClient:
 
     def __init__(self, config: AmiConfig) -> None:
         self._config = config
         self._manager: Manager | None = None
         self._handlers: list[tuple[str, EventHandler]] = []
+        self._narrowing: dict[str, tuple[EventFilter | None, tuple[EventFilter, ...]]] = {}
         self._resync_handlers: list[ResyncHandler] = []
         self._logged_in = asyncio.Event()
         self._lost_at: float | None = None
@@ -72,9 +84,15 @@ class AmiClient:
     def connected(self) -> bool:
         return self._logged_in.is_set()
 
-    def on_event(self, pattern: str, handler: EventHandler) -> None:
-        """Subscribe to events whose name matches `pattern` (fnmatch, e.g. 'Hangup', '*')."""
+    def on_event(self, pattern: str, handler: EventHandler, *,
+                 only: EventFilter | None = None,
+                 exclude: Sequence[EventFilter] = ()) -> None:
+        """Subscribe to events whose name matches `pattern` (fnmatch, e.g. 'Hangup', '*').
+
+        `only` and `exclude` narrow what Asterisk sends for this event name: an event
+        Asterisk does not send costs neither side anything."""
         self._handlers.append((pattern, handler))
+        self._narrowing[pattern] = (only, tuple(exclude))
         if self._manager is not None:
             self._manager.register_event(pattern, self._wrap(handler))
 
@@ -174,8 +192,18 @@ class AmiClient:
             return  # a wildcard handler wants everything
         try:
             for name in sorted(names | set(self.ALWAYS_WANTED)):
+                only, excludes = self._narrowing.get(name, (None, ()))
+                criteria, value = f"name({name})", ""
+                if only is not None:
+                    criteria += f",header({only.header}),method({only.method})"
+                    value = only.value
                 await self.send({"Action": "Filter", "Operation": "Add",
-                                 "MatchCriteria": f"name({name})", "Filter": ""})
+                                 "MatchCriteria": criteria, "Filter": value})
+                for ex in excludes:  # applied after the includes: Asterisk's order
+                    await self.send({
+                        "Action": "Filter", "Operation": "Add",
+                        "MatchCriteria": f"action(exclude),name({name}),header({ex.header}),"
+                                         f"method({ex.method})", "Filter": ex.value})
         except AmiActionFailed as exc:  # Asterisk before 20.8/21.3: no advanced filters
             log.warning("AMI event filter refused (%s): acd reads every event, which "
                         "costs CPU under load; upgrade Asterisk to filter", exc)

@@ -14,16 +14,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from acd.adapters.asterisk.agi import device_of_channel
+from acd.adapters.asterisk.ami import EventFilter
 from acd.callflow import facts as f
 from acd.core import events as routing
 
 log = logging.getLogger(__name__)
 
 UNREACHABLE_STATES = {"UNAVAILABLE", "INVALID"}
+#: the dialplan context of the agents' endpoints (asterisk/pjsip.conf's phone template)
+AGENT_CONTEXT = "acd-agents"
 
 Event = Mapping[str, str]
 
@@ -37,7 +40,9 @@ class Calls(Protocol):
 
 
 class AmiEvents(Protocol):
-    def on_event(self, pattern: str, handler: Callable[[Event], object]) -> None: ...
+    def on_event(self, pattern: str, handler: Callable[[Event], object], *,
+                 only: EventFilter | None = None,
+                 exclude: Sequence[EventFilter] = ()) -> None: ...
 
     def on_resync(self, handler: Callable[[list[Event]], object]) -> None: ...
 
@@ -51,12 +56,19 @@ class EventTranslator:
         self._device_reachable: dict[str, bool] = {}
 
     def register(self, ami: AmiEvents) -> None:
+        """Subscribe, narrowing what Asterisk sends to what the facts need: the agents'
+        own channels (context acd-agents) enter bridges and hang up too, and a phone
+        changes state three times a call, where only its becoming unreachable or free
+        again tells acd something."""
+        agents_side = EventFilter("Context", AGENT_CONTEXT)
         ami.on_event("DialBegin", self.on_dial_begin)
-        ami.on_event("DialEnd", self.on_dial_end)
-        ami.on_event("BridgeEnter", self.on_bridge_enter)
-        ami.on_event("DTMFEnd", self.on_dtmf)
-        ami.on_event("Hangup", self.on_hangup)
-        ami.on_event("DeviceStateChange", self.on_device_state)
+        ami.on_event("DialEnd", self.on_dial_end, only=EventFilter("DialStatus", "ANSWER"))
+        ami.on_event("BridgeEnter", self.on_bridge_enter, exclude=[agents_side])
+        ami.on_event("DTMFEnd", self.on_dtmf, only=EventFilter("Direction", "Received"))
+        ami.on_event("Hangup", self.on_hangup, exclude=[agents_side])
+        ami.on_event("DeviceStateChange", self.on_device_state,
+                     only=EventFilter("State", "^(UNAVAILABLE|INVALID|NOT_INUSE)$", "regex"),
+                     exclude=[EventFilter("Device", "Queue:", "starts_with")])
         ami.on_resync(self.on_resync)
 
     def on_dial_begin(self, event: Event) -> None:

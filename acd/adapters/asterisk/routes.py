@@ -11,7 +11,7 @@ def register_call_routes(agi: AgiServer, registry: CallRegistry) -> None:
     we called back answered), `transfer` (an agent's phone transferred the caller)."""
 
     async def call(channel: AgiChannel) -> None:
-        await registry.on_call(channel)
+        await registry.on_call(channel, channel.params)
 
     async def callback(channel: AgiChannel) -> None:
         await registry.on_callback(channel, channel.params)
