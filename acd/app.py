@@ -24,6 +24,7 @@ from acd.adapters.flows import FlowRegistry
 from acd.adapters.http.app import HttpServices, make_app, replace_users
 from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.recordings import Recordings
+from acd.adapters.redis.changes import follow_changes
 from acd.adapters.redis.list_store import CachedRules, ListStore
 from acd.adapters.redis.routing_store import RoutingStore, SaveBehind
 from acd.adapters.redis.store import CallStore, connect_redis
@@ -100,12 +101,13 @@ class App:
                                       cfg.redis.prefix, cfg.recording.format)
                            if cfg.recording.enabled else None)
         self.lookup = HttpLookupClient()
+        self.caller_lists = CachedRules(ListStore(self.redis, cfg.redis.prefix))
         self.registry = CallRegistry(CallPorts(
             store=self.calls, routing=self.routing, actions=AmiCallActions(self.ami),
             prompts=self.prompts, lookups=self.lookup, schedules=oracle,
             announcement=self.announcement.playables, clock=self.clock,
             recordings=self.recordings,
-            caller_lists=CachedRules(ListStore(self.redis, cfg.redis.prefix))),
+            caller_lists=self.caller_lists),
             self.call_settings)
         register_call_routes(self.agi, self.registry)
         self.dispatcher.add_sink(self.registry.on_routing)
@@ -124,6 +126,9 @@ class App:
         await self.agi.start(cfg.agi.host, cfg.agi.port)
         await self._start_http()
         self._tasks.append(asyncio.create_task(self.flows.watch(), name="flow-watch"))
+        self._tasks.append(asyncio.create_task(follow_changes(cfg.redis, {
+            "lists": self.caller_lists.invalidate,
+            "announcement": self.announcement.invalidate}), name="redis-changes"))
         self._tasks.append(asyncio.create_task(self._prepare_prompts(), name="prompts"))
         if self.recordings is not None and cfg.recording.retention_days > 0:
             self._tasks.append(asyncio.create_task(self._retention(), name="retention"))

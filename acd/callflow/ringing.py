@@ -77,7 +77,9 @@ def dial_ended(s: CallSession, current: Ring, ended: f.DialEnded, outcome: Outco
             connect(s, current, ended.peer_device, ended.peer)
             conversation_over(s, current, outcome, agent_hung_up=False)
         raise Gone()
-    if ended.status is f.DialStatus.ANSWERED and not ended.left_early:
+    if current.answered_by or (ended.status is f.DialStatus.ANSWERED and not ended.left_early):
+        # bridged (Asterisk said so, and the routing core heard it): whatever the Dial
+        # returned, the conversation took place and is over
         connect(s, current, ended.peer_device, ended.peer)
         conversation_over(s, current, outcome, agent_hung_up=True)
         return True

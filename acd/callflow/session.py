@@ -41,6 +41,16 @@ log = logging.getLogger(__name__)
 LINGER_SECONDS = 15 * 60.0
 
 
+class _Described:
+    __slots__ = ("record",)
+
+    def __init__(self, record: CallRecord) -> None:
+        self.record = record
+
+    def __str__(self) -> str:
+        return f"call {self.record.call_id} ({logged(self.record.caller)})"
+
+
 class CallSession:
     """One call: its script, its record, its Dial, its pending routing orders."""
 
@@ -199,8 +209,9 @@ class CallSession:
         self.handed_over = True
         self._out.append(o.HandOver(self.record.call_id))
 
-    def describe(self) -> str:
-        return f"call {self.record.call_id} ({logged(self.record.caller)})"
+    def describe(self) -> _Described:
+        """The call for a log line, formatted only if the line is written."""
+        return _Described(self.record)
 
     # -- facts ------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ checked when it is set, kept in Redis, spoken to the next callers."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -18,9 +19,20 @@ class AnnouncementStore(Protocol):
 
 
 class Announcement:
+    """Kept in memory between changes: read again when a change is announced
+    (`invalidate`, from the change feed, or set here) and at least every
+    RECHECK_SECONDS, not once per call."""
+
+    RECHECK_SECONDS = 5.0
+
     def __init__(self, store: AnnouncementStore, languages: Sequence[str]) -> None:
         self.store = store
         self.languages = tuple(languages)
+        self._cached: tuple[Playable, ...] = ()
+        self._read_at = float("-inf")
+
+    def invalidate(self) -> None:
+        self._read_at = float("-inf")
 
     async def set(self, prompts: list[Any] | None) -> None:
         """Checked now (ValueError says what is wrong), stored as plain {text, lang}."""
@@ -37,13 +49,18 @@ class Announcement:
                 speech = checked_speech(text, lang, self.languages, f"prompt {index}")
                 checked.append({"text": speech.text, "lang": speech.lang})
         await self.store.set_announcement(checked)
+        self.invalidate()
 
     async def get(self) -> list[Any] | None:
         return await self.store.announcement()
 
     async def playables(self) -> tuple[Playable, ...]:
         """What callers hear now (nothing when it is off)."""
-        raw = await self.store.announcement() or []
-        lang = self.languages[0]
-        return tuple(Speech(p["text"], p.get("lang", lang)) if isinstance(p, dict)
-                     else Speech(str(p), lang) for p in raw)
+        now = time.monotonic()
+        if now - self._read_at >= self.RECHECK_SECONDS:
+            raw = await self.store.announcement() or []
+            lang = self.languages[0]
+            self._cached = tuple(Speech(p["text"], p.get("lang", lang)) if isinstance(p, dict)
+                                 else Speech(str(p), lang) for p in raw)
+            self._read_at = now
+        return self._cached

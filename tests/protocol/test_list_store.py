@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -13,8 +14,10 @@ import pytest
 import pytest_asyncio
 
 from acd import cli_lists
+from acd.adapters.redis.changes import follow_changes
 from acd.adapters.redis.list_store import CachedRules, ListStore
 from acd.cli_lists import register
+from acd.config.settings import RedisConfig
 from acd.rules.caller_csv import CsvError
 from acd.rules.caller_entries import Action, ListKind, MatchKind, make_entry
 
@@ -66,13 +69,28 @@ async def test_every_change_moves_the_version(store: ListStore) -> None:
     assert await store.remove(ListKind.BLACK, MatchKind.EXACT, "13800138000") is False
 
 
-async def test_a_running_service_reloads_on_the_next_call(store: ListStore) -> None:
+async def test_a_running_service_applies_a_change_to_the_next_call_once_it_is_announced(
+        store: ListStore, redis_server: Any, prefix: str) -> None:
     cached = CachedRules(store)
     assert (await cached.rules()).evaluate("13800138000", NOW) is None
     first = await cached.rules()
-    assert await cached.rules() is first  # unchanged version: no reload
-    await store.add(BLOCKED)
-    assert (await cached.rules()).evaluate("13800138000", NOW) is not None
+    assert await cached.rules() is first  # nothing changed: nothing read again
+    heard = asyncio.Event()
+
+    def invalidate() -> None:
+        cached.invalidate()
+        heard.set()
+
+    config = RedisConfig(host=redis_server.host, port=redis_server.port, db=DB, prefix=prefix)
+    feed = asyncio.create_task(follow_changes(config, {"lists": invalidate}))
+    try:
+        await asyncio.wait_for(heard.wait(), 5)  # subscribed (and told to drop its cache)
+        heard.clear()
+        await store.add(BLOCKED)  # e.g. `acd lists add` in another process
+        await asyncio.wait_for(heard.wait(), 5)
+        assert (await cached.rules()).evaluate("13800138000", NOW) is not None
+    finally:
+        feed.cancel()
 
 
 async def test_csv_round_trip(store: ListStore) -> None:

@@ -157,6 +157,12 @@ class RedisRefused(Exception):
     """Redis answered but will not serve acd (a wrong password, AUTH required)."""
 
 
+def changes_channel(prefix: str) -> str:
+    """The pub/sub channel on which writers say what changed ("lists", "announcement"),
+    so that every acd sharing the Redis reads it again (acd.adapters.redis.changes)."""
+    return f"{prefix}changes"
+
+
 def score_bound(value: float, *, exclude: bool = False) -> object:
     """asyncio_redis's ZScoreBoundary, which wants a float or the strings '+inf'/'-inf'.
 
@@ -335,6 +341,7 @@ class CallStore:
             await self._redis.set(key, json.dumps(prompts, ensure_ascii=False))
         else:
             await self._redis.delete([key])
+        await self._redis.publish(changes_channel(self._p), "announcement")
 
     async def announcement(self) -> list[Any] | None:
         raw = await self._redis.get(f"{self._p}announcement")
