@@ -39,14 +39,14 @@ class CallRecord:
 
     _JSON_FIELDS = ("ivr_path", "variables", "queues", "sensitive_variables")
 
-    def fields(self) -> dict[str, Any]:
+    def fields(self) -> dict[str, object]:
         """Every field by name; lists and mappings copied (a snapshot, not a view)."""
         return {name: (list(value) if isinstance(value, list) else
                        dict(value) if isinstance(value, dict) else value)
                 for name, value in vars(self).items()}
 
     @classmethod
-    def encode(cls, fields: Mapping[str, Any]) -> dict[str, str]:
+    def encode(cls, fields: Mapping[str, object]) -> dict[str, str]:
         """Fields (all or the changed ones) as the flat strings of a Redis hash."""
         out: dict[str, str] = {}
         for key, value in fields.items():

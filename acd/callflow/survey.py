@@ -13,9 +13,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from acd.callflow import facts as f
 from acd.callflow import orders as o
-from acd.callflow.state import Script
+from acd.callflow.state import Script, reply_to
 from acd.media import phrases
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ class SurveyConfig:
         "zh": "感谢您的评价，再见。", "en": "Thank you for your feedback. Goodbye."})
 
 
-def ask(s: CallSession, queue: str) -> Script:
+def ask(s: CallSession, queue: str) -> Script[None]:
     config = s.settings.survey(queue)
     if not config.enabled:
         s.change(survey="not-surveyed")
@@ -60,7 +59,7 @@ def ask(s: CallSession, queue: str) -> Script:
         answer = "no-answer"
         prompts = phrases.spoken(question.prompt, s.lang, languages)
         for attempt in range(config.retries + 1):
-            got: f.Collected = yield o.CollectDigits(prompts, config.timeout, 1)
+            got = yield from reply_to(o.CollectDigits(prompts, config.timeout, 1))
             if got.digits and got.digits in question.digits:
                 answer = got.digits
                 break
