@@ -110,15 +110,16 @@ async def _open_pool(config: RedisConfig, poolsize: int) -> asyncio_redis.Pool:
             poolsize=poolsize, auto_reconnect=True, protocol_class=_UncheckedProtocol)
     # asyncio_redis's Pool.create builds plain connections; the same pool, built from
     # TLS ones (Pool keeps them in _connections and hands them out round robin).
-    connection_class = type("TlsConnection", (_TlsConnection,), {
-        "ssl_context": _tls_context(config),
-        "server_hostname": config.host if config.tls_verify_hostname else None})
+    class TlsConnection(_TlsConnection):
+        ssl_context = _tls_context(config)
+        server_hostname = config.host if config.tls_verify_hostname else None
+
     pool = asyncio_redis.Pool()
     pool._host, pool._port, pool._poolsize = config.host, config.port, poolsize
     pool._connections = list(await asyncio.gather(*(
-        connection_class.create(host=config.host, port=config.port, db=config.db,
-                                password=password, auto_reconnect=True,
-                                protocol_class=_UncheckedProtocol)
+        TlsConnection.create(host=config.host, port=config.port, db=config.db,
+                             password=password, auto_reconnect=True,
+                             protocol_class=_UncheckedProtocol)
         for _ in range(poolsize))))
     return pool
 
