@@ -4,7 +4,7 @@ checked when it is set, kept in Redis, spoken to the next callers."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from acd.media.playables import Playable, Speech, checked_speech
 
@@ -12,9 +12,11 @@ MAX_PROMPTS = 10
 
 
 class AnnouncementStore(Protocol):
-    async def set_announcement(self, prompts: list[Any] | None) -> None: ...
+    async def set_announcement(self, prompts: list[dict[str, str]] | None) -> None: ...
 
-    async def announcement(self) -> list[Any] | None: ...
+    async def announcement(self) -> list[object] | None:
+        """As stored (JSON): {text, lang} mappings; plain strings from older versions."""
+        ...
 
 
 class Announcement:
@@ -22,7 +24,7 @@ class Announcement:
         self.store = store
         self.languages = tuple(languages)
 
-    async def set(self, prompts: list[Any] | None) -> None:
+    async def set(self, prompts: list[object] | None) -> None:
         """Checked now (ValueError says what is wrong), stored as plain {text, lang}."""
         checked = None
         if prompts:
@@ -38,7 +40,7 @@ class Announcement:
                 checked.append({"text": speech.text, "lang": speech.lang})
         await self.store.set_announcement(checked)
 
-    async def get(self) -> list[Any] | None:
+    async def get(self) -> list[object] | None:
         return await self.store.announcement()
 
     async def playables(self) -> tuple[Playable, ...]:
