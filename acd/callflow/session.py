@@ -197,7 +197,8 @@ class CallSession:
 
     def add_to(self, name: Literal["ivr_path", "queues"], item: str) -> None:
         """Append to a list field of the record (ivr_path, queues)."""
-        self.change(**{name: [*getattr(self.record, name), item]})
+        current = self.record.ivr_path if name == "ivr_path" else self.record.queues
+        self.change(**{name: [*current, item]})
 
     def checkpoint(self) -> None:
         """Save what changed: a restarted acd resumes the call from the record."""
