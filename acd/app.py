@@ -111,7 +111,7 @@ class App:
             self.call_settings)
         register_call_routes(self.agi, self.registry)
         self.dispatcher.add_sink(self.registry.on_routing)
-        self.desk = AgentDesk(sec.agents, self.dispatcher, self.redis, cfg.redis.prefix,
+        self.desk = AgentDesk(sec.agents, self.routing, self.redis, cfg.redis.prefix,
                               sec.pause_reasons, sec.devices)
         await self.desk.load()
         AgentPhone(self.desk, self.prompts, cfg.languages).register(self.agi)
@@ -119,7 +119,7 @@ class App:
                         self.dispatcher.post).register(self.ami)
         caller_id = next(iter(cfg.numbers), "")
         self.dispatcher.add_sink(CallbackDialer(
-            self.ami, self.dispatcher, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id,
+            self.ami, self.dispatcher.post, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id,
             agi_key=cfg.agi.key))
         self.dispatcher.start()
         await self.ami.start()

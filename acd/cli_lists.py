@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import asyncio_redis  # type: ignore[import-untyped]
+import asyncio_redis
 
 from acd.adapters.redis.list_store import ListStore
 from acd.adapters.redis.store import RedisRefused, connect_redis

@@ -13,60 +13,68 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from acd.clock import Clock
 
 log = logging.getLogger(__name__)
 
+# The core's events and commands: type parameters, so that this module does not import
+# the core (acd.app makes a Dispatcher[Event, Command] of the routing engine).
+E = TypeVar("E")
+C = TypeVar("C")
+E_contra = TypeVar("E_contra", contravariant=True)
 
-class Engine(Protocol):
-    def handle(self, event: Any, now: float) -> list[Any]: ...
-    def on_timer(self, now: float) -> list[Any]: ...
+
+class Engine(Protocol[E_contra, C]):
+    def handle(self, event: E_contra, now: float) -> list[C]: ...
+    def on_timer(self, now: float) -> list[C]: ...
     def next_deadline(self) -> float | None: ...
 
 
-CommandSink = Callable[[Any], Awaitable[None] | None]
+CommandSink = Callable[[C], Awaitable[None] | None]
+#: commands -> (commands to run, events to feed back to the engine)
+Gate = Callable[[list[C]], Awaitable[tuple[list[C], list[E]]]]
 
 
-def _what(event: Any) -> str:
+def _what(event: object) -> str:
     """An event for the log: its kind and call or agent, never a caller's number."""
     ids = [getattr(event, name) for name in ("call_id", "agent_id") if hasattr(event, name)]
     return f"{type(event).__name__}({', '.join(map(str, ids))})"
 
 
-class _Apply:
+class _Apply(Generic[C]):
     """A change of the engine itself (e.g. reconfigure), run inside the dispatcher task."""
 
-    def __init__(self, fn: Callable[[float], list[Any]]) -> None:
+    def __init__(self, fn: Callable[[float], list[C]]) -> None:
         self.fn = fn
 
 
-class Dispatcher:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+class Dispatcher(Generic[E, C]):
+    def __init__(self, engine: Engine[E, C], clock: Clock) -> None:
         self.engine = engine
         self.clock = clock
-        self._inbox: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None]] = asyncio.Queue()
-        self._sinks: list[CommandSink] = []
-        self._after_batch: list[Callable[[list[Any]], Awaitable[None]]] = []
-        self._gate: Callable[[list[Any]], Awaitable[tuple[list[Any], list[Any]]]] | None = None
+        self._inbox: asyncio.Queue[tuple[E | _Apply[C], asyncio.Future[list[C]] | None]] = \
+            asyncio.Queue()
+        self._sinks: list[CommandSink[C]] = []
+        self._after_batch: list[Callable[[list[C]], Awaitable[None]]] = []
+        self._gate: Gate[C, E] | None = None
         self._task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._stopping = False
 
     # -- wiring ----------------------------------------------------------------
 
-    def add_sink(self, sink: CommandSink) -> None:
+    def add_sink(self, sink: CommandSink[C]) -> None:
         """Receives every command, in order; decides at once, returns work (a coroutine)
         only when there is some."""
         self._sinks.append(sink)
 
-    def after_batch(self, hook: Callable[[list[Any]], Awaitable[None]]) -> None:
+    def after_batch(self, hook: Callable[[list[C]], Awaitable[None]]) -> None:
         """Awaited after each handled event, with the commands it produced (persistence)."""
         self._after_batch.append(hook)
 
-    def set_gate(self, gate: Callable[[list[Any]], Awaitable[tuple[list[Any], list[Any]]]],
-                 ) -> None:
+    def set_gate(self, gate: Gate[C, E]) -> None:
         """Runs before commands are executed: returns (commands to run, events to feed back).
 
         The Redis claim gate: an agent another acd process holds is not rung; the
@@ -76,18 +84,21 @@ class Dispatcher:
 
     # -- input -------------------------------------------------------------------
 
-    def post(self, event: Any) -> None:
+    def post(self, event: E) -> None:
         self._inbox.put_nowait((event, None))
 
-    async def submit(self, event: Any) -> list[Any]:
+    async def submit(self, event: E) -> list[C]:
         """Post an event and wait until it is handled; domain errors are raised here."""
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._inbox.put_nowait((event, future))
-        return await future  # type: ignore[no-any-return]
+        return await self._handled(event)
 
-    async def apply(self, fn: Callable[[float], list[Any]]) -> list[Any]:
+    async def apply(self, fn: Callable[[float], list[C]]) -> list[C]:
         """Run fn(now) -> commands on the engine from the dispatcher task (no races)."""
-        return await self.submit(_Apply(fn))
+        return await self._handled(_Apply(fn))
+
+    async def _handled(self, item: E | _Apply[C]) -> list[C]:
+        future: asyncio.Future[list[C]] = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait((item, future))
+        return await future
 
     # -- the loop ----------------------------------------------------------------
 
@@ -122,7 +133,8 @@ class Dispatcher:
                 if future is not None and not future.done():
                     future.set_exception(exc)
 
-    async def _step(self, event: Any, future: asyncio.Future[Any] | None) -> None:
+    async def _step(self, event: E | _Apply[C] | None,
+                    future: asyncio.Future[list[C]] | None) -> None:
         now = self.clock.now()
         try:
             if event is None:
@@ -149,9 +161,9 @@ class Dispatcher:
             except Exception:
                 log.exception("after-batch hook failed (state may not be persisted)")
 
-    async def _through_gate(self, commands: list[Any], now: float) -> list[Any]:
+    async def _through_gate(self, commands: list[C], now: float) -> list[C]:
         assert self._gate is not None
-        allowed: list[Any] = []
+        allowed: list[C] = []
         for _ in range(100):  # each round feeds back lost claims; bounded, never a spin
             try:
                 kept, lost = await self._gate(commands)
@@ -168,7 +180,7 @@ class Dispatcher:
                 commands += self.engine.handle(event, now)
         return allowed
 
-    def _deliver(self, command: Any) -> None:
+    def _deliver(self, command: C) -> None:
         for sink in self._sinks:
             try:
                 result = sink(command)

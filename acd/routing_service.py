@@ -3,8 +3,7 @@ one task, read-only views out (acd.callflow's RoutingPort, the HTTP API's views)
 
 from __future__ import annotations
 
-from typing import Any
-
+from acd.core import commands as cmd
 from acd.core import events as ev
 from acd.core.engine import RoutingEngine
 from acd.core.views import AgentView, QueueView
@@ -12,14 +11,15 @@ from acd.dispatcher import Dispatcher
 
 
 class RoutingService:
-    def __init__(self, dispatcher: Dispatcher, engine: RoutingEngine) -> None:
+    def __init__(self, dispatcher: Dispatcher[ev.Event, cmd.Command],
+                 engine: RoutingEngine) -> None:
         self.dispatcher = dispatcher
         self.engine = engine
 
     def post(self, event: ev.Event) -> None:
         self.dispatcher.post(event)
 
-    async def submit(self, event: ev.Event) -> list[Any]:
+    async def submit(self, event: ev.Event) -> list[cmd.Command]:
         return await self.dispatcher.submit(event)
 
     def has_call(self, call_id: str) -> bool:

@@ -67,6 +67,8 @@ class LocatedList(list[Any]):
 
 def _position(file: str, node: yaml.Node | yaml.Event) -> Position:
     mark = node.start_mark
+    if mark is None:  # only a node built by hand has none: PyYAML marks what it reads
+        return Position(file, 1, 1)
     return Position(file, mark.line + 1, mark.column + 1)
 
 
@@ -91,11 +93,13 @@ class _BoundedComposer(yaml.SafeLoader):
         self._sizes: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, levels)
         self._open: set[str] = set()  # anchors whose node is still being composed
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+    # `index` is what PyYAML passes, not what its stub says (int): None, a list index or
+    # a mapping value's key node; it is only passed on.
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             self._count_alias(event)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)  # type: ignore[arg-type]
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise SourceError(_position(self.file, event), _too_deep())
@@ -107,13 +111,13 @@ class _BoundedComposer(yaml.SafeLoader):
         anchor = event.anchor
         if anchor is not None:
             self._open.add(anchor)
-        node = super().compose_node(parent, index)
+        node = super().compose_node(parent, index)  # type: ignore[arg-type]
         if anchor is not None:
             self._open.discard(anchor)
             self._sizes[anchor] = (self._nodes - before, self._reached - self._depth + 1)
         self._reached = max(outer, self._reached)
         self._depth -= 1
-        return node  # type: ignore[no-any-return]
+        return node
 
     def _count_alias(self, event: yaml.AliasEvent) -> None:
         anchor = event.anchor

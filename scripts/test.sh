@@ -18,13 +18,11 @@ status=0
 echo "[test] ruff check"
 "$VENV/bin/ruff" check . || status=1
 
-# mypy reads its configuration from pyproject.toml. For now only the strict
-# modules are checked here (keep this list in step with the strict overrides
-# there); the whole package follows once its remaining lenient-mode errors are
-# fixed (a bare `mypy` shows them), and this becomes a bare `mypy`.
-MYPY_STRICT=(acd/core acd/clock.py acd/privacy.py acd/ivr acd/rules)
-echo "[test] mypy ${MYPY_STRICT[*]}"
-"$VENV/bin/mypy" "${MYPY_STRICT[@]}" || status=1
+# mypy reads its configuration from pyproject.toml: the whole package (files =
+# ["acd"]), each module as strict as its override there says (strict: core, ivr,
+# rules, callflow...; the rest lenient). Bare, so that no module is left out.
+echo "[test] mypy"
+"$VENV/bin/mypy" || status=1
 
 echo "[test] pytest"
 # Bounded, so a hung test cannot eat CI's whole time budget.

@@ -26,9 +26,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from acd.adapters.redis.client import Redis
 from acd.adapters.redis.store import Scripts, flat_fields, score_bound
 
 log = logging.getLogger(__name__)
@@ -76,14 +76,15 @@ for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[1]) end
 
 
 class Recordings:
-    def __init__(self, root: Path, timezone: str, redis: Any = None, prefix: str = "acd:",
-                 output_format: str = "wav") -> None:
+    def __init__(self, root: Path, timezone: str, redis: Redis | None = None,
+                 prefix: str = "acd:", output_format: str = "wav") -> None:
         self.root = root.resolve()
         self.tz = ZoneInfo(timezone)
+        #: None: recordings are kept but not indexed (nor found, nor purged)
         self.redis = redis
         self.prefix = prefix
         self.output_format = output_format
-        self._scripts = Scripts(redis)
+        self._scripts = Scripts(redis) if redis is not None else None
 
     def path_for(self, call_id: str, started: float) -> str:
         """The absolute path (without doubt about its folder) MixMonitor writes to."""
@@ -92,7 +93,7 @@ class Recordings:
         return str(self.root / f"{day:%Y/%m/%d}" / f"{safe_id}.wav")
 
     async def finish(self, call_id: str, path: str, answered: bool,
-                     index: Mapping[str, Any]) -> str:
+                     index: Mapping[str, object]) -> str:
         """After the call: wait for the file, measure (or convert) and index it; or drop
         it. The final path, '' when the call leaves no recording (never answered,
         shorter than MIN_SECONDS, missing)."""
@@ -122,15 +123,16 @@ class Recordings:
             self._drop(final)
             return ""
         info = RecordingInfo(call_id, str(final), duration, final.stat().st_size)
-        if self.redis is not None:
-            await self._index(info, index)
+        if self._scripts is not None:
+            await self._index(self._scripts, info, index)
         return str(final)
 
     def _drop(self, file: Path) -> None:
         if file.resolve().is_relative_to(self.root):  # never a path outside recordings/
             file.unlink(missing_ok=True)
 
-    async def _index(self, info: RecordingInfo, index: Mapping[str, Any]) -> None:
+    async def _index(self, scripts: Scripts, info: RecordingInfo,
+                     index: Mapping[str, object]) -> None:
         p, start = self.prefix, index.get("start") or 0.0
         agent, queue, caller = (str(index.get(k, "")) for k in ("agent", "queue", "caller"))
         fields = {"path": info.path, "agent": agent, "queue": queue, "caller": caller,
@@ -138,17 +140,18 @@ class Recordings:
                   "duration": f"{info.duration:.3f}", "size": str(info.size)}
         indexes = [f"{p}{key}" for key in ("rec:by_time", f"rec:by_agent:{agent}",
                                            f"rec:by_queue:{queue}", f"rec:by_caller:{caller}")]
-        await self._scripts.run("index_recording", _INDEX, [f"{p}rec:{info.call_id}", *indexes],
+        await scripts.run("index_recording", _INDEX, [f"{p}rec:{info.call_id}", *indexes],
                                 [info.call_id, str(start), *flat_fields(fields)])
 
     async def find(self, *, agent: str = "", queue: str = "", caller: str = "",
                    since: float = 0, until: float | None = None) -> list[dict[str, str]]:
         key = (f"rec:by_agent:{agent}" if agent else f"rec:by_queue:{queue}" if queue
                else f"rec:by_caller:{caller}" if caller else "rec:by_time")
-        ids = await self.redis.zrangebyscore_asdict(
+        redis = self._index_store()
+        ids = await redis.zrangebyscore_asdict(
             f"{self.prefix}{key}", score_bound(since),
             score_bound(until if until is not None else float("inf")))
-        return [await self.redis.hgetall_asdict(f"{self.prefix}rec:{i}") for i in ids]
+        return [await redis.hgetall_asdict(f"{self.prefix}rec:{i}") for i in ids]
 
     async def purge_older_than(self, days: float, now: float | None = None) -> list[str]:
         """Retention: delete recordings older than `days`; log each one removed.
@@ -158,11 +161,12 @@ class Recordings:
         """
         cutoff = (now if now is not None else time.time()) - days * 86400
         removed = []
-        old = await self.redis.zrangebyscore_asdict(
+        redis = self._index_store()
+        old = await redis.zrangebyscore_asdict(
             f"{self.prefix}rec:by_time", score_bound(float("-inf")), score_bound(cutoff))
         for call_id in old:
-            data = await self.redis.hgetall_asdict(f"{self.prefix}rec:{call_id}")
-            tx = await self.redis.multi()
+            data = await redis.hgetall_asdict(f"{self.prefix}rec:{call_id}")
+            tx = await redis.multi()
             await tx.delete([f"{self.prefix}rec:{call_id}"])
             for key in ("rec:by_time", f"rec:by_agent:{data.get('agent', '')}",
                         f"rec:by_queue:{data.get('queue', '')}",
@@ -179,6 +183,11 @@ class Recordings:
             removed.append(orphan.stem)
             log.info("retention: removed unindexed old file %s", orphan)
         return removed
+
+    def _index_store(self) -> Redis:
+        if self.redis is None:
+            raise RuntimeError("recordings without Redis have no index to search or purge")
+        return self.redis
 
     def _orphans(self, cutoff: float) -> list[Path]:
         return [p for p in self.root.glob("*/*/*/*") if p.is_file()

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from acd.config.routing import DevicePolicy
 from acd.core import events as ev
 from acd.core.model import AgentConfig
+from acd.core.views import AgentView
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,35 @@ class DeviceNotAllowed(PermissionError):
     """A device the agent may not use: not one of their phones, or another agent's."""
 
 
+class AgentViews(Protocol):
+    def agent_view(self, agent_id: str) -> AgentView: ...
+
+
+class Routing(Protocol):
+    """The routing core: events in (through the dispatcher's one task), agents' views
+    out (acd.routing_service.RoutingService)."""
+
+    @property
+    def engine(self) -> AgentViews: ...
+
+    async def submit(self, event: ev.Event) -> object: ...
+
+
+class DeviceStore(Protocol):
+    """Which phone each agent is logged in on, kept across restarts (Redis)."""
+
+    async def hgetall_asdict(self, key: str) -> dict[str, str]: ...
+
+    async def hset(self, key: str, field: str, value: str) -> int: ...
+
+    async def hdel(self, key: str, fields: list[str]) -> int: ...
+
+
 class AgentDesk:
     """Agent actions shared by phones and the API."""
 
-    def __init__(self, agents: list[AgentConfig], dispatcher: Any, redis: Any = None,
+    def __init__(self, agents: list[AgentConfig], dispatcher: Routing,
+                 redis: DeviceStore | None = None,
                  prefix: str = "acd:", pause_reasons: dict[str, str] | None = None,
                  devices: DevicePolicy | None = None) -> None:
         self.agents = {a.agent_id: a for a in agents}

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from acd.callflow import facts as f
 from acd.callflow import orders as o
-from acd.callflow.state import Gone, Script
+from acd.callflow.state import Gone, Script, reply_to
 from acd.ivr import actions as ivr
 from acd.ivr.interpreter import Interpreter
 from acd.ivr.model import resolve_entry
@@ -33,7 +32,7 @@ class Handoff:
     skills: frozenset[str] = frozenset()
 
 
-def new_call(s: CallSession) -> Script:
+def new_call(s: CallSession) -> Script[None]:
     """A call to the 400 number: rules, IVR, queue, agent, survey."""
     from acd.callflow import queueing
 
@@ -41,7 +40,7 @@ def new_call(s: CallSession) -> Script:
     entry, _ = s.settings.entry(record.called)
     decision: RuleDecision | None = None
     if s.settings.caller_lists:
-        decision = (yield o.CheckRules(record.caller)).decision
+        decision = (yield from reply_to(o.CheckRules(record.caller))).decision
     handoff: Handoff | None = None
     if decision is not None:
         s.change(rule=decision.reason)
@@ -65,7 +64,7 @@ def new_call(s: CallSession) -> Script:
     yield from queueing.serve(s, handoff)
 
 
-def blacklisted(s: CallSession, decision: RuleDecision) -> Script:
+def blacklisted(s: CallSession, decision: RuleDecision) -> Script[str | None]:
     """Block the caller; or, for `route` to a flow, return the flow to enter."""
     from acd.callflow import transfers
 
@@ -98,7 +97,7 @@ def whitelisted(decision: RuleDecision, entry: str) -> tuple[str, Handoff | None
     return entry, None
 
 
-def run_ivr(s: CallSession, entry: str) -> Script:
+def run_ivr(s: CallSession, entry: str) -> Script[Handoff | None]:
     """Walk the caller through `entry` ('flow' or 'flow:node'); the Handoff to a queue,
     or None when the flow ended the call (voicemail, a transfer, a hang-up node)."""
     record = s.record
@@ -124,7 +123,8 @@ def run_ivr(s: CallSession, entry: str) -> Script:
     return (yield from _after_flow(s, outcome, interpreter.path))
 
 
-def _after_flow(s: CallSession, outcome: ivr.Outcome, path: list[str]) -> Script:
+def _after_flow(s: CallSession, outcome: ivr.Outcome, path: list[str]
+                ) -> Script[Handoff | None]:
     if isinstance(outcome, ivr.QueueHandoff):
         log.info("%s: IVR hands over to %s (priority %d) after %d nodes", s.describe(),
                  outcome.queue, outcome.priority, len(path))
@@ -145,28 +145,24 @@ def _after_flow(s: CallSession, outcome: ivr.Outcome, path: list[str]) -> Script
     return None
 
 
-def _perform(s: CallSession, action: ivr.Action) -> Script:
+def _perform(s: CallSession, action: ivr.Action) -> Script[ivr.Reply]:
     """One IVR action as the session's order; its reply as the interpreter's."""
-    reply: Any
     if isinstance(action, ivr.Play):
-        played = yield o.PlayPrompts(action.prompts, action.escape_digits)
+        played = yield from reply_to(o.PlayPrompts(action.prompts, action.escape_digits))
         return ivr.Pressed(played.digit)
     if isinstance(action, ivr.ReadDigits):
-        collected = yield o.CollectDigits(action.prompts, action.timeout, action.max_digits,
-                                          action.terminator)
+        collected = yield from reply_to(o.CollectDigits(
+            action.prompts, action.timeout, action.max_digits, action.terminator))
         return ivr.Pressed(collected.digits)
     if isinstance(action, ivr.FetchAnnouncement):
-        reply = yield o.FetchAnnouncement()
-        return reply
+        return (yield from reply_to(o.FetchAnnouncement()))
     if isinstance(action, ivr.FetchLookup):
-        reply = yield o.FetchLookup(action.request)
-        return reply
+        return (yield from reply_to(o.FetchLookup(action.request)))
     if isinstance(action, ivr.CheckSchedule):
-        decided: f.ScheduleDecided = yield o.CheckSchedule(action.schedule)
+        decided = yield from reply_to(o.CheckSchedule(action.schedule))
         s.change(schedule_state=decided.decision.state)
         return decided
     if isinstance(action, ivr.RunApp):
         log.info("%s: %s(%s)", s.describe(), action.app, action.shown)  # sensitive values hidden
-        reply = yield o.RunApplication(action.app, action.args)
-        return reply
+        return (yield from reply_to(o.RunApplication(action.app, action.args)))
     raise TypeError(f"unknown IVR action {action!r}")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def called_back(s: CallSession, target: routing_orders.RingTarget,
-                ring_seconds: float) -> Script:
+                ring_seconds: float) -> Script[None]:
     record = s.record
     s.change(outcome="")
     s.add_to("ivr_path", "callback:answered")

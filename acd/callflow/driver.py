@@ -37,6 +37,7 @@ from acd.callflow.state import NotConnected, Phase
 from acd.clock import Clock
 from acd.ivr.lookup import LookupResult, LookupStatus
 from acd.ivr.schedule import ScheduleDecision
+from acd.media.playables import Playable
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class _Failed:
         self.error = error
 
 
-Item = tuple[Any, "asyncio.Future[None] | None"]
+Item = tuple["f.Fact | _Failed", "asyncio.Future[None] | None"]
 
 
 class CallDriver:
@@ -79,7 +80,7 @@ class CallDriver:
         self.channel_released = asyncio.Event()
         self._channel_busy = False
         self._hangup_fed = False
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._handed_over: list[CallSession] = []
 
     # -- input --------------------------------------------------------------------------
@@ -219,15 +220,15 @@ class CallDriver:
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         self._keep(asyncio.get_running_loop().create_task(work))
 
-    def _keep(self, task: asyncio.Task[Any]) -> None:
+    def _keep(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     # -- questions ------------------------------------------------------------------------
 
-    async def _answer(self, order: Any) -> None:
+    async def _answer(self, order: o.Question) -> None:
         ports = self.ports
-        reply: Any
+        reply: f.Fact
         if isinstance(order, o.CheckRules):
             decision = None
             if ports.caller_lists is not None:
@@ -291,7 +292,7 @@ class CallDriver:
             self.deliver(f.CallerHungUp())
             self.channel_released.set()
 
-    async def _channel(self, order: Any) -> None:
+    async def _channel(self, order: o.ChannelOrder) -> None:
         telephony = self.telephony
         try:
             if telephony is None:
@@ -310,7 +311,7 @@ class CallDriver:
         if telephony.gone:
             self._feed_hangup()
 
-    async def _perform(self, telephony: Telephony, order: Any) -> f.Fact:
+    async def _perform(self, telephony: Telephony, order: o.ChannelOrder) -> f.Fact:
         prompts = self.ports.prompts
         match order:
             case o.Answer():
@@ -344,7 +345,7 @@ class CallDriver:
                 raise TypeError(f"not a channel order: {order!r}")
         return f.ChannelDone()
 
-    async def _one_file(self, prompt: Any) -> str | None:
+    async def _one_file(self, prompt: Playable | None) -> str | None:
         if prompt is None:
             return None
         files = await self.ports.prompts.paths([prompt])

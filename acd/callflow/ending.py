@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from acd.callflow.session import CallSession
 
 
-def whole_call(s: CallSession, body: Callable[[CallSession], Script]) -> Script:
+def whole_call(s: CallSession, body: Callable[[CallSession], Script[None]]) -> Script[None]:
     """Run a script, then hang the caller up if nothing did (acd is done with the call:
     the dialplan must not take it back)."""
     yield from body(s)

@@ -31,7 +31,7 @@ __all__ = [
     "ChannelDone",
     "ChannelGone", "Collected", "DialEnded", "DialStatus", "Fact", "KeyPressed",
     "LegRinging", "LookupAnswered", "Played", "RecordingFinished", "Routed",
-    "RoutingAnswered", "RuleDecided", "ScheduleDecided", "SpyAsked",
+    "RoutingAnswered", "RoutingOrder", "RuleDecided", "ScheduleDecided", "SpyAsked",
     "StopRingingOrdered", "TimerFired", "TransferAsked", "WrapUpFinished",
 ]
 
@@ -114,11 +114,15 @@ class RoutingAnswered:
 # -- from the routing core ---------------------------------------------------------
 
 
+RoutingOrder = routing.RingAgents | routing.AnnouncePosition | routing.ExitQueue
+"""What the routing core orders for one caller."""
+
+
 @dataclass(frozen=True)
 class Routed:
     """The routing core's order for this caller: ring agents, announce, leave."""
 
-    order: routing.RingAgents | routing.AnnouncePosition | routing.ExitQueue
+    order: RoutingOrder
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ be executed at once, in the order given.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from acd.core import events as routing
 from acd.core.commands import RingTarget
@@ -136,6 +135,9 @@ class SubmitToRouting:
     event: routing.CallQueued | routing.CallbackRequested
 
 
+Question = CheckRules | FetchAnnouncement | FetchLookup | CheckSchedule | SubmitToRouting
+
+
 # -- no reply ----------------------------------------------------------------------------
 
 
@@ -169,7 +171,7 @@ class SaveRecord:
     """Write these fields of the call record (only those that changed)."""
 
     call_id: str
-    changes: dict[str, Any] = field(default_factory=dict)
+    changes: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ class OpenRecord:
     """A new call record: write all of it and list the call as active."""
 
     call_id: str
-    fields: dict[str, Any]
+    fields: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,7 @@ class CloseRecord:
     """The call is over: write the last changes and take it off the active list."""
 
     call_id: str
-    changes: dict[str, Any]
+    changes: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,7 @@ class FinishRecording:
 
     path: str
     answered: bool
-    index: dict[str, Any]
+    index: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -207,8 +209,7 @@ class HandOver:
 
 
 Order = (
-    ChannelOrder | CheckRules | FetchAnnouncement | FetchLookup | CheckSchedule
-    | SubmitToRouting | PostToRouting | HangUpLeg | Spy | SaveRecord | OpenRecord
+    ChannelOrder | Question | PostToRouting | HangUpLeg | Spy | SaveRecord | OpenRecord
     | CloseRecord | FinishRecording | HandOver
 )
 CHANNEL_ORDERS = (Answer, PlayPrompts, CollectDigits, StartMusic, StopMusic, StartRecording,

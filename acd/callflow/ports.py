@@ -9,10 +9,11 @@ composition root (acd.app) for the routing core and the caller lists.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from acd.callflow.facts import DialEnded
 from acd.callflow.record import CallRecord
+from acd.core import commands as routing_orders
 from acd.core import events as routing
 from acd.ivr.lookup import LookupRequest, LookupResult
 from acd.ivr.schedule import ScheduleDecision
@@ -74,11 +75,11 @@ class CallActions(Protocol):
 class CallStore(Protocol):
     """Call records (Redis)."""
 
-    async def open_call(self, call_id: str, fields: Mapping[str, Any]) -> None: ...
+    async def open_call(self, call_id: str, fields: Mapping[str, object]) -> None: ...
 
-    async def save_call(self, call_id: str, changes: Mapping[str, Any]) -> None: ...
+    async def save_call(self, call_id: str, changes: Mapping[str, object]) -> None: ...
 
-    async def close_call(self, call_id: str, changes: Mapping[str, Any]) -> None: ...
+    async def close_call(self, call_id: str, changes: Mapping[str, object]) -> None: ...
 
     async def get_call(self, call_id: str) -> CallRecord | None: ...
 
@@ -90,7 +91,7 @@ class RoutingPort(Protocol):
 
     def post(self, event: routing.Event) -> None: ...
 
-    async def submit(self, event: routing.Event) -> list[Any]:
+    async def submit(self, event: routing.Event) -> list[routing_orders.Command]:
         """Raises the core's domain error when it refuses the event."""
         ...
 
@@ -107,7 +108,7 @@ class RecordingFiles(Protocol):
     """A call's recording after the call: final once the channel is gone."""
 
     async def finish(self, call_id: str, path: str, answered: bool,
-                     index: Mapping[str, Any]) -> str:
+                     index: Mapping[str, object]) -> str:
         """The final path ('' when the recording is dropped: none, too short)."""
         ...
 

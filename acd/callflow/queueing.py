@@ -12,7 +12,7 @@ from acd.callflow import facts as f
 from acd.callflow import orders as o
 from acd.callflow import ringing, survey, transfers
 from acd.callflow.arrival import Handoff, run_ivr
-from acd.callflow.state import Gone, Phase, Script, Wait
+from acd.callflow.state import Gone, Phase, Script, Wait, reply_to
 from acd.core import commands as routing_orders
 from acd.core import events as routing
 from acd.media import phrases
@@ -46,13 +46,14 @@ class Outcome:
     handed_over: bool = False
 
 
-def serve(s: CallSession, handoff: Handoff, *, resume: bool = False) -> Script:
+def serve(s: CallSession, handoff: Handoff, *, resume: bool = False) -> Script[None]:
     """Queue the caller until an agent has talked to them, then what follows."""
     outcome = yield from wait_and_connect(s, handoff, resume=resume)
     yield from after_queue(s, outcome)
 
 
-def wait_and_connect(s: CallSession, handoff: Handoff, *, resume: bool = False) -> Script:
+def wait_and_connect(s: CallSession, handoff: Handoff, *, resume: bool = False,
+                     ) -> Script[Outcome]:
     """Queue the caller (or, with resume, take up its place kept by the routing core)
     until an agent answered, the caller left the queue or asked to be called back."""
     record = s.record
@@ -64,8 +65,8 @@ def wait_and_connect(s: CallSession, handoff: Handoff, *, resume: bool = False) 
         s.add_to("queues", handoff.queue)
         if not record.enqueued_at:
             s.change(enqueued_at=s.now)
-        answer: f.RoutingAnswered = yield o.SubmitToRouting(routing.CallQueued(
-            record.call_id, handoff.queue, record.caller, handoff.priority, handoff.skills))
+        answer = yield from reply_to(o.SubmitToRouting(routing.CallQueued(
+            record.call_id, handoff.queue, record.caller, handoff.priority, handoff.skills)))
         if answer.error:  # a domain error: the caller waits for an exit
             log.error("%s: the routing core refused it in %s: %s", s.describe(),
                       handoff.queue, answer.error)
@@ -100,7 +101,7 @@ def wait_and_connect(s: CallSession, handoff: Handoff, *, resume: bool = False) 
         raise
 
 
-def request_callback(s: CallSession) -> Script:
+def request_callback(s: CallSession) -> Script[bool]:
     """Keep the caller's place and let them hang up; False when that is not possible."""
     record = s.record
     try:
@@ -111,8 +112,8 @@ def request_callback(s: CallSession) -> Script:
         yield from music(s, False)
         yield o.PlayPrompts(phrases.say("callback_no_number", s.lang, s.settings.languages))
         return False
-    answer: f.RoutingAnswered = yield o.SubmitToRouting(
-        routing.CallbackRequested(record.call_id, number))
+    answer = yield from reply_to(o.SubmitToRouting(
+        routing.CallbackRequested(record.call_id, number)))
     if answer.error:  # e.g. CallbackNotPossible: keep waiting
         log.info("%s: callback refused: %s", s.describe(), answer.error)
         return False
@@ -126,14 +127,14 @@ def request_callback(s: CallSession) -> Script:
     return True
 
 
-def music(s: CallSession, on: bool) -> Script:
+def music(s: CallSession, on: bool) -> Script[None]:
     """Music on hold on or off, only when it is not already so (each is a round trip)."""
     if s.music_on != on:
         yield o.StartMusic() if on else o.StopMusic()
         s.music_on = on
 
 
-def after_queue(s: CallSession, outcome: Outcome) -> Script:
+def after_queue(s: CallSession, outcome: Outcome) -> Script[None]:
     """What follows the stay in the queue: a callback, a transfer, the exit target, the
     survey."""
     if outcome.callback:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 
 @dataclass
@@ -37,16 +37,18 @@ class CallRecord:
     survey: str = ""  # '1' satisfied, '2' average, '3' unsatisfied, 'not-surveyed', 'no-answer'
     recording: str = ""
 
-    _JSON_FIELDS = ("ivr_path", "variables", "queues", "sensitive_variables")
+    #: fields stored as JSON, and what an empty one reads as
+    _JSON_FIELDS: ClassVar[dict[str, Callable[[], object]]] = {
+        "ivr_path": list, "variables": dict, "queues": list, "sensitive_variables": list}
 
-    def fields(self) -> dict[str, Any]:
+    def fields(self) -> dict[str, object]:
         """Every field by name; lists and mappings copied (a snapshot, not a view)."""
         return {name: (list(value) if isinstance(value, list) else
                        dict(value) if isinstance(value, dict) else value)
                 for name, value in vars(self).items()}
 
     @classmethod
-    def encode(cls, fields: Mapping[str, Any]) -> dict[str, str]:
+    def encode(cls, fields: Mapping[str, object]) -> dict[str, str]:
         """Fields (all or the changed ones) as the flat strings of a Redis hash."""
         out: dict[str, str] = {}
         for key, value in fields.items():
@@ -70,7 +72,7 @@ class CallRecord:
                 continue
             raw = data[f.name]
             if f.name in cls._JSON_FIELDS:
-                kwargs[f.name] = json.loads(raw) if raw else type(getattr(cls, f.name, []))()
+                kwargs[f.name] = json.loads(raw) if raw else cls._JSON_FIELDS[f.name]()
             elif f.type in ("float | None",):
                 kwargs[f.name] = float(raw) if raw else None
             elif f.type == "float":

@@ -13,8 +13,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from acd.callflow import facts as f
 from acd.callflow.driver import CallDriver, CallPorts
@@ -145,8 +144,9 @@ class CallRegistry:
         if driver is not None:
             driver.deliver(fact)
 
-    def on_routing(self, command: Any) -> Coroutine[Any, Any, None] | None:
-        """A dispatcher sink: the routing core's orders for callers, to their sessions."""
+    def on_routing(self, command: routing_orders.Command) -> None:
+        """A dispatcher sink: the routing core's orders for callers, to their sessions
+        (delivered at once: no work is returned)."""
         match command:
             case routing_orders.RingAgents() | routing_orders.AnnouncePosition() | \
                     routing_orders.ExitQueue():
@@ -156,7 +156,6 @@ class CallRegistry:
             case routing_orders.WrapUpDone():
                 self._to_call(command.call_id, f.WrapUpFinished(command.agent_id,
                                                                 command.seconds))
-        return None
 
     def _to_call(self, call_id: str, fact: f.Fact, *, keep: bool = False) -> None:
         driver = self.drivers.get(call_id)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def resumed(s: CallSession, still_queued: bool) -> Script:
+def resumed(s: CallSession, still_queued: bool) -> Script[None]:
     """`still_queued`: the routing core (restored from Redis) still holds the caller."""
     record = s.record
     log.warning("%s: back after an acd restart; resuming", s.describe())

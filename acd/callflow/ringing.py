@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from acd.callflow import facts as f
 from acd.callflow import orders as o
-from acd.callflow.state import Gone, Phase, Ring, Script
+from acd.callflow.state import Gone, Phase, Ring, Script, reply_to
 from acd.core import commands as routing_orders
 from acd.core import events as routing
 from acd.core.events import RingFailure
@@ -34,7 +34,8 @@ FAILURES: dict[f.DialStatus, RingFailure] = {
 }
 
 
-def ring(s: CallSession, order: routing_orders.RingAgents, outcome: Outcome) -> Script:
+def ring(s: CallSession, order: routing_orders.RingAgents, outcome: Outcome,
+         ) -> Script[bool]:
     """Dial the agents the routing core chose; True when the call was answered (and the
     conversation has ended), False when the caller waits on."""
     record = s.record
@@ -52,8 +53,8 @@ def ring(s: CallSession, order: routing_orders.RingAgents, outcome: Outcome) -> 
     announce = phrases.agent_number(order.targets[0].agent_id, s.lang, languages) \
         if len(order.targets) == 1 and settings.announce_agent else None
     s.music_on = False  # the Dial plays its own music while the phones ring
-    ended: f.DialEnded = yield o.DialAgents(order.targets, max(1, int(order.timeout)),
-                                            whisper, announce)
+    ended = yield from reply_to(o.DialAgents(order.targets, max(1, int(order.timeout)),
+                                             whisper, announce))
     current.over = True
     return dial_ended(s, current, ended, outcome)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Literal
 
 from acd.callflow import callback, ending, resume, ringing, supervision, transfers
 from acd.callflow import facts as f
@@ -30,7 +30,17 @@ from acd.callflow import orders as o
 from acd.callflow.arrival import new_call
 from acd.callflow.record import CallRecord
 from acd.callflow.settings import CallSettings
-from acd.callflow.state import REPLIES, Gone, NotConnected, Phase, Ring, Script, Wait
+from acd.callflow.state import (
+    REPLIES,
+    Gone,
+    NotConnected,
+    Phase,
+    Reply,
+    Request,
+    Ring,
+    Script,
+    Wait,
+)
 from acd.core.commands import RingTarget
 from acd.privacy import logged
 
@@ -93,7 +103,7 @@ class CallSession:
         return session
 
     def __init__(self, record: CallRecord, settings: CallSettings, now: float,
-                 script: Callable[[CallSession], Script] | None, *,
+                 script: Callable[[CallSession], Script[None]] | None, *,
                  is_new: bool = False) -> None:
         self.record = record
         self.settings = settings
@@ -109,13 +119,14 @@ class CallSession:
         self.requeues = 0
         self.wrap_up_expected = False
         #: no channel of ours: an orphan found after a restart, closed when it hangs up
-        self.adopted = script is None
-        self._script: Script | None = ending.whole_call(self, script) if script else None
-        self._awaiting: type | Wait | None = None
+        #: (not named `adopted`: that is the class method that makes one)
+        self.orphan = script is None
+        self._script: Script[None] | None = ending.whole_call(self, script) if script else None
+        self._awaiting: type[f.Fact] | Wait | None = None
         self._gone_pending = False
-        self._routed: deque[Any] = deque()
+        self._routed: deque[f.RoutingOrder] = deque()
         self._out: list[o.Order] = []
-        self._dirty: dict[str, Any] = {}
+        self._dirty: dict[str, object] = {}
         self._closed = False
         self._cause_known = False
         self._linger_until: float | None = None
@@ -167,7 +178,7 @@ class CallSession:
         """Nothing more will come of this session: the driver may forget it."""
         if self._closed:
             return self._linger_until is None
-        return self.phase is Phase.LEFT and (not self.adopted or self.stopping)
+        return self.phase is Phase.LEFT and (not self.orphan or self.stopping)
 
     @property
     def connected_agent(self) -> str:
@@ -188,15 +199,16 @@ class CallSession:
     def emit(self, order: o.Order) -> None:
         self._out.append(order)
 
-    def change(self, **fields: Any) -> None:
+    def change(self, **fields: object) -> None:
         """Change fields of the call record (written at the next checkpoint)."""
         for name, value in fields.items():
             setattr(self.record, name, value)
             self._dirty[name] = value
 
-    def add_to(self, name: str, item: str) -> None:
+    def add_to(self, name: Literal["ivr_path", "queues"], item: str) -> None:
         """Append to a list field of the record (ivr_path, queues)."""
-        self.change(**{name: [*getattr(self.record, name), item]})
+        current = self.record.ivr_path if name == "ivr_path" else self.record.queues
+        self.change(**{name: [*current, item]})
 
     def checkpoint(self) -> None:
         """Save what changed: a restarted acd resumes the call from the record."""
@@ -281,7 +293,7 @@ class CallSession:
         self._cause_known = True
         if cause and not self.record.hangup_cause:
             self.change(hangup_cause=cause)
-        if self.adopted and not self._closed and not self.stopping:
+        if self.orphan and not self._closed and not self.stopping:
             ending.orphan_gone(self)
             return
         self._amend()
@@ -298,13 +310,13 @@ class CallSession:
 
     # -- the script --------------------------------------------------------------------
 
-    def _advance(self, value: Any) -> None:
-        """Send `value` into the script and run it to its next wait."""
+    def _advance(self, value: Reply | None) -> None:
+        """Send `value` into the script (None: start it) and run it to its next wait."""
         script = self._script
         assert script is not None
         while True:
             try:
-                step = script.send(value)
+                step = next(script) if value is None else script.send(value)
             except StopIteration:
                 self._script_over(gone=False)
                 return
@@ -320,7 +332,7 @@ class CallSession:
             self._issue(step)
             return
 
-    def _issue(self, step: Any) -> None:
+    def _issue(self, step: Request) -> None:
         if isinstance(step, o.HangUp):
             self.hangup_sent = True
         self._out.append(step)

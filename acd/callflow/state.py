@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TypeVar, overload
 
 from acd.callflow import facts as f
 from acd.callflow import orders as o
@@ -28,9 +28,16 @@ class Wait:
     keys: str = ""
 
 
-Step = (o.ChannelOrder | o.CheckRules | o.FetchAnnouncement | o.FetchLookup
-        | o.CheckSchedule | o.SubmitToRouting | Wait)
-Script = Generator[Step, Any, Any]
+Request = o.ChannelOrder | o.Question
+"""A step that gets exactly one reply (REPLIES): a channel order or a question."""
+Step = Request | Wait
+Reply = f.Fact | f.RoutingOrder
+"""What a script is sent back: the reply to its Request, or, after `Wait`, the routing
+core's order or the key the caller pressed (KeyPressed)."""
+
+R = TypeVar("R")
+Script = Generator[Step, Reply, R]
+"""A call's course, or a part of it that returns an R (`yield from` it)."""
 
 
 class Phase(StrEnum):
@@ -65,7 +72,7 @@ class Ring:
 
 
 #: the reply each step waits for
-REPLIES: dict[type, type] = {
+REPLIES: dict[type[Request], type[f.Fact]] = {
     o.Answer: f.ChannelDone, o.StartMusic: f.ChannelDone, o.StopMusic: f.ChannelDone,
     o.StartRecording: f.ChannelDone, o.HangUp: f.ChannelDone,
     o.PlayPrompts: f.Played, o.CollectDigits: f.Collected,
@@ -74,3 +81,33 @@ REPLIES: dict[type, type] = {
     o.FetchAnnouncement: f.AnnouncementFetched, o.FetchLookup: f.LookupAnswered,
     o.CheckSchedule: f.ScheduleDecided, o.SubmitToRouting: f.RoutingAnswered,
 }
+
+
+# The reply's type depends on the Request yielded, which a Generator's one send type
+# cannot say: a script asks through reply_to(), whose overloads pair each Request with
+# its reply, and whose check is the session's own (it sends nothing else).
+@overload
+def reply_to(step: o.PlayPrompts) -> Script[f.Played]: ...
+@overload
+def reply_to(step: o.CollectDigits) -> Script[f.Collected]: ...
+@overload
+def reply_to(step: o.DialAgents | o.DialNumber) -> Script[f.DialEnded]: ...
+@overload
+def reply_to(step: o.RunApplication) -> Script[f.AppReturned]: ...
+@overload
+def reply_to(step: o.CheckRules) -> Script[f.RuleDecided]: ...
+@overload
+def reply_to(step: o.FetchAnnouncement) -> Script[f.AnnouncementFetched]: ...
+@overload
+def reply_to(step: o.FetchLookup) -> Script[f.LookupAnswered]: ...
+@overload
+def reply_to(step: o.CheckSchedule) -> Script[f.ScheduleDecided]: ...
+@overload
+def reply_to(step: o.SubmitToRouting) -> Script[f.RoutingAnswered]: ...
+def reply_to(step: Request) -> Script[f.Fact]:
+    """Yield `step` and return its reply."""
+    reply = yield step
+    expected = REPLIES[type(step)]
+    if not isinstance(reply, expected):
+        raise TypeError(f"{type(step).__name__} expects {expected.__name__}, not {reply!r}")
+    return reply

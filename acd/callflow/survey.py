@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from acd.callflow import facts as f
 from acd.callflow import orders as o
-from acd.callflow.state import Script
+from acd.callflow.state import Script, reply_to
 from acd.media import phrases
 
 if TYPE_CHECKING:
@@ -25,11 +24,14 @@ log = logging.getLogger(__name__)
 
 ANSWER_LABELS = {"1": "satisfied", "2": "average", "3": "unsatisfied"}
 
+#: a prompt as config.yaml writes it: text, or text by language ({zh: ..., en: ...})
+Prompt = str | dict[str, str]
+
 
 @dataclass(frozen=True)
 class SurveyQuestion:
     name: str = "satisfaction"
-    prompt: Any = field(default_factory=lambda: {
+    prompt: Prompt = field(default_factory=lambda: {
         "zh": "请对本次服务进行评价，满意请按1，一般请按2，不满意请按3。",
         "en": "Please rate our service: press 1 if satisfied, 2 for average, "
               "3 if unsatisfied."})
@@ -42,13 +44,13 @@ class SurveyConfig:
     questions: tuple[SurveyQuestion, ...] = (SurveyQuestion(),)
     timeout: float = 5.0
     retries: int = 1
-    invalid_prompt: Any = field(default_factory=lambda: {
+    invalid_prompt: Prompt = field(default_factory=lambda: {
         "zh": "输入无效。", "en": "That is not a valid choice."})
-    thanks_prompt: Any = field(default_factory=lambda: {
+    thanks_prompt: Prompt = field(default_factory=lambda: {
         "zh": "感谢您的评价，再见。", "en": "Thank you for your feedback. Goodbye."})
 
 
-def ask(s: CallSession, queue: str) -> Script:
+def ask(s: CallSession, queue: str) -> Script[None]:
     config = s.settings.survey(queue)
     if not config.enabled:
         s.change(survey="not-surveyed")
@@ -60,7 +62,7 @@ def ask(s: CallSession, queue: str) -> Script:
         answer = "no-answer"
         prompts = phrases.spoken(question.prompt, s.lang, languages)
         for attempt in range(config.retries + 1):
-            got: f.Collected = yield o.CollectDigits(prompts, config.timeout, 1)
+            got = yield from reply_to(o.CollectDigits(prompts, config.timeout, 1))
             if got.digits and got.digits in question.digits:
                 answer = got.digits
                 break

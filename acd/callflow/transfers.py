@@ -6,9 +6,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from acd.callflow import facts as f
 from acd.callflow import orders as o
-from acd.callflow.state import Script
+from acd.callflow.state import Script, reply_to
 from acd.rules.numbers import dialable
 
 if TYPE_CHECKING:
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def follow(s: CallSession, transfer: tuple[str, str]) -> Script:
+def follow(s: CallSession, transfer: tuple[str, str]) -> Script[None]:
     """The caller, transferred by the agent, goes on in this session and record."""
     from acd.callflow.arrival import Handoff
     from acd.callflow.queueing import serve
@@ -31,7 +30,7 @@ def follow(s: CallSession, transfer: tuple[str, str]) -> Script:
     yield from put_through(s, target, s.settings.put_through_seconds)
 
 
-def put_through(s: CallSession, target: str, ring_seconds: int) -> Script:
+def put_through(s: CallSession, target: str, ring_seconds: int) -> Script[None]:
     """Connect the caller to an extension or outside number; acd is done with the call
     when that call ends."""
     try:
@@ -40,13 +39,13 @@ def put_through(s: CallSession, target: str, ring_seconds: int) -> Script:
         log.error("%s: transfer target refused: not a number acd can dial", s.describe())
         number = ""
     if number:
-        ended: f.DialEnded = yield o.DialNumber(number, ring_seconds)
+        ended = yield from reply_to(o.DialNumber(number, ring_seconds))
         if ended.caller_gone:
             return
     yield o.HangUp()
 
 
-def phone_transferred(s: CallSession, number: str) -> Script:
+def phone_transferred(s: CallSession, number: str) -> Script[None]:
     """The agent's phone transferred the caller to `number` (a queue's transfer code or
     an extension); the first session told the routing core, this one carries on."""
     yield from follow(s, s.settings.transfer_target(number))

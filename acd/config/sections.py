@@ -68,7 +68,7 @@ class ScheduleOracleAdapter:
 
     def decide(self, schedule_name: str, now: float) -> IvrDecision:
         decision = self.book.decide(schedule_name, now)
-        return IvrDecision(decision.state.value, decision.special_flow,  # type: ignore[arg-type]
+        return IvrDecision(decision.state.value, decision.special_flow,
                            decision.special_prompt)
 
     def names(self) -> set[str]:

@@ -201,7 +201,12 @@ def _convert(value: Any, tp: Any, pos: Position, what: str, errors: list[SourceE
         if value is None and type(None) in args:
             return None
         inner = [a for a in args if a is not type(None)]
-        return _convert(value, inner[0], pos, what, errors)
+        for option in inner[:-1]:  # the first that takes the value; else the last says why
+            tried: list[SourceError] = []
+            converted = _convert(value, option, pos, what, tried, secret=secret)
+            if not tried:
+                return converted
+        return _convert(value, inner[-1], pos, what, errors, secret=secret)
     if isinstance(value, str) and tp is not str:
         value = _substitute_env(value, pos, errors)
     if tp is str:

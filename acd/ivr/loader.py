@@ -267,10 +267,13 @@ def _req(ref: Ref | None) -> Ref:
 
 
 NodeBuilder = Callable[[Builder, FieldReader, str], Node]
+#: a node's `type:` -> its builder, spelled out (not looked up by name: mypy checks each)
 NODE_KINDS: dict[str, NodeBuilder] = {
-    name: getattr(Builder, name)
-    for name in ("play", "announcement", "menu", "collect", "say", "lookup", "branch",
-                 "schedule", "queue", "voicemail", "transfer", "goto", "set", "hangup")
+    "play": Builder.play, "announcement": Builder.announcement, "menu": Builder.menu,
+    "collect": Builder.collect, "say": Builder.say, "lookup": Builder.lookup,
+    "branch": Builder.branch, "schedule": Builder.schedule, "queue": Builder.queue,
+    "voicemail": Builder.voicemail, "transfer": Builder.transfer, "goto": Builder.goto,
+    "set": Builder.set, "hangup": Builder.hangup,
 }
 
 

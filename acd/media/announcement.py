@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from acd.media.playables import Playable, Speech, checked_speech
 
@@ -13,9 +13,11 @@ MAX_PROMPTS = 10
 
 
 class AnnouncementStore(Protocol):
-    async def set_announcement(self, prompts: list[Any] | None) -> None: ...
+    async def set_announcement(self, prompts: list[dict[str, str]] | None) -> None: ...
 
-    async def announcement(self) -> list[Any] | None: ...
+    async def announcement(self) -> list[object] | None:
+        """As stored (JSON): {text, lang} mappings; plain strings from older versions."""
+        ...
 
 
 class Announcement:
@@ -34,7 +36,7 @@ class Announcement:
     def invalidate(self) -> None:
         self._read_at = float("-inf")
 
-    async def set(self, prompts: list[Any] | None) -> None:
+    async def set(self, prompts: list[object] | None) -> None:
         """Checked now (ValueError says what is wrong), stored as plain {text, lang}."""
         checked = None
         if prompts:
@@ -51,7 +53,7 @@ class Announcement:
         await self.store.set_announcement(checked)
         self.invalidate()
 
-    async def get(self) -> list[Any] | None:
+    async def get(self) -> list[object] | None:
         return await self.store.announcement()
 
     async def playables(self) -> tuple[Playable, ...]:

@@ -46,7 +46,7 @@ PHRASES: dict[str, dict[str, str]] = {
 
 def language(lang: str | None, languages: Sequence[str]) -> str:
     """The caller's language if acd speaks it, else the first configured one."""
-    return lang if lang in languages else languages[0]
+    return lang if lang is not None and lang in languages else languages[0]
 
 
 def speech(key: str, lang: str | None, languages: Sequence[str], **values: object) -> Speech:

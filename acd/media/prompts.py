@@ -190,7 +190,7 @@ class PromptLibrary:
 def _convert_to_telephone_wav(source: Path, base: Path) -> None:
     with warnings.catch_warnings():  # pydub imports audioop, deprecated in 3.11
         warnings.simplefilter("ignore", DeprecationWarning)
-        from pydub import AudioSegment  # type: ignore[import-untyped]  # slow: off the loop
+        from pydub import AudioSegment  # slow: off the loop
 
     audio = AudioSegment.from_wav(str(source))
     audio = audio.set_frame_rate(SAMPLE_RATE).set_channels(1).set_sample_width(2)

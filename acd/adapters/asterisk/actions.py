@@ -3,14 +3,17 @@ an agent's leg, ringing a supervisor's phone into ChanSpy."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
+from acd.adapters.asterisk.ami import Response
 from acd.adapters.asterisk.syntax import hangup_action, spy_action
 
 
 class Manager(Protocol):
+    """AMI actions (acd.adapters.asterisk.ami.AmiClient)."""
+
     async def send(self, action: dict[str, str], *, as_list: bool | None = None,
-                   timeout: float | None = None) -> Any: ...
+                   timeout: float | None = None) -> Response: ...
 
 
 class AmiCallActions:

@@ -212,18 +212,18 @@ class AgiChannel:
     async def answer(self) -> None:
         await self._result(agi_command("ANSWER"))
 
-    async def play(self, prompts: list[str], escape_digits: str = "") -> str:
+    async def play(self, files: Sequence[str], escape_digits: str = "") -> str:
         escape = _digits(escape_digits)
-        for prompt in prompts:
-            value = await self._result(agi_command("STREAM FILE", prompt, escape),
+        for file in files:
+            value = await self._result(agi_command("STREAM FILE", file, escape),
                                        PROMPT_SECONDS)
             if value not in ("", "0"):
                 return chr(int(value))
         return ""
 
-    async def get_digits(self, prompts: list[str], timeout: float, max_digits: int,
+    async def get_digits(self, files: Sequence[str], timeout: float, max_digits: int,
                          terminator: str = "#") -> str:
-        digits = await self.play(prompts, ALL_DIGITS) if prompts else ""
+        digits = await self.play(files, ALL_DIGITS) if files else ""
         if digits == terminator:
             return ""
         wait_ms = int(timeout * 1000)

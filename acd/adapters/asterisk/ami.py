@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +24,14 @@ from acd.metrics import count
 
 log = logging.getLogger(__name__)
 
-EventHandler = Callable[[Message], Awaitable[None] | None]
-ResyncHandler = Callable[[list[Message]], Awaitable[None] | None]
+#: an AMI message as panoramisk gives it (its Message: a case-insensitive mapping of
+#: header to value)
+Event = Mapping[str, str]
+#: an action's response: one message, or all of them (`as_list`, e.g. CoreShowChannels)
+Response = Event | list[Event]
+#: a subscriber: returns nothing, or a coroutine that is run as a task of its own
+EventHandler = Callable[[Event], object]
+ResyncHandler = Callable[[list[Event]], object]
 
 
 class AmiUnavailable(Exception):
@@ -42,6 +48,8 @@ class _BackoffManager(Manager):  # type: ignore[misc]
     """panoramisk's Manager, retrying with a growing delay while Asterisk is away."""
 
     MAX_BACKOFF = 5.0
+    #: set by Manager.__init__ from its `reconnect_timeout` argument
+    reconnect_timeout: float
 
     def connection_made(self, f: asyncio.Future[Any]) -> None:
         failed = f.cancelled() or f.exception() is not None
@@ -78,7 +86,7 @@ class AmiClient:
         self._resync_handlers: list[ResyncHandler] = []
         self._logged_in = asyncio.Event()
         self._lost_at: float | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def connected(self) -> bool:
@@ -130,7 +138,7 @@ class AmiClient:
         self._logged_in.clear()
 
     async def send(self, action: dict[str, str], *, as_list: bool | None = None,
-                   timeout: float | None = None) -> Any:
+                   timeout: float | None = None) -> Response:
         """Send an action and wait for its response (a Message or a list of them)."""
         if self._manager is None or not self.connected:
             raise AmiUnavailable(f"AMI at {self._config.host}:{self._config.port} is not "
@@ -147,14 +155,15 @@ class AmiClient:
             raise AmiActionFailed(name, first.get("Message", "error"))
         return response
 
-    async def channels(self) -> list[Message]:
+    async def channels(self) -> list[Event]:
         """The channels Asterisk has right now (CoreShowChannels)."""
         response = await self.send({"Action": "CoreShowChannels"}, as_list=True)
-        return [m for m in response if m.get("Event") == "CoreShowChannel"]
+        messages = response if isinstance(response, list) else [response]
+        return [m for m in messages if m.get("Event") == "CoreShowChannel"]
 
     # -- panoramisk callbacks -------------------------------------------------
 
-    def _wrap(self, handler: Callable[..., Any]) -> Callable[[Manager, Message], None]:
+    def _wrap(self, handler: EventHandler) -> Callable[[Manager, Message], None]:
         def callback(_manager: Manager, event: Message) -> None:
             count("ami_events")
             try:
@@ -168,7 +177,7 @@ class AmiClient:
 
         return callback
 
-    def _spawn(self, coro: Awaitable[Any], what: str) -> None:
+    def _spawn(self, coro: Awaitable[object], what: str) -> None:
         async def guarded() -> None:
             try:
                 await coro
@@ -220,10 +229,10 @@ class AmiClient:
                      self._config.username)
         self._spawn(self._resync(), "resync after login")
 
-    def _on_disconnect(self, manager: Manager, exc: Any) -> None:
+    def _on_disconnect(self, manager: Manager, exc: BaseException | None) -> None:
         self._mark_lost("connection lost")
 
-    def _on_shutdown(self, event: Message) -> None:
+    def _on_shutdown(self, event: Event) -> None:
         self._mark_lost(f"Asterisk is shutting down ({event.get('Shutdown', '?')})")
 
     def _mark_lost(self, why: str) -> None:

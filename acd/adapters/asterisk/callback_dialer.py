@@ -9,9 +9,10 @@ If the customer cannot be reached the core hears CallbackFailed and retries late
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
+from acd.adapters.asterisk.actions import Manager
 from acd.adapters.asterisk.syntax import agi_url, originate_agi
 from acd.core import commands as cmd
 from acd.core import events as ev
@@ -22,15 +23,16 @@ log = logging.getLogger(__name__)
 
 
 class CallbackDialer:
-    def __init__(self, ami: Any, dispatcher: Any, agi_url: str, caller_id: str,
-                 agi_key: str = "") -> None:
+    def __init__(self, ami: Manager, post: Callable[[ev.Event], None], agi_url: str,
+                 caller_id: str, agi_key: str = "") -> None:
         self.ami = ami
-        self.dispatcher = dispatcher
+        #: to the routing core (the dispatcher), when a callback could not be placed
+        self.post = post
         self.agi_url = agi_url.rstrip("/")
         self.caller_id = caller_id
         self.agi_key = agi_key
 
-    def __call__(self, command: Any) -> Coroutine[Any, Any, None] | None:
+    def __call__(self, command: cmd.Command) -> Coroutine[Any, Any, None] | None:
         """A dispatcher sink: only PlaceCallback becomes work (a task)."""
         return self.place(command) if isinstance(command, cmd.PlaceCallback) else None
 
@@ -47,7 +49,7 @@ class CallbackDialer:
         except ValueError:  # UnsafeValue too: never dialled
             log.error("call %s: callback number %s refused: not a number acd can dial",
                       command.call_id, logged(command.number))
-            self.dispatcher.post(ev.CallbackFailed(command.call_id))
+            self.post(ev.CallbackFailed(command.call_id))
             return
         log.info("call %s: calling %s back for agent %s", command.call_id,
                  logged(command.number), command.agent_id)
@@ -57,10 +59,12 @@ class CallbackDialer:
         except Exception as exc:
             log.warning("call %s: callback to %s not placed: %s", command.call_id,
                         logged(command.number), exc)
-            self.dispatcher.post(ev.CallbackFailed(command.call_id))
+            self.post(ev.CallbackFailed(command.call_id))
             return
-        outcome = response[-1] if isinstance(response, list) and response else response
+        # with as_list, the messages up to OriginateResponse (never none, but if so: failed)
+        outcome: Mapping[str, str] = (response[-1] if response else {}) \
+            if isinstance(response, list) else response
         if outcome.get("Response") != "Success":
             log.info("call %s: %s did not answer the callback (%s)", command.call_id,
                      logged(command.number), outcome.get("Reason", "?"))
-            self.dispatcher.post(ev.CallbackFailed(command.call_id))
+            self.post(ev.CallbackFailed(command.call_id))

@@ -141,7 +141,7 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def exec_command(app: str, args: Sequence[str]) -> str:
+def exec_command(app: str, args: Sequence[str | int]) -> str:
     """`EXEC App "arg1,arg2"`: the application's arguments joined by acd, each checked."""
     if not _APP_NAME.fullmatch(app):
         raise UnsafeValue(f"{app!r} is not a dialplan application name")

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -32,6 +32,8 @@ from acd.adapters.http.auth import (
     prepare_users,
 )
 from acd.adapters.http.throttle import LoginThrottle
+from acd.callflow.record import CallRecord
+from acd.core.views import AgentView, QueueView
 from acd.privacy import mask_call, mask_number
 from acd.rules.numbers import dialable
 
@@ -55,19 +57,56 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
+class CallRecords(Protocol):
+    """The call records (acd.adapters.redis.store.CallStore)."""
+
+    async def recent_calls(self, limit: int = 100) -> list[CallRecord]: ...
+
+    def call_hashes(self, since: float = 0, until: float = ...,
+                    ) -> AsyncIterator[list[dict[str, str]]]: ...
+
+    async def get_call(self, call_id: str) -> CallRecord | None: ...
+
+
+class AgentActions(Protocol):
+    """An agent's action (login, logout, pause...): acd.agents.desk.AgentDesk.api_action."""
+
+    async def __call__(self, agent_id: str, action: str, body: dict[str, Any], *,
+                       supervisor: bool = False) -> dict[str, Any]: ...
+
+
+class Views(Protocol):
+    """The routing core's views (acd.routing_service.RoutingService)."""
+
+    def agents(self) -> list[AgentView]: ...
+
+    def queues(self) -> list[QueueView]: ...
+
+
+class Announcements(Protocol):
+    """The global announcement (acd.media.announcement.Announcement)."""
+
+    async def set(self, prompts: list[object] | None) -> None: ...
+
+    async def get(self) -> list[object] | None: ...
+
+
 @dataclass
 class HttpServices:
-    """What the API reaches; the composition root fills it in."""
+    """What the API reaches; the composition root fills it in (None: not available)."""
 
     users: dict[str, User]
-    call_store: Any = None
+    call_store: CallRecords | None = None
     recordings_dir: Path | None = None
-    agent_actions: Any = None  # async (agent_id, action, params) -> dict
-    views: Any = None  # .agents() / .queues() -> list[dict]
-    announcements: Any = None  # async set(list|None) / get()
-    transfer: Any = None  # async (call_id, "queue"|"extension", target) -> agent id
-    transfer_agent: Any = None  # call_id -> the agent connected to it, or None
-    spy: Any = None  # async (call_id, mode, device) -> agent id
+    agent_actions: AgentActions | None = None
+    views: Views | None = None
+    announcements: Announcements | None = None
+    #: (call_id, "queue" | "extension", target) -> the agent who had the call
+    transfer: Callable[[str, str, str], Awaitable[str]] | None = None
+    #: call_id -> the agent connected to it, or None
+    transfer_agent: Callable[[str], str | None] | None = None
+    #: (call_id, mode, device) -> the agent listened to
+    spy: Callable[[str, str, str], Awaitable[str]] | None = None
     health: Callable[[], dict[str, Any]] = field(default=lambda: {})
     sessions: Sessions = field(default_factory=Sessions)
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
@@ -116,6 +155,17 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         log.exception("HTTP %s %s failed", request.method, request.path)
         return web.json_response({"error": "internal", "message": "internal error; see the "
                                   "acd log"}, status=500)
+
+
+S = TypeVar("S")
+
+
+def _available(service: S | None, what: str) -> S:
+    """A service the composition root left out (a partial set-up, a test): 503, like
+    agent control, transfers and listening in."""
+    if service is None:
+        raise ApiError(f"{what} not available", status=503)
+    return service
 
 
 def _bearer_token(request: web.Request) -> str:
@@ -201,7 +251,7 @@ async def demo_order(request: web.Request) -> web.StreamResponse:
     return web.json_response({"order": request.match_info["order"], **order})
 
 
-def _call_view(record: Any, user: User, sees_numbers: bool) -> dict[str, Any]:
+def _call_view(record: CallRecord, user: User, sees_numbers: bool) -> dict[str, Any]:
     data = asdict(record) if sees_numbers else mask_call(asdict(record))
     if user.role < Role.SUPERVISOR:
         data.pop("recording", None)
@@ -225,7 +275,8 @@ def _limit(request: web.Request, default: int = 50) -> int:
 async def list_calls(request: web.Request) -> web.StreamResponse:
     limit = _limit(request)
     user: User = request[USER]
-    records = await request.app[SERVICES].call_store.recent_calls(limit)
+    calls = _available(request.app[SERVICES].call_store, "call records are")
+    records = await calls.recent_calls(limit)
     if user.role < Role.SUPERVISOR:
         records = [r for r in records if r.agent == user.agent_id]
     full = request.app[SERVICES].sees_numbers(user)
@@ -251,6 +302,7 @@ async def export_calls(request: web.Request) -> web.StreamResponse:
     """
     since, until = _epoch(request, "since", "0"), _epoch(request, "until", "inf")
     services = request.app[SERVICES]
+    calls = _available(services.call_store, "call records are")
     masked = not services.sees_numbers(request[USER])
     response = web.StreamResponse(headers={
         "Content-Type": "text/csv; charset=utf-8",
@@ -258,7 +310,7 @@ async def export_calls(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     await response.write(call_csv.header().encode())
     try:
-        async for batch in services.call_store.call_hashes(since, until):
+        async for batch in calls.call_hashes(since, until):
             await response.write(call_csv.rows(batch, masked=masked).encode())
     except Exception:
         transport = request.transport
@@ -277,7 +329,8 @@ async def export_calls(request: web.Request) -> web.StreamResponse:
 @require(Role.AGENT)
 async def get_call(request: web.Request) -> web.StreamResponse:
     user: User = request[USER]
-    record = await request.app[SERVICES].call_store.get_call(request.match_info["call_id"])
+    calls = _available(request.app[SERVICES].call_store, "call records are")
+    record = await calls.get_call(request.match_info["call_id"])
     if record is None or (user.role < Role.SUPERVISOR and record.agent != user.agent_id):
         raise ApiError("no such call", status=404)
     full = request.app[SERVICES].sees_numbers(user)
@@ -287,7 +340,8 @@ async def get_call(request: web.Request) -> web.StreamResponse:
 @require(Role.SUPERVISOR)
 async def get_recording(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
-    record = await services.call_store.get_call(request.match_info["call_id"])
+    calls = _available(services.call_store, "call records are")
+    record = await calls.get_call(request.match_info["call_id"])
     if record is None or not record.recording or services.recordings_dir is None:
         raise ApiError("this call has no recording", status=404)
     root = services.recordings_dir.resolve()
@@ -372,13 +426,14 @@ async def spy_call(request: web.Request) -> web.StreamResponse:
 
 @require(Role.SUPERVISOR)
 async def list_agents(request: web.Request) -> web.StreamResponse:
-    return web.json_response({"agents": request.app[SERVICES].views.agents()})
+    views = _available(request.app[SERVICES].views, "agent views are")
+    return web.json_response({"agents": views.agents()})
 
 
 @require(Role.SUPERVISOR)
 async def list_queues(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
-    queues = services.views.queues()
+    queues = _available(services.views, "queue views are").queues()
     if not services.sees_numbers(request[USER]):
         queues = [{**q, "waiting": [{**w, "caller": mask_number(str(w.get("caller", "")))}
                                     for w in q.get("waiting", [])]} for q in queues]
@@ -391,19 +446,20 @@ async def set_announcement(request: web.Request) -> web.StreamResponse:
     prompts = body.get("prompts")
     if not isinstance(prompts, list) or not prompts:
         raise ApiError('give "prompts": a non-empty list of prompt refs or {"text": ...}')
-    await request.app[SERVICES].announcements.set(prompts)
+    await _available(request.app[SERVICES].announcements, "announcements are").set(prompts)
     return web.json_response({"announcement": prompts})
 
 
 @require(Role.ADMIN)
 async def clear_announcement(request: web.Request) -> web.StreamResponse:
-    await request.app[SERVICES].announcements.set(None)
+    await _available(request.app[SERVICES].announcements, "announcements are").set(None)
     return web.json_response({"announcement": None})
 
 
 @require(Role.SUPERVISOR)
 async def get_announcement(request: web.Request) -> web.StreamResponse:
-    return web.json_response({"announcement": await request.app[SERVICES].announcements.get()})
+    announcements = _available(request.app[SERVICES].announcements, "announcements are")
+    return web.json_response({"announcement": await announcements.get()})
 
 
 async def replace_users(app: web.Application, users: Mapping[str, User]) -> set[str]:

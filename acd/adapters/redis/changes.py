@@ -31,9 +31,9 @@ async def follow_changes(config: RedisConfig, on_change: Mapping[str, Callable[[
                 delay = 1.0
                 while True:
                     message = await subscription.next_published()
-                    callback = on_change.get(str(message.value))
-                    if callback is not None:
-                        callback()
+                    changed = on_change.get(str(message.value))
+                    if changed is not None:
+                        changed()
             finally:
                 connection.close()
         except asyncio.CancelledError:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
 
+from acd.adapters.redis.client import Redis
 from acd.adapters.redis.store import Scripts, changes_channel
 from acd.privacy import logged_text
 from acd.rules.caller_csv import format_csv, parse_csv
@@ -77,7 +77,7 @@ def _from_json(text: str) -> CallerEntry:
 class ListStore:
     """Both caller lists in one Redis hash, with a version counter."""
 
-    def __init__(self, redis: Any, prefix: str = "acd:") -> None:
+    def __init__(self, redis: Redis, prefix: str = "acd:") -> None:
         self._redis = redis  # an asyncio_redis Pool or Connection
         self._entries = f"{prefix}lists:entries"
         self._version = f"{prefix}lists:version"

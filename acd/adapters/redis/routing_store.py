@@ -49,6 +49,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from acd.adapters.redis.client import Redis
 from acd.adapters.redis.store import Scripts
 from acd.core import commands as cmd
 from acd.core import events as ev
@@ -114,7 +115,7 @@ SECTIONS = ("agents", "calls", "queues")
 
 
 class RoutingStore:
-    def __init__(self, redis: Any, prefix: str = "acd:", *, owner: str = "acd",
+    def __init__(self, redis: Redis, prefix: str = "acd:", *, owner: str = "acd",
                  claim_ttl_seconds: float = 4 * 3600) -> None:
         self._redis = redis
         self._p = prefix

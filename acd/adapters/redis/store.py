@@ -25,6 +25,7 @@ from typing import Any
 
 import asyncio_redis
 
+from acd.adapters.redis.client import LuaScript, Redis
 from acd.callflow.record import CallRecord
 from acd.config.settings import RedisConfig
 
@@ -35,7 +36,7 @@ class _UncheckedProtocol(asyncio_redis.RedisProtocol):  # type: ignore[misc]
     """asyncio-redis checks every argument's type with inspect.getcallargs on every
     command: a tenth of acd's CPU under load, for mistakes mypy and the tests catch."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: object) -> None:
         super().__init__(enable_typechecking=False, **kwargs)
 
 
@@ -110,15 +111,16 @@ async def _open_pool(config: RedisConfig, poolsize: int) -> asyncio_redis.Pool:
             poolsize=poolsize, auto_reconnect=True, protocol_class=_UncheckedProtocol)
     # asyncio_redis's Pool.create builds plain connections; the same pool, built from
     # TLS ones (Pool keeps them in _connections and hands them out round robin).
-    connection_class = type("TlsConnection", (_TlsConnection,), {
-        "ssl_context": _tls_context(config),
-        "server_hostname": config.host if config.tls_verify_hostname else None})
+    class TlsConnection(_TlsConnection):
+        ssl_context = _tls_context(config)
+        server_hostname = config.host if config.tls_verify_hostname else None
+
     pool = asyncio_redis.Pool()
     pool._host, pool._port, pool._poolsize = config.host, config.port, poolsize
     pool._connections = list(await asyncio.gather(*(
-        connection_class.create(host=config.host, port=config.port, db=config.db,
-                                password=password, auto_reconnect=True,
-                                protocol_class=_UncheckedProtocol)
+        TlsConnection.create(host=config.host, port=config.port, db=config.db,
+                             password=password, auto_reconnect=True,
+                             protocol_class=_UncheckedProtocol)
         for _ in range(poolsize))))
     return pool
 
@@ -184,10 +186,11 @@ class Scripts:
     connection for every command of the transaction: under load the pool ran dry.
     """
 
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._loaded: dict[str, Any] = {}
+        self._loaded: dict[str, LuaScript] = {}
 
+    # Any: what the script returns (each caller knows its script's reply)
     async def run(self, name: str, code: str, keys: list[str], args: list[str]) -> Any:
         for attempt in (1, 2):
             script = self._loaded.get(name)
@@ -260,7 +263,7 @@ def _records(hashes: list[CallHash]) -> list[CallRecord]:
 
 
 class CallStore:
-    def __init__(self, redis: Any, prefix: str = "acd:") -> None:
+    def __init__(self, redis: Redis, prefix: str = "acd:") -> None:
         self._redis = redis
         self._p = prefix
         self._scripts = Scripts(redis)
@@ -270,17 +273,17 @@ class CallStore:
 
     # -- the call session's writes (acd.callflow): whole, changes, the last changes ----
 
-    async def open_call(self, call_id: str, fields: Mapping[str, Any]) -> None:
+    async def open_call(self, call_id: str, fields: Mapping[str, object]) -> None:
         await self._scripts.run(
             "open_call", _OPEN_CALL,
             [self._key(call_id), f"{self._p}calls:by_start", f"{self._p}calls:active"],
             [call_id, repr(fields["arrived_at"]), *flat_fields(CallRecord.encode(fields))])
 
-    async def save_call(self, call_id: str, changes: Mapping[str, Any]) -> None:
+    async def save_call(self, call_id: str, changes: Mapping[str, object]) -> None:
         if changes:
             await self._redis.hmset(self._key(call_id), CallRecord.encode(changes))
 
-    async def close_call(self, call_id: str, changes: Mapping[str, Any]) -> None:
+    async def close_call(self, call_id: str, changes: Mapping[str, object]) -> None:
         await self._scripts.run(
             "close_call", _CLOSE_CALL, [self._key(call_id), f"{self._p}calls:active"],
             [call_id, *flat_fields(CallRecord.encode(changes))])
@@ -335,7 +338,7 @@ class CallStore:
 
     # -- the global announcement (IVR) ---------------------------------------
 
-    async def set_announcement(self, prompts: list[Any] | None) -> None:
+    async def set_announcement(self, prompts: list[dict[str, str]] | None) -> None:
         key = f"{self._p}announcement"
         if prompts:
             await self._redis.set(key, json.dumps(prompts, ensure_ascii=False))
@@ -343,6 +346,6 @@ class CallStore:
             await self._redis.delete([key])
         await self._redis.publish(changes_channel(self._p), "announcement")
 
-    async def announcement(self) -> list[Any] | None:
+    async def announcement(self) -> list[object] | None:
         raw = await self._redis.get(f"{self._p}announcement")
         return json.loads(raw) if raw else None
