@@ -57,6 +57,7 @@ ENV_FILE = REPO / "var" / "sandbox.env"
 PID_FILE = REPO / "var" / "sandbox" / "run" / "asterisk.pid"
 CONFIG = REPO / "bench" / "config.yaml"
 REDIS_PORT = 6392
+REDIS_SOCKET = REPO / "var" / "bench" / "redis.sock"
 HZ = os.sysconf("SC_CLK_TCK")
 
 # DIDs: acd's (bench/config.yaml numbers) and app_queue's (extensions_sandbox.conf)
@@ -197,7 +198,9 @@ def ensure_bench_dialplan() -> None:
 def bench_redis() -> Iterator[None]:
     if not port_free(REDIS_PORT):
         raise SystemExit(f"port {REDIS_PORT} is taken: the bench wants its own Redis there")
+    REDIS_SOCKET.parent.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
+                             "--unixsocket", str(REDIS_SOCKET), "--unixsocketperm", "700",
                              "--save", "", "--appendonly", "no"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -217,10 +220,13 @@ def check_ports_free() -> None:
 
 @contextlib.contextmanager
 def acd_running(agents: Sequence[str], log_path: Path,
-                announcement: str) -> Iterator[AcdService]:
+                announcement: str, redis_over: str = "unix") -> Iterator[AcdService]:
     subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "flushall"], check=True,
                    capture_output=True)
-    service = AcdService(prompt_cache_for(announcement), log_path, config=CONFIG)
+    env = prompt_cache_for(announcement)
+    if redis_over == "unix":  # Redis on the same host: its socket, as a deployment would
+        env["ACD_BENCH_REDIS_SOCKET"] = str(REDIS_SOCKET)
+    service = AcdService(env, log_path, config=CONFIG)
     service.start()
     try:
         for agent in agents:
@@ -333,7 +339,8 @@ def latency_run(system: str, args: argparse.Namespace, first_caller: int) -> Lat
                          hangup_after=None, timeout=args.timeout, workdir=folder / "callers")
     with contextlib.ExitStack() as stack:
         if system == "acd":
-            stack.enter_context(acd_running(AGENTS5, folder / "acd.log", args.announcement))
+            stack.enter_context(acd_running(AGENTS5, folder / "acd.log", args.announcement,
+                                            args.redis))
         stack.enter_context(phones)
         with caller:
             caller.wait()
@@ -545,7 +552,8 @@ def cmd_load(args: argparse.Namespace) -> None:
                 acd = None
                 if system == "acd":
                     acd = stack.enter_context(acd_running(
-                        AGENTS20, run_dir("load-acd") / "acd.log", args.announcement))
+                        AGENTS20, run_dir("load-acd") / "acd.log", args.announcement,
+                        args.redis))
                 misses = 0
                 for r, rate in enumerate(args.rates):
                     drain()
@@ -619,6 +627,8 @@ def main() -> None:
                           "after acd's 3.8 s 报工号 ends (0: hang up during it)")
     lat.add_argument("--announcement", choices=("shipped", "short", "off"), default="shipped")
     lat.add_argument("--systems", type=lambda s: s.split(","), default=["acd", "app_queue"])
+    lat.add_argument("--redis", choices=("unix", "tcp"), default="unix",
+                     help="how acd reaches its Redis (same host: its unix socket)")
     load = sub.add_parser("load", help="highest sustained call rate, 20 agents")
     load.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",")],
                       default=[10, 20, 40, 60, 80, 100, 120])
@@ -630,6 +640,8 @@ def main() -> None:
                       help="stop a system after this many unsustained steps in a row")
     load.add_argument("--announcement", choices=("shipped", "short", "off"), default="off")
     load.add_argument("--systems", type=lambda s: s.split(","), default=["acd", "app_queue"])
+    load.add_argument("--redis", choices=("unix", "tcp"), default="unix",
+                      help="how acd reaches its Redis (same host: its unix socket)")
     args = parser.parse_args()
     os.chdir(REPO)
     if os.geteuid() != 0:

@@ -106,7 +106,7 @@ def run_ivr(s: CallSession, entry: str) -> Script[Handoff | None]:
     interpreter = Interpreter(flows, start, {
         "caller": record.caller, "called": record.called, "call_id": record.call_id,
         "lang": s.lang}, call_id=record.call_id)
-    log.info("%s: IVR %s (flows v%d)", s.describe(), start, flows.version)
+    log.debug("%s: IVR %s (flows v%d)", s.describe(), start, flows.version)
     outcome: ivr.Outcome
     try:
         action = interpreter.start()
@@ -126,7 +126,7 @@ def run_ivr(s: CallSession, entry: str) -> Script[Handoff | None]:
 def _after_flow(s: CallSession, outcome: ivr.Outcome, path: list[str]
                 ) -> Script[Handoff | None]:
     if isinstance(outcome, ivr.QueueHandoff):
-        log.info("%s: IVR hands over to %s (priority %d) after %d nodes", s.describe(),
+        log.debug("%s: IVR hands over to %s (priority %d) after %d nodes", s.describe(),
                  outcome.queue, outcome.priority, len(path))
         return Handoff(outcome.queue, outcome.priority, frozenset(outcome.skills))
     if isinstance(outcome, ivr.CallerHangup):

@@ -1,11 +1,13 @@
 """The thin async driver of one call: feeds its CallSession facts and executes its orders
 through the ports.
 
-One task per call reads the call's inbox (replies, the routing core's orders, AMI
-facts, API requests) and feeds the session; channel orders run one at a time in a
-task of their own, so that facts about a Dial in progress are taken while it lasts;
-questions run as tasks whose replies come back through the inbox, in order behind
-whatever the routing core delivered first. Record writes are awaited in order.
+One task per call reads the call's inbox (the routing core's orders, AMI facts, API
+requests) and feeds the session. Most orders are awaited in that task and their
+replies fed next, before the inbox: a prompt, an answer, a question. Two run beside
+it, their replies coming back through the inbox: the Dial to agents (facts about a
+Dial in progress, from Asterisk, the routing core and the API, are taken while it
+lasts) and the routing core's answer to a caller joining a queue (its order for that
+caller, delivered first, must be seen first). Record writes are awaited in order.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +83,8 @@ class CallDriver:
         self.channel_released = asyncio.Event()
         self._channel_busy = False
         self._hangup_fed = False
+        #: replies of orders run in this task, fed before anything in the inbox
+        self._next: deque[f.Fact] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
         self._handed_over: list[CallSession] = []
 
@@ -108,13 +113,11 @@ class CallDriver:
         try:
             await self._execute(session.begin(), None)
             while not session.finished:
-                deadline = session.next_deadline()
-                timeout = None if deadline is None else max(0.0, deadline - clock.now())
-                try:
-                    async with asyncio.timeout(timeout):
-                        item, done = await self.inbox.get()
-                except TimeoutError:
-                    item, done = f.TimerFired(), None
+                item: f.Fact | _Failed
+                if self._next:
+                    item, done = self._next.popleft(), None
+                else:
+                    item, done = await self._inbox_item(session.next_deadline())
                 if isinstance(item, _Failed):
                     await self._fail(item.error)
                     return
@@ -134,6 +137,15 @@ class CallDriver:
             self.channel_released.set()
             for task in self._tasks:
                 task.cancel()
+
+    async def _inbox_item(self, deadline: float | None) -> Item:
+        if deadline is None:
+            return await self.inbox.get()
+        try:
+            async with asyncio.timeout(max(0.0, deadline - self.ports.clock.now())):
+                return await self.inbox.get()
+        except TimeoutError:
+            return f.TimerFired(), None
 
     def stop(self) -> None:
         """acd stops: the call is left for the next acd; its orders still run."""
@@ -193,12 +205,17 @@ class CallDriver:
                 self._handed_over.append(self.session)
             case o.FinishRecording():
                 self._spawn(self._finish_recording(order))
+            case o.SubmitToRouting():
+                self._spawn(self._answer(order))  # behind the core's orders for the caller
             case o.CheckRules() | o.FetchAnnouncement() | o.FetchLookup() | \
-                    o.CheckSchedule() | o.SubmitToRouting():
-                self._spawn(self._answer(order))
-            case _:
+                    o.CheckSchedule():
+                self._next.append(await self._reply_to(order))
+            case o.DialAgents():
                 self._channel_busy = True
                 self._spawn(self._channel(order))
+            case _:
+                self._channel_busy = True
+                await self._channel(order, here=True)
 
     async def _write(self, write: Coroutine[Any, Any, None]) -> None:
         try:
@@ -227,6 +244,11 @@ class CallDriver:
     # -- questions ------------------------------------------------------------------------
 
     async def _answer(self, order: o.Question) -> None:
+        self.deliver(await self._reply_to(order))
+
+    async def _reply_to(self, order: o.Question) -> f.Fact:
+        """The answer to one of the session's questions; a failing port is answered
+        the way that keeps the call going."""
         ports = self.ports
         reply: f.Fact
         if isinstance(order, o.CheckRules):
@@ -266,7 +288,7 @@ class CallDriver:
                 reply = f.RoutingAnswered()
             except Exception as exc:  # a domain error: the session decides what follows
                 reply = f.RoutingAnswered(error=str(exc) or type(exc).__name__)
-        self.deliver(reply)
+        return reply
 
     async def _finish_recording(self, order: o.FinishRecording) -> None:
         path = ""
@@ -292,7 +314,9 @@ class CallDriver:
             self.deliver(f.CallerHungUp())
             self.channel_released.set()
 
-    async def _channel(self, order: o.ChannelOrder) -> None:
+    async def _channel(self, order: o.ChannelOrder, *, here: bool = False) -> None:
+        """Run a channel order; its reply is fed next (`here`: run in the driver's task)
+        or through the inbox, then the hang-up if the caller is gone."""
         telephony = self.telephony
         try:
             if telephony is None:
@@ -304,10 +328,15 @@ class CallDriver:
             return
         except Exception as exc:
             self._channel_busy = False
+            if here:
+                raise
             self.inbox.put_nowait((_Failed(exc), None))
             return
         self._channel_busy = False
-        self.deliver(reply)
+        if here:
+            self._next.append(reply)
+        else:
+            self.deliver(reply)
         if telephony.gone:
             self._feed_hangup()
 

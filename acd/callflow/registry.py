@@ -60,8 +60,7 @@ class CallRegistry:
         else:
             session = CallSession.new(channel.call_id, channel.caller, channel.called,
                                       self.settings(), now)
-            log.info("call %s: %s -> %s arrived", channel.call_id, session.describe(),
-                     channel.called)
+            log.info("%s -> %s arrived", session.describe(), channel.called)
         await self._serve(session, channel)
 
     async def on_callback(self, channel: Telephony, params: dict[str, str]) -> None:

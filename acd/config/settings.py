@@ -75,6 +75,9 @@ class RedisConfig:
     tls_ca_file: str = ""
     #: check the server's certificate name against `host`
     tls_verify_hostname: bool = True
+    #: the server's unix socket (Redis on this host): instead of host and port, and much
+    #: cheaper per command than TCP over loopback
+    socket: str = ""
 
 
 @dataclass(frozen=True)

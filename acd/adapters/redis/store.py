@@ -67,11 +67,14 @@ async def _probe(config: RedisConfig) -> None:
     password the server refuses is seen here first, with what to do about it.
     """
     context = _tls_context(config) if config.tls else None
-    reader, writer = await asyncio.open_connection(
-        config.host, config.port, ssl=context,
-        server_hostname=config.host if context and config.tls_verify_hostname else None)
+    if config.socket:
+        reader, writer = await asyncio.open_unix_connection(config.socket)
+    else:
+        reader, writer = await asyncio.open_connection(
+            config.host, config.port, ssl=context,
+            server_hostname=config.host if context and config.tls_verify_hostname else None)
     try:
-        where = f"Redis at {config.host}:{config.port}"
+        where = f"Redis at {where_is(config)}"
         if config.password:
             reply = await _ask(reader, writer, "AUTH", config.password)
             if reply.startswith(b"-ERR AUTH") and b"without any password" in reply:
@@ -105,6 +108,10 @@ async def _ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
 async def _open_pool(config: RedisConfig, poolsize: int) -> asyncio_redis.Pool:
     await _probe(config)
     password = config.password or None
+    if config.socket:  # asyncio_redis: port 0 means `host` is a unix socket's path
+        return await asyncio_redis.Pool.create(
+            host=config.socket, port=0, db=config.db, password=password,
+            poolsize=poolsize, auto_reconnect=True, protocol_class=_UncheckedProtocol)
     if not config.tls:
         return await asyncio_redis.Pool.create(
             host=config.host, port=config.port, db=config.db, password=password,
@@ -125,6 +132,10 @@ async def _open_pool(config: RedisConfig, poolsize: int) -> asyncio_redis.Pool:
     return pool
 
 
+def where_is(config: RedisConfig) -> str:
+    return config.socket or f"{config.host}:{config.port}"
+
+
 async def connect_redis(config: RedisConfig, *, poolsize: int = 4,
                         retry_forever: bool = True) -> asyncio_redis.Pool:
     """Open a pool (AUTH and TLS as configured); while Redis is unreachable, say so and
@@ -134,23 +145,23 @@ async def connect_redis(config: RedisConfig, *, poolsize: int = 4,
         try:
             pool = await asyncio.wait_for(_open_pool(config, poolsize), 10)
             await pool.ping()
-            log.info("Redis connected at %s:%s db %s%s", config.host, config.port, config.db,
+            log.info("Redis connected at %s db %s%s", where_is(config), config.db,
                      " over TLS" if config.tls else "")
             return pool
         except asyncio_redis.ErrorReply as exc:  # e.g. a db number the server lacks
-            raise RedisRefused(f"Redis at {config.host}:{config.port} refused acd: {exc}. "
+            raise RedisRefused(f"Redis at {where_is(config)} refused acd: {exc}. "
                                "Check redis: in the config") from None
         except ssl.SSLCertVerificationError as exc:
             raise RedisRefused(
-                f"Redis at {config.host}:{config.port}: its TLS certificate does not "
+                f"Redis at {where_is(config)}: its TLS certificate does not "
                 f"verify ({exc.verify_message}). Set redis.tls_ca_file to the CA that "
                 "signed it") from None
         except (OSError, TimeoutError, ssl.SSLError, asyncio_redis.Error) as exc:
             if not retry_forever:
                 raise
-            log.error("Redis at %s:%s is unreachable (%s); retrying in %.1f s. "
+            log.error("Redis at %s is unreachable (%s); retrying in %.1f s. "
                       "Start it with scripts/redis.sh start or fix redis: in the config",
-                      config.host, config.port, exc, delay)
+                      where_is(config), exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
