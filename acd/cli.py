@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from acd.config.settings import ConfigError, load_config
 
@@ -19,6 +21,21 @@ def _setup_logging(verbose: bool) -> None:
     )
     logging.getLogger("panoramisk").setLevel(logging.WARNING)
     logging.getLogger("asyncio_redis").setLevel(logging.WARNING)
+    # The format shows no file, line, thread or process: finding the caller's frame for
+    # every record was a tenth of acd's logging cost per call under load.
+    logging._srcfile = None  # type: ignore[attr-defined]  # documented in logging's source
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed (a faster event loop: socket reads and writes,
+    tasks and timers in C), else on asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -35,7 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from acd.adapters.redis.store import RedisRefused
 
     try:
-        asyncio.run(App(config).run_forever())
+        run_loop(App(config).run_forever())
     except RedisRefused as exc:
         print(f"acd: {exc}", file=sys.stderr)
         return 2

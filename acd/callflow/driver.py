@@ -192,8 +192,10 @@ class CallDriver:
                 await self._write(ports.store.open_call(order.call_id, order.fields))
             case o.SaveRecord():
                 await self._write(ports.store.save_call(order.call_id, order.changes))
-            case o.CloseRecord():
+            case o.CloseRecord(opened=True):
                 await self._write(ports.store.close_call(order.call_id, order.changes))
+            case o.CloseRecord():
+                await self._write(ports.store.record_call(order.call_id, order.changes))
             case o.PostToRouting():
                 ports.routing.post(order.event)
             case o.HangUpLeg():

@@ -50,7 +50,7 @@ def finish(s: CallSession) -> None:
             "caller": record.caller, "called": record.called,
             "start": record.answered_at or record.arrived_at}))
         return
-    s.close()
+    s.close_soon()
 
 
 def orphan_gone(s: CallSession) -> None:

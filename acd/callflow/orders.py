@@ -184,10 +184,12 @@ class OpenRecord:
 
 @dataclass(frozen=True)
 class CloseRecord:
-    """The call is over: write the last changes and take it off the active list."""
+    """The call is over: write the last changes and take it off the active list; a
+    record never `opened` before is written whole (`changes` are all its fields)."""
 
     call_id: str
     changes: dict[str, object]
+    opened: bool = True
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,10 @@ from acd.privacy import logged
 
 log = logging.getLogger(__name__)
 
+#: a new call's record is written this long after arrival at the latest
+OPEN_WITHIN = 2.0
+#: how long a finished call waits for Asterisk's hang-up cause before its record closes
+CLOSE_WITHIN = 1.0
 #: how long a closed session waits for late facts (Asterisk's hang-up cause, the agent's
 #: wrap-up time) before it is forgotten
 LINGER_SECONDS = 15 * 60.0
@@ -130,14 +134,17 @@ class CallSession:
         self._closed = False
         self._cause_known = False
         self._linger_until: float | None = None
-        self._is_new = is_new
+        #: a new call's record is written with its first checkpoint (or when it closes,
+        #: or OPEN_WITHIN seconds after arrival), one write less for most calls
+        self._opened = not is_new
+        self._open_by: float | None = now + OPEN_WITHIN if is_new else None
+        #: after the call, when the record closes at the latest without Asterisk's cause
+        self._close_by: float | None = None
 
     # -- the driver's side -------------------------------------------------------------
 
     def begin(self) -> list[o.Order]:
-        """The first orders: open the record of a new call, start the script."""
-        if self._is_new:
-            self._out.append(o.OpenRecord(self.record.call_id, self.record.fields()))
+        """The first orders: the script's start."""
         if self._script is not None:
             self._advance(None)
         return self._take()
@@ -156,6 +163,7 @@ class CallSession:
         self._script = None
         self._awaiting = None
         self.phase = Phase.LEFT
+        self._open_by = self._close_by = None
         self.checkpoint()
         return self._take()
 
@@ -171,7 +179,9 @@ class CallSession:
         return self._take()
 
     def next_deadline(self) -> float | None:
-        return self._linger_until
+        deadlines = [d for d in (self._open_by, self._close_by, self._linger_until)
+                     if d is not None]
+        return min(deadlines) if deadlines else None
 
     @property
     def finished(self) -> bool:
@@ -212,7 +222,13 @@ class CallSession:
 
     def checkpoint(self) -> None:
         """Save what changed: a restarted acd resumes the call from the record."""
-        if self._dirty and not self._closed:
+        if self._closed:
+            return
+        if not self._opened:
+            self._opened, self._open_by = True, None
+            self._out.append(o.OpenRecord(self.record.call_id, self.record.fields()))
+            self._dirty.clear()
+        elif self._dirty:
             self._out.append(o.SaveRecord(self.record.call_id, dict(self._dirty)))
             self._dirty.clear()
 
@@ -258,10 +274,9 @@ class CallSession:
             case f.RecordingFinished(path=path):
                 if not self._closed and self.phase is Phase.ENDING:
                     self.change(recording=path)
-                    self.close()
+                    self.close_soon()
             case f.TimerFired():
-                if self._linger_until is not None and self.now >= self._linger_until:
-                    self._linger_until = None
+                self._on_timer()
             case _:
                 self._on_reply(fact)
 
@@ -289,12 +304,23 @@ class CallSession:
             return
         self._throw_gone()
 
+    def _on_timer(self) -> None:
+        if self._open_by is not None and self.now >= self._open_by:
+            self.checkpoint()  # still in the IVR: a restarted acd must know of the call
+        if self._close_by is not None and self.now >= self._close_by:
+            self.close()  # Asterisk's cause did not come in time (AMI away): without it
+        if self._linger_until is not None and self.now >= self._linger_until:
+            self._linger_until = None
+
     def _on_channel_gone(self, cause: str) -> None:
         self._cause_known = True
         if cause and not self.record.hangup_cause:
             self.change(hangup_cause=cause)
         if self.orphan and not self._closed and not self.stopping:
             ending.orphan_gone(self)
+            return
+        if self._close_by is not None:  # the call's end waited for the cause
+            self.close()
             return
         self._amend()
 
@@ -361,13 +387,27 @@ class CallSession:
 
     # -- the end -----------------------------------------------------------------------
 
+    def close_soon(self) -> None:
+        """The call is over: close when Asterisk's hang-up cause is in (it follows the
+        channel's end by milliseconds), at the latest CLOSE_WITHIN seconds from now."""
+        if self._cause_known:
+            self.close()
+        else:
+            self._close_by = self.now + CLOSE_WITHIN
+
     def close(self) -> None:
         """Close the record: once, whatever happened."""
         if self._closed:
             return
         self._closed = True
+        self._close_by = self._open_by = None
         self.phase = Phase.CLOSED
-        self._out.append(o.CloseRecord(self.record.call_id, dict(self._dirty)))
+        if self._opened:
+            self._out.append(o.CloseRecord(self.record.call_id, dict(self._dirty)))
+        else:  # never written: the whole record, opened and closed in one write
+            self._out.append(o.CloseRecord(self.record.call_id, self.record.fields(),
+                                           opened=False))
+        self._opened = True
         self._dirty.clear()
         log.info("%s: ended %s (agent %s, %.1f s)", self.describe(),
                  self.record.outcome or "-", self.record.agent or "-",

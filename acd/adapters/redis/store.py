@@ -224,6 +224,11 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
 """
+# KEYS: call hash, calls:by_start; ARGV: call id, arrival, field, value...
+_RECORD_CALL = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+"""
 # KEYS: call hash, calls:active; ARGV: call id, field, value...
 _CLOSE_CALL = """
 if #ARGV > 1 then redis.call('HSET', KEYS[1], unpack(ARGV, 2)) end
@@ -298,6 +303,11 @@ class CallStore:
         await self._scripts.run(
             "close_call", _CLOSE_CALL, [self._key(call_id), f"{self._p}calls:active"],
             [call_id, *flat_fields(CallRecord.encode(changes))])
+
+    async def record_call(self, call_id: str, fields: Mapping[str, object]) -> None:
+        await self._scripts.run(
+            "record_call", _RECORD_CALL, [self._key(call_id), f"{self._p}calls:by_start"],
+            [call_id, repr(fields["arrived_at"]), *flat_fields(CallRecord.encode(fields))])
 
     async def get_call(self, call_id: str) -> CallRecord | None:
         data = await self._redis.hgetall_asdict(self._key(call_id))

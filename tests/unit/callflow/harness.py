@@ -90,6 +90,7 @@ class Call:
         self.closed = 0
         self.hangup_fed = False
         self.after_hangup: list[o.Order] = []
+        self.fed: list[f.Fact] = []
 
     @classmethod
     def new(cls, caller: str = CALLER, called: str = DID, **overrides: Any) -> Call:
@@ -107,6 +108,7 @@ class Call:
 
     def feed(self, fact: f.Fact, after: float = 0.0) -> list[o.Order]:
         self.now += after
+        self.fed.append(fact)
         if isinstance(fact, f.CallerHungUp):
             self.hangup_fed = True
         return self._take(self.session.handle(fact, self.now))
@@ -121,6 +123,7 @@ class Call:
             elif isinstance(order, o.SaveRecord | o.CloseRecord):
                 self.stored.update(order.changes)
                 self.closed += isinstance(order, o.CloseRecord)
+                self.opened += isinstance(order, o.CloseRecord) and not order.opened
         self.orders += orders
         return orders
 
@@ -167,8 +170,11 @@ class Call:
     def record(self) -> CallRecord:
         return self.session.record
 
-    def finish_recording(self) -> None:
-        """The recordings adapter answers the session's FinishRecording."""
+    def end(self) -> None:
+        """The call's end as the adapters report it: Asterisk's Hangup (the cause), and
+        the recordings adapter's answer to a FinishRecording."""
+        if not self.closed and not any(isinstance(x, f.ChannelGone) for x in self.fed):
+            self.feed(f.ChannelGone("Normal Clearing"))
         if self.of_kind(o.FinishRecording) and not self.closed:
             self.feed(f.RecordingFinished(self.of_kind(o.FinishRecording)[-1].path))
 

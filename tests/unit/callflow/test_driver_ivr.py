@@ -47,6 +47,9 @@ class Store:
         self.record.update(changes)
         self.closed = True
 
+    async def record_call(self, call_id: str, fields: Mapping[str, Any]) -> None:
+        await self.close_call(call_id, fields)
+
     async def get_call(self, call_id: str) -> None:
         return None
 
@@ -228,13 +231,16 @@ class Call:
         self.driver = CallDriver(session, ports, self.caller)
 
     async def run(self) -> None:
-        """Until the IVR is over: the caller queued, or the record closed."""
+        """Until the IVR is over (the caller queued, or the call ended), then the call's
+        end as Asterisk reports it, and the record closed."""
         task = asyncio.create_task(self.driver.run())
-        await until(lambda: bool(self.routing.queued_in()) or self.store.closed)
-        if not self.store.closed:  # queued: the caller hangs up while waiting
+        released = self.driver.channel_released
+        await until(lambda: bool(self.routing.queued_in()) or released.is_set())
+        if not released.is_set():  # queued: the caller hangs up while waiting
             self.caller._leave()
-            await until(lambda: self.store.closed)
+            await until(released.is_set)
         self.driver.deliver(f.ChannelGone("Normal Clearing"))  # nothing more to come
+        await until(lambda: self.store.closed)
         await asyncio.wait_for(task, 2)
 
 

@@ -41,7 +41,7 @@ def end_survey(call: Call, digit: str = "1") -> None:
     call.settle()
     call.feed(f.CallerHungUp())
     call.feed(f.ChannelGone("Normal Clearing"))
-    call.finish_recording()
+    call.end()
 
 
 # -- answered -----------------------------------------------------------------------------
@@ -81,7 +81,7 @@ def test_a_caller_who_hangs_up_first_is_not_surveyed_and_the_agent_is_freed():
     call = connected(queued())
     call.feed(answered_dial(caller_gone=True), after=20)
     call.feed(f.CallerHungUp())
-    call.finish_recording()
+    call.end()
     assert call.routing_kinds()[-1] == "CallEnded"
     assert call.stored["hung_up_by"] == "caller" and call.stored["outcome"] == "answered"
     assert not call.of_kind(o.CollectDigits) and call.closed == 1 and call.after_hangup == []
@@ -135,6 +135,7 @@ def test_the_routing_core_stops_a_ring_by_hanging_up_that_leg():
 def test_a_caller_who_hangs_up_while_waiting_is_abandoned():
     call = queued()
     call.feed(f.CallerHungUp(), after=40)
+    call.end()
     assert call.routing_kinds() == ["CallQueued", "CallAbandoned"]
     assert call.stored["outcome"] == "abandoned" and call.stored["hung_up_by"] == "caller"
     assert call.closed == 1 and call.after_hangup == []
@@ -150,7 +151,7 @@ def test_a_caller_who_hangs_up_while_the_agent_rings_is_abandoned_and_no_recordi
     assert call.routing_kinds() == ["CallQueued", "CallAbandoned"]
     [finish] = call.of_kind(o.FinishRecording)
     assert finish.answered is False
-    call.finish_recording()
+    call.end()
     assert call.closed == 1 and call.stored["outcome"] == "abandoned"
 
 
@@ -159,8 +160,10 @@ def test_a_caller_who_hangs_up_in_the_ivr_left_the_ivr():
     call.settle()
     assert isinstance(call.waiting_for, o.CollectDigits)  # the menu
     call.feed(f.CallerHungUp())
+    assert call.closed == 0  # Asterisk's hang-up cause comes next, with the record
+    call.end()
     assert call.stored["outcome"] == "caller-left-ivr" and call.routing() == []
-    assert call.closed == 1
+    assert call.closed == 1 and call.opened == 1  # written once: opened and closed
 
 
 # -- survey -----------------------------------------------------------------------------
@@ -175,7 +178,7 @@ def test_a_survey_not_answered_is_asked_again_then_recorded_as_no_answer():
     call.feed(f.Collected("7"), after=5)  # not a valid key
     call.settle()
     call.feed(f.CallerHungUp())
-    call.finish_recording()
+    call.end()
     assert call.stored["survey"] == "no-answer"
     assert len(call.of_kind(o.CollectDigits)) == 2
 
@@ -185,7 +188,7 @@ def test_a_caller_who_answers_the_survey_and_hangs_up_during_the_thanks_keeps_th
     call.feed(answered_dial(), after=10)
     call.feed(f.Collected("3"))
     call.feed(f.CallerHungUp())  # during "感谢您的评价"
-    call.finish_recording()
+    call.end()
     assert call.stored["survey"] == "3" and call.closed == 1
 
 
@@ -225,7 +228,7 @@ def test_a_transfer_to_an_extension_puts_the_caller_through_and_ends_acds_part()
     call.feed(f.DialEnded(f.DialStatus.ANSWERED, "Local/8100@acd-transfer-1;1"), after=60)
     call.settle()
     call.feed(f.CallerHungUp())
-    call.finish_recording()
+    call.end()
     assert call.stored["outcome"] == "transferred" and call.closed == 1
 
 
@@ -348,6 +351,7 @@ def test_a_blacklisted_caller_hears_the_announcement_and_is_hung_up():
     call = Call.new()
     call.feed(f.RuleDecided(decision(ListKind.BLACK, Action.ANNOUNCE)))
     call.settle()
+    call.end()
     assert call.stored["outcome"] == "blocked" and call.routing() == []
     assert texts(call.of_kind(o.PlayPrompts)[0].prompts) == ["您的来电无法接通，再见。"]
     assert call.of_kind(o.HangUp) and call.closed == 1
@@ -381,3 +385,19 @@ def test_an_agent_free_at_once_is_dialled_without_music_first():
     call.feed(f.RoutingAnswered())
     call.settle()
     assert isinstance(call.waiting_for, o.DialAgents) and not call.of_kind(o.StartMusic)
+
+
+def test_a_call_still_in_the_ivr_after_two_seconds_has_its_record_written():
+    call = Call.new(called="4008000001")  # the menu waits for a key
+    call.settle()
+    assert call.opened == 0 and call.session.next_deadline() == call.now + 2.0
+    call.feed(f.TimerFired(), after=2.0)  # a restarted acd must know of the call
+    assert call.opened == 1 and call.stored["called"] == "4008000001"
+
+
+def test_a_record_closes_without_asterisks_cause_when_it_does_not_come():
+    call = queued()
+    call.feed(f.CallerHungUp(), after=10)
+    assert call.closed == 0
+    call.feed(f.TimerFired(), after=1.0)  # AMI away: no Hangup event
+    assert call.closed == 1 and call.stored["hangup_cause"] == ""

@@ -99,7 +99,7 @@ def run(data: st.DataObject, caller: str = "13800138000") -> Call:
         if isinstance(order, o.DialAgents | o.DialNumber):
             call.feed(f.DialEnded(f.DialStatus.CANCELLED, caller_gone=True))
         call.feed(f.CallerHungUp(), after=1)
-    call.finish_recording()
+    call.end()
     return call
 
 
