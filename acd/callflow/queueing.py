@@ -60,7 +60,7 @@ def wait_and_connect(s: CallSession, handoff: Handoff, *, resume: bool = False,
     outcome = Outcome(queue=handoff.queue)
     s.phase = Phase.QUEUED
     if not resume:
-        log.info("%s: queued in %s (priority %d)", s.describe(), handoff.queue,
+        log.debug("%s: queued in %s (priority %d)", s.describe(), handoff.queue,
                  handoff.priority)
         s.add_to("queues", handoff.queue)
         if not record.enqueued_at:

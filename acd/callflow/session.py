@@ -409,8 +409,9 @@ class CallSession:
                                            opened=False))
         self._opened = True
         self._dirty.clear()
-        log.info("%s: ended %s (agent %s, %.1f s)", self.describe(),
-                 self.record.outcome or "-", self.record.agent or "-",
+        log.info("%s: ended %s (queue %s, agent %s, %.1f s)", self.describe(),
+                 self.record.outcome or "-", ",".join(self.record.queues) or "-",
+                 self.record.agent or "-",
                  (self.record.ended_at or self.now) - self.record.arrived_at)
         self._linger_until = self.now + LINGER_SECONDS
         self._amend()
