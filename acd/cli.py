@@ -6,8 +6,6 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Coroutine
-from typing import Any
 
 from acd.config.settings import ConfigError, load_config
 
@@ -27,17 +25,6 @@ def _setup_logging(verbose: bool) -> None:
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
 
 
-def run_loop(main: Coroutine[Any, Any, None]) -> None:
-    """Run on uvloop when it is installed (a faster event loop: socket reads and writes,
-    tasks and timers in C), else on asyncio's own."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main)
-        return
-    uvloop.run(main)
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     from acd.app import App
 
@@ -52,7 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from acd.adapters.redis.store import RedisRefused
 
     try:
-        run_loop(App(config).run_forever())
+        asyncio.run(App(config).run_forever())
     except RedisRefused as exc:
         print(f"acd: {exc}", file=sys.stderr)
         return 2
