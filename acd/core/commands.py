@@ -1,6 +1,6 @@
 """Outputs of the routing core: orders for the adapters and notifications for supervisors.
 
-Claims (see acd/adapters/routing_store.py): every agent in `RingAgents.targets`
+Claims (see acd/adapters/redis/routing_store.py): every agent in `RingAgents.targets`
 and in `PlaceCallback` is claimed for the call before it rings; `ReleaseAgent`
 says the agent is done with that call (ring failed or stopped, or wrap-up over).
 """
