@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from acd.callflow import facts as f
 from acd.callflow import orders as o
 from acd.callflow.state import Gone, Script, reply_to
 from acd.ivr import actions as ivr
@@ -162,7 +163,13 @@ def _perform(s: CallSession, action: ivr.Action) -> Script[ivr.Reply]:
         decided = yield from reply_to(o.CheckSchedule(action.schedule))
         s.change(schedule_state=decided.decision.state)
         return decided
-    if isinstance(action, ivr.RunApp):
-        log.info("%s: %s(%s)", s.describe(), action.app, action.shown)  # sensitive values hidden
-        return (yield from reply_to(o.RunApplication(action.app, action.args)))
+    if isinstance(action, ivr.PutThrough):
+        log.info("%s: put through to %s", s.describe(), action.shown)  # sensitive hidden
+        ended = yield from reply_to(o.DialNumber(action.number, action.ring_seconds,
+                                                 action.context))
+        return ivr.PutThroughEnded(ended.status is f.DialStatus.ANSWERED, ended.caller_gone)
+    if isinstance(action, ivr.LeaveVoicemail):
+        log.info("%s: voicemail %s", s.describe(), action.shown)
+        yield o.RecordVoicemail(action.mailbox, action.options)
+        return ivr.VoicemailLeft()
     raise TypeError(f"unknown IVR action {action!r}")

@@ -367,9 +367,10 @@ class CallDriver:
                 return await telephony.dial_agents([t.device for t in order.targets],
                                                    order.ring_seconds, whisper, announce)
             case o.DialNumber():
-                return await telephony.dial_number(order.number, order.ring_seconds)
-            case o.RunApplication():
-                return f.AppReturned(await telephony.run_application(order.app, order.args))
+                return await telephony.dial_number(order.number, order.ring_seconds,
+                                                   order.context)
+            case o.RecordVoicemail():
+                await telephony.voicemail(order.mailbox, order.options)
             case o.HangUp():
                 await telephony.hangup()
             case _:

@@ -2,8 +2,8 @@
 
 Each fact has exactly one source:
 
-- replies to channel orders (`Played`, `Collected`, `DialEnded`, `ChannelDone`,
-  `AppReturned`): the driver, one per order, after the channel did it;
+- replies to channel orders (`Played`, `Collected`, `DialEnded`, `ChannelDone`): the
+  driver, one per order, after the channel did it;
 - `CallerHungUp`: the driver, once, when the caller's channel is gone;
 - `RuleDecided` and the IVR's replies (`AnnouncementFetched`, `LookupAnswered`,
   `ScheduleDecided`): the driver, answering the session's own question;
@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from acd.core import commands as routing
-from acd.ivr.actions import AnnouncementFetched, AppReturned, LookupAnswered, ScheduleDecided
+from acd.ivr.actions import AnnouncementFetched, LookupAnswered, ScheduleDecided
 from acd.rules.callers import RuleDecision
 
 __all__ = [
-    "AgentAnswered", "AnnouncementFetched", "AppReturned", "CallerBridged", "CallerHungUp",
+    "AgentAnswered", "AnnouncementFetched", "CallerBridged", "CallerHungUp",
     "ChannelDone",
     "ChannelGone", "Collected", "DialEnded", "DialStatus", "Fact", "KeyPressed",
     "LegRinging", "LookupAnswered", "Played", "RecordingFinished", "Routed",
@@ -215,7 +215,7 @@ class TimerFired:
 
 
 Fact = (
-    ChannelDone | Played | Collected | AppReturned | DialEnded | CallerHungUp | RuleDecided
+    ChannelDone | Played | Collected | DialEnded | CallerHungUp | RuleDecided
     | AnnouncementFetched | LookupAnswered | ScheduleDecided | RoutingAnswered | Routed
     | StopRingingOrdered | WrapUpFinished | LegRinging | AgentAnswered | CallerBridged
     | KeyPressed

@@ -77,15 +77,15 @@ class DialNumber:
 
     number: str
     ring_seconds: int
+    context: str = "acd-transfer"  # the dialplan context that places the call
 
 
 @dataclass(frozen=True)
-class RunApplication:
-    """An IVR node's application (VoiceMail, a transfer's Dial), arguments checked by the
-    adapter. Reply: AppReturned."""
+class RecordVoicemail:
+    """Let the caller leave a message in `mailbox` (box[@context]). Reply: ChannelDone."""
 
-    app: str
-    args: tuple[str | int, ...]
+    mailbox: str
+    options: str = "u"
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class HangUp:
 
 ChannelOrder = (
     Answer | PlayPrompts | CollectDigits | StartMusic | StopMusic | StartRecording
-    | DialAgents | DialNumber | RunApplication | HangUp
+    | DialAgents | DialNumber | RecordVoicemail | HangUp
 )
 
 # -- questions (each gets one reply) ----------------------------------------------------
@@ -215,4 +215,4 @@ Order = (
     | CloseRecord | FinishRecording | HandOver
 )
 CHANNEL_ORDERS = (Answer, PlayPrompts, CollectDigits, StartMusic, StopMusic, StartRecording,
-                  DialAgents, DialNumber, RunApplication, HangUp)
+                  DialAgents, DialNumber, RecordVoicemail, HangUp)

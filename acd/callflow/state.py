@@ -74,10 +74,10 @@ class Ring:
 #: the reply each step waits for
 REPLIES: dict[type[Request], type[f.Fact]] = {
     o.Answer: f.ChannelDone, o.StartMusic: f.ChannelDone, o.StopMusic: f.ChannelDone,
-    o.StartRecording: f.ChannelDone, o.HangUp: f.ChannelDone,
+    o.StartRecording: f.ChannelDone, o.HangUp: f.ChannelDone, o.RecordVoicemail: f.ChannelDone,
     o.PlayPrompts: f.Played, o.CollectDigits: f.Collected,
     o.DialAgents: f.DialEnded, o.DialNumber: f.DialEnded,
-    o.RunApplication: f.AppReturned, o.CheckRules: f.RuleDecided,
+    o.CheckRules: f.RuleDecided,
     o.FetchAnnouncement: f.AnnouncementFetched, o.FetchLookup: f.LookupAnswered,
     o.CheckSchedule: f.ScheduleDecided, o.SubmitToRouting: f.RoutingAnswered,
 }
@@ -92,8 +92,6 @@ def reply_to(step: o.PlayPrompts) -> Script[f.Played]: ...
 def reply_to(step: o.CollectDigits) -> Script[f.Collected]: ...
 @overload
 def reply_to(step: o.DialAgents | o.DialNumber) -> Script[f.DialEnded]: ...
-@overload
-def reply_to(step: o.RunApplication) -> Script[f.AppReturned]: ...
 @overload
 def reply_to(step: o.CheckRules) -> Script[f.RuleDecided]: ...
 @overload

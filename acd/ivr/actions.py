@@ -33,10 +33,10 @@ class Hangup:
 
 @dataclass(frozen=True)
 class Transferred:
-    """The call was put through to `target`; `result` is what Dial returned to AGI."""
+    """The call was put through to `target` (`answered`: someone picked up)."""
 
     target: str
-    result: str
+    answered: bool
 
 
 @dataclass(frozen=True)
@@ -90,14 +90,23 @@ class CheckSchedule:
 
 
 @dataclass(frozen=True)
-class RunApp:
-    """Run a dialplan application on the channel; reply `AppReturned`."""
+class PutThrough:
+    """Connect the caller to `number` through the dialplan's `context` (a transfer node);
+    the caller stays there until that call ends. Reply `PutThroughEnded`."""
 
-    app: str
-    #: one item per argument: the adapter checks and joins them, so a value can never
-    #: add an argument of its own
-    args: tuple[str | int, ...]
-    shown: str = ""  # the arguments as log lines may show them (no sensitive values)
+    number: str  # checked by the interpreter: digits, letters and * # + _ . -
+    context: str  # a dialplan context name (checked when the flow was loaded)
+    ring_seconds: int
+    shown: str = ""  # the number as log lines may show it (no sensitive values)
+
+
+@dataclass(frozen=True)
+class LeaveVoicemail:
+    """Let the caller leave a message in `mailbox`. Reply `VoicemailLeft`."""
+
+    mailbox: str  # checked by the interpreter: box[@context]
+    options: str  # the voicemail options of the node ('u': the unavailable greeting)
+    shown: str = ""  # the mailbox as log lines may show it
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,8 @@ class Finish:
     outcome: Outcome
 
 
-Action = Play | ReadDigits | FetchAnnouncement | FetchLookup | CheckSchedule | RunApp | Finish
+Action = (Play | ReadDigits | FetchAnnouncement | FetchLookup | CheckSchedule | PutThrough
+          | LeaveVoicemail | Finish)
 
 # -- replies ------------------------------------------------------------------
 
@@ -131,8 +141,15 @@ class ScheduleDecided:
 
 
 @dataclass(frozen=True)
-class AppReturned:
-    result: str
+class PutThroughEnded:
+    answered: bool  # someone picked up (the caller talked to them)
+    caller_gone: bool = False  # the caller hung up before anyone answered
 
 
-Reply = Pressed | AnnouncementFetched | LookupAnswered | ScheduleDecided | AppReturned
+@dataclass(frozen=True)
+class VoicemailLeft:
+    """The voicemail application returned (message left, or the caller gave up)."""
+
+
+Reply = (Pressed | AnnouncementFetched | LookupAnswered | ScheduleDecided | PutThroughEnded
+         | VoicemailLeft)

@@ -16,20 +16,21 @@ from typing import TypeVar
 from acd.ivr.actions import (
     Action,
     AnnouncementFetched,
-    AppReturned,
     CheckSchedule,
     FetchAnnouncement,
     FetchLookup,
     Finish,
     Hangup,
+    LeaveVoicemail,
     LookupAnswered,
     Outcome,
     Play,
     Pressed,
+    PutThrough,
+    PutThroughEnded,
     QueueHandoff,
     ReadDigits,
     Reply,
-    RunApp,
     ScheduleDecided,
     Transferred,
     Voicemail,
@@ -307,7 +308,7 @@ class Interpreter:
                       flow, node.id)
             return Hangup("bad_target")
         yield from self._play(self._render(node.prompt))
-        yield RunApp("VoiceMail", (mailbox, node.options), f"{shown},{node.options}")
+        yield LeaveVoicemail(mailbox, node.options, shown)
         return Voicemail(mailbox)
 
     def _on_transfer(self, flow: str, node: TransferNode) -> Step[Next]:
@@ -318,15 +319,12 @@ class Interpreter:
                       shown, flow, node.id)
             return NodeId(flow, node.failed.node) if node.failed else Hangup("bad_target")
         yield from self._play(self._render(node.prompt))
-        reply = yield RunApp("Dial", (f"Local/{target}@{node.context}", node.timeout),
-                             f"Local/{shown}@{node.context},{node.timeout}")
-        if not isinstance(reply, AppReturned):
-            raise TypeError(f"RunApp expects AppReturned, not {reply!r}")
-        # Asterisk quirk: Dial returns 0 to AGI when nobody answered and the
-        # caller is still there; after an answered call it returns -1.
-        if reply.result.strip() == "0" and node.failed is not None:
-            return NodeId(flow, node.failed.node)
-        return Transferred(target, reply.result)
+        reply = yield PutThrough(target, node.context, node.timeout, shown)
+        if not isinstance(reply, PutThroughEnded):
+            raise TypeError(f"PutThrough expects PutThroughEnded, not {reply!r}")
+        if not reply.answered and not reply.caller_gone and node.failed is not None:
+            return NodeId(flow, node.failed.node)  # nobody answered: the caller is still here
+        return Transferred(target, reply.answered)
 
     def _on_hangup(self, flow: str, node: HangupNode) -> Step[Next]:
         yield from self._play(self._render(node.prompt))

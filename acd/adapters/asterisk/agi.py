@@ -283,9 +283,11 @@ class AgiChannel:
         announce = (whisper_file, announce_file) if whisper_file or announce_file else None
         return await self._dial(list(devices), ring_seconds, "gm", announce)
 
-    async def dial_number(self, number: str, ring_seconds: int) -> DialEnded:
-        """Put the caller through to an extension or outside number ([acd-transfer])."""
-        return await self._dial([f"Local/{number}@acd-transfer"], ring_seconds, "", None)
+    async def dial_number(self, number: str, ring_seconds: int,
+                          context: str = "acd-transfer") -> DialEnded:
+        """Put the caller through to an extension or outside number, placed by the
+        dialplan's `context` ([acd-transfer] unless an IVR node names another)."""
+        return await self._dial([f"Local/{number}@{context}"], ring_seconds, "", None)
 
     async def _dial(self, devices: list[str], ring_seconds: int, options: str,
                     announce: tuple[str | None, str | None] | None) -> DialEnded:
@@ -322,8 +324,8 @@ class AgiChannel:
                          and status is DialStatus.ANSWERED,
                          caller_gone=caller_gone)
 
-    async def run_application(self, app: str, args: Sequence[str | int]) -> str:
-        return await self.exec_app(app, *args)
+    async def voicemail(self, mailbox: str, options: str) -> None:
+        await self.exec_app("VoiceMail", mailbox, options)
 
     async def request_fallback(self) -> None:
         """Tell the dialplan (ACD_FALLBACK=1) to take over: AGISTATUS says SUCCESS."""

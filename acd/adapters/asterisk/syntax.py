@@ -201,7 +201,8 @@ def dial_arguments(devices: Sequence[str], timeout: int, options: Sequence[str] 
     if announce is not None and any(announce):
         agent_file, caller_file = (checked(f or "", Slot.OPTION_ARGUMENT) for f in announce)
         letters += f"A({agent_file}:{caller_file})"
-    return [Composed("&".join(device(d) for d in devices)), timeout, Composed(letters)]
+    arguments: list[str | int] = [Composed("&".join(device(d) for d in devices)), timeout]
+    return [*arguments, Composed(letters)] if letters else arguments
 
 
 # -- AMI ---------------------------------------------------------------------------------

@@ -49,8 +49,6 @@ def reply_to(order: Any, data: st.DataObject) -> f.Fact:
             return f.AnnouncementFetched(())
         case o.SubmitToRouting():
             return f.RoutingAnswered(data.draw(st.sampled_from(["", "", "refused"])))
-        case o.RunApplication():
-            return f.AppReturned("0")
         case _:
             return f.ChannelDone()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from acd.ivr import Hangup, QueueHandoff, Transferred, Voicemail
-from acd.ivr.actions import RunApp
+from acd.ivr.actions import LeaveVoicemail, PutThrough
 from acd.ivr.lookup import LookupResult, LookupStatus
 from acd.media.playables import Speech
 
@@ -202,20 +202,19 @@ nodes:
 
 def test_transfer_dials_the_target_and_ends_when_answered():
     result = walk(flows_from({"main": TRANSFERS}), entry="main:fixed",
-                  app_results={"Dial": "-1"})
-    assert result.apps() == [RunApp("Dial", ("Local/8100@acd-transfer", 30),
-                                    "Local/8100@acd-transfer,30")]
-    assert result.outcome == Transferred("8100", "-1")
+                  answered=True)
+    assert result.connections() == [PutThrough("8100", "acd-transfer", 30, "8100")]
+    assert result.outcome == Transferred("8100", answered=True)
 
 
 def test_unanswered_transfer_falls_back_to_voicemail():
     result = walk(flows_from({"main": TRANSFERS}), entry="main:fixed")
     assert result.outcome == Voicemail("8000@default")
-    assert result.apps()[-1] == RunApp("VoiceMail", ("8000@default", "u"), "8000@default,u")
+    assert result.connections()[-1] == LeaveVoicemail("8000@default", "u", "8000@default")
 
 
 def test_transfer_target_with_dial_syntax_is_refused():
     result = walk(flows_from({"main": TRANSFERS}), entry="main:duty",
                   variables={"duty": "8100&PJSIP/evil"})
     assert result.outcome == Voicemail("8000@default")
-    assert [app.app for app in result.apps()] == ["VoiceMail"]
+    assert [type(a) for a in result.connections()] == [LeaveVoicemail]

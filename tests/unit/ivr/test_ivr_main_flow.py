@@ -9,7 +9,7 @@ import pytest
 
 from acd.adapters.flows import FlowRegistry
 from acd.ivr import FlowSet, Hangup, QueueHandoff, Transferred, Voicemail
-from acd.ivr.actions import RunApp
+from acd.ivr.actions import PutThrough
 from acd.ivr.flowset import speech_to_prepare
 from acd.ivr.lookup import LookupRequest, LookupResult, LookupStatus
 from acd.media.prompts import PromptLibrary
@@ -107,10 +107,9 @@ def test_after_hours_callers_can_leave_a_message(main_flows: FlowSet):
 
 
 def test_holiday_urgent_fault_reaches_the_engineer_on_duty(main_flows: FlowSet):
-    result = call(main_flows, ["2"], state="holiday", app_results={"Dial": "-1"})
-    assert result.apps() == [RunApp("Dial", ("Local/8100@acd-transfer", 30),
-                                    "Local/8100@acd-transfer,30")]
-    assert result.outcome == Transferred("8100", "-1")
+    result = call(main_flows, ["2"], state="holiday", answered=True)
+    assert result.connections() == [PutThrough("8100", "acd-transfer", 30, "8100")]
+    assert result.outcome == Transferred("8100", answered=True)
 
 
 async def test_every_text_of_main_flow_is_synthesised_ahead(main_flows: FlowSet, tmp_path: Path):

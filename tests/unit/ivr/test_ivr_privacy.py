@@ -10,7 +10,7 @@ import pytest
 
 from acd.adapters.http.lookup import HttpLookupClient
 from acd.ivr import QueueHandoff
-from acd.ivr.actions import FetchLookup, RunApp
+from acd.ivr.actions import FetchLookup, PutThrough
 from acd.privacy import set_log_full_numbers
 
 from .fakes import errors_of, flows_from
@@ -76,8 +76,7 @@ def free_port() -> int:
 
 
 def run(flow: str) -> Walk:
-    return walk(flows_from({"main": flow}), [CARD], variables={"caller": CALLER},
-                app_results={"Dial": "0"})
+    return walk(flows_from({"main": flow}), [CARD], variables={"caller": CALLER})
 
 
 def test_the_flowset_names_the_caller_sensitive_digits_and_their_copies():
@@ -103,8 +102,7 @@ def test_the_interpreters_log_lines_and_shown_arguments_never_hold_sensitive_val
 ):
     caplog.set_level(logging.DEBUG, logger="acd")
     result = run(FLOW.replace("PORT", "1"))
-    assert RunApp("Dial", (f"Local/{CARD}@acd-transfer", 30),
-                  "Local/${again}@acd-transfer,30") in result.apps()
+    assert PutThrough(CARD, "acd-transfer", 30, "${again}") in result.connections()
     logged = caplog.text
     assert CALLER not in logged and CARD not in logged
     assert "transfer target '${bad}' at main:wrong is not a number" in logged

@@ -16,19 +16,21 @@ from typing import TypeVar
 from acd.ivr.actions import (
     Action,
     AnnouncementFetched,
-    AppReturned,
     CheckSchedule,
     FetchAnnouncement,
     FetchLookup,
     Finish,
+    LeaveVoicemail,
     LookupAnswered,
     Outcome,
     Play,
     Pressed,
+    PutThrough,
+    PutThroughEnded,
     ReadDigits,
     Reply,
-    RunApp,
     ScheduleDecided,
+    VoicemailLeft,
 )
 from acd.ivr.interpreter import DEFAULT_MAX_STEPS, Interpreter
 from acd.ivr.model import FlowSet, resolve_entry
@@ -63,7 +65,7 @@ class Replies:
     lookups: FakeLookups = field(default_factory=FakeLookups)
     schedules: FakeSchedules = field(default_factory=FakeSchedules)
     announcement: Sequence[Playable] = ()
-    app_results: Mapping[str, str] = field(default_factory=dict)
+    answered: bool = False  # whoever a transfer puts the caller through to picks up
     now: float = NOW
 
     def reply(self, action: Action) -> Reply:
@@ -79,8 +81,10 @@ class Replies:
             return LookupAnswered(self.lookups.answer(action.request))
         if isinstance(action, CheckSchedule):
             return ScheduleDecided(self.schedules.decide(action.schedule, self.now))
-        if isinstance(action, RunApp):
-            return AppReturned(self.app_results.get(action.app, "0"))
+        if isinstance(action, PutThrough):
+            return PutThroughEnded(self.answered)
+        if isinstance(action, LeaveVoicemail):
+            return VoicemailLeft()
         raise AssertionError(f"nothing to reply to {action!r}")
 
     def _next(self, kind: type[T]) -> T:
@@ -114,14 +118,15 @@ class Walk:
     def reads(self) -> list[ReadDigits]:
         return [a for a in self.actions if isinstance(a, ReadDigits)]
 
-    def apps(self) -> list[RunApp]:
-        return [a for a in self.actions if isinstance(a, RunApp)]
+    def connections(self) -> list[PutThrough | LeaveVoicemail]:
+        """Where the flow sent the caller: transfers and voicemails, in order."""
+        return [a for a in self.actions if isinstance(a, PutThrough | LeaveVoicemail)]
 
 
 def walk(flows: FlowSet, script: Iterable[str | Interrupt] = (), entry: str = "main", *,
          variables: Mapping[str, str] | None = None, lookups: FakeLookups | None = None,
          schedules: FakeSchedules | None = None, announcement: Sequence[Playable] = (),
-         app_results: Mapping[str, str] | None = None,
+         answered: bool = False,
          max_steps: int = DEFAULT_MAX_STEPS) -> Walk:
     """Walk `entry` ('flow' or 'flow:node') to its end, the caller doing what `script` says.
 
@@ -129,7 +134,7 @@ def walk(flows: FlowSet, script: Iterable[str | Interrupt] = (), entry: str = "m
     then `variables`.
     """
     replies = Replies(list(script), lookups or FakeLookups(), schedules or FakeSchedules(),
-                      announcement, app_results or {})
+                      announcement, answered)
     initial = {"caller": CALLER, "called": CALLED, "call_id": "call-1", **(variables or {})}
     interpreter = Interpreter(flows, resolve_entry(flows, entry), initial, max_steps=max_steps,
                               call_id="call-1")
