@@ -25,6 +25,7 @@ from acd.config.schedules import parse_schedules
 from acd.config.settings import Config, ConfigError, build_dataclass
 from acd.core.model import AgentConfig, QueueConfig, RoutingSettings
 from acd.ivr.schedule import ScheduleDecision as IvrDecision
+from acd.media.playables import checked_speech
 from acd.rules.schedule import ScheduleBook
 from acd.yamlsource import LocatedDict, SourceError
 
@@ -75,7 +76,8 @@ class ScheduleOracleAdapter:
         return set(self.book.names())
 
 
-def _surveys(section: Any, errors: list[SourceError]) -> dict[str, SurveyConfig]:
+def _surveys(section: Any, languages: tuple[str, ...], errors: list[SourceError]
+             ) -> dict[str, SurveyConfig]:
     """`survey: {default: {...}, support: {...}}` keyed by queue; `default` for the rest."""
     surveys: dict[str, SurveyConfig] = {}
     if not isinstance(section, LocatedDict):
@@ -95,8 +97,33 @@ def _surveys(section: Any, errors: list[SourceError]) -> dict[str, SurveyConfig]
         survey = build_dataclass(SurveyConfig, body, f"survey.{name}", errors,
                                  skip={"questions"}, extra=extra)
         if survey is not None:
+            errors += [SourceError(section.pos(name), message) for message
+                       in _survey_problems(survey, f"survey.{name}", languages)]
             surveys[name] = survey
     return surveys
+
+
+def _survey_problems(survey: SurveyConfig, what: str, languages: tuple[str, ...]
+                     ) -> list[str]:
+    """The survey's words become speech, its digits what the caller may press: checked
+    here, as the announcement and the whispers are, not when a caller hears them."""
+    prompts = [(f"{what}.questions[{i}].prompt", q.prompt)
+               for i, q in enumerate(survey.questions)]
+    prompts += [(f"{what}.invalid_prompt", survey.invalid_prompt),
+                (f"{what}.thanks_prompt", survey.thanks_prompt)]
+    problems: list[str] = []
+    for where, prompt in prompts:
+        by_lang = prompt.items() if isinstance(prompt, dict) else [(languages[0], prompt)]
+        for lang, text in by_lang:
+            try:
+                checked_speech(text, lang, languages, where)
+            except ValueError as e:
+                problems.append(str(e))
+    for i, question in enumerate(survey.questions):
+        if not question.digits or not set(question.digits) <= set("0123456789*#"):
+            problems.append(f"{what}.questions[{i}].digits: keys a caller can press "
+                            f"(0-9, * and #), not {question.digits!r}")
+    return problems
 
 
 def _users(section: Any, agent_ids: set[str], errors: list[SourceError],
@@ -173,7 +200,7 @@ def load_sections(config: Config) -> Sections:
     schedules: dict[str, Any] = {}
     if isinstance(config.schedules, LocatedDict):
         schedules = parse_schedules(config.schedules, errors)
-    surveys = _surveys(config.survey, errors)
+    surveys = _surveys(config.survey, tuple(config.languages), errors)
     default = surveys.pop("default", None)
     if default is not None:
         surveys = {q.name: surveys.get(q.name, default) for q in queues}
