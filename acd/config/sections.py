@@ -81,6 +81,10 @@ def _surveys(section: Any, languages: tuple[str, ...], errors: list[SourceError]
     """`survey: {default: {...}, support: {...}}` keyed by queue; `default` for the rest."""
     surveys: dict[str, SurveyConfig] = {}
     if not isinstance(section, LocatedDict):
+        if section is not None:
+            errors.append(SourceError(getattr(section, "position", None),
+                                      "survey: expected a mapping of queue (or default) "
+                                      "to its survey"))
         return surveys
     for name, spec in section.items():
         if not isinstance(spec, LocatedDict):
@@ -200,11 +204,21 @@ def load_sections(config: Config) -> Sections:
     schedules: dict[str, Any] = {}
     if isinstance(config.schedules, LocatedDict):
         schedules = parse_schedules(config.schedules, errors)
+    elif config.schedules is not None:
+        errors.append(SourceError(getattr(config.schedules, "position", None),
+                                  "schedules: expected a mapping of schedule name to "
+                                  "its hours"))
     surveys = _surveys(config.survey, tuple(config.languages), errors)
     default = surveys.pop("default", None)
     if default is not None:
         surveys = {q.name: surveys.get(q.name, default) for q in queues}
-    pause = {str(k): str(v) for k, v in (config.pause_reasons or {}).items()}
+    pause: dict[str, str] = {}
+    if isinstance(config.pause_reasons, dict):
+        pause = {str(k): str(v) for k, v in config.pause_reasons.items()}
+    elif config.pause_reasons is not None:
+        errors.append(SourceError(getattr(config.pause_reasons, "position", None),
+                                  "pause_reasons: expected a mapping of code to reason "
+                                  "(e.g. 1: lunch)"))
     warnings: list[str] = []
     users = _users(config.users, {a.agent_id for a in agents}, errors, warnings)
     if errors:

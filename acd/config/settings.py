@@ -140,16 +140,16 @@ class Config:
     clock: ClockConfig = field(default_factory=ClockConfig)
     numbers: dict[str, NumberConfig] = field(default_factory=dict)
     #: sections parsed by their own modules (rules, routing); kept as located YAML
-    schedules: Any = None
-    queues: Any = None
-    agents: Any = None
+    schedules: object = None
+    queues: object = None
+    agents: object = None
     #: every agent phone (PJSIP/agent{1001..1020}); default: each agent's own
-    agent_devices: Any = None
-    pause_reasons: Any = None
+    agent_devices: object = None
+    pause_reasons: object = None
     recording: RecordingConfig = field(default_factory=RecordingConfig)
-    survey: Any = None
+    survey: object = None
     #: located YAML holding plain passwords: never in a repr
-    users: Any = field(default=None, repr=False)
+    users: object = field(default=None, repr=False)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     base_dir: str = "."
 

@@ -44,3 +44,17 @@ def test_a_survey_prompt_or_key_that_cannot_be_spoken_or_pressed_is_refused(
     with pytest.raises(ConfigError) as info:
         sections_of(tmp_path, survey)
     assert any(expected in str(e) for e in info.value.errors), info.value.errors
+
+
+@pytest.mark.parametrize(("section", "expected"), [
+    ("survey: [thanks]\n",
+     "config.yaml:5:9: survey: expected a mapping of queue (or default) to its survey"),
+    ("pause_reasons: [lunch, away]\n",
+     "config.yaml:5:16: pause_reasons: expected a mapping of code to reason"),
+])
+def test_a_section_written_as_a_list_is_refused_not_ignored(tmp_path, section, expected):
+    path = tmp_path / "config.yaml"
+    path.write_text(BASE + section, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_sections(load_config(path))
+    assert any(expected in str(e) for e in info.value.errors), info.value.errors
