@@ -36,6 +36,8 @@ from sipp import (  # noqa: E402
 )
 
 DID = "4008001234"
+#: what each of a demo caller's key presses means, in order
+PRESSES = ("product support", "hardware", "survey: satisfied")
 WORKDIR = REPO / "var" / "demo"
 
 
@@ -92,8 +94,9 @@ class Reporter:
             if call.answered_at is not None and call.invited_at is not None:
                 self._once((call.number, "answered"), f"{who} -> {DID}: answered after "
                            f"{call.answered_at - call.invited_at:.2f}s")
-            for _at, digit in call.dtmf_sent:
-                self._once((call.number, "dtmf", digit), f"{who} pressed {digit}")
+            for i, (_at, digit) in enumerate(call.dtmf_sent):
+                meaning = f" ({PRESSES[i]})" if i < len(PRESSES) else ""
+                self._once((call.number, "dtmf", i), f"{who} pressed {digit}{meaning}")
             if call.ended_at is not None and call.answered_at is not None:
                 by = "hung up" if call.ended_by == "us" else "was hung up on"
                 self._once((call.number, "ended"), f"{who} {by} after "
