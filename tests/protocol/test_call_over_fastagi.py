@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from polling import eventually
 
 from acd.adapters.asterisk.agi import AgiServer
 from acd.adapters.asterisk.events import EventTranslator
@@ -254,14 +255,6 @@ class Asterisk:
         self.writer.close()
 
 
-async def settle(condition: Callable[[], bool], within: float = 3.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "not within the deadline"
-        await asyncio.sleep(0.005)
-
-
 def words(acd: Acd, command: str) -> str:
     """What a STREAM FILE command plays, as the prompt's words."""
     match = re.match(r'STREAM FILE "([^"]+)"', command)
@@ -284,7 +277,7 @@ async def test_an_answered_call_with_its_survey_is_six_agi_commands(acd: Acd):
     acd.ami.fire("DialBegin", DestChannel=AGENT_LEG)
     acd.ami.fire("DialEnd", DestChannel=AGENT_LEG, DialStatus="ANSWER")
     acd.ami.fire("BridgeEnter")
-    await settle(lambda: acd.store.records.get(UNIQUEID, {}).get("agent") == "1001")
+    await eventually(lambda: acd.store.records.get(UNIQUEID, {}).get("agent") == "1001")
 
     await ast.reply("0")  # the agent hung up: Dial returns, the caller is still there
     status = await ast.command()
@@ -302,7 +295,7 @@ async def test_an_answered_call_with_its_survey_is_six_agi_commands(acd: Acd):
     await ast.hangup_and_close()
 
     acd.ami.fire("Hangup", **{"Cause-txt": "Normal Clearing"})
-    await settle(lambda: UNIQUEID in acd.store.closed)
+    await eventually(lambda: UNIQUEID in acd.store.closed)
     record = acd.store.records[UNIQUEID]
     assert (record["outcome"], record["agent"], record["survey"]) == (
         "answered", "1001", "1")  # 1: satisfied
@@ -316,12 +309,12 @@ async def test_a_caller_who_hangs_up_while_waiting_leaves_the_queue_and_acd_lets
     ast = await Asterisk.call(acd.port)
     assert await ast.until("SET MUSIC") == "SET MUSIC ON default"
     await ast.reply()
-    await settle(lambda: bool(acd.routing.engine.queue_view("support")["waiting"]))
+    await eventually(lambda: bool(acd.routing.engine.queue_view("support")["waiting"]))
     ast.writer.write(b"HANGUP\n")  # Asterisk tells the AGI session the caller hung up
     await ast.writer.drain()
     assert await ast.command() == ""  # acd sends nothing more and closes the session
     acd.ami.fire("Hangup", **{"Cause-txt": "Normal Clearing"})
-    await settle(lambda: UNIQUEID in acd.store.closed)
+    await eventually(lambda: UNIQUEID in acd.store.closed)
     assert acd.store.records[UNIQUEID]["outcome"] == "abandoned"
     assert not acd.routing.engine.queue_view("support")["waiting"]
     assert [c.split(" ")[0] for c in ast.commands] == ["ANSWER", "SET"]
@@ -342,5 +335,5 @@ async def test_an_ivr_transfer_nobody_answers_falls_back_to_voicemail(acd: Acd):
     assert await ast.command() == "HANGUP"
     await ast.hangup_and_close()
     acd.ami.fire("Hangup", **{"Cause-txt": "Normal Clearing"})
-    await settle(lambda: UNIQUEID in acd.store.closed)
+    await eventually(lambda: UNIQUEID in acd.store.closed)
     assert acd.store.records[UNIQUEID]["outcome"] == "voicemail"

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from harness import CALLER, DID, T0, settings
+from polling import eventually
 
 from acd.callflow import facts as f
 from acd.callflow.driver import CallDriver, CallPorts
@@ -235,21 +236,13 @@ class Call:
         end as Asterisk reports it, and the record closed."""
         task = asyncio.create_task(self.driver.run())
         released = self.driver.channel_released
-        await until(lambda: bool(self.routing.queued_in()) or released.is_set())
+        await eventually(lambda: bool(self.routing.queued_in()) or released.is_set())
         if not released.is_set():  # queued: the caller hangs up while waiting
             self.caller._leave()
-            await until(released.is_set)
+            await eventually(released.is_set)
         self.driver.deliver(f.ChannelGone("Normal Clearing"))  # nothing more to come
-        await until(lambda: self.store.closed)
+        await eventually(lambda: self.store.closed)
         await asyncio.wait_for(task, 2)
-
-
-async def until(condition: Callable[[], bool], within: float = 2.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "not within the deadline"
-        await asyncio.sleep(0.005)
 
 
 # -- the ports failing ------------------------------------------------------------------------

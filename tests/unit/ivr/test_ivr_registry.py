@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from polling import eventually
 
 from acd.adapters.flows import FlowRegistry
 from acd.ivr import FlowErrors, Interpreter, QueueHandoff, resolve_entry
@@ -55,14 +56,6 @@ async def watching(registry: FlowRegistry) -> AsyncIterator[FlowRegistry]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-async def eventually(condition: Callable[[], bool], within: float = 2.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "not within the deadline"
-        await asyncio.sleep(0.02)
 
 
 def test_load_raises_with_every_error(flows_dir: Path, registry: FlowRegistry):
