@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import heapq
 import os
-import platform
 import resource
 import shutil
 import socket
@@ -50,6 +49,7 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 sys.path.insert(0, str(REPO))
 
 from acd_service import AcdService, wait_for  # noqa: E402
+from common import machine  # noqa: E402  (bench/ is the script's folder)
 from sipp import PhoneBehaviour, SippAgentPhones, SippCaller, _log_lines  # noqa: E402
 
 SANDBOX = REPO / "scripts" / "sandbox.sh"
@@ -606,13 +606,6 @@ def cmd_load(args: argparse.Namespace) -> None:
         print(f"  {r.system} {r.rate:g}/s: wall {r.wall:.1f} s, sipp CPU {r.sipp_cpu:.0f}%, "
               f"max excess wait {r.max_excess:.2f} s{', ' + r.note if r.note else ''}; "
               f"{r.folder.relative_to(REPO)}")
-
-
-def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in
-                  Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "?")
-    return f"{os.cpu_count()} x {model}, Python {platform.python_version()}"
 
 
 def main() -> None:

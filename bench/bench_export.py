@@ -32,16 +32,13 @@ import csv
 import gc
 import io
 import os
-import platform
 import resource
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -50,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
+from common import machine, throwaway_redis  # noqa: E402  (bench/ is the script's folder)
 
 from acd.adapters.http.app import HttpServices, make_app  # noqa: E402
 from acd.adapters.http.auth import Role, User  # noqa: E402
@@ -242,39 +240,8 @@ def redis_server(port: int) -> Iterator[int]:
     if port:
         yield port
         return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("no redis-server to start; give --redis-port")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    workdir = tempfile.mkdtemp(prefix="acd-bench-export-")
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no", "--dir", workdir],
-                            stdout=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def machine() -> str:
-    model = ""
-    with suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return (f"{model or platform.processor()}, {os.cpu_count()} CPUs, Python "
-            f"{platform.python_version()}, {platform.system()} {platform.release()}")
+    with throwaway_redis() as free:
+        yield free
 
 
 async def fill_only(args: argparse.Namespace) -> None:

@@ -20,13 +20,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import random
-import shutil
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncio_redis  # noqa: E402
+from common import machine, throwaway_redis  # noqa: E402  (bench/ is the script's folder)
 
 from acd.adapters.redis.routing_store import RoutingStore  # noqa: E402
 from acd.core import commands as cmd  # noqa: E402
@@ -167,40 +164,8 @@ def redis_server(host: str, port: int) -> Iterator[tuple[str, int]]:
         if s.connect_ex((host, port)) == 0:
             yield host, port
             return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit(f"no Redis at {host}:{port} and no redis-server to start")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        free = s.getsockname()[1]
-    workdir = tempfile.mkdtemp(prefix="acd-bench-redis-")
-    proc = subprocess.Popen([binary, "--port", str(free), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", free)) == 0:
-                    break
-            time.sleep(0.05)
+    with throwaway_redis() as free:
         yield "127.0.0.1", free
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def machine() -> str:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{model or platform.processor()}, {os.cpu_count()} CPUs, Python "
-            f"{platform.python_version()}, {platform.system()} {platform.release()}")
 
 
 async def main_async(args: argparse.Namespace) -> None:
