@@ -167,7 +167,10 @@ def _perform(s: CallSession, action: ivr.Action) -> Script[ivr.Reply]:
         log.info("%s: put through to %s", s.describe(), action.shown)  # sensitive hidden
         ended = yield from reply_to(o.DialNumber(action.number, action.ring_seconds,
                                                  action.context))
-        return ivr.PutThroughEnded(ended.status is f.DialStatus.ANSWERED, ended.caller_gone)
+        answered = ended.status is f.DialStatus.ANSWERED
+        if ended.caller_gone and not answered:
+            raise Gone()  # the caller hung up while it rang: they left in the IVR
+        return ivr.PutThroughEnded(answered)
     if isinstance(action, ivr.LeaveVoicemail):
         log.info("%s: voicemail %s", s.describe(), action.shown)
         yield o.RecordVoicemail(action.mailbox, action.options)

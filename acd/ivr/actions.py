@@ -143,7 +143,6 @@ class ScheduleDecided:
 @dataclass(frozen=True)
 class PutThroughEnded:
     answered: bool  # someone picked up (the caller talked to them)
-    caller_gone: bool = False  # the caller hung up before anyone answered
 
 
 @dataclass(frozen=True)

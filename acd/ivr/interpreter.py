@@ -322,7 +322,7 @@ class Interpreter:
         reply = yield PutThrough(target, node.context, node.timeout, shown)
         if not isinstance(reply, PutThroughEnded):
             raise TypeError(f"PutThrough expects PutThroughEnded, not {reply!r}")
-        if not reply.answered and not reply.caller_gone and node.failed is not None:
+        if not reply.answered and node.failed is not None:
             return NodeId(flow, node.failed.node)  # nobody answered: the caller is still here
         return Transferred(target, reply.answered)
 

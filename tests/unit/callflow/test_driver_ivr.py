@@ -137,9 +137,11 @@ class Caller:
     caller = CALLER
     called = DID
 
-    def __init__(self, keys: Sequence[str] = (), answers: bool = False) -> None:
+    def __init__(self, keys: Sequence[str] = (), answers: bool = False,
+                 leaves_while_put_through: bool = False) -> None:
         self.keys = list(keys)
         self.answers = answers  # whoever the caller is put through to picks up
+        self.leaves_while_put_through = leaves_while_put_through
         self.heard: list[str] = []
         self.ran: list[tuple[str | int, ...]] = []  # put through, voicemail
         self.hung_up = False
@@ -187,6 +189,9 @@ class Caller:
     async def dial_number(self, number: str, ring_seconds: int,
                           context: str = "acd-transfer") -> f.DialEnded:
         self.ran.append(("put through", number, context, ring_seconds))
+        if self.leaves_while_put_through:  # hangs up while it rings (Dial: CANCEL)
+            self._leave()
+            return f.DialEnded(f.DialStatus.CANCELLED, caller_gone=True)
         return f.DialEnded(f.DialStatus.ANSWERED if self.answers else f.DialStatus.NO_ANSWER)
 
     async def voicemail(self, mailbox: str, options: str) -> None:
@@ -465,3 +470,12 @@ async def test_the_log_of_an_ivr_call_never_shows_the_callers_number_or_sensitiv
     logged = caplog.text
     assert mask_number(CALLER) in logged  # the IVR's first line: masked, not left out
     assert CALLER not in logged and "9753" not in logged
+
+
+async def test_a_caller_who_hangs_up_while_a_transfer_rings_left_in_the_ivr():
+    call = Call(ENDINGS, Caller(["1"], leaves_while_put_through=True))
+    await call.run()
+    record = call.store.record
+    assert (record["outcome"], record["hung_up_by"]) == ("caller-left-ivr", "caller")
+    assert call.caller.ran == [("put through", "8100", "acd-transfer", 30)]  # no voicemail
+    assert not call.caller.hung_up
