@@ -60,7 +60,8 @@ class Telephony(Protocol):
         ...
 
     async def voicemail(self, mailbox: str, options: str) -> None:
-        """Let the caller leave a message; returns when they are done."""
+        """Let the caller leave a message; returns when they are done, also when they
+        end it by hanging up (the usual way)."""
         ...
 
     async def hangup(self) -> None: ...

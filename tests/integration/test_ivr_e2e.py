@@ -8,7 +8,7 @@ import time
 
 import pytest
 from acd_service import wait_for
-from sipp import Dtmf, SippCaller
+from sipp import Dtmf, PhoneBehaviour, SippAgentPhones, SippCaller
 
 from acd.rules.caller_entries import make_entry
 
@@ -155,3 +155,47 @@ async def test_after_hours_and_holidays_take_their_branches(
     [record] = await call_records.calls_of(number)
     record = await call_records.wait_closed_call(record.call_id)
     assert branch in record.ivr_path
+
+
+@pytest.fixture(scope="module")
+def acd_closed(acd_factory):
+    """Tuesday 2026-11-24 20:00 Beijing time: after hours, the closed menu (1: leave a
+    message, 2: the engineer on duty, 8100 in [acd-transfer]: supervisor1's phone)."""
+    return acd_factory(ACD_TEST_START_AT="2026-11-24T20:00:00")
+
+
+async def test_an_urgent_caller_after_hours_is_put_through_to_the_engineer_on_duty(
+        acd_closed, call_records, asterisk, tmp_path):
+    engineer = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=3.0), port=5073,
+                               workdir=tmp_path / "engineer")
+    with engineer:
+        await call("13500002001", MAIN, tmp_path, dtmf=[Dtmf(2.0, "2")], timeout=40)
+        [rang] = engineer.calls()
+    assert rang.agent == "supervisor1" and rang.outcome == "answered"
+    [record] = await call_records.calls_of("13500002001")
+    record = await call_records.wait_closed_call(record.call_id)
+    assert record.ivr_path[-1] == "main:on_duty"
+    assert record.outcome == "transferred" and record.transfer == "8100"
+
+
+async def test_when_the_engineer_on_duty_does_not_answer_the_caller_leaves_a_message(
+        acd_closed, call_records, asterisk, tmp_path):
+    inbox = asterisk.repo / "var/sandbox/spool/voicemail/default/8000/INBOX"
+    before = set(inbox.glob("msg*.wav")) if inbox.exists() else set()
+    engineer = SippAgentPhones(PhoneBehaviour("reject", answer_after=0.5), port=5073,
+                               workdir=tmp_path / "engineer")
+    with engineer:
+        # the on-duty prompt, the ring, the prompt to leave a message, the beep (~15 s),
+        # then a few seconds of message, ended by hanging up
+        caller = await call("13500002002", MAIN, tmp_path, dtmf=[Dtmf(2.0, "2")],
+                            hangup_after=21.0, timeout=40)
+        [rang] = engineer.calls()
+    assert rang.outcome == "rejected"
+    assert caller.calls()[0].ended_by == "us"
+    messages = wait_for(lambda: set(inbox.glob("msg*.wav")) - before, 5.0,
+                        "the message in mailbox 8000")
+    assert len(messages) == 1
+    [record] = await call_records.calls_of("13500002002")
+    record = await call_records.wait_closed_call(record.call_id)
+    assert record.ivr_path[-2:] == ["main:on_duty", "main:voicemail"]
+    assert record.outcome == "voicemail"

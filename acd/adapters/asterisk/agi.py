@@ -325,7 +325,10 @@ class AgiChannel:
                          caller_gone=caller_gone)
 
     async def voicemail(self, mailbox: str, options: str) -> None:
-        await self.exec_app("VoiceMail", mailbox, options)
+        """Returns when the message is left: a caller ends one by hanging up (VoiceMail
+        keeps what was recorded and returns -1), which is no reason to abandon the call."""
+        with contextlib.suppress(CallerHungUp):
+            await self.exec_app("VoiceMail", mailbox, options)
 
     async def request_fallback(self) -> None:
         """Tell the dialplan (ACD_FALLBACK=1) to take over: AGISTATUS says SUCCESS."""
