@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 
 import pytest
 
-REDIS_TEST_PORT = 6391
+#: ACD_TEST_REDIS_PORT lets parallel runs (several worktrees) each have their own Redis
+REDIS_TEST_PORT = int(os.environ.get("ACD_TEST_REDIS_PORT", "6391"))
 
 
 @dataclass(frozen=True)
