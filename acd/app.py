@@ -19,6 +19,8 @@ from acd.adapters.asterisk.agi import AgiServer
 from acd.adapters.asterisk.ami import AmiClient
 from acd.adapters.asterisk.callback_dialer import CallbackDialer
 from acd.adapters.asterisk.events import EventTranslator
+from acd.adapters.asterisk.fallback_queue import AgentSeen, FallbackQueue
+from acd.adapters.asterisk.lost_calls import AmiLostCalls
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.flows import FlowRegistry
 from acd.adapters.http.app import HttpServices, make_app, replace_users
@@ -107,7 +109,8 @@ class App:
             prompts=self.prompts, lookups=self.lookup, schedules=oracle,
             announcement=self.announcement.playables, clock=self.clock,
             recordings=self.recordings,
-            caller_lists=self.caller_lists),
+            caller_lists=self.caller_lists,
+            lost_calls=AmiLostCalls(self.ami, self._agent_on_device)),
             self.call_settings)
         register_call_routes(self.agi, self.registry)
         self.dispatcher.add_sink(self.registry.on_routing)
@@ -117,6 +120,12 @@ class App:
         AgentPhone(self.desk, self.prompts, cfg.languages).register(self.agi)
         EventTranslator(self.registry, self.desk.agent_on_device,
                         self.dispatcher.post).register(self.ami)
+        if cfg.ami.fallback_queue:
+            fallback = FallbackQueue(self.ami, cfg.ami.fallback_queue, self._agents_seen,
+                                     self._agent_seen)
+            self.dispatcher.add_sink(fallback.on_routing)
+            self.ami.on_resync(fallback.resync)
+            self._tasks.append(fallback.start())
         caller_id = next(iter(cfg.numbers), "")
         self.dispatcher.add_sink(CallbackDialer(
             self.ami, self.dispatcher.post, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id,
@@ -214,6 +223,19 @@ class App:
         self._runner = web.AppRunner(make_app(services), access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()
+
+    def _agent_on_device(self, device: str) -> str | None:
+        return self.desk.agent_on_device(device)  # the desk is made after the registry
+
+    def _agent_seen(self, agent_id: str) -> AgentSeen | None:
+        if agent_id not in self.engine.agent_ids():
+            return None
+        view = self.engine.agent_view(agent_id)
+        return AgentSeen(agent_id, view["device"], view["state"], view["reason"])
+
+    def _agents_seen(self) -> list[AgentSeen]:
+        views = (self.engine.agent_view(a) for a in self.engine.agent_ids())
+        return [AgentSeen(v["agent_id"], v["device"], v["state"], v["reason"]) for v in views]
 
     async def _transfer(self, call_id: str, kind: str, target: str) -> str:
         if kind == "queue" and target not in self.engine.queue_names():

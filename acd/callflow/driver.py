@@ -29,6 +29,7 @@ from acd.callflow.ports import (
     CallerLists,
     CallStore,
     Lookups,
+    LostCalls,
     PromptFiles,
     RecordingFiles,
     RoutingPort,
@@ -59,6 +60,7 @@ class CallPorts:
     clock: Clock
     recordings: RecordingFiles | None = None
     caller_lists: CallerLists | None = None
+    lost_calls: LostCalls | None = None
 
 
 class _Failed:
@@ -369,6 +371,8 @@ class CallDriver:
             case o.DialNumber():
                 return await telephony.dial_number(order.number, order.ring_seconds,
                                                    order.context)
+            case o.ReadLastDial():
+                return await telephony.last_dial()
             case o.RecordVoicemail():
                 await telephony.voicemail(order.mailbox, order.options)
             case o.HangUp():

@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from acd.callflow import facts as f
 from acd.callflow import orders as o
 from acd.callflow.state import Gone, Phase, Script
 from acd.core import events as routing
@@ -53,18 +54,73 @@ def finish(s: CallSession) -> None:
     s.close_soon()
 
 
-def orphan_gone(s: CallSession) -> None:
-    """A call acd lost track of (restarted mid-call) hung up: close its record and tell
-    the routing core, from what the record says."""
-    record = s.record
-    if record.answered_at and record.agent:
-        s.change(talk_seconds=round(s.now - record.answered_at, 3),
-                 outcome=record.outcome or "answered")
-        s.wrap_up_expected = True
+#: why a record cannot be completed (outcome unknown-after-restart)
+TALK_UNKNOWN = ("the caller hung up during the conversation while acd was away; "
+                "Asterisk kept no account of when, so the talk time is unknown")
+
+
+def orphan_gone(s: CallSession, gone: f.ChannelGone) -> None:
+    """A call acd lost track of (it was away) hung up: close its record from what the
+    dialplan recorded meanwhile (`gone.account`), from the record itself, and from the
+    hang-up when acd saw it; what none of them tells is said to be unknown, never
+    guessed."""
+    record, account = s.record, gone.account
+    if account is not None and account.path == "fallback":
+        _served_by_fallback(s, account)
+    elif account is not None and account.path == "talked" and not record.answered_at \
+            and account.agent:
+        _answered_while_away(s, account)
+    elif record.answered_at and record.agent:
         s.emit(o.PostToRouting(routing.CallEnded(record.call_id, record.agent)))
+        s.wrap_up_expected = True
+        talk = account.talk_seconds if account is not None else None
+        if talk is not None and account is not None:  # the agent hung up; goodbye played
+            s.change(talk_seconds=round(talk, 3), hung_up_by=account.hung_up_by or "agent",
+                     outcome=record.outcome or "answered")
+            s.add_to("ivr_path", "goodbye-without-acd")
+        elif not gone.while_away:  # still bridged when acd came back; acd saw it end
+            s.change(talk_seconds=round(record.talk_seconds + s.now - record.answered_at, 3),
+                     hung_up_by="caller", outcome=record.outcome or "answered")
+        else:
+            s.change(hung_up_by="caller", outcome="unknown-after-restart",
+                     outcome_reason=TALK_UNKNOWN)
     elif record.enqueued_at:
-        s.change(outcome=record.outcome or "abandoned")
+        # no account: the caller hung up before the dialplan gave up on acd
+        s.change(outcome=record.outcome or "abandoned", hung_up_by="caller")
         s.emit(o.PostToRouting(routing.CallAbandoned(record.call_id)))
     if not record.outcome:
-        s.change(outcome="lost")
+        s.change(outcome="unknown-after-restart",
+                 outcome_reason="the call ended while acd was away, before it was queued")
     finish(s)
+
+
+def _answered_while_away(s: CallSession, account: f.LostCallAccount) -> None:
+    """acd died as the agent answered (before it knew): the conversation took place, the
+    agent hung up and the caller heard goodbye."""
+    record, agent = s.record, account.agent
+    s.emit(o.PostToRouting(routing.RingAnswered(record.call_id, agent)))
+    s.emit(o.PostToRouting(routing.CallEnded(record.call_id, agent)))
+    # whatever the restored core held (ringing, or waiting again), the caller is gone
+    s.emit(o.PostToRouting(routing.CallLeftForFallback(record.call_id)))
+    s.wrap_up_expected = True
+    talk = account.talk_seconds or 0.0
+    answered = (account.ended_at - talk) if account.ended_at else None
+    s.change(agent=agent, answered_at=answered, talk_seconds=round(talk, 3),
+             hung_up_by=account.hung_up_by or "agent", outcome="answered")
+    s.add_to("ivr_path", "goodbye-without-acd")
+
+
+def _served_by_fallback(s: CallSession, account: f.LostCallAccount) -> None:
+    """Asterisk's own queue had the caller: who answered, after how long, for how long."""
+    record = s.record
+    s.emit(o.PostToRouting(routing.CallLeftForFallback(record.call_id)))
+    s.add_to("ivr_path", "fallback-queue")
+    s.change(hung_up_by=account.hung_up_by or "caller")
+    if account.agent:
+        connected = (account.queued_at or 0.0) + (account.held_seconds or 0.0)
+        s.change(outcome="answered-by-fallback", agent=account.agent,
+                 answered_at=connected if account.queued_at else record.answered_at,
+                 talk_seconds=round(account.talk_seconds or 0.0, 3))
+    else:
+        s.change(outcome="abandoned" if account.hung_up_by == "caller" else "fallback-unserved",
+                 outcome_reason=f"Asterisk's fallback queue: {account.queue_status or 'hung up'}")

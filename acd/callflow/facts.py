@@ -30,7 +30,7 @@ __all__ = [
     "AgentAnswered", "AnnouncementFetched", "CallerBridged", "CallerHungUp",
     "ChannelDone",
     "ChannelGone", "Collected", "DialEnded", "DialStatus", "Fact", "KeyPressed",
-    "LegRinging", "LookupAnswered", "Played", "RecordingFinished", "Routed",
+    "LegRinging", "LookupAnswered", "LostCallAccount", "Played", "RecordingFinished", "Routed",
     "RoutingAnswered", "RoutingOrder", "RuleDecided", "ScheduleDecided", "SpyAsked",
     "StopRingingOrdered", "TimerFired", "TransferAsked", "WrapUpFinished",
 ]
@@ -86,6 +86,8 @@ class DialEnded:
     transferred_to: str = ""
     left_early: bool = False
     caller_gone: bool = False
+    #: how long the caller was bridged to the peer (Asterisk's ANSWEREDTIME_MS), if known
+    answered_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -174,10 +176,47 @@ class KeyPressed:
 
 
 @dataclass(frozen=True)
+class LostCallAccount:
+    """What the dialplan recorded of a call while acd was away (AstDB, written by the h
+    extension of [acd-inbound] on its failure paths).
+
+    `path`: "talked" (the agent hung up after the conversation: the caller heard
+    goodbye) or "fallback" (Asterisk's own queue served the caller, or not). Times are
+    epoch seconds (whole seconds: the dialplan's clock), None when not reached.
+    """
+
+    path: str
+    queued_at: float | None = None
+    held_seconds: float | None = None
+    #: the agent who answered in the fallback queue (its member name: acd's agent id)
+    agent: str = ""
+    ended_at: float | None = None
+    hung_up_by: str = ""  # caller | agent
+    queue_status: str = ""
+    #: the bridged time of the call's last Dial (acd's ring of an agent), when known
+    answered_seconds: float | None = None
+
+    @property
+    def talk_seconds(self) -> float | None:
+        """The conversation's length, as well as the dialplan can tell."""
+        if self.path == "talked":
+            return self.answered_seconds
+        if self.agent and self.queued_at is not None and self.ended_at is not None:
+            connected = self.queued_at + (self.held_seconds or 0.0)
+            return max(0.0, self.ended_at - connected)
+        return None
+
+
+@dataclass(frozen=True)
 class ChannelGone:
-    """The caller's channel was destroyed (AMI Hangup), with Asterisk's cause."""
+    """The caller's channel was destroyed (AMI Hangup), with Asterisk's cause, and for a
+    call acd had lost track of, what the dialplan recorded of it meanwhile."""
 
     cause: str
+    account: LostCallAccount | None = None
+    #: the channel ended while acd was away (found gone after a restart): when it ended
+    #: is not known
+    while_away: bool = False
 
 
 # -- from the HTTP API -------------------------------------------------------------

@@ -81,6 +81,12 @@ class DialNumber:
 
 
 @dataclass(frozen=True)
+class ReadLastDial:
+    """How the caller's last Dial ended, read from the channel (a call that comes back
+    after acd was away: its conversation ended without us). Reply: DialEnded."""
+
+
+@dataclass(frozen=True)
 class RecordVoicemail:
     """Let the caller leave a message in `mailbox` (box[@context]). Reply: ChannelDone."""
 
@@ -96,7 +102,7 @@ class HangUp:
 
 ChannelOrder = (
     Answer | PlayPrompts | CollectDigits | StartMusic | StopMusic | StartRecording
-    | DialAgents | DialNumber | RecordVoicemail | HangUp
+    | DialAgents | DialNumber | ReadLastDial | RecordVoicemail | HangUp
 )
 
 # -- questions (each gets one reply) ----------------------------------------------------
@@ -146,7 +152,7 @@ class PostToRouting:
     """Tell the routing core what happened (a ring's outcome, a hang-up)."""
 
     event: (routing.RingAnswered | routing.RingFailed | routing.CallEnded
-            | routing.CallAbandoned | routing.CallTransferred)
+            | routing.CallAbandoned | routing.CallTransferred | routing.CallLeftForFallback)
 
 
 @dataclass(frozen=True)
@@ -215,4 +221,4 @@ Order = (
     | CloseRecord | FinishRecording | HandOver
 )
 CHANNEL_ORDERS = (Answer, PlayPrompts, CollectDigits, StartMusic, StopMusic, StartRecording,
-                  DialAgents, DialNumber, RecordVoicemail, HangUp)
+                  DialAgents, DialNumber, ReadLastDial, RecordVoicemail, HangUp)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
-from acd.callflow.facts import DialEnded
+from acd.callflow.facts import DialEnded, LostCallAccount
 from acd.callflow.record import CallRecord
 from acd.core import commands as routing_orders
 from acd.core import events as routing
@@ -57,6 +57,10 @@ class Telephony(Protocol):
                           context: str = "acd-transfer") -> DialEnded:
         """Put the caller through to `number` via the dialplan's `context`; returns when
         that call ends."""
+        ...
+
+    async def last_dial(self) -> DialEnded:
+        """How the channel's last Dial ended (status, peer, bridged time)."""
         ...
 
     async def voicemail(self, mailbox: str, options: str) -> None:
@@ -121,6 +125,20 @@ class RecordingFiles(Protocol):
     async def finish(self, call_id: str, path: str, answered: bool,
                      index: Mapping[str, object]) -> str:
         """The final path ('' when the recording is dropped: none, too short)."""
+        ...
+
+
+class LostCalls(Protocol):
+    """Calls acd lost track of (it was away): where a live one is, and what the dialplan
+    recorded of one that ended meanwhile."""
+
+    async def path_of(self, channel: str) -> str:
+        """The dialplan path a live call took without acd: "fallback", "talked", or ""
+        (none: it comes back to acd)."""
+        ...
+
+    async def account(self, call_id: str) -> LostCallAccount | None:
+        """What the dialplan recorded (None: nothing), forgotten once read."""
         ...
 
 

@@ -33,6 +33,8 @@ class CallRecord:
     hung_up_by: str = ""  # caller | agent | system
     hangup_cause: str = ""
     outcome: str = ""  # answered | abandoned | blocked | voicemail | transferred | exited | ...
+    #: why the outcome is what it is, when that needs saying (e.g. unknown-after-restart)
+    outcome_reason: str = ""
     transfer: str = ""
     survey: str = ""  # '1' satisfied, '2' average, '3' unsatisfied, 'not-surveyed', 'no-answer'
     recording: str = ""

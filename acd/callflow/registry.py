@@ -10,10 +10,11 @@ holds are adopted (closed when they hang up) or closed at once (already gone).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 
 from acd.callflow import facts as f
 from acd.callflow.driver import CallDriver, CallPorts
@@ -23,6 +24,7 @@ from acd.callflow.session import CallSession
 from acd.callflow.settings import CallSettings
 from acd.callflow.state import NotConnected
 from acd.core import commands as routing_orders
+from acd.core import events as routing
 from acd.metrics import count
 from acd.rules.numbers import dialable
 
@@ -140,8 +142,29 @@ class CallRegistry:
     def deliver(self, call_id: str, fact: f.Fact) -> None:
         """A fact about a call (Asterisk's events): to its session, if acd has one."""
         driver = self.drivers.get(call_id)
-        if driver is not None:
-            driver.deliver(fact)
+        if driver is None:
+            return
+        if isinstance(fact, f.ChannelGone) and driver.session.orphan and fact.account is None:
+            self._spawn(self._orphan_gone(driver, fact), f"call {call_id} gone")
+            return
+        driver.deliver(fact)
+
+    async def _orphan_gone(self, driver: CallDriver, gone: f.ChannelGone) -> None:
+        """A call acd lost track of hung up: its end goes with what the dialplan recorded
+        meanwhile (the h extension ran before the channel was destroyed)."""
+        account = None
+        if self.ports.lost_calls is not None:
+            try:
+                account = await self.ports.lost_calls.account(driver.call_id)
+            except Exception:
+                log.exception("call %s: what the dialplan recorded could not be read",
+                              driver.call_id)
+        driver.deliver(dataclasses.replace(gone, account=account))
+
+    def _spawn(self, coro: Coroutine[object, object, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._runs.add(task)
+        task.add_done_callback(self._runs.discard)
 
     def on_routing(self, command: routing_orders.Command) -> None:
         """A dispatcher sink: the routing core's orders for callers, to their sessions
@@ -180,9 +203,12 @@ class CallRegistry:
 
     # -- after an AMI login ----------------------------------------------------------------
 
-    async def resync(self, live_call_ids: set[str]) -> None:
+    async def resync(self, live: Mapping[str, str]) -> None:
         """Calls still open in Redis that no session here holds: adopted while Asterisk
-        has them, closed if they ended while acd was not watching."""
+        has them (`live`: call id -> channel name), closed if they ended while acd was
+        not watching. A live one that the dialplan sent to the fallback queue, or that
+        said goodbye after its conversation, leaves the routing core now: no ghost
+        waits in acd for an agent it already has."""
         now = self.ports.clock.now()
         for call_id in await self.ports.store.active_call_ids():
             if call_id in self.drivers:
@@ -191,12 +217,28 @@ class CallRegistry:
             if record is None or record.ended_at:
                 continue
             session = CallSession.adopted(record, self.settings(), now)
-            driver = self._start(session, None)
-            if call_id in live_call_ids:
+            self._start(session, None)
+            if call_id not in live:
+                self.deliver(call_id, f.ChannelGone("ended while acd was away",
+                                                    while_away=True))
+                continue
+            path = ""
+            if self.ports.lost_calls is not None:
+                try:
+                    path = await self.ports.lost_calls.path_of(live[call_id])
+                except Exception as exc:
+                    log.warning("call %s: where it stands is unknown (%s)", call_id, exc)
+            if path == "fallback":
+                log.warning("call %s: in Asterisk's fallback queue (acd was away); its "
+                            "record closes when it hangs up", call_id)
+                self.ports.routing.post(routing.CallLeftForFallback(call_id))
+            elif path == "talked" and record.agent:
+                log.warning("call %s: the conversation with agent %s ended while acd was "
+                            "away; the caller hears goodbye", call_id, record.agent)
+                self.ports.routing.post(routing.CallEnded(call_id, record.agent))
+            else:
                 log.warning("call %s: still up in Asterisk but not ours (acd restarted "
                             "mid-call); its record closes when it hangs up", call_id)
-            else:
-                driver.deliver(f.ChannelGone("ended while acd was not watching"))
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from acd.callflow import orders as o
 from acd.callflow import survey
 from acd.callflow.arrival import Handoff, new_call
 from acd.callflow.queueing import serve
-from acd.callflow.state import Script
+from acd.callflow.state import Script, reply_to
 from acd.core import events as routing
 
 if TYPE_CHECKING:
@@ -26,10 +26,17 @@ def resumed(s: CallSession, still_queued: bool) -> Script[None]:
     s.add_to("ivr_path", "resumed")
     if record.answered_at and record.agent:
         # The conversation went on without us; the caller is still here, so the agent
-        # hung up first.
+        # hung up first. Its length is Asterisk's (the Dial's bridged time): acd's clock
+        # would add the time acd was away and the dialplan's music since.
+        last = yield from reply_to(o.ReadLastDial())
         s.emit(o.PostToRouting(routing.CallEnded(record.call_id, record.agent)))
-        s.change(talk_seconds=round(s.now - record.answered_at, 3), hung_up_by="agent",
-                 outcome="answered")
+        if last.answered_seconds is not None:
+            s.change(talk_seconds=round(record.talk_seconds + last.answered_seconds, 3),
+                     hung_up_by="agent", outcome="answered")
+        else:
+            s.change(hung_up_by="agent", outcome="answered",
+                     outcome_reason="talk time unknown: the conversation ended while acd "
+                                    "was away and Asterisk did not say how long it was")
         s.wrap_up_expected = True
         yield from survey.ask(s, record.queues[-1] if record.queues else "")
     elif record.enqueued_at and still_queued and record.queues:

@@ -265,8 +265,8 @@ class CallSession:
                     raise NotConnected(f"call {self.record.call_id} is not connected to "
                                        "an agent")
                 supervision.on_request(self, ring, fact)
-            case f.ChannelGone(cause=cause):
-                self._on_channel_gone(cause)
+            case f.ChannelGone():
+                self._on_channel_gone(fact)
             case f.WrapUpFinished(seconds=seconds):
                 self.wrap_up_expected = False
                 self.change(wrap_up_seconds=round(seconds, 3))
@@ -312,12 +312,12 @@ class CallSession:
         if self._linger_until is not None and self.now >= self._linger_until:
             self._linger_until = None
 
-    def _on_channel_gone(self, cause: str) -> None:
+    def _on_channel_gone(self, gone: f.ChannelGone) -> None:
         self._cause_known = True
-        if cause and not self.record.hangup_cause:
-            self.change(hangup_cause=cause)
+        if gone.cause and not self.record.hangup_cause:
+            self.change(hangup_cause=gone.cause)
         if self.orphan and not self._closed and not self.stopping:
-            ending.orphan_gone(self)
+            ending.orphan_gone(self, gone)
             return
         if self._close_by is not None:  # the call's end waited for the cause
             self.close()

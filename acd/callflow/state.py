@@ -76,7 +76,7 @@ REPLIES: dict[type[Request], type[f.Fact]] = {
     o.Answer: f.ChannelDone, o.StartMusic: f.ChannelDone, o.StopMusic: f.ChannelDone,
     o.StartRecording: f.ChannelDone, o.HangUp: f.ChannelDone, o.RecordVoicemail: f.ChannelDone,
     o.PlayPrompts: f.Played, o.CollectDigits: f.Collected,
-    o.DialAgents: f.DialEnded, o.DialNumber: f.DialEnded,
+    o.DialAgents: f.DialEnded, o.DialNumber: f.DialEnded, o.ReadLastDial: f.DialEnded,
     o.CheckRules: f.RuleDecided,
     o.FetchAnnouncement: f.AnnouncementFetched, o.FetchLookup: f.LookupAnswered,
     o.CheckSchedule: f.ScheduleDecided, o.SubmitToRouting: f.RoutingAnswered,
@@ -91,7 +91,7 @@ def reply_to(step: o.PlayPrompts) -> Script[f.Played]: ...
 @overload
 def reply_to(step: o.CollectDigits) -> Script[f.Collected]: ...
 @overload
-def reply_to(step: o.DialAgents | o.DialNumber) -> Script[f.DialEnded]: ...
+def reply_to(step: o.DialAgents | o.DialNumber | o.ReadLastDial) -> Script[f.DialEnded]: ...
 @overload
 def reply_to(step: o.CheckRules) -> Script[f.RuleDecided]: ...
 @overload

@@ -43,6 +43,9 @@ class AmiConfig:
     secret: str = field(default="", repr=False)
     #: seconds to wait for an action's response
     action_timeout: float = 5.0
+    #: Asterisk's own queue the dialplan sends callers to while acd is away; acd keeps
+    #: its members in step with the logged-in agents ('' : acd leaves it alone)
+    fallback_queue: str = "acd-fallback"
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,18 @@ def abandoned(st: RoutingState, e: ev.CallAbandoned, now: float) -> None:
     complete(st, call, "abandoned", now)
 
 
+def left_for_fallback(st: RoutingState, e: ev.CallLeftForFallback, now: float) -> None:
+    call = st.calls.get(e.call_id)
+    if call is None:
+        return
+    if call.state is C.CONNECTED:  # the conversation acd saw is over
+        ended(st, call, call.agent_id, now)
+        return
+    if call.state in RINGING_STATES:
+        stop_ringing(st, call, now)
+    exit_queue(st, call, "fallback", now)
+
+
 def ring_answered(st: RoutingState, e: ev.RingAnswered, now: float) -> None:
     call = st.calls.get(e.call_id)
     agent = st.agents.get(e.agent_id)

@@ -13,7 +13,7 @@ from typing import Literal
 from acd.core.model import AgentState
 from acd.core.stats import PeriodStats
 
-ExitReason = Literal["max-wait", "no-agents", "leave-empty", "queue-removed"]
+ExitReason = Literal["max-wait", "no-agents", "leave-empty", "queue-removed", "fallback"]
 Outcome = Literal["answered", "abandoned", "exited", "callback-failed"]
 
 

@@ -49,6 +49,8 @@ def _apply(st: RoutingState, event: ev.Event, now: float) -> None:
             call_flow.queued(st, event, now)
         case ev.CallAbandoned():
             call_flow.abandoned(st, event, now)
+        case ev.CallLeftForFallback():
+            call_flow.left_for_fallback(st, event, now)
         case ev.RingAnswered():
             call_flow.ring_answered(st, event, now)
         case ev.RingFailed():

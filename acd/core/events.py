@@ -66,6 +66,14 @@ class CallAbandoned:
 
 
 @dataclass(frozen=True)
+class CallLeftForFallback:
+    """While acd was away the caller went to Asterisk's own fallback queue: they are no
+    longer acd's to serve (counted as exited, not abandoned)."""
+
+    call_id: str
+
+
+@dataclass(frozen=True)
 class RingAnswered:
     call_id: str
     agent_id: str
@@ -139,7 +147,7 @@ class AgentClaimReleased:
 
 Event = (
     AgentLoggedIn | AgentLoggedOut | AgentPaused | AgentResumed | AgentDeviceReachability
-    | CallQueued | CallAbandoned | RingAnswered | RingFailed | CallEnded | CallTransferred
-    | WrapUpEnded | CallbackRequested | CallbackFailed | CallbackCancelled
+    | CallQueued | CallAbandoned | CallLeftForFallback | RingAnswered | RingFailed | CallEnded
+    | CallTransferred    | WrapUpEnded | CallbackRequested | CallbackFailed | CallbackCancelled
     | AgentClaimLost | AgentClaimReleased
 )

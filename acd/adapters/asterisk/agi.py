@@ -312,8 +312,8 @@ class AgiChannel:
         BLINDTRANSFER naming this Dial's peer tells a transfer from a hang-up.
         """
         value = await self.get_full_variable(
-            "${DIALSTATUS}|${DIALEDPEERNAME}|${BLINDTRANSFER}|${EXTEN}")
-        raw_status, peer, transferrer, exten = (value.split("|") + ["", "", "", ""])[:4]
+            "${DIALSTATUS}|${DIALEDPEERNAME}|${BLINDTRANSFER}|${EXTEN}|${ANSWEREDTIME_MS}")
+        raw_status, peer, transferrer, exten, answered_ms = (value.split("|") + [""] * 5)[:5]
         status = DIAL_STATUSES.get(raw_status, DialStatus.NO_ANSWER)
         moved = bool(peer) and transferrer == peer
         # Asterisk reports a hang-up before it answers the next command, so this is known
@@ -322,7 +322,14 @@ class AgiChannel:
                          transferred_to=exten if moved else "",
                          left_early=left and not caller_gone and not moved
                          and status is DialStatus.ANSWERED,
-                         caller_gone=caller_gone)
+                         caller_gone=caller_gone,
+                         answered_seconds=int(answered_ms) / 1000
+                         if answered_ms.isdigit() else None)
+
+    async def last_dial(self) -> DialEnded:
+        """How the channel's last Dial ended: a session that comes back after acd was away
+        reads what happened to the conversation meanwhile."""
+        return await self._dial_outcome(left=False)
 
     async def voicemail(self, mailbox: str, options: str) -> None:
         """Returns when the message is left: a caller ends one by hanging up (VoiceMail

@@ -36,7 +36,7 @@ class Calls(Protocol):
 
     def deliver(self, call_id: str, fact: f.Fact) -> None: ...
 
-    async def resync(self, live_call_ids: set[str]) -> None: ...
+    async def resync(self, live: Mapping[str, str]) -> None: ...
 
 
 class AmiEvents(Protocol):
@@ -106,4 +106,5 @@ class EventTranslator:
         self._device_reachable[device] = reachable
 
     async def on_resync(self, channels: list[Event]) -> None:
-        await self.calls.resync({c.get("Uniqueid", "") for c in channels})
+        await self.calls.resync({c.get("Uniqueid", ""): c.get("Channel", "")
+                                 for c in channels})

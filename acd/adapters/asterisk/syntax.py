@@ -252,3 +252,45 @@ def spy_action(spy_device: str, channel: str, mode: str, call_id: str) -> dict[s
 
 def hangup_action(channel: str) -> dict[str, str]:
     return ami_action("Hangup", {"Channel": channel_name(channel)})
+
+
+# -- the native fallback queue and what the dialplan recorded without acd ------------------
+
+def queue_member_add(queue: str, device_name: str, member_name: str,
+                     paused: bool) -> dict[str, str]:
+    """QueueAdd: `device_name` joins `queue` as member `member_name` (the agent id)."""
+    return ami_action("QueueAdd", {"Queue": queue, "Interface": device(device_name),
+                                   "MemberName": member_name,
+                                   "Paused": "true" if paused else "false"})
+
+
+def queue_member_pause(queue: str, device_name: str, paused: bool,
+                       reason: str = "") -> dict[str, str]:
+    headers: dict[str, str | int] = {"Queue": queue, "Interface": device(device_name),
+                                     "Paused": "true" if paused else "false"}
+    if reason:
+        headers["Reason"] = reason
+    return ami_action("QueuePause", headers)
+
+
+def queue_member_remove(queue: str, device_name: str) -> dict[str, str]:
+    return ami_action("QueueRemove", {"Queue": queue, "Interface": device(device_name)})
+
+
+def queue_status(queue: str) -> dict[str, str]:
+    return ami_action("QueueStatus", {"Queue": queue})
+
+
+def db_get(family: str, key: str) -> dict[str, str]:
+    """DBGet: one AstDB value (the answer comes as a DBGetResponse event)."""
+    return ami_action("DBGet", {"Family": family, "Key": key})
+
+
+def db_delete(family: str, key: str) -> dict[str, str]:
+    return ami_action("DBDel", {"Family": family, "Key": key})
+
+
+def get_channel_variable(channel: str, variable: str) -> dict[str, str]:
+    if not _AMI_NAME.fullmatch(variable):
+        raise UnsafeValue(f"{variable!r} is not a channel variable name")
+    return ami_action("Getvar", {"Channel": channel_name(channel), "Variable": variable})

@@ -3,6 +3,8 @@ what the routing core hears and what the call record says at the end."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from harness import AGENT, AGENT2, CALLER, LEG, Call, answered_dial, ring, texts
 
@@ -292,9 +294,72 @@ def test_a_call_that_comes_back_after_a_restart_mid_conversation_is_surveyed():
                         variables={"lang": "zh"})
     call = Call.of(CallSession.resumed(record, Call.new().session.settings, 1100.0,
                                        still_queued=False))
+    assert isinstance(call.waiting_for, o.ReadLastDial)
+    # Asterisk bridged them 61.5 s; acd's clock says 90 s since the answer (acd was away,
+    # then the dialplan's music played): the conversation's length is Asterisk's
+    call.feed(f.DialEnded(f.DialStatus.ANSWERED, peer="PJSIP/agent1001-01",
+                          answered_seconds=61.5))
     assert call.routing() == [ev.CallEnded("c1", "1001")]
     assert isinstance(call.waiting_for, o.CollectDigits)
-    assert call.record.talk_seconds == 90.0 and call.opened == 0
+    assert call.record.talk_seconds == 61.5 and call.record.hung_up_by == "agent"
+    assert call.opened == 0
+
+
+def test_a_resumed_conversation_whose_length_asterisk_cannot_tell_says_so():
+    record = CallRecord("c1", CALLER, "4008001234", 1000.0, queues=["support"],
+                        enqueued_at=1001.0, answered_at=1010.0, agent="1001",
+                        variables={"lang": "zh"})
+    call = Call.of(CallSession.resumed(record, Call.new().session.settings, 1100.0,
+                                       still_queued=False))
+    call.feed(f.DialEnded(f.DialStatus.ANSWERED))
+    assert call.record.talk_seconds == 0.0 and "talk time unknown" in call.record.outcome_reason
+
+
+def orphan(**fields: Any) -> Call:
+    record = CallRecord("c1", CALLER, "4008001234", 1000.0, queues=["support"],
+                        enqueued_at=1001.0, variables={"lang": "zh"}, **fields)
+    return Call.of(CallSession.adopted(record, Call.new().session.settings, 1100.0))
+
+
+def test_a_conversation_that_ended_while_acd_was_away_gets_asterisks_talk_time():
+    call = orphan(answered_at=1010.0, agent="1001")
+    call.feed(f.ChannelGone("Normal Clearing", f.LostCallAccount(
+        "talked", hung_up_by="agent", ended_at=1040.0, answered_seconds=27.25)))
+    call.end()
+    assert call.stored["outcome"] == "answered" and call.stored["talk_seconds"] == 27.25
+    assert call.stored["hung_up_by"] == "agent"
+    assert call.routing() == [ev.CallEnded("c1", "1001")]
+
+
+def test_a_conversation_the_caller_ended_while_acd_was_away_is_unknown_not_guessed():
+    call = orphan(answered_at=1010.0, agent="1001")
+    call.feed(f.ChannelGone("ended while acd was away", while_away=True))
+    call.end()
+    assert call.stored["outcome"] == "unknown-after-restart"
+    assert "talk time is unknown" in call.stored["outcome_reason"]
+    assert call.record.talk_seconds == 0.0  # not the 90 s acd's clock would suggest
+    assert call.routing() == [ev.CallEnded("c1", "1001")]
+
+
+def test_a_caller_the_fallback_queue_served_is_recorded_with_its_agent_and_times():
+    call = orphan()
+    call.feed(f.ChannelGone("Normal Clearing", f.LostCallAccount(
+        "fallback", queued_at=1005.0, held_seconds=4.0, agent="1003", ended_at=1030.0,
+        hung_up_by="caller")))
+    call.end()
+    assert call.stored["outcome"] == "answered-by-fallback"
+    assert call.stored["agent"] == "1003" and call.stored["answered_at"] == 1009.0
+    assert call.stored["talk_seconds"] == 21.0 and call.stored["hung_up_by"] == "caller"
+    assert call.routing() == [ev.CallLeftForFallback("c1")]
+    assert "fallback-queue" in call.record.ivr_path
+
+
+def test_a_caller_who_gave_up_in_the_fallback_queue_is_abandoned():
+    call = orphan()
+    call.feed(f.ChannelGone("Normal Clearing", f.LostCallAccount(
+        "fallback", queued_at=1005.0, ended_at=1030.0, hung_up_by="caller")))
+    call.end()
+    assert call.stored["outcome"] == "abandoned" and not call.record.agent
 
 
 def test_a_caller_who_comes_back_after_a_restart_takes_up_their_place_in_the_queue():

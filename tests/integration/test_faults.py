@@ -1,0 +1,137 @@
+"""acd's own death, on the real sandbox: no conversation is repeated, Asterisk's fallback
+queue rings only the agents acd had at work, and when acd is back every record says what
+happened (read back from Asterisk), never a plausible wrong value."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import pytest
+from acd_service import wait_for
+from sipp import PhoneBehaviour, SippAgentPhones, SippCaller
+
+pytestmark = pytest.mark.integration
+
+DIRECT = "4008000001"  # tests/integration/flows/direct.yaml: queue support
+
+
+@pytest.fixture(scope="module")
+def acd(acd_factory):
+    return acd_factory(ACD_TEST_SECOND_FLOW="direct", ACD_TEST_START_AT="")
+
+
+@pytest.fixture
+def at_work(acd):
+    """Log agents in (and pause some) through the API; log everyone out afterwards."""
+    def login(*agents: str, paused: tuple[str, ...] = ()) -> None:
+        for agent in agents:
+            status, body = acd.agent_do(agent, "login")
+            assert status == 200, body
+        for agent in paused:
+            status, body = acd.agent_do(agent, "pause", reason="meeting")
+            assert status == 200, body
+    yield login
+    if acd.proc is None:
+        acd.start()
+    for agent in ("1001", "1002", "1003"):
+        acd.agent_do(agent, "logout")
+
+
+def fallback_members(asterisk) -> dict[str, str]:
+    """acd-fallback's members as Asterisk shows them: name -> 'paused' | 'member'."""
+    members = {}
+    for line in asterisk.cli("queue show acd-fallback").splitlines():
+        line = line.strip()
+        if line.startswith("100") or line.startswith("agent"):
+            name = line.split()[0]
+            members[name] = "paused" if "paused" in line.lower() else "member"
+    return members
+
+
+async def test_the_fallback_queue_follows_the_agents_at_work_in_acd(acd, at_work, asterisk):
+    at_work("1001", "1002", paused=("1002",))
+    wait_for(lambda: fallback_members(asterisk) == {"1001": "member", "1002": "paused"},
+             5, f"acd-fallback to hold 1001 and paused 1002: {fallback_members(asterisk)}")
+    acd.agent_do("1002", "resume")
+    acd.agent_do("1001", "logout")
+    wait_for(lambda: fallback_members(asterisk) == {"1002": "member"}, 5,
+             f"acd-fallback to hold only 1002: {fallback_members(asterisk)}")
+    # a member acd does not know (added by hand) is removed at acd's next AMI login
+    asterisk.cli("queue add member PJSIP/agent1009 to acd-fallback")
+    acd.restart()
+    wait_for(lambda: fallback_members(asterisk) == {"1002": "member"}, 10,
+             f"acd-fallback corrected after a restart: {fallback_members(asterisk)}")
+
+
+async def test_a_conversation_that_ends_while_acd_is_dead_is_never_repeated(
+        acd, at_work, call_records, asterisk, tmp_path):
+    at_work("1001", "1002")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=10.0),
+                             workdir=tmp_path / "phones")
+    caller = SippCaller("13812340001", did=DIRECT, hangup_after=None, timeout=60,
+                        workdir=tmp_path / "caller")
+    with phones, caller:
+        record = await call_records.wait_call_of("13812340001")
+        await call_records.wait_answered(record.call_id)
+        await asyncio.to_thread(acd.stop, signal.SIGKILL)
+        await asyncio.to_thread(caller.wait, 40)  # the dialplan says goodbye, hangs up
+        await asyncio.sleep(2)  # a second INVITE would come now, if one came
+        agent_calls = phones.calls()
+    [call] = caller.calls()
+    assert call.ended_by == "them"
+    assert [c.agent for c in agent_calls] == ["agent1001"], "the caller was queued again"
+    acd.start()
+    record = await call_records.wait_closed_call(record.call_id)
+    assert record.outcome == "answered" and record.agent == "1001"
+    assert record.hung_up_by == "agent" and "goodbye-without-acd" in record.ivr_path
+    # Asterisk's bridged time (the agent hung up 10 s after answering), not acd's clock
+    assert 8.0 < record.talk_seconds < 11.5, record
+    wait_for(lambda: acd.agent("1001")["state"] in ("available", "wrap-up"), 10,
+             "agent 1001 freed")
+
+
+async def test_callers_waiting_when_acd_dies_are_served_by_the_fallback_and_recorded(
+        acd, at_work, call_records, asterisk, tmp_path):
+    # 1001 and 1002 at work, 1003 paused, the rest logged out: the fallback queue must
+    # ring 1001 and 1002 only
+    at_work("1001", "1002", "1003", paused=("1003",))
+    # the two first callers are still talking to 1001 and 1002 when acd dies, so the six
+    # others are all waiting in acd's queue then
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=8.0),
+                             workdir=tmp_path / "phones")
+    busy_numbers = [f"1381234100{i}" for i in range(2)]
+    waiting_numbers = [f"1381234200{i}" for i in range(6)]
+    busy = SippCaller(busy_numbers, did=DIRECT, calls=2, rate=5, hangup_after=None,
+                      timeout=90, port=5061, workdir=tmp_path / "busy")
+    waiting = SippCaller(waiting_numbers, did=DIRECT, calls=6, rate=10, hangup_after=None,
+                         timeout=150, port=5062, workdir=tmp_path / "waiting")
+    with phones, busy:
+        for number in busy_numbers:
+            record = await call_records.wait_call_of(number)
+            await call_records.wait_answered(record.call_id)
+        with waiting:
+            for number in waiting_numbers:
+                await call_records.wait_queued_call_of(number)
+            await asyncio.to_thread(acd.stop, signal.SIGKILL)
+            # acd comes back while the fallback queue is still serving callers
+            await asyncio.to_thread(wait_for, lambda: len(phones.calls()) >= 4, 40,
+                                    "the fallback queue ringing agents")
+            await asyncio.to_thread(acd.start)
+            await asyncio.to_thread(
+                wait_for, lambda: acd.api("GET", "/api/health")[1]["waiting"] == 0, 5,
+                "no ghost callers waiting in acd")
+            await asyncio.to_thread(waiting.wait, 150)
+        await asyncio.to_thread(busy.wait, 90)
+        agent_calls = phones.calls()
+    assert {c.agent for c in agent_calls} <= {"agent1001", "agent1002"}
+    assert len(agent_calls) == 8  # each caller answered once, none twice
+    for number in waiting_numbers:
+        [record] = await call_records.calls_of(number)
+        record = await call_records.wait_closed_call(record.call_id, timeout=30)
+        assert record.outcome == "answered-by-fallback", record
+        assert record.agent in ("1001", "1002") and 6.0 <= record.talk_seconds <= 10.0, record
+    for number in busy_numbers:
+        [record] = await call_records.calls_of(number)
+        record = await call_records.wait_closed_call(record.call_id, timeout=30)
+        assert record.outcome == "answered" and record.hung_up_by == "agent", record
