@@ -113,7 +113,7 @@ async def test_a_caller_over_the_session_cap_hears_lines_busy_while_the_one_unde
         assert await shed.command() == "ANSWER"
         await shed.reply()
         play = await shed.command()
-        assert play.startswith("STREAM FILE") and "线路繁忙，请您稍后再拨" in words(acd, play)
+        assert play.startswith("STREAM FILE") and "线路繁忙，请稍后再拨" in words(acd, play)
         await shed.reply("0", "endpos=16000")
         assert await shed.command() == "HANGUP"
         await shed.hangup_and_close()
