@@ -32,6 +32,7 @@ from acd.adapters.redis.routing_store import RoutingStore, SaveBehind
 from acd.adapters.redis.store import CallStore, connect_redis
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
 from acd.agents.phone import AgentPhone
+from acd.callflow.admission import Admission, ShedTo
 from acd.callflow.driver import CallPorts
 from acd.callflow.facts import SpyAsked, TransferAsked
 from acd.callflow.registry import CallRegistry
@@ -44,6 +45,7 @@ from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
 from acd.core.periods import daily
 from acd.dispatcher import Dispatcher
+from acd.media import phrases
 from acd.media.announcement import Announcement
 from acd.media.prompts import PromptLibrary
 from acd.privacy import set_log_full_numbers
@@ -111,7 +113,7 @@ class App:
             recordings=self.recordings,
             caller_lists=self.caller_lists,
             lost_calls=AmiLostCalls(self.ami, self._agent_on_device)),
-            self.call_settings)
+            self.call_settings, Admission(cfg.admission))
         register_call_routes(self.agi, self.registry)
         self.dispatcher.add_sink(self.registry.on_routing)
         self.desk = AgentDesk(sec.agents, self.routing, self.redis, cfg.redis.prefix,
@@ -132,6 +134,7 @@ class App:
             agi_key=cfg.agi.key))
         self.dispatcher.start()
         await self.ami.start()
+        await self._prepare_busy_prompt()
         await self.agi.start(cfg.agi.host, cfg.agi.port)
         await self._start_http()
         self._tasks.append(asyncio.create_task(self.flows.watch(), name="flow-watch"))
@@ -163,7 +166,8 @@ class App:
         return self._call_settings[1]
 
     async def reload(self) -> bool:
-        """SIGHUP: re-read config.yaml's queues, agents, schedules, surveys and users.
+        """SIGHUP: re-read config.yaml's queues, agents, schedules, surveys, users and
+        admission caps.
 
         A configuration with errors is refused (each logged) and the running one kept;
         agents' states, waiting callers and statistics carry over. Addresses and ports
@@ -185,6 +189,7 @@ class App:
         self.desk.pause_reasons = sections.pause_reasons or self.desk.pause_reasons
         self.desk.policy = sections.devices
         self._generation += 1
+        self.registry.admission.reconfigure(config.admission)
         self.schedule_oracle.book = sections.schedules
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
         if self._runner is not None:  # tokens of users removed or changed are revoked
@@ -251,6 +256,15 @@ class App:
         texts = set(speech_to_prepare(self.flows.current(), self.prompts))
         count = await self.prompts.prepare_all(texts)
         log.info("prompts ready (%d synthesised now)", count)
+
+    async def _prepare_busy_prompt(self) -> None:
+        """The prompt of shed callers is ready before the first call can be shed: a flood
+        must not wait for the synthesiser (a recording prompts/<lang>/lines_busy.wav is
+        used instead when there is one)."""
+        admission, languages = self.config.admission, self.config.languages
+        if admission.limited and admission.shed_to is ShedTo.BUSY:
+            for lang in languages:
+                await self.prompts.paths(phrases.say("lines_busy", lang, languages))
 
     async def _retention(self) -> None:
         """Daily: delete recordings older than recording.retention_days (each one logged)."""

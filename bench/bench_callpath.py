@@ -23,13 +23,22 @@ answered, and no caller waited more than 1 s beyond what an ideal ACD with the s
 20 agents would have made it wait (an M/D/20 replay of the same arrivals with
 0.1 s service). CPU% is utime+stime of the process over the step's wall time
 (100% = one core).
+
+With acd's admission caps (``--max-sessions``, ``--max-cps``, ``--burst``,
+``--shed-to``, ``--max-busy-prompts``) acd sheds callers past them on purpose: each step
+then counts answered, shed (acd's record says `shed` and the caller was refused or
+hung up without reaching an agent) and failed calls apart; a step where every call
+was answered or shed, none failed, and the answered ones waited no longer than the
+ideal ACD says, held ("shed" in the last column).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import heapq
+import io
 import os
 import resource
 import shutil
@@ -39,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import wave
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -48,9 +58,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 sys.path.insert(0, str(REPO))
 
-from acd_service import AcdService, wait_for  # noqa: E402
+from acd_service import HTTP, AcdService, wait_for  # noqa: E402
 from common import machine  # noqa: E402  (bench/ is the script's folder)
-from sipp import PhoneBehaviour, SippAgentPhones, SippCaller, _log_lines  # noqa: E402
+from sipp import (  # noqa: E402
+    AgentCall,
+    PhoneBehaviour,
+    SippAgentPhones,
+    SippCaller,
+    UacCall,
+    _log_lines,
+)
 
 SANDBOX = REPO / "scripts" / "sandbox.sh"
 ENV_FILE = REPO / "var" / "sandbox.env"
@@ -219,11 +236,12 @@ def check_ports_free() -> None:
 
 
 @contextlib.contextmanager
-def acd_running(agents: Sequence[str], log_path: Path,
-                announcement: str, redis_over: str = "unix") -> Iterator[AcdService]:
+def acd_running(agents: Sequence[str], log_path: Path, announcement: str,
+                redis_over: str = "unix", admission: dict[str, str] | None = None,
+                ) -> Iterator[AcdService]:
     subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "flushall"], check=True,
                    capture_output=True)
-    env = prompt_cache_for(announcement)
+    env = {**prompt_cache_for(announcement), **(admission or {})}
     if redis_over == "unix":  # Redis on the same host: its socket, as a deployment would
         env["ACD_BENCH_REDIS_SOCKET"] = str(REDIS_SOCKET)
     service = AcdService(env, log_path, config=CONFIG)
@@ -239,6 +257,27 @@ def acd_running(agents: Sequence[str], log_path: Path,
             for agent in agents:
                 service.agent_do(agent.removeprefix("agent"), "logout")
         service.stop()
+
+
+def admission_env(args: argparse.Namespace) -> dict[str, str]:
+    """Environment for acd_running: bench/config.yaml's admission caps."""
+    return {"ACD_BENCH_MAX_SESSIONS": str(args.max_sessions),
+            "ACD_BENCH_MAX_CPS": f"{args.max_cps:g}", "ACD_BENCH_BURST": str(args.burst),
+            "ACD_BENCH_SHED_TO": args.shed_to,
+            "ACD_BENCH_MAX_BUSY_PROMPTS": str(args.max_busy_prompts)}
+
+
+def describe_admission(args: argparse.Namespace) -> str:
+    caps = []
+    if args.max_sessions:
+        caps.append(f"{args.max_sessions} sessions")
+    if args.max_cps:
+        caps.append(f"{args.max_cps:g} calls/s (burst {args.burst or 'one second'})")
+    if not caps:
+        return "acd's admission: no caps"
+    prompts = f", {args.max_busy_prompts} at once" if args.max_busy_prompts else ""
+    return (f"acd's admission: at most {' and '.join(caps)}, shed to {args.shed_to}"
+            f"{prompts if args.shed_to == 'busy' else ''}")
 
 
 SHORT_CLIP_SECONDS = 0.04
@@ -429,10 +468,82 @@ class LoadResult:
     agi_per_call: float | None = None
     ami_actions_per_call: float | None = None
     ami_events_per_call: float | None = None
+    #: callers acd shed on purpose (its records), refused or hung up without an agent
+    shed: int = 0
+    #: acd's own count of the calls it shed (calls_shed in /api/health); None: app_queue
+    acd_shed: int | None = None
+
+    @property
+    def held(self) -> bool:
+        """No call failed and the answered callers waited no longer than they should:
+        the load was carried, or shed on purpose."""
+        return self.failed == 0 and self.max_excess <= 1.0
 
     @property
     def sustained(self) -> bool:
-        return self.failed == 0 and self.max_excess <= 1.0
+        """Held, with every caller answered."""
+        return self.held and self.shed == 0
+
+    @property
+    def verdict(self) -> str:
+        return "yes" if self.sustained else "shed" if self.held else "no"
+
+
+@dataclass
+class StepCalls:
+    """What became of a step's calls, seen from the phones (and acd's records)."""
+
+    answered: int
+    shed: int
+    failed: int
+    #: (wait, arrival) of each caller who reached an agent's phone
+    waits: list[tuple[float, float]]
+    #: arrivals of the callers acd did not shed: what an ideal ACD would have had to serve
+    arrivals: list[float]
+    #: the failed calls by final SIP status / who ended them
+    statuses: dict[str, int]
+    #: INVITEs to agents that were not answered
+    rings: int
+
+
+def tally(count: int, uac: Sequence[UacCall], agent_calls: Sequence[AgentCall],
+          froms: dict[str, str], shed_callers: set[str]) -> StepCalls:
+    """Each of `count` callers answered (reached an agent who answered, and the far end
+    ended the call), shed (acd's record says so, and the caller was refused or hung up
+    without reaching an agent), or failed (anything else, also a call never placed)."""
+    served: dict[str, float] = {}
+    answered_parties: set[str] = set()
+    for a in agent_calls:
+        party = froms.get(a.call_id, "")
+        served.setdefault(party, a.invited_at)
+        if a.outcome == "answered":
+            answered_parties.add(party)
+    answered = shed = 0
+    waits: list[tuple[float, float]] = []
+    arrivals: list[float] = []
+    statuses: dict[str, int] = {}
+    for c in uac:
+        ended_by_far_end = c.final_status == 200 and c.ended_by == "them"
+        refused = c.final_status is not None and c.final_status != 200
+        if c.invited_at is not None and ended_by_far_end and c.party in served \
+                and c.party in answered_parties:
+            answered += 1
+        elif c.party in shed_callers and c.party not in served \
+                and (ended_by_far_end or refused):
+            shed += 1
+        else:
+            key = f"{c.final_status or 'no answer'}/{c.ended_by or 'open'}"
+            statuses[key] = statuses.get(key, 0) + 1
+        if c.invited_at is not None and c.party not in shed_callers:
+            arrivals.append(c.invited_at)
+        if c.party in served and c.invited_at is not None:
+            waits.append((served[c.party] - c.invited_at, c.invited_at))
+    never_placed = max(0, count - len(uac))  # sipp timed out first
+    if never_placed:
+        statuses["never placed"] = never_placed
+    rings = sum(1 for a in agent_calls if a.outcome != "answered")
+    return StepCalls(answered, shed, count - answered - shed, waits, sorted(arrivals),
+                     statuses, rings)
 
 
 def ideal_waits(arrivals: Sequence[float], servers: int, service: float) -> list[float]:
@@ -459,6 +570,7 @@ def load_step(system: str, rate: float, args: argparse.Namespace, acd: AcdServic
                          workdir=folder / "callers")
     ast = asterisk_pid()
     note = ""
+    since = time.time() - 1.0  # acd's records of this step's calls arrived after this
     with phones:
         pids = {"asterisk": ast, "phones": phones._proc.pid}  # noqa: SLF001
         if acd is not None and acd.proc is not None:
@@ -481,49 +593,33 @@ def load_step(system: str, rate: float, args: argparse.Namespace, acd: AcdServic
                     + reaped.ru_utime + reaped.ru_stime - children.ru_utime - children.ru_stime)
     cpu = {k: (after[k] - before[k]) / HZ / wall * 100 for k in pids}
 
-    uac = caller.calls()
-    agent_calls = phones.calls()
-    froms = phones.from_users()
-    served: dict[str, float] = {}
-    answered: set[str] = set()
-    for a in agent_calls:
-        party = froms.get(a.call_id, "")
-        served.setdefault(party, a.invited_at)
-        if a.outcome == "answered":
-            answered.add(party)
-    waits, arrivals, failed = [], [], 0
-    for c in uac:
-        ok = (c.invited_at is not None and c.final_status == 200 and c.ended_by == "them"
-              and c.party in served and c.party in answered)
-        if c.invited_at is not None:
-            arrivals.append(c.invited_at)
-        if not ok:
-            failed += 1
-        if c.party in served and c.invited_at is not None:
-            waits.append((served[c.party] - c.invited_at, c.invited_at))
-    failed += max(0, count - len(uac))  # calls sipp never placed (timeout)
-    rings = sum(1 for a in agent_calls if a.outcome != "answered")
-    if rings:
-        note = (note + "; " if note else "") + f"{rings} unanswered rings"
-    arrivals.sort()
-    ideal = dict(zip(arrivals, ideal_waits(arrivals, 20, args.talk), strict=False))
-    max_wait = max((w for w, _ in waits), default=float("nan"))
-    max_excess = max((w - ideal.get(at, 0.0) for w, at in waits), default=float("inf"))
-    if failed:
-        statuses: dict[str, int] = {}
-        for c in uac:
-            if c.final_status != 200 or c.ended_by != "them":
-                key = f"{c.final_status or 'no answer'}/{c.ended_by or 'open'}"
-                statuses[key] = statuses.get(key, 0) + 1
-        note = (note + "; " if note else "") + ", ".join(f"{k}: {v}" for k, v in statuses.items())
-    n = max(1, len(answered))
+    try:
+        shed_callers = acd_shed_callers(acd, since)
+    except (OSError, ValueError) as exc:  # the step's result stands; its shed count is off
+        say(f"warning: acd's call records could not be read ({exc}): shed calls count as "
+            "failed in this step")
+        shed_callers = set()
+    calls = tally(count, caller.calls(), phones.calls(), phones.from_users(), shed_callers)
+    notes = [note] if note else []
+    if calls.rings:
+        notes.append(f"{calls.rings} unanswered rings")
+    if calls.statuses:
+        notes.append(", ".join(f"{k}: {v}" for k, v in calls.statuses.items()))
+    acd_shed = done.get("calls_shed", 0) - counted.get("calls_shed", 0) if done else None
+    if acd_shed is not None and acd_shed != len(shed_callers):
+        notes.append(f"acd counted {acd_shed} shed, its records say {len(shed_callers)}")
+    ideal = dict(zip(calls.arrivals, ideal_waits(calls.arrivals, 20, args.talk),
+                     strict=False))
+    max_wait = max((w for w, _ in calls.waits), default=float("nan"))
+    max_excess = max((w - ideal.get(at, 0.0) for w, at in calls.waits), default=float("inf"))
+    n = max(1, calls.answered)
     per_call = {k: (done.get(k, 0) - counted.get(k, 0)) / n for k in done} if done else {}
     ms = {k: (after[k] - before[k]) / HZ * 1000 / n for k in pids}
-    return LoadResult(system, rate, count, failed, max_wait, max_excess, cpu["asterisk"],
-                      cpu.get("acd"), sipp_seconds / wall * 100, wall, note,
-                      folder, len(answered), ms["asterisk"], ms.get("acd"),
+    return LoadResult(system, rate, count, calls.failed, max_wait, max_excess,
+                      cpu["asterisk"], cpu.get("acd"), sipp_seconds / wall * 100, wall,
+                      "; ".join(notes), folder, calls.answered, ms["asterisk"], ms.get("acd"),
                       per_call.get("agi_commands"), per_call.get("ami_actions"),
-                      per_call.get("ami_events"))
+                      per_call.get("ami_events"), calls.shed, acd_shed)
 
 
 def acd_counters(acd: AcdService | None) -> dict[str, int]:
@@ -534,11 +630,28 @@ def acd_counters(acd: AcdService | None) -> dict[str, int]:
     return dict(body.get("counters", {})) if status == 200 else {}
 
 
+def acd_shed_callers(acd: AcdService | None, since: float) -> set[str]:
+    """The callers whose records (arrived after `since`) say acd shed them, read as a
+    supervisor reads them: the CSV export. Empty for app_queue."""
+    if acd is None:
+        return set()
+    request = urllib.request.Request(f"{HTTP}/api/calls.csv?since={since:.3f}",
+                                     headers={"Authorization": f"Bearer {acd.token()}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return shed_in_export(response.read().decode("utf-8"))
+
+
+def shed_in_export(text: str) -> set[str]:
+    """The callers of the `shed` records in acd's call export (GET /api/calls.csv)."""
+    return {row["caller"] for row in csv.DictReader(io.StringIO(text))
+            if row.get("outcome") == "shed"}
+
+
 def cmd_load(args: argparse.Namespace) -> None:
     results: list[LoadResult] = []
     with sandbox_running(), bench_redis():
         for s, system in enumerate(args.systems):
-            if s > 0 and results and not results[-1].sustained:
+            if s > 0 and results and not results[-1].held:
                 # An overloaded step leaves Asterisk with stale state (devices in use,
                 # callers in the fallback queue) that failed the next system's first
                 # steps: each system starts on a fresh Asterisk.
@@ -553,7 +666,7 @@ def cmd_load(args: argparse.Namespace) -> None:
                 if system == "acd":
                     acd = stack.enter_context(acd_running(
                         AGENTS20, run_dir("load-acd") / "acd.log", args.announcement,
-                        args.redis))
+                        args.redis, admission_env(args)))
                 misses = 0
                 for r, rate in enumerate(args.rates):
                     drain()
@@ -566,46 +679,64 @@ def cmd_load(args: argparse.Namespace) -> None:
                         f", acd {res.acd_cpu:.0f}% ({res.acd_ms:.2f} ms/call, "
                         f"{res.agi_per_call or 0:.1f} AGI, {res.ami_actions_per_call or 0:.1f} "
                         f"AMI actions, {res.ami_events_per_call or 0:.1f} AMI events per call)")
-                    say(f"  -> {res.calls} calls, {res.failed} failed, max wait "
+                    say(f"  -> {res.calls} calls, {res.answered} answered, {res.shed} shed, "
+                        f"{res.failed} failed, max wait "
                         f"{res.max_wait:.2f} s (excess {res.max_excess:.2f} s), Asterisk "
                         f"{res.asterisk_cpu:.0f}% ({res.asterisk_ms:.2f} ms/call){acd_part}, "
                         f"sipp {res.sipp_cpu:.0f}% {res.note}")
-                    misses = 0 if res.sustained else misses + 1
+                    misses = 0 if res.held else misses + 1
                     if misses >= args.stop_after:
-                        say(f"  {system}: {misses} unsustained step(s) in a row, stopping")
+                        say(f"  {system}: {misses} step(s) in a row not held, stopping")
                         break
     print()
     print(f"Load: 20 agents answering at once, {args.talk * 1000:.0f} ms talk time, "
           f"{args.seconds:g} s bursts, acd's 报工号: {args.announcement}; "
-          f"100% CPU = one core of {os.cpu_count()}")
+          f"{describe_admission(args)}; 100% CPU = one core of {os.cpu_count()}")
     print()
-    print("| system | rate/s | calls | failed | max wait s | Asterisk CPU % | acd CPU % | "
-          "Asterisk ms/call | acd ms/call | AGI cmds/call | AMI actions/call | "
-          "AMI events/call | sustained |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("\n".join(load_report(results, args.systems, REPO)))
+
+
+def load_report(results: Sequence[LoadResult], systems: Sequence[str],
+                base: Path) -> list[str]:
+    """The load table (markdown) and the summary under it."""
+    lines = [
+        "| system | rate/s | calls | answered | shed | failed | acd shed | max wait s | "
+        "Asterisk CPU % | acd CPU % | Asterisk ms/call | acd ms/call | AGI cmds/call | "
+        "AMI actions/call | AMI events/call | sustained |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
 
     def num(value: float | None, digits: int) -> str:
         return "–" if value is None else f"{value:.{digits}f}"
 
     for r in results:
-        print(f"| {r.system} | {r.rate:g} | {r.calls} | {r.failed} | {r.max_wait:.2f} | "
-              f"{r.asterisk_cpu:.0f} | {num(r.acd_cpu, 0)} | {r.asterisk_ms:.2f} | "
-              f"{num(r.acd_ms, 2)} | {num(r.agi_per_call, 1)} | "
-              f"{num(r.ami_actions_per_call, 1)} | {num(r.ami_events_per_call, 1)} | "
-              f"{'yes' if r.sustained else 'no'} |")
-    print()
+        lines.append(
+            f"| {r.system} | {r.rate:g} | {r.calls} | {r.answered} | {r.shed} | {r.failed} | "
+            f"{'–' if r.acd_shed is None else r.acd_shed} | {r.max_wait:.2f} | "
+            f"{r.asterisk_cpu:.0f} | {num(r.acd_cpu, 0)} | {r.asterisk_ms:.2f} | "
+            f"{num(r.acd_ms, 2)} | {num(r.agi_per_call, 1)} | "
+            f"{num(r.ami_actions_per_call, 1)} | {num(r.ami_events_per_call, 1)} | "
+            f"{r.verdict} |")
+    lines.append("")
     best: dict[str, float] = {}
+    held: dict[str, float] = {}
     for r in results:
         if r.sustained:
             best[r.system] = max(best.get(r.system, 0.0), r.rate)
-    for system in args.systems:
-        print(f"{system}: highest sustained rate {best.get(system, 0):g} calls/s")
+        if r.held and r.shed:
+            held[r.system] = max(held.get(r.system, 0.0), r.rate)
+    for system in systems:
+        lines.append(f"{system}: highest sustained rate {best.get(system, 0):g} calls/s")
+        if system in held:
+            lines.append(f"{system}: highest rate held by shedding (none failed) "
+                         f"{held[system]:g} calls/s")
     if best.get("app_queue"):
-        print(f"acd / app_queue = {best.get('acd', 0) / best['app_queue']:.2f}")
+        lines.append(f"acd / app_queue = {best.get('acd', 0) / best['app_queue']:.2f}")
     for r in results:
-        print(f"  {r.system} {r.rate:g}/s: wall {r.wall:.1f} s, sipp CPU {r.sipp_cpu:.0f}%, "
-              f"max excess wait {r.max_excess:.2f} s{', ' + r.note if r.note else ''}; "
-              f"{r.folder.relative_to(REPO)}")
+        where = r.folder.relative_to(base) if r.folder.is_relative_to(base) else r.folder
+        lines.append(f"  {r.system} {r.rate:g}/s: wall {r.wall:.1f} s, sipp CPU "
+                     f"{r.sipp_cpu:.0f}%, max excess wait {r.max_excess:.2f} s"
+                     f"{', ' + r.note if r.note else ''}; {where}")
+    return lines
 
 
 def main() -> None:
@@ -630,11 +761,22 @@ def main() -> None:
     load.add_argument("--grace", type=float, default=90.0,
                       help="hard limit per step beyond the burst, s")
     load.add_argument("--stop-after", type=int, default=2,
-                      help="stop a system after this many unsustained steps in a row")
+                      help="stop a system after this many steps in a row that were not "
+                           "held (a call failed, or a caller waited too long)")
     load.add_argument("--announcement", choices=("shipped", "short", "off"), default="off")
     load.add_argument("--systems", type=lambda s: s.split(","), default=["acd", "app_queue"])
     load.add_argument("--redis", choices=("unix", "tcp"), default="unix",
                       help="how acd reaches its Redis (same host: its unix socket)")
+    load.add_argument("--max-sessions", type=int, default=0,
+                      help="acd's admission.max_sessions: calls in acd at once (0: no cap)")
+    load.add_argument("--max-cps", type=float, default=0.0,
+                      help="acd's admission.max_calls_per_second (0: no cap)")
+    load.add_argument("--burst", type=int, default=0,
+                      help="acd's admission.burst (0: one second's worth)")
+    load.add_argument("--shed-to", choices=("busy", "fallback"), default="busy",
+                      help="what a shed caller gets: the lines-busy prompt, or app_queue")
+    load.add_argument("--max-busy-prompts", type=int, default=0,
+                      help="acd's admission.max_busy_prompts (0: no cap)")
     args = parser.parse_args()
     os.chdir(REPO)
     if os.geteuid() != 0:

@@ -15,8 +15,10 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
 
 from acd.callflow import facts as f
+from acd.callflow.admission import Admission, Course, Shed, shed_record
 from acd.callflow.driver import CallDriver, CallPorts
 from acd.callflow.ports import Telephony
 from acd.callflow.record import CallRecord
@@ -25,6 +27,7 @@ from acd.callflow.settings import CallSettings
 from acd.callflow.state import NotConnected
 from acd.core import commands as routing_orders
 from acd.core import events as routing
+from acd.media import phrases
 from acd.metrics import count
 from acd.rules.numbers import dialable
 
@@ -34,13 +37,20 @@ log = logging.getLogger(__name__)
 MAX_PENDING_CALLS = 10_000
 #: how long a phone-transferred call waits in memory for its next FastAGI session
 HANDOVER_SECONDS = 60.0
+#: while calls are shed, a warning says how many at most this often (each is logged too)
+SHED_WARNING_SECONDS = 10.0
 
 
 class CallRegistry:
-    def __init__(self, ports: CallPorts, settings: Callable[[], CallSettings]) -> None:
+    def __init__(self, ports: CallPorts, settings: Callable[[], CallSettings],
+                 admission: Admission | None = None) -> None:
         self.ports = ports
         #: the configuration a new call runs on (read at its start)
         self.settings = settings
+        #: which new calls are taken on (none shed unless it has caps)
+        self.admission = admission or Admission()
+        self._shed_unreported = 0
+        self._shed_reported_at = float("-inf")
         self.drivers: dict[str, CallDriver] = {}
         self._pending: OrderedDict[str, list[f.Fact]] = OrderedDict()
         self._handed_over: dict[str, tuple[CallRecord, float]] = {}
@@ -51,9 +61,24 @@ class CallRegistry:
 
     async def on_call(self, channel: Telephony, params: Mapping[str, str]) -> None:
         """`call`: a call to the 400 number arrives, or comes back after a restart (the
-        dialplan says which: `tries` 0 is a first arrival, with no record to look up)."""
+        dialplan says which: `tries` 0 is a first arrival, with no record to look up).
+        A first arrival past the admission caps is shed here, before any Redis work; a
+        call handed back was taken on before and is never shed."""
         now = self.ports.clock.now()
         first = params.get("tries") == "0"
+        if first:
+            shed = self.admission.admit(now)
+            if shed is not None:
+                await self._shed(channel, shed, now)
+                return
+        else:
+            self.admission.hold()
+        try:
+            await self._arrived(channel, first, now)
+        finally:
+            self.admission.release()
+
+    async def _arrived(self, channel: Telephony, first: bool, now: float) -> None:
         record = None if first else await self.ports.store.get_call(channel.call_id)
         if record is not None and not record.ended_at:
             still_queued = self.ports.routing.has_call(record.call_id)
@@ -67,7 +92,14 @@ class CallRegistry:
 
     async def on_callback(self, channel: Telephony, params: dict[str, str]) -> None:
         """`callback`: the customer we called back answered (see acd.adapters.asterisk
-        .callback_dialer); ring the agent the routing core reserved."""
+        .callback_dialer); ring the agent the routing core reserved. Never shed."""
+        self.admission.hold()
+        try:
+            await self._called_back(channel, params)
+        finally:
+            self.admission.release()
+
+    async def _called_back(self, channel: Telephony, params: dict[str, str]) -> None:
         record = await self.ports.store.get_call(params.get("call_id", ""))
         if record is None:
             log.error("callback for an unknown call; hanging up")
@@ -84,7 +116,14 @@ class CallRegistry:
 
     async def on_phone_transfer(self, channel: Telephony) -> None:
         """`transfer`: an agent's phone blind-transferred the caller to `channel.called`
-        (the transfer key, SIP REFER); the call goes on with its record."""
+        (the transfer key, SIP REFER); the call goes on with its record. Never shed."""
+        self.admission.hold()
+        try:
+            await self._transferred(channel)
+        finally:
+            self.admission.release()
+
+    async def _transferred(self, channel: Telephony) -> None:
         kept = self._handed_over.pop(channel.call_id, None)
         record = kept[0] if kept else await self.ports.store.get_call(channel.call_id)
         if record is None or record.ended_at:  # not a call of ours: just put it through
@@ -108,6 +147,55 @@ class CallRegistry:
         driver = self._start(session, channel)
         await driver.channel_released.wait()
 
+    # -- shedding -------------------------------------------------------------------------
+
+    async def _shed(self, channel: Telephony, shed: Shed, now: float) -> None:
+        """A first arrival past the caps: counted, recorded (written behind, outcome
+        `shed`), and given the busy prompt and a hang-up, the dialplan's fallback, or a
+        hang-up unanswered. No session, no Redis read: this must cost next to nothing."""
+        settings = self.settings()
+        _, lang = settings.entry(channel.called)
+        count("calls_shed")
+        count(f"calls_shed_{shed.over}")
+        self._report_shed(channel, shed, now)
+        record = shed_record(channel.call_id, channel.caller, channel.called, lang, now, shed)
+        self._spawn(self._write_shed(record.call_id, record.fields()), f"shed {record.call_id}")
+        try:
+            if shed.course is Course.FALLBACK:
+                await channel.request_fallback()
+                return
+            if shed.course is Course.BUSY_PROMPT:
+                await channel.answer()
+                await channel.play(await self.ports.prompts.paths(
+                    phrases.say("lines_busy", lang, settings.languages)))
+            await channel.hangup()
+        finally:
+            self.admission.shed_over(shed)
+
+    def _report_shed(self, channel: Telephony, shed: Shed, now: float) -> None:
+        log.info("call %s: shed (over the %s cap): %s", channel.call_id, shed.over,
+                 shed.course)
+        self._shed_unreported += 1
+        if now - self._shed_reported_at >= SHED_WARNING_SECONDS:
+            config = self.admission.config
+            log.warning("shedding calls: %d shed since the last warning; %d calls in acd "
+                        "(admission.max_sessions %s, max_calls_per_second %s)",
+                        self._shed_unreported, self.admission.sessions,
+                        config.max_sessions or "none", config.max_calls_per_second or "none")
+            self._shed_unreported, self._shed_reported_at = 0, now
+
+    async def _write_shed(self, call_id: str, fields: Mapping[str, object]) -> None:
+        try:
+            await self.ports.store.record_call(call_id, fields)
+        except Exception as exc:  # Redis away: the caller is not kept waiting for it
+            log.error("call %s: the shed call's record could not be written: %s", call_id,
+                      exc)
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._runs.add(task)
+        task.add_done_callback(self._runs.discard)
+
     def _start(self, session: CallSession, channel: Telephony | None) -> CallDriver:
         call_id = session.record.call_id
         previous = self.drivers.get(call_id)
@@ -117,9 +205,7 @@ class CallRegistry:
         self.drivers[call_id] = driver
         for fact in self._pending.pop(call_id, []):
             driver.deliver(fact)
-        task = asyncio.get_running_loop().create_task(self._run(driver), name=f"call {call_id}")
-        self._runs.add(task)
-        task.add_done_callback(self._runs.discard)
+        self._spawn(self._run(driver), f"call {call_id}")
         return driver
 
     async def _run(self, driver: CallDriver) -> None:
@@ -160,11 +246,6 @@ class CallRegistry:
                 log.exception("call %s: what the dialplan recorded could not be read",
                               driver.call_id)
         driver.deliver(dataclasses.replace(gone, account=account))
-
-    def _spawn(self, coro: Coroutine[object, object, None], name: str) -> None:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._runs.add(task)
-        task.add_done_callback(self._runs.discard)
 
     def on_routing(self, command: routing_orders.Command) -> None:
         """A dispatcher sink: the routing core's orders for callers, to their sessions

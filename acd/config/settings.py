@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from acd.callflow.admission import AdmissionConfig
 from acd.yamlsource import LocatedDict, LocatedList, Position, SourceError, load_file
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -154,6 +155,8 @@ class Config:
     #: located YAML holding plain passwords: never in a repr
     users: object = field(default=None, repr=False)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    #: caps on the calls taken on; past them callers are shed (acd.callflow.admission)
+    admission: AdmissionConfig = field(default_factory=AdmissionConfig)
     base_dir: str = "."
 
     def path(self, relative: str) -> Path:
@@ -214,7 +217,10 @@ def _convert(value: Any, tp: Any, pos: Position, what: str, errors: list[SourceE
                 return converted
         return _convert(value, inner[-1], pos, what, errors, secret=secret)
     if isinstance(value, str) and tp is not str:
+        from_env = "${" in value
         value = _substitute_env(value, pos, errors)
+        if from_env and tp in (int, float):  # "${CAP:-0}": the environment gives text
+            value = _number(value, tp)
     if tp is str:
         if isinstance(value, str):
             return _substitute_env(value, pos, errors)
@@ -253,6 +259,14 @@ def _convert(value: Any, tp: Any, pos: Position, what: str, errors: list[SourceE
         got = f"a {_KINDS[type(value)]}" if type(value) in _KINDS else "another value"
     errors.append(SourceError(pos, f"{what}: expected {_describe(tp)}, got {got}"))
     return None
+
+
+def _number(text: str, tp: type) -> Any:
+    """A number written as text, or the text itself (then reported as not a number)."""
+    try:
+        return tp(text.strip())
+    except ValueError:
+        return text
 
 
 def _describe(tp: Any) -> str:
@@ -390,6 +404,11 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
             errors.append(SourceError(
                 sub.pos("full_numbers_for") if isinstance(sub, LocatedDict) else node.pos(),
                 f"privacy.full_numbers_for: {role!r} is not a role (agent, supervisor, admin)"))
+    admission = node.get("admission")
+    for key, message in config.admission.problems():
+        pos = admission.pos(key) if isinstance(admission, LocatedDict) and key in admission \
+            else node.pos()
+        errors.append(SourceError(pos, f"admission.{key}: {message}"))
     numbers = node.get("numbers")
     for number in config.numbers:
         if not number.isdigit():

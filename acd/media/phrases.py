@@ -41,6 +41,8 @@ PHRASES: dict[str, dict[str, str]] = {
     "please_hold": {"zh": "坐席正忙，请稍候。", "en": "All agents are busy, please hold."},
     "goodbye": {"zh": "感谢您的来电，再见。", "en": "Thank you for calling. Goodbye."},
     "blocked": {"zh": "您的来电无法接通，再见。", "en": "We cannot take your call. Goodbye."},
+    "lines_busy": {"zh": "线路繁忙，请稍后再拨。",
+                   "en": "All lines are busy. Please call later."},
 }
 
 

@@ -75,3 +75,43 @@ def test_each_kind_of_mistake_is_reported_with_its_position(tmp_path, monkeypatc
 def test_every_problem_is_reported_at_once(tmp_path):
     errors = errors_of(write(tmp_path, "ami:\n  port: x\nhttp:\n  prot: 1\n"))
     assert len(errors) == 2
+
+
+def test_admission_caps_are_read_and_absent_ones_mean_no_cap(tmp_path):
+    config = load_config(write(tmp_path, "admission:\n  max_sessions: 200\n"
+                                         "  max_calls_per_second: 80\n  shed_to: fallback\n"))
+    admission = config.admission
+    assert (admission.max_sessions, admission.max_calls_per_second) == (200, 80.0)
+    assert admission.shed_to == "fallback" and admission.burst == 0
+    assert not load_config(write(tmp_path, "timezone: Asia/Shanghai\n")).admission.limited
+
+
+def test_admission_caps_may_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("ACD_TEST_CAP", "150")
+    monkeypatch.delenv("ACD_TEST_UNSET", raising=False)
+    config = load_config(write(tmp_path, "admission:\n  max_sessions: ${ACD_TEST_CAP}\n"
+                                         "  max_calls_per_second: '${ACD_TEST_UNSET:-2.5}'\n"))
+    assert (config.admission.max_sessions, config.admission.max_calls_per_second) == (150, 2.5)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("admission:\n  max_sessions: -1\n",
+     "config.yaml:2:3: admission.max_sessions: must be 0 (no cap) or more"),
+    ("admission:\n  burst: 50\n",
+     "config.yaml:2:3: admission.burst: has no effect without max_calls_per_second"),
+    ("admission:\n  shed_to: voicemail\n",
+     "config.yaml:2:3: admission.shed_to: 'voicemail' is not one of: busy, fallback"),
+    ("admission:\n  max_sessions: ${ACD_TEST_CAP:-lots}\n",
+     "config.yaml:2:3: admission.max_sessions: expected a whole number, got str 'lots'"),
+])
+def test_admission_mistakes_name_their_line(tmp_path, monkeypatch, text, expected):
+    monkeypatch.delenv("ACD_TEST_CAP", raising=False)
+    errors = errors_of(write(tmp_path, text))
+    assert any(expected in e for e in errors), errors
+
+
+def test_the_shipped_config_sheds_load_past_what_the_sandbox_carries(monkeypatch):
+    monkeypatch.setenv("ACD_AMI_SECRET", "s3cret")
+    admission = load_config(REPO / "config.yaml").admission
+    assert admission.limited and admission.shed_to == "busy"
+    assert 0 < admission.max_calls_per_second <= 100  # the sandbox sustains ~100 calls/s
