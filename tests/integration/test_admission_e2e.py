@@ -55,9 +55,9 @@ async def test_a_caller_past_the_session_cap_is_answered_by_asterisks_own_queue(
         assert status == 200, body
     phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=15.0),
                              workdir=tmp_path / "phones")
-    # the first caller talks to an agent through acd; the second, 2 s later, is shed to
+    # the first caller talks to an agent through acd; the second, 1 s later, is shed to
     # the dialplan's fallback, whose queue rings the other agent
-    callers = SippCaller([FIRST, SECOND], did=DIRECT, calls=2, rate=0.5, hangup_after=8.0,
+    callers = SippCaller([FIRST, SECOND], did=DIRECT, calls=2, rate=1.0, hangup_after=8.0,
                          timeout=40, workdir=tmp_path / "callers")
     try:
         with phones:
