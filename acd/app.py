@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from acd.adapters.http.app import HttpServices, make_app, replace_users
 from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.recordings import Recordings
 from acd.adapters.redis.changes import follow_changes
+from acd.adapters.redis.lease import Leadership, Lease
 from acd.adapters.redis.list_store import CachedRules, ListStore
 from acd.adapters.redis.routing_store import RoutingStore, SaveBehind
 from acd.adapters.redis.store import CallStore, connect_redis
@@ -56,6 +58,8 @@ log = logging.getLogger(__name__)
 #: SIGTERM to exit: what is not done by then is left to the next acd (the dialplan
 #: brings calls back to it)
 STOP_SECONDS = 4.0
+#: the exit status of an acd that stopped because another one took the lease over
+EXIT_NOT_LEADING = 75
 
 
 def make_clock(config: Config) -> Clock:
@@ -82,6 +86,7 @@ class App:
         self._runner: web.AppRunner | None = None
         self._call_settings: tuple[tuple[int, int], CallSettings] | None = None
         self._generation = 0  # bumped by each reload: a new call reads the new settings
+        self.exit_code = 0
 
     async def start(self) -> None:
         cfg, sec = self.config, self.sections
@@ -112,7 +117,8 @@ class App:
             announcement=self.announcement.playables, clock=self.clock,
             recordings=self.recordings,
             caller_lists=self.caller_lists,
-            lost_calls=AmiLostCalls(self.ami, self._agent_on_device)),
+            lost_calls=AmiLostCalls(self.ami, self._agent_on_device),
+            agent_on_device=self._agent_on_device),
             self.call_settings, Admission(cfg.admission))
         register_call_routes(self.agi, self.registry)
         self.dispatcher.add_sink(self.registry.on_routing)
@@ -308,17 +314,43 @@ class App:
             loop.add_signal_handler(sig, self._on_stop_signal)
         loop.add_signal_handler(signal.SIGHUP, lambda: self._tasks.append(
             asyncio.create_task(self.reload(), name="reload")))
+        leadership = await self._leadership()
+        if not await leadership.acquire(self._stopping):
+            log.info("acd stopped while standing by")
+            return
         await self.start()
+        keeping = asyncio.create_task(leadership.keep(), name="leadership")
         try:
             await self._stopping.wait()
         finally:
+            keeping.cancel()
             log.info("acd stopping")
             try:  # a stop that hangs on a peer never keeps acd up: calls resume elsewhere
                 async with asyncio.timeout(STOP_SECONDS):
                     await self.stop()
+                    if leadership.leading:  # a standby takes over now, not in a while
+                        await leadership.lease.give_up()
             except TimeoutError:
                 log.error("acd did not stop cleanly within %.0f s; exiting anyway",
                           STOP_SECONDS)
+            except Exception as exc:
+                log.warning("leadership lease not given up (%s); it lapses by itself", exc)
+
+    async def _leadership(self) -> Leadership:
+        """The lease that lets one acd of several serve (its own small Redis pool, so
+        that renewals never queue behind call traffic)."""
+        cfg = self.config
+        node = cfg.cluster.node or f"{socket.gethostname()}:{cfg.agi.port}"
+        redis = await connect_redis(cfg.redis, poolsize=2)
+        return Leadership(Lease(redis, cfg.redis.prefix, node, cfg.cluster.lease_seconds),
+                          self._lost_lead)
+
+    def _lost_lead(self, holder: str) -> None:
+        log.error("acd %s leads now (this acd was cut off from Redis for longer than the "
+                  "lease): stopping, so that one acd serves; restart this one to stand by",
+                  holder or "?")
+        self.exit_code = EXIT_NOT_LEADING
+        self._stopping.set()
 
     def _on_stop_signal(self) -> None:
         if self._stopping.is_set():  # a second Ctrl-C: do not wait for anything

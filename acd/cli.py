@@ -39,11 +39,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from acd.adapters.redis.store import RedisRefused
 
     try:
-        asyncio.run(App(config).run_forever())
+        app = App(config)
+        asyncio.run(app.run_forever())
     except RedisRefused as exc:
         print(f"acd: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return app.exit_code
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,8 @@ class CallPorts:
     recordings: RecordingFiles | None = None
     caller_lists: CallerLists | None = None
     lost_calls: LostCalls | None = None
+    #: the agent logged in on a device (PJSIP/agent1001), if any
+    agent_on_device: Callable[[str], str | None] = lambda _device: None
 
 
 class _Failed:
@@ -372,7 +375,10 @@ class CallDriver:
                 return await telephony.dial_number(order.number, order.ring_seconds,
                                                    order.context)
             case o.ReadLastDial():
-                return await telephony.last_dial()
+                last = await telephony.last_dial()
+                agent = self.ports.agent_on_device(last.peer_device) if last.peer_device \
+                    else None
+                return dataclasses.replace(last, peer_agent=agent or "")
             case o.RecordVoicemail():
                 await telephony.voicemail(order.mailbox, order.options)
             case o.HangUp():

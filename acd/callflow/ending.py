@@ -97,17 +97,26 @@ def orphan_gone(s: CallSession, gone: f.ChannelGone) -> None:
 def _answered_while_away(s: CallSession, account: f.LostCallAccount) -> None:
     """acd died as the agent answered (before it knew): the conversation took place, the
     agent hung up and the caller heard goodbye."""
-    record, agent = s.record, account.agent
-    s.emit(o.PostToRouting(routing.RingAnswered(record.call_id, agent)))
-    s.emit(o.PostToRouting(routing.CallEnded(record.call_id, agent)))
-    # whatever the restored core held (ringing, or waiting again), the caller is gone
-    s.emit(o.PostToRouting(routing.CallLeftForFallback(record.call_id)))
-    s.wrap_up_expected = True
     talk = account.talk_seconds or 0.0
-    answered = (account.ended_at - talk) if account.ended_at else None
-    s.change(agent=agent, answered_at=answered, talk_seconds=round(talk, 3),
-             hung_up_by=account.hung_up_by or "agent", outcome="answered")
+    talked_while_away(s, account.agent, talk,
+                      (account.ended_at - talk) if account.ended_at else None)
+    s.change(hung_up_by=account.hung_up_by or "agent")
     s.add_to("ivr_path", "goodbye-without-acd")
+
+
+def talked_while_away(s: CallSession, agent: str, talk: float,
+                      answered_at: float | None) -> None:
+    """The agent answered while no acd was watching (it died between the answer and the
+    bridge it would have recorded), and the conversation is over: the record and the
+    routing core learn it now. Whatever the restored core holds for the caller (ringing,
+    or waiting again after its ring timed out), the caller is no longer its to serve."""
+    call_id = s.record.call_id
+    s.emit(o.PostToRouting(routing.RingAnswered(call_id, agent)))
+    s.emit(o.PostToRouting(routing.CallEnded(call_id, agent)))
+    s.emit(o.PostToRouting(routing.CallLeftForFallback(call_id)))
+    s.wrap_up_expected = True
+    s.change(agent=agent, answered_at=answered_at, talk_seconds=round(talk, 3),
+             outcome="answered")
 
 
 def _served_by_fallback(s: CallSession, account: f.LostCallAccount) -> None:

@@ -88,6 +88,8 @@ class DialEnded:
     caller_gone: bool = False
     #: how long the caller was bridged to the peer (Asterisk's ANSWEREDTIME_MS), if known
     answered_seconds: float | None = None
+    #: the agent on `peer_device` (filled in for ReadLastDial, when one is logged in there)
+    peer_agent: str = ""
 
 
 @dataclass(frozen=True)

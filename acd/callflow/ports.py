@@ -128,13 +128,17 @@ class RecordingFiles(Protocol):
         ...
 
 
+class ChannelVanished(Exception):
+    """The channel asked about no longer exists (it hung up meanwhile)."""
+
+
 class LostCalls(Protocol):
     """Calls acd lost track of (it was away): where a live one is, and what the dialplan
     recorded of one that ended meanwhile."""
 
     async def path_of(self, channel: str) -> str:
         """The dialplan path a live call took without acd: "fallback", "talked", or ""
-        (none: it comes back to acd)."""
+        (none: it comes back to acd). ChannelVanished if it hung up meanwhile."""
         ...
 
     async def account(self, call_id: str) -> LostCallAccount | None:

@@ -20,7 +20,7 @@ from typing import Any
 from acd.callflow import facts as f
 from acd.callflow.admission import Admission, Course, Shed, shed_record
 from acd.callflow.driver import CallDriver, CallPorts
-from acd.callflow.ports import Telephony
+from acd.callflow.ports import ChannelVanished, Telephony
 from acd.callflow.record import CallRecord
 from acd.callflow.session import CallSession
 from acd.callflow.settings import CallSettings
@@ -307,6 +307,9 @@ class CallRegistry:
             if self.ports.lost_calls is not None:
                 try:
                     path = await self.ports.lost_calls.path_of(live[call_id])
+                except ChannelVanished:  # hung up since Asterisk listed it
+                    self.deliver(call_id, f.ChannelGone("hung up during the resync"))
+                    continue
                 except Exception as exc:
                     log.warning("call %s: where it stands is unknown (%s)", call_id, exc)
             if path == "fallback":

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from acd.callflow import ending, survey
 from acd.callflow import orders as o
-from acd.callflow import survey
 from acd.callflow.arrival import Handoff, new_call
+from acd.callflow.facts import DialStatus
 from acd.callflow.queueing import serve
 from acd.callflow.state import Script, reply_to
 from acd.core import events as routing
@@ -24,6 +25,17 @@ def resumed(s: CallSession, still_queued: bool) -> Script[None]:
     record = s.record
     log.warning("%s: back after an acd restart; resuming", s.describe())
     s.add_to("ivr_path", "resumed")
+    if record.enqueued_at and not record.answered_at:
+        # acd may have died after an agent answered and before it recorded the answer
+        # (during the 报工号; even the ring may not have been saved yet): if the last Dial
+        # was answered, that conversation took place
+        last = yield from reply_to(o.ReadLastDial())
+        if last.status is DialStatus.ANSWERED and last.peer_agent:
+            talk = last.answered_seconds or 0.0
+            ending.talked_while_away(s, last.peer_agent, talk, s.now - talk)
+            s.change(hung_up_by="agent")
+            yield from survey.ask(s, record.queues[-1] if record.queues else "")
+            return
     if record.answered_at and record.agent:
         # The conversation went on without us; the caller is still here, so the agent
         # hung up first. Its length is Asterisk's (the Dial's bridged time): acd's clock

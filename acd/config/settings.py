@@ -132,6 +132,18 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class ClusterConfig:
+    """Several acd processes on one Redis: one serves, the others stand by
+    (acd.adapters.redis.lease, docs/operations.md)."""
+
+    #: this process's name, stable across restarts; '' : <host name>:<FastAGI port>
+    node: str = ""
+    #: how long the serving acd's lease lasts unrenewed: a standby takes over this long
+    #: after the leader died (it renews every quarter of it)
+    lease_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
 class Config:
     source: str = "<defaults>"
     timezone: str = "Asia/Shanghai"
@@ -157,6 +169,7 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     #: caps on the calls taken on; past them callers are shed (acd.callflow.admission)
     admission: AdmissionConfig = field(default_factory=AdmissionConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
     base_dir: str = "."
 
     def path(self, relative: str) -> Path:

@@ -36,21 +36,23 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str,
 
 class AcdService:
     def __init__(self, env: dict[str, str], log_path: Path,
-                 config: Path = TEST_CONFIG) -> None:
+                 config: Path = TEST_CONFIG, http: str = HTTP) -> None:
         self.env = {**os.environ, **env, **PASSWORDS}
         self.log_path = log_path
         self.config = config
+        self.http = http
         self.proc: subprocess.Popen[bytes] | None = None
         self._token: str | None = None
 
-    def start(self, timeout: float = 30) -> None:
+    def start(self, timeout: float = 30, ready: str = "acd ready") -> None:
+        """Start `acd serve`; return when its log says `ready` (a standby: "standing by")."""
         log = self.log_path.open("ab")
+        mark = self.log_text().count(ready)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "acd", "serve", "--config", str(self.config)],
             cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        mark = self.log_text().count("acd ready")
-        wait_for(lambda: self.log_text().count("acd ready") > mark or self._died(), timeout,
-                 "acd serve to be ready")
+        wait_for(lambda: self.log_text().count(ready) > mark or self._died(), timeout,
+                 f"acd serve to log {ready!r}")
         if self._died():
             raise AssertionError(f"acd serve exited:\n{self.log_text()[-3000:]}")
 
@@ -86,7 +88,7 @@ class AcdService:
         if auth:
             headers["Authorization"] = f"Bearer {self.token(user)}"
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(HTTP + path, data=data, method=method,
+        request = urllib.request.Request(self.http + path, data=data, method=method,
                                          headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=10) as resp:

@@ -24,6 +24,7 @@ from acd.adapters.asterisk import syntax
 from acd.adapters.asterisk.agi import device_of_channel
 from acd.adapters.asterisk.ami import AmiActionFailed, Response
 from acd.callflow.facts import LostCallAccount
+from acd.callflow.ports import ChannelVanished
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,13 @@ class AmiLostCalls:
         self.agent_on_device = agent_on_device
 
     async def path_of(self, channel: str) -> str:
-        response = await self.ami.send(syntax.get_channel_variable(channel, PATH_VARIABLE))
+        try:
+            response = await self.ami.send(syntax.get_channel_variable(channel,
+                                                                       PATH_VARIABLE))
+        except AmiActionFailed as exc:
+            if "no such channel" in str(exc).lower():
+                raise ChannelVanished(channel) from None
+            raise
         value = response.get("Value", "") if isinstance(response, Mapping) else ""
         return value if value in ("talked", "fallback") else ""
 

@@ -305,6 +305,34 @@ def test_a_call_that_comes_back_after_a_restart_mid_conversation_is_surveyed():
     assert call.opened == 0
 
 
+def test_a_call_whose_agent_answered_as_acd_died_is_not_offered_again_but_surveyed():
+    # acd died during the 报工号: the record (saved when the caller queued) knows neither
+    # the ring nor the answer
+    record = CallRecord("c1", CALLER, "4008001234", 1000.0, queues=["support"],
+                        enqueued_at=1001.0, variables={"lang": "zh"})
+    call = Call.of(CallSession.resumed(record, Call.new().session.settings, 1100.0,
+                                       still_queued=True))
+    assert isinstance(call.waiting_for, o.ReadLastDial)
+    call.feed(f.DialEnded(f.DialStatus.ANSWERED, peer="PJSIP/agent1002-07",
+                          peer_device="PJSIP/agent1002", answered_seconds=42.0,
+                          peer_agent="1002"))
+    assert call.routing() == [ev.RingAnswered("c1", "1002"), ev.CallEnded("c1", "1002"),
+                              ev.CallLeftForFallback("c1")]
+    assert isinstance(call.waiting_for, o.CollectDigits)  # the survey, not the queue
+    assert call.record.agent == "1002" and call.record.talk_seconds == 42.0
+    assert call.record.answered_at == 1058.0
+
+
+def test_a_call_whose_last_ring_was_not_answered_takes_up_its_place_again():
+    record = CallRecord("c1", CALLER, "4008001234", 1000.0, queues=["support"],
+                        enqueued_at=1001.0, ring_attempts=1, variables={"lang": "zh"})
+    call = Call.of(CallSession.resumed(record, Call.new().session.settings, 1100.0,
+                                       still_queued=True))
+    call.feed(f.DialEnded(f.DialStatus.NO_ANSWER))
+    call.settle()
+    assert call.routing() == []  # the core kept its place; no conversation to close
+
+
 def test_a_resumed_conversation_whose_length_asterisk_cannot_tell_says_so():
     record = CallRecord("c1", CALLER, "4008001234", 1000.0, queues=["support"],
                         enqueued_at=1001.0, answered_at=1010.0, agent="1001",
@@ -367,6 +395,7 @@ def test_a_caller_who_comes_back_after_a_restart_takes_up_their_place_in_the_que
                         enqueued_at=1001.0, variables={"lang": "zh"})
     call = Call.of(CallSession.resumed(record, Call.new().session.settings, 1100.0,
                                        still_queued=True))
+    call.feed(f.DialEnded(f.DialStatus.NO_ANSWER))  # not rung, or nobody answered
     call.settle()
     assert call.routing() == []  # no second CallQueued: the core kept the place
     connected(call)
