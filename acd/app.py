@@ -29,9 +29,11 @@ from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.recordings import Recordings
 from acd.adapters.redis.changes import follow_changes
 from acd.adapters.redis.lease import Leadership, Lease
+from acd.adapters.redis.link import UNREACHABLE_ERRORS, RedisLink
 from acd.adapters.redis.list_store import CachedRules, ListStore
+from acd.adapters.redis.outbox import HeldCallStore
 from acd.adapters.redis.routing_store import RoutingStore, SaveBehind
-from acd.adapters.redis.store import CallStore, connect_redis
+from acd.adapters.redis.store import CallStore, connect_redis, where_is
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
 from acd.agents.phone import AgentPhone
 from acd.callflow.admission import Admission, ShedTo
@@ -47,6 +49,7 @@ from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
 from acd.core.periods import daily
 from acd.dispatcher import Dispatcher
+from acd.health import Dependencies
 from acd.media import phrases
 from acd.media.announcement import Announcement
 from acd.media.prompts import PromptLibrary
@@ -90,8 +93,15 @@ class App:
 
     async def start(self) -> None:
         cfg, sec = self.config, self.sections
-        self.redis = await connect_redis(cfg.redis, poolsize=cfg.redis.pool_size)
+        self.redis_link = RedisLink(where_is(cfg.redis))
+        self.redis = await connect_redis(cfg.redis, poolsize=cfg.redis.pool_size,
+                                         link=self.redis_link)
+        pool = self.redis  # (the pool picks a connection per command: not `pool.ping`)
+        self._tasks.append(asyncio.create_task(self.redis_link.watch(lambda: pool.ping()),
+                                               name="redis-heartbeat"))
         self.calls = CallStore(self.redis, cfg.redis.prefix)
+        # the call path's records: held in memory while Redis is away
+        self.held_calls = HeldCallStore(self.calls, self.redis_link)
         self.prompts = PromptLibrary(cfg.path(cfg.paths.prompts), cfg.path(cfg.paths.prompt_cache),
                                      cfg.languages)
         self.announcement = Announcement(self.calls, cfg.languages)
@@ -99,7 +109,8 @@ class App:
         self.flows = FlowRegistry(cfg.path(cfg.paths.ivr_flows), [q.name for q in sec.queues],
                                   oracle, self.prompts, extra_variables=("lang",))
         self.flows.load()
-        self.routing_store = RoutingStore(self.redis, cfg.redis.prefix, owner=cfg.redis.owner)
+        self.routing_store = RoutingStore(self.redis, cfg.redis.prefix, owner=cfg.redis.owner,
+                                          link=self.redis_link)
         self.engine = await self._restore_engine()
         self.dispatcher = Dispatcher(self.engine, self.clock)
         self.dispatcher.set_gate(self.routing_store.gate)
@@ -107,12 +118,13 @@ class App:
         self.dispatcher.after_batch(self.saver.after_batch)
         self.routing = RoutingService(self.dispatcher, self.engine)
         self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
-                                      cfg.redis.prefix, cfg.recording.format)
+                                      cfg.redis.prefix, cfg.recording.format,
+                                      link=self.redis_link)
                            if cfg.recording.enabled else None)
         self.lookup = HttpLookupClient()
         self.caller_lists = CachedRules(ListStore(self.redis, cfg.redis.prefix))
         self.registry = CallRegistry(CallPorts(
-            store=self.calls, routing=self.routing, actions=AmiCallActions(self.ami),
+            store=self.held_calls, routing=self.routing, actions=AmiCallActions(self.ami),
             prompts=self.prompts, lookups=self.lookup, schedules=oracle,
             announcement=self.announcement.playables, clock=self.clock,
             recordings=self.recordings,
@@ -148,6 +160,7 @@ class App:
             "lists": self.caller_lists.invalidate,
             "announcement": self.announcement.invalidate}), name="redis-changes"))
         self._tasks.append(asyncio.create_task(self._prepare_prompts(), name="prompts"))
+        self.redis_link.on_return(self._redis_back)
         if self.recordings is not None and cfg.recording.retention_days > 0:
             self._tasks.append(asyncio.create_task(self._retention(), name="retention"))
         if not await self.ami.wait_connected(timeout=10):
@@ -204,6 +217,22 @@ class App:
                  len(sections.queues), len(sections.agents))
         return True
 
+    def _redis_back(self) -> None:
+        """Redis answers again: what the routing core decided meanwhile (state, claims) is
+        written now, not with the next change; what other processes changed is read
+        again (the change feed may have missed it)."""
+        self._tasks.append(asyncio.create_task(self.saver.after_batch([]),
+                                               name="routing-save"))
+        self.caller_lists.invalidate()
+        self.announcement.invalidate()
+
+    def dependencies(self) -> Dependencies:
+        """What /api/health and /api/ready report, each up or down."""
+        return Dependencies({"redis": lambda: self.redis_link.up,
+                             "ami": lambda: self.ami.connected,
+                             "fastagi": lambda: self.agi.listening,
+                             "routing": lambda: self.dispatcher.running})
+
     async def _restore_engine(self) -> RoutingEngine:
         """The routing state as it was before a restart (agents, callers, callbacks, stats)."""
         sec, tz = self.sections, self.config.timezone
@@ -228,9 +257,11 @@ class App:
             health=lambda: {"ami": self.ami.connected, "flows_version": self.flows.version,
                             "waiting": self.engine.waiting_count(),
                             "counters": metrics.snapshot()},
+            dependencies=self.dependencies(),
             error_statuses={core_errors.UnknownAgent: 404, AgentNotFound: 404, WrongPin: 403,
                             DeviceNotAllowed: 403, NotConnected: 409,
-                            core_errors.RoutingError: 409, ValueError: 400})
+                            core_errors.RoutingError: 409, ValueError: 400,
+                            **dict.fromkeys(UNREACHABLE_ERRORS, 503)})
         self._runner = web.AppRunner(make_app(services), access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()
@@ -300,6 +331,9 @@ class App:
             await self.saver.close()
         await self.agi.close()
         await self.registry.drain()
+        await self.held_calls.outbox.flush(seconds=1.0)  # (held while Redis was away)
+        if self.recordings is not None:
+            await self.recordings.flush(seconds=0.5)
         await self.ami.close()
         if self._runner is not None:
             await self._runner.cleanup()

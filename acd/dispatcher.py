@@ -104,6 +104,18 @@ class Dispatcher(Generic[E, C]):
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="dispatcher")
+        self._task.add_done_callback(self._ended)
+
+    @property
+    def running(self) -> bool:
+        """The routing core takes events (health: its one task has not ended)."""
+        return self._task is not None and not self._task.done()
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if not self._stopping:  # nothing decides for callers any more: say so, once
+            error = None if task.cancelled() else task.exception()
+            log.critical("routing core stopped: %s", error or "its task was cancelled",
+                         exc_info=error)
 
     async def stop(self, timeout: float = 2.0) -> None:
         """Stop the loop: the event being handled finishes, the rest stay in Redis."""

@@ -13,7 +13,8 @@ agent, queue, caller and time. Keys (prefix `acd:`):
 | rec:by_queue:{queue}       | zset | call_id scored by start                 |
 | rec:by_caller:{caller}     | zset | call_id scored by start                 |
 
-A call never answered, or shorter than MIN_SECONDS, leaves no file and no entry.
+A call never answered, or shorter than MIN_SECONDS, leaves no file and no entry. While
+Redis is away, index entries are held in memory and written when it is back.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from acd.adapters.redis.client import Redis
+from acd.adapters.redis.link import RedisLink
+from acd.adapters.redis.outbox import Outbox
 from acd.adapters.redis.store import Scripts, flat_fields, score_bound
 
 log = logging.getLogger(__name__)
@@ -77,7 +80,8 @@ for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[1]) end
 
 class Recordings:
     def __init__(self, root: Path, timezone: str, redis: Redis | None = None,
-                 prefix: str = "acd:", output_format: str = "wav") -> None:
+                 prefix: str = "acd:", output_format: str = "wav",
+                 link: RedisLink | None = None) -> None:
         self.root = root.resolve()
         self.tz = ZoneInfo(timezone)
         #: None: recordings are kept but not indexed (nor found, nor purged)
@@ -85,6 +89,10 @@ class Recordings:
         self.prefix = prefix
         self.output_format = output_format
         self._scripts = Scripts(redis) if redis is not None else None
+        #: (keys, args) of index entries, held while Redis is away
+        self._held: Outbox[tuple[list[str], list[str]]] | None = Outbox(
+            link, self._write_index, lambda _older, newer: newer,
+            "recording index entries") if link is not None and redis is not None else None
 
     def path_for(self, call_id: str, started: float) -> str:
         """The absolute path (without doubt about its folder) MixMonitor writes to."""
@@ -124,15 +132,14 @@ class Recordings:
             return ""
         info = RecordingInfo(call_id, str(final), duration, final.stat().st_size)
         if self._scripts is not None:
-            await self._index(self._scripts, info, index)
+            await self._index(info, index)
         return str(final)
 
     def _drop(self, file: Path) -> None:
         if file.resolve().is_relative_to(self.root):  # never a path outside recordings/
             file.unlink(missing_ok=True)
 
-    async def _index(self, scripts: Scripts, info: RecordingInfo,
-                     index: Mapping[str, object]) -> None:
+    async def _index(self, info: RecordingInfo, index: Mapping[str, object]) -> None:
         p, start = self.prefix, index.get("start") or 0.0
         agent, queue, caller = (str(index.get(k, "")) for k in ("agent", "queue", "caller"))
         fields = {"path": info.path, "agent": agent, "queue": queue, "caller": caller,
@@ -140,8 +147,21 @@ class Recordings:
                   "duration": f"{info.duration:.3f}", "size": str(info.size)}
         indexes = [f"{p}{key}" for key in ("rec:by_time", f"rec:by_agent:{agent}",
                                            f"rec:by_queue:{queue}", f"rec:by_caller:{caller}")]
-        await scripts.run("index_recording", _INDEX, [f"{p}rec:{info.call_id}", *indexes],
-                                [info.call_id, str(start), *flat_fields(fields)])
+        entry = ([f"{p}rec:{info.call_id}", *indexes],
+                 [info.call_id, str(start), *flat_fields(fields)])
+        if self._held is not None:
+            await self._held.write(info.call_id, entry)
+        else:
+            await self._write_index(info.call_id, entry)
+
+    async def _write_index(self, _call_id: str, entry: tuple[list[str], list[str]]) -> None:
+        assert self._scripts is not None
+        await self._scripts.run("index_recording", _INDEX, *entry)
+
+    async def flush(self, seconds: float) -> None:
+        """Shutdown: index entries held while Redis was away are written now, if it lets."""
+        if self._held is not None:
+            await self._held.flush(seconds)
 
     async def find(self, *, agent: str = "", queue: str = "", caller: str = "",
                    since: float = 0, until: float | None = None) -> list[dict[str, str]]:

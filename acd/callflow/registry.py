@@ -79,7 +79,12 @@ class CallRegistry:
             self.admission.release()
 
     async def _arrived(self, channel: Telephony, first: bool, now: float) -> None:
-        record = None if first else await self.ports.store.get_call(channel.call_id)
+        try:
+            record = None if first else await self.ports.store.get_call(channel.call_id)
+        except ConnectionError:  # the store is away: served as a new call, not turned away
+            log.warning("call %s: came back but its record cannot be read now; served as a "
+                        "new call", channel.call_id)
+            record = None
         if record is not None and not record.ended_at:
             still_queued = self.ports.routing.has_call(record.call_id)
             session = CallSession.resumed(record, self.settings(), now,

@@ -16,7 +16,8 @@ class AnnouncementStore(Protocol):
     async def set_announcement(self, prompts: list[dict[str, str]] | None) -> None: ...
 
     async def announcement(self) -> list[object] | None:
-        """As stored (JSON): {text, lang} mappings; plain strings from older versions."""
+        """As stored (JSON): {text, lang} mappings; plain strings from older versions.
+        A ConnectionError when the store cannot be reached now."""
         ...
 
 
@@ -60,7 +61,11 @@ class Announcement:
         """What callers hear now (nothing when it is off)."""
         now = time.monotonic()
         if now - self._read_at >= self.RECHECK_SECONDS:
-            raw = await self.store.announcement() or []
+            try:
+                raw = await self.store.announcement() or []
+            except ConnectionError:  # the store is away: the one last read, again later
+                self._read_at = now
+                return self._cached
             lang = self.languages[0]
             self._cached = tuple(Speech(p["text"], p.get("lang", lang)) if isinstance(p, dict)
                                  else Speech(str(p), lang) for p in raw)

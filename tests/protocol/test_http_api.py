@@ -196,3 +196,25 @@ async def test_an_agent_never_receives_a_full_number_in_any_field_of_a_call(tmp_
     assert seen["caller"] == "13******000"
     assert seen["variables"]["order"] == "20261111"  # not marked sensitive
     assert full["variables"]["card"] == "6222021234567890"
+
+
+async def test_health_keeps_its_fields_names_each_dependency_and_is_not_ok_while_one_is_down():
+    from acd.health import Dependencies
+
+    up = {"redis": True, "ami": True, "fastagi": True, "routing": True}
+    dependencies = Dependencies({name: (lambda name=name: up[name]) for name in up})
+    app = make_app(HttpServices(users={}, dependencies=dependencies,
+                                health=lambda: {"ami": up["ami"], "waiting": 2,
+                                                "counters": {"calls": 5}}))
+    async with TestClient(TestServer(app)) as client:
+        healthy = await (await client.get("/api/health")).json()
+        assert (await client.get("/api/ready")).status == 200
+        up["ami"] = False
+        resp, ready = await client.get("/api/health"), await client.get("/api/ready")
+        sick, not_ready = await resp.json(), await ready.json()
+    assert healthy == {"status": "ok", "ami": True, "waiting": 2, "counters": {"calls": 5},
+                       "dependencies": {"redis": "up", "ami": "up", "fastagi": "up",
+                                        "routing": "up"}}
+    assert resp.status == 200 and sick["status"] == "degraded" and sick["ami"] is False
+    assert sick["dependencies"]["ami"] == "down"
+    assert ready.status == 503 and not_ready["ready"] is False

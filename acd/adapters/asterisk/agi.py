@@ -387,6 +387,11 @@ class AgiServer(Application):  # type: ignore[misc]
             raise TypeError(f"FastAGI handler for {script!r} must be an async function")
         self.add_route(script, handler)
 
+    @property
+    def listening(self) -> bool:
+        """Asterisk can open FastAGI sessions here (health)."""
+        return self._server is not None and self._server.is_serving()
+
     async def start(self, host: str, port: int) -> None:
         self._server = await asyncio.start_server(self.handler, host, port)
         log.info("FastAGI listening on %s:%s (routes: %s)", host, port, ", ".join(self._route))

@@ -1,6 +1,6 @@
 """The HTTP API: app factory, routes in one place, errors mapped once.
 
-Every route but /api/health, /api/login and the IVR demo lookup needs a bearer
+Every route but /api/health, /api/ready, /api/login and the IVR demo lookup needs a bearer
 token from /api/login; each route names the least role it needs. Logins are
 checked on threads of their own (pbkdf2 is slow on purpose) and throttled;
 expired tokens are purged on a timer started with the app.
@@ -31,6 +31,7 @@ from acd.adapters.http.auth import (
     changed_users,
     prepare_users,
 )
+from acd.adapters.http.health import DependencyHealth, report
 from acd.adapters.http.throttle import LoginThrottle
 from acd.callflow.record import CallRecord
 from acd.core.views import AgentView, QueueView
@@ -107,7 +108,10 @@ class HttpServices:
     transfer_agent: Callable[[str], str | None] | None = None
     #: (call_id, mode, device) -> the agent listened to
     spy: Callable[[str, str, str], Awaitable[str]] | None = None
+    #: acd's own numbers for /api/health (waiting callers, counters...)
     health: Callable[[], dict[str, Any]] = field(default=lambda: {})
+    #: Redis, AMI, FastAGI and the routing core, each up or down (/api/health, /api/ready)
+    dependencies: DependencyHealth | None = None
     sessions: Sessions = field(default_factory=Sessions)
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     #: the clock sessions and throttling read (monotonic seconds)
@@ -202,7 +206,15 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
 
 
 async def health(request: web.Request) -> web.StreamResponse:
-    return web.json_response({"status": "ok", **request.app[SERVICES].health()})
+    services = request.app[SERVICES]
+    up, states = report(services.dependencies)
+    return web.json_response({"status": "ok" if up else "degraded", **services.health(),
+                              "dependencies": states})
+
+
+async def ready(request: web.Request) -> web.StreamResponse:
+    up, states = report(request.app[SERVICES].dependencies)
+    return web.json_response({"ready": up, "dependencies": states}, status=200 if up else 503)
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -518,6 +530,7 @@ def make_app(services: HttpServices) -> web.Application:
     app[SERVICES] = services
     app.cleanup_ctx.extend([_login_pool, _purge_sessions])
     app.router.add_get("/api/health", health)
+    app.router.add_get("/api/ready", ready)
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)
     app.router.add_get("/api/demo/orders/{order}", demo_order)

@@ -8,10 +8,15 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 
-from acd.adapters.redis.store import changes_channel, connect_redis
+from acd.adapters.redis.connection import open_subscriber
+from acd.adapters.redis.link import unreachable
+from acd.adapters.redis.store import changes_channel
 from acd.config.settings import RedisConfig
 
 log = logging.getLogger(__name__)
+
+#: between two tries to subscribe again (Redis away is logged by the pool's link)
+RETRY_SECONDS = 0.5
 
 
 async def follow_changes(config: RedisConfig, on_change: Mapping[str, Callable[[], None]],
@@ -19,18 +24,18 @@ async def follow_changes(config: RedisConfig, on_change: Mapping[str, Callable[[
     """Run until cancelled: call on_change[what] for each change announced; after a
     (re)subscription, every one of them (changes may have been missed meanwhile)."""
     channel = changes_channel(config.prefix)
-    delay = 1.0
+    warned = ""  # the last failure logged: the next one is logged only if it differs
     while True:
         try:
-            connection = await connect_redis(config, poolsize=1, retry_forever=False)
+            connection = await open_subscriber(config)
             try:
                 subscription = await connection.start_subscribe()
                 await subscription.subscribe([channel])
                 for callback in on_change.values():
                     callback()
-                delay = 1.0
+                warned = ""
                 while True:
-                    message = await subscription.next_published()
+                    message = await connection.until_lost(subscription.next_published())
                     changed = on_change.get(str(message.value))
                     if changed is not None:
                         changed()
@@ -38,8 +43,8 @@ async def follow_changes(config: RedisConfig, on_change: Mapping[str, Callable[[
                 connection.close()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # Redis away: caches fall back to their own recheck
-            log.warning("Redis change feed interrupted (%s); subscribing again in %.0f s",
-                        exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+        except Exception as exc:  # caches fall back to their own recheck meanwhile
+            if not unreachable(exc) and str(exc) != warned:
+                warned = str(exc)
+                log.warning("Redis change feed interrupted (%s); subscribing again", exc)
+            await asyncio.sleep(RETRY_SECONDS)

@@ -9,7 +9,8 @@ Keys (under the configured prefix, default `acd:`):
 
 A running service keeps a `CachedRules`: each call costs one GET of the
 version, and the rules are reloaded only when it moved, so a change made with
-`acd lists ...` applies from the next call without a restart.
+`acd lists ...` applies from the next call without a restart. While Redis is away,
+calls are checked against the lists as last read.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import time
 
 from acd.adapters.redis.client import Redis
+from acd.adapters.redis.link import RedisUnavailable, bounded
 from acd.adapters.redis.store import Scripts, changes_channel
 from acd.privacy import logged_text
 from acd.rules.caller_csv import format_csv, parse_csv
@@ -193,9 +195,12 @@ class CachedRules:
         if now - self._checked_at < self.RECHECK_SECONDS:
             return self._rules
         self._checked_at = now
-        version = await self._store.version()
-        if version != self._version:
-            self._version, self._rules = await self._store.load()
-            log.info("caller lists loaded: version %d, %d entries",
-                     self._version, len(self._rules))
+        try:
+            version = await bounded(self._store.version())
+            if version != self._version:
+                self._version, self._rules = await bounded(self._store.load())
+                log.info("caller lists loaded: version %d, %d entries",
+                         self._version, len(self._rules))
+        except RedisUnavailable:  # (its link says so, once) the lists as last read
+            pass
         return self._rules

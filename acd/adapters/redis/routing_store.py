@@ -35,6 +35,14 @@ claims, so two processes can never share one assignment, and one freeing
 it cannot pull it from under the other. Give every process sharing a Redis
 its own `owner`, and keep it across restarts (restored claims stay yours).
 
+While Redis is away, the gate decides claims here, from this process's routing state
+alone, and owes them to Redis: they go first, in order, in the next round trip once it
+answers. A single acd loses nothing by it. Several processes sharing the Redis cannot
+see each other's claims meanwhile: one of them may ring an agent another has given a
+call (a claim owed that Redis refuses on its return is logged). Refusing new
+assignments instead would strand every caller of a process cut off from Redis, the
+failure acd is built to survive; callers come first.
+
 Pub/sub channel ``{prefix}claims:released`` carries the agent id of each
 release, for other processes to feed `AgentClaimReleased` to their engine.
 The claim TTL (default 4 h) only matters if a process dies holding claims;
@@ -50,6 +58,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from acd.adapters.redis.client import Redis
+from acd.adapters.redis.link import RedisLink, RedisUnavailable, bounded, unreachable
 from acd.adapters.redis.store import Scripts
 from acd.core import commands as cmd
 from acd.core import events as ev
@@ -112,17 +121,21 @@ return 1
 """
 
 SECTIONS = ("agents", "calls", "queues")
+#: how long the routing core's one task waits for claims before deciding them itself
+CLAIM_SECONDS = 0.5
 
 
 class RoutingStore:
     def __init__(self, redis: Redis, prefix: str = "acd:", *, owner: str = "acd",
-                 claim_ttl_seconds: float = 4 * 3600) -> None:
+                 claim_ttl_seconds: float = 4 * 3600, link: RedisLink | None = None) -> None:
         self._redis = redis
+        self._link = link  # while it says Redis is away, claims are decided here
         self._p = prefix
         self._owner = owner
         self._ttl_ms = str(int(claim_ttl_seconds * 1000))
         self._scripts = Scripts(redis)
-        #: releases the gate deferred (see gate()), applied by the next round trip
+        #: releases the gate deferred (see gate()), and claims decided while Redis was
+        #: away: applied first, in order, by the next round trip
         self._releases: list[tuple[str, str, str]] = []
         #: call -> the agent this process claimed bound for it (a single agent's ring)
         self._bound: dict[str, str] = {}
@@ -253,7 +266,18 @@ class RoutingStore:
         if not ops:
             return list(commands), []
         releases, self._releases = self._releases, []
-        results = iter((await self.batch(releases + ops))[len(releases):])
+        try:
+            if self._link is not None and not self._link.up:
+                raise RedisUnavailable("Redis is away")
+            done = await bounded(self.batch(releases + ops), CLAIM_SECONDS)
+        except RedisUnavailable:  # (the link says so, once)
+            self._releases = releases + ops + self._releases  # owed, in order
+            return list(commands), []  # decided here: see the module's docstring
+        except Exception:
+            self._releases = releases + self._releases
+            raise
+        _log_refused(releases, done)
+        results = iter(done[len(releases):])
         outcome: dict[int, list[bool]] = {}
         for c in claimed:
             count = len(c.targets) if isinstance(c, cmd.RingAgents) else 1
@@ -283,13 +307,23 @@ class RoutingStore:
         releases, self._releases = self._releases, []
         if releases:
             try:
-                await self.batch(releases)
+                done = await self.batch(releases)
             except Exception:
                 self._releases = releases + self._releases  # Redis away: try again later
                 raise
+            _log_refused(releases, done)
 
     async def _run(self, name: str, code: str, keys: list[str], args: list[str]) -> Any:
         return await self._scripts.run(name, code, keys, args)
+
+
+def _log_refused(owed: list[tuple[str, str, str]], done: list[bool]) -> None:
+    """A claim decided while Redis was away that another process holds now."""
+    for (op, agent_id, call_id), ok in zip(owed, done, strict=False):
+        if op in ("c", "r") and not ok:
+            log.warning("call %s: agent %s was given it while Redis was away, but another "
+                        "acd holds the agent now: the agent may have two calls",
+                        call_id, agent_id)
 
 
 def _meta(data: dict[str, Any]) -> dict[str, str]:
@@ -331,9 +365,9 @@ class SaveBehind:
         try:
             await self.store.save(changes)
             await self.store.flush_releases()
-        except Exception:
-            log.exception("routing state not saved (Redis away?); retrying with the next "
-                          "change")
+        except Exception as exc:
+            if not unreachable(exc):  # Redis away is logged once, by its link
+                log.exception("routing state not saved; retrying with the next change")
             self._unsaved = changes
 
     async def close(self) -> None:

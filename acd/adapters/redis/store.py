@@ -1,4 +1,4 @@
-"""Redis: the connection, call records, active calls and the global announcement.
+"""Redis: call records, active calls and the global announcement.
 
 Keys written here (all under the configured prefix, default `acd:`):
 
@@ -15,159 +15,23 @@ acd.adapters.redis.list_store; each module documents its own keys.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-import ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import asyncio_redis
 
 from acd.adapters.redis.client import LuaScript, Redis
+
+# the connection's names, where acd has always imported them from
+from acd.adapters.redis.connection import RedisRefused as RedisRefused
+from acd.adapters.redis.connection import connect_redis as connect_redis
+from acd.adapters.redis.connection import where_is as where_is
+from acd.adapters.redis.link import bounded
 from acd.callflow.record import CallRecord
-from acd.config.settings import RedisConfig
 
 log = logging.getLogger(__name__)
-
-
-class _UncheckedProtocol(asyncio_redis.RedisProtocol):  # type: ignore[misc]
-    """asyncio-redis checks every argument's type with inspect.getcallargs on every
-    command: a tenth of acd's CPU under load, for mistakes mypy and the tests catch."""
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(enable_typechecking=False, **kwargs)
-
-
-class _TlsConnection(asyncio_redis.Connection):  # type: ignore[misc]
-    """asyncio_redis's connection over TLS (it only knows plain TCP and unix sockets)."""
-
-    ssl_context: ssl.SSLContext | None = None
-    server_hostname: str | None = None
-
-    async def _connect(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.create_connection(lambda: self.protocol, self.host, self.port,
-                                     ssl=self.ssl_context,
-                                     server_hostname=self.server_hostname)
-
-
-def _tls_context(config: RedisConfig) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=config.tls_ca_file or None)
-    context.check_hostname = config.tls_verify_hostname
-    return context
-
-
-async def _probe(config: RedisConfig) -> None:
-    """One connection tried, authenticated and closed before the pool opens.
-
-    asyncio_redis's own connections retry in silence and authenticate in a task whose
-    failure nobody hears, so a refused port, a certificate that does not verify or a
-    password the server refuses is seen here first, with what to do about it.
-    """
-    context = _tls_context(config) if config.tls else None
-    if config.socket:
-        reader, writer = await asyncio.open_unix_connection(config.socket)
-    else:
-        reader, writer = await asyncio.open_connection(
-            config.host, config.port, ssl=context,
-            server_hostname=config.host if context and config.tls_verify_hostname else None)
-    try:
-        where = f"Redis at {where_is(config)}"
-        if config.password:
-            reply = await _ask(reader, writer, "AUTH", config.password)
-            if reply.startswith(b"-ERR AUTH") and b"without any password" in reply:
-                raise RedisRefused(f"{where} has no password but redis.password is set: "
-                                   "give the server a requirepass (or clear redis.password)")
-            if reply.startswith(b"-"):
-                raise RedisRefused(f"{where} refused redis.password (ACD_REDIS_PASSWORD): "
-                                   "check it against the server's requirepass")
-        reply = await _ask(reader, writer, "PING")
-        if reply.startswith(b"-NOAUTH"):
-            raise RedisRefused(f"{where} needs a password: set redis.password "
-                               "(ACD_REDIS_PASSWORD) to the server's requirepass")
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError, ssl.SSLError):
-            await writer.wait_closed()
-
-
-async def _ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-               *words: str) -> bytes:
-    """One Redis command in RESP and the first line of its reply."""
-    parts = [f"*{len(words)}\r\n".encode()]
-    for word in words:
-        data = word.encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    writer.write(b"".join(parts))
-    await writer.drain()
-    return await asyncio.wait_for(reader.readline(), 5)
-
-
-async def _open_pool(config: RedisConfig, poolsize: int) -> asyncio_redis.Pool:
-    await _probe(config)
-    password = config.password or None
-    if config.socket:  # asyncio_redis: port 0 means `host` is a unix socket's path
-        return await asyncio_redis.Pool.create(
-            host=config.socket, port=0, db=config.db, password=password,
-            poolsize=poolsize, auto_reconnect=True, protocol_class=_UncheckedProtocol)
-    if not config.tls:
-        return await asyncio_redis.Pool.create(
-            host=config.host, port=config.port, db=config.db, password=password,
-            poolsize=poolsize, auto_reconnect=True, protocol_class=_UncheckedProtocol)
-    # asyncio_redis's Pool.create builds plain connections; the same pool, built from
-    # TLS ones (Pool keeps them in _connections and hands them out round robin).
-    class TlsConnection(_TlsConnection):
-        ssl_context = _tls_context(config)
-        server_hostname = config.host if config.tls_verify_hostname else None
-
-    pool = asyncio_redis.Pool()
-    pool._host, pool._port, pool._poolsize = config.host, config.port, poolsize
-    pool._connections = list(await asyncio.gather(*(
-        TlsConnection.create(host=config.host, port=config.port, db=config.db,
-                             password=password, auto_reconnect=True,
-                             protocol_class=_UncheckedProtocol)
-        for _ in range(poolsize))))
-    return pool
-
-
-def where_is(config: RedisConfig) -> str:
-    return config.socket or f"{config.host}:{config.port}"
-
-
-async def connect_redis(config: RedisConfig, *, poolsize: int = 4,
-                        retry_forever: bool = True) -> asyncio_redis.Pool:
-    """Open a pool (AUTH and TLS as configured); while Redis is unreachable, say so and
-    retry with backoff. A refused password is not retried: it will not get better."""
-    delay = 0.5
-    while True:
-        try:
-            pool = await asyncio.wait_for(_open_pool(config, poolsize), 10)
-            await pool.ping()
-            log.info("Redis connected at %s db %s%s", where_is(config), config.db,
-                     " over TLS" if config.tls else "")
-            return pool
-        except asyncio_redis.ErrorReply as exc:  # e.g. a db number the server lacks
-            raise RedisRefused(f"Redis at {where_is(config)} refused acd: {exc}. "
-                               "Check redis: in the config") from None
-        except ssl.SSLCertVerificationError as exc:
-            raise RedisRefused(
-                f"Redis at {where_is(config)}: its TLS certificate does not "
-                f"verify ({exc.verify_message}). Set redis.tls_ca_file to the CA that "
-                "signed it") from None
-        except (OSError, TimeoutError, ssl.SSLError, asyncio_redis.Error) as exc:
-            if not retry_forever:
-                raise
-            log.error("Redis at %s is unreachable (%s); retrying in %.1f s. "
-                      "Start it with scripts/redis.sh start or fix redis: in the config",
-                      where_is(config), exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
-
-
-class RedisRefused(Exception):
-    """Redis answered but will not serve acd (a wrong password, AUTH required)."""
 
 
 def changes_channel(prefix: str) -> str:
@@ -368,5 +232,7 @@ class CallStore:
         await self._redis.publish(changes_channel(self._p), "announcement")
 
     async def announcement(self) -> list[object] | None:
-        raw = await self._redis.get(f"{self._p}announcement")
+        """RedisUnavailable (a ConnectionError) when Redis is away: callers hear the one
+        last read (acd.media.announcement)."""
+        raw = await bounded(self._redis.get(f"{self._p}announcement"))
         return json.loads(raw) if raw else None
