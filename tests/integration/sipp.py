@@ -315,6 +315,9 @@ class _SippUac(SippProcess):
             f"{ASTERISK[0]}:{ASTERISK[1]}", "-s", self.service, "-inf", "parties.csv",
             "-set", "hold_ms", str(hold_ms), "-m", str(self.calls_to_make),
             "-r", "1", "-rp", str(period_ms),
+            # every call may be open at once: sipp's default cap (3 x the rate per second)
+            # holds calls back at low rates (one at a time at 1/3 per second)
+            "-l", str(max(1, self.calls_to_make)),
             # Any one wait (for the answer, a response, their BYE) is capped too.
             "-recv_timeout", str(round(min(self.timeout, 120.0) * 1000)),
             "-timeout", f"{round(self.timeout)}s", "-timeout_error",

@@ -72,9 +72,11 @@ async def test_calls_through_a_seven_second_redis_outage_are_all_answered_and_re
         assert status == 200, body
     assert health(acd) == ("ok", "up", 200)
     # Each call: answered at once, the agent rung (answers after 0.5 s), the agent's number
-    # said (~3 s), 3 s of talk, then the survey until the caller hangs up. A call every
-    # 3 s keeps two of the three agents busy: nobody waits long, before, during or after.
-    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=3.0),
+    # said (~3 s), then talk until the agent hangs up 6 s after answering (an agent who
+    # hangs up during the 报工号 never spoke to the caller, who is offered again), then
+    # the survey until the caller hangs up. A call every 3 s keeps two or three of the
+    # three agents busy: nobody waits long, before, during or after.
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=6.0),
                              workdir=tmp_path / "phones")
     caller = SippCaller(CALLERS, did=DIRECT, calls=len(CALLERS), rate=1 / 3,
                         hangup_after=25.0, timeout=150, workdir=tmp_path / "callers")

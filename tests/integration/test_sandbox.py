@@ -261,8 +261,11 @@ async def test_caller_falls_back_to_the_native_queue_when_acd_is_unreachable(
     ami: Manager, agent_phones: SippAgentPhones, fallback_member: str, tmp_path: Path
 ) -> None:
     events = EventLog().attach(ami)
+    # no acd answers: the caller hears music while one might take over (about 6 s),
+    # then Asterisk's own queue rings the agent acd left there
     async with acd_agi_at(ami, f"agi://127.0.0.1:{closed_port()}"):
-        caller = SippCaller(CALLER, hangup_after=6.0, workdir=tmp_path / "caller").start()
+        caller = SippCaller(CALLER, hangup_after=14.0, timeout=30,
+                            workdir=tmp_path / "caller").start()
         [ring] = await agent_phones.wait_for_calls(1, timeout=15)
         await events.wait_for(lambda e: e.event == "QueueCallerJoin"
                               and e.Queue == "acd-fallback", "the caller joining acd-fallback")
@@ -334,9 +337,10 @@ async def test_mixmonitor_file_written_in_the_chroot_appears_on_the_host(
     recording = asterisk.recordings / f"sandbox-test-{uuid.uuid4().hex}.wav"
     try:
         async with acd_agi_at(ami, f"agi://127.0.0.1:{closed_port()}"):
-            caller = SippCaller(CALLER, hangup_after=6.0, workdir=tmp_path / "caller").start()
+            caller = SippCaller(CALLER, hangup_after=14.0, timeout=30,
+                                workdir=tmp_path / "caller").start()
             join = await events.wait_for(lambda e: e.event == "QueueCallerJoin",
-                                         "the caller joining the queue")
+                                         "the caller joining the queue", timeout=12)
             await action(ami, Action="MixMonitor", Channel=join.Channel, File=str(recording))
             await caller.finished()
         await eventually(lambda: recording.exists() and not asterisk.channels(),
