@@ -52,12 +52,12 @@ def test_flow_and_config_errors_are_reported_together_with_positions(tmp_path, m
                                                        "queue: complaint"))
     text = config.read_text().replace("strategy: least-calls", "strategy: fewest")
     config.write_text(text)
-    assert main(["check", "--config", str(config)]) == 1
+    assert main(["check", "--config", str(config), "--no-redis"]) == 1
     out = capsys.readouterr().out
     assert "config.yaml:" in out and "fewest" in out
     # fix the config: now the flow's unknown queue is what is left
     config.write_text(text.replace("strategy: fewest", "strategy: least-calls"))
-    assert main(["check", "--config", str(config)]) == 1
+    assert main(["check", "--config", str(config), "--no-redis"]) == 1
     out = capsys.readouterr().out
     assert f"{main_flow}:" in out and "complaint" in out
 
@@ -141,6 +141,6 @@ def test_users_come_from_the_configuration_and_no_message_shows_a_password(
     assert sections.users["sam"].password == "hunter2-secret"
     assert "hunter2" not in repr(sections) + repr(loaded)
     config.write_text(config.read_text().replace("role: supervisor", "role: boss"))
-    assert main(["check", "--config", str(config)]) == 1
+    assert main(["check", "--config", str(config), "--no-redis"]) == 1
     out = capsys.readouterr()
     assert "users.sam.role" in out.out and "hunter2" not in out.out + out.err
