@@ -58,6 +58,16 @@ async def test_order_status_is_looked_up_over_http_with_the_collected_number(
     assert "main:status_shipped" in record.ivr_path
 
 
+async def test_a_vip_customer_of_the_demo_crm_skips_the_menus_into_the_vip_queue(
+        acd_open, call_records, asterisk, tmp_path):
+    # acd's own /api/demo/customers/{caller} (acd/adapters/http/demo.py) says "vip"
+    await call("13800000888", MAIN, tmp_path, hangup_after=25.0, timeout=40)
+    [record] = await call_records.calls_of("13800000888")
+    record = await call_records.wait_closed_call(record.call_id)
+    assert record.ivr_path[-3:] == ["main:vip_check", "main:is_vip", "main:vip_queue"]
+    assert record.variables.get("tier") == "vip" and record.queues == ["vip"]
+
+
 async def test_a_blacklisted_caller_is_rejected_as_configured(
         acd_open, caller_lists, call_records, asterisk, tmp_path):
     await caller_lists.add(make_entry("black", "prefix", "170", "hangup", note="fraud range"))
