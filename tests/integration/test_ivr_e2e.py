@@ -152,19 +152,20 @@ async def test_a_broken_edit_is_rejected_and_the_running_version_keeps_serving(
 
 
 @pytest.mark.parametrize(
-    ("start_at", "branch"),
-    [("2026-11-24T20:00:00", "main:after_hours"),   # Tuesday evening
-     ("2026-10-01T10:00:00", "main:holiday"),       # National Day (国庆节)
-     ("2026-12-24T10:00:00", "main:after_hours")],  # a company date: closed
+    ("start_at", "branch", "state"),
+    [("2026-11-24T20:00:00", "main:after_hours", "closed"),   # Tuesday evening
+     ("2026-10-01T10:00:00", "main:holiday", "holiday"),      # National Day (国庆节)
+     ("2026-12-24T10:00:00", "main:after_hours", "closed")],  # a company date: closed
 )
 async def test_after_hours_and_holidays_take_their_branches(
-        acd_factory, call_records, asterisk, tmp_path, start_at, branch):
+        acd_factory, call_records, asterisk, tmp_path, start_at, branch, state):
     acd_factory(ACD_TEST_START_AT=start_at)
     number = "1350000" + start_at[5:7] + start_at[8:10]
     await call(number, MAIN, tmp_path, hangup_after=4.0, timeout=15)
     [record] = await call_records.calls_of(number)
     record = await call_records.wait_closed_call(record.call_id)
     assert branch in record.ivr_path
+    assert (record.schedule, record.schedule_state) == ("support", state)
 
 
 @pytest.fixture(scope="module")

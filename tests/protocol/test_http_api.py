@@ -94,6 +94,7 @@ async def test_supervisors_see_full_numbers(client):
     headers = await token(client, "sam", "s-pw")
     calls = (await (await client.get("/api/calls", headers=headers)).json())["calls"]
     assert {c["caller"] for c in calls} == {"13800138000", "13900139000"}
+    assert all("schedule_state" not in c for c in calls)  # no schedule consulted
 
 
 async def test_recordings_are_served_only_to_supervisors_and_only_from_the_recordings_dir(

@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -253,7 +253,7 @@ async def demo_customer(request: web.Request) -> web.StreamResponse:
 
 
 def _call_view(record: CallRecord, user: User, sees_numbers: bool) -> dict[str, Any]:
-    data = asdict(record) if sees_numbers else mask_call(asdict(record))
+    data = record.fields() if sees_numbers else mask_call(record.fields())
     if user.role < Role.SUPERVISOR:
         data.pop("recording", None)
     return data
