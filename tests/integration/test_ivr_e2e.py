@@ -58,6 +58,18 @@ async def test_order_status_is_looked_up_over_http_with_the_collected_number(
     assert "main:status_shipped" in record.ivr_path
 
 
+async def test_a_caller_who_presses_nothing_is_queued_for_an_operator_within_45_seconds(
+        acd_open, call_records, asterisk, tmp_path):
+    # the welcome, the menu, 4 s, the short retry, 3 s, the operator's prompt: ~40 s of
+    # espeak-ng's Mandarin (acd check times it); it was ~100 s
+    await call("13600000003", MAIN, tmp_path, hangup_after=50.0, timeout=65)
+    [record] = await call_records.calls_of("13600000003")
+    record = await call_records.wait_closed_call(record.call_id)
+    assert record.ivr_path[-3:] == ["main:main_menu", "main:menu_again", "main:operator"]
+    assert record.queues == ["support"]
+    assert record.enqueued_at - record.arrived_at < 45
+
+
 async def test_a_vip_customer_of_the_demo_crm_skips_the_menus_into_the_vip_queue(
         acd_open, call_records, asterisk, tmp_path):
     # acd's own /api/demo/customers/{caller} (acd/adapters/http/demo.py) says "vip"
