@@ -48,9 +48,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from acd.checks import check_all
+    from acd.checks import check_all, check_caller_lists
 
     problems, warnings = check_all(args.config)
+    if not args.no_redis:
+        more_problems, more_warnings = check_caller_lists(args.config)
+        problems += more_problems
+        warnings += more_warnings
     for line in warnings:
         print(f"warning: {line}", file=sys.stderr)
     for line in problems:
@@ -150,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     check = sub.add_parser("check", help="validate the configuration and IVR flows")
     check.add_argument("--config", default=DEFAULT_CONFIG)
+    check.add_argument("--no-redis", action="store_true",
+                       help="do not read the caller lists from Redis (their announce "
+                            "prompts are checked otherwise)")
     check.set_defaults(func=cmd_check)
     calls = sub.add_parser("calls", help="call records")
     calls_sub = calls.add_subparsers(dest="calls_command", required=True)

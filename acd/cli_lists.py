@@ -3,6 +3,8 @@
 Every subcommand takes `--redis redis://[:PASSWORD@]HOST:PORT[/DB]` (rediss:// for TLS;
 ACD_REDIS_PASSWORD when the URL has none) and `--prefix`; a
 running service picks changes up on its next call (see acd.adapters.redis.list_store).
+`add` and `import` read `--config` for the prompts folder when an entry announces a
+prompt, and refuse one with no recording (acd.announce_prompts).
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ import asyncio_redis
 
 from acd.adapters.redis.list_store import ListStore
 from acd.adapters.redis.store import RedisRefused, connect_redis
-from acd.config.settings import RedisConfig
+from acd.announce_prompts import AnnouncePrompts
+from acd.config.settings import ConfigError, RedisConfig, load_config
 from acd.rules.caller_csv import MAX_FILE_BYTES, MAX_ROWS, CsvError, format_csv
 from acd.rules.caller_entries import (
     Action,
+    CallerEntry,
     EntryError,
     ListKind,
     MatchKind,
@@ -33,6 +37,7 @@ from acd.rules.caller_entries import (
 from acd.rules.callers import CallerRules
 
 DEFAULT_REDIS = "redis://127.0.0.1:6390"
+DEFAULT_CONFIG = "config.yaml"
 DEFAULT_PREFIX = "acd:"
 _LISTS = [k.value for k in ListKind]
 _MATCHES = [m.value for m in MatchKind]
@@ -80,6 +85,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument("--priority", default="", help="queue priority 1-1000, higher first")
     add.add_argument("--expires", default="", help="epoch seconds or 2026-12-31[T18:00]")
     add.add_argument("--note", default="")
+    add.add_argument("--config", default=DEFAULT_CONFIG, help="where prompts are, to check "
+                     f"an announce target (default {DEFAULT_CONFIG})")
     add.set_defaults(func=_runner(_add))
 
     remove = sub.add_parser("remove", parents=[common], help="remove an entry")
@@ -100,6 +107,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     imp.add_argument("--replace", action="store_true", help="empty both lists first")
     imp.add_argument("--encoding", default="utf-8-sig", help="e.g. gbk for Excel on "
                      "Chinese Windows (default utf-8, BOM allowed)")
+    imp.add_argument("--config", default=DEFAULT_CONFIG, help="where prompts are, to check "
+                     f"announce targets (default {DEFAULT_CONFIG})")
     imp.set_defaults(func=_runner(_import))
 
     exp = sub.add_parser("export", parents=[common], help="write the entries as CSV")
@@ -159,6 +168,9 @@ def _list_kind(text: str | None) -> ListKind | None:
 async def _add(store: ListStore, args: argparse.Namespace) -> str:
     entry = make_entry(args.list, args.match, args.value, args.action, args.target,
                        args.priority, args.expires, args.note)
+    problem = _announce_check(args.config)(entry)
+    if problem:
+        raise CliError(problem)
     new = await store.add(entry)
     return f"{'added' if new else 'replaced'} {entry.list.value}list {entry.match.value} " \
            f"{entry.value or '(withheld)'}: {entry.action.value}"
@@ -194,8 +206,29 @@ def describe_caller(rules: CallerRules, caller: str, now: float) -> str:
 
 async def _import(store: ListStore, args: argparse.Namespace) -> str:
     text = _read_bounded(args.file, args.encoding)
-    count = await store.import_csv(text, replace=args.replace)
+    count = await store.import_csv(text, replace=args.replace,
+                                   check=_announce_check(args.config))
     return f"imported {count} entries" + (" (lists replaced)" if args.replace else "")
+
+
+def _announce_check(config_path: str) -> Callable[[CallerEntry], str]:
+    """What is wrong with an entry's announce prompt ('' if nothing), the configuration
+    read only when an announce entry comes (other entries need no config.yaml)."""
+    prompts: list[AnnouncePrompts] = []
+
+    def check(entry: CallerEntry) -> str:
+        if entry.action is not Action.ANNOUNCE:
+            return ""
+        if not prompts:
+            try:
+                config = load_config(config_path, allow_missing_env=True)
+            except ConfigError as exc:
+                raise CliError(f"cannot check the announce prompt: {config_path} does not "
+                               f"load (pass --config):\n{exc}") from None
+            prompts.append(AnnouncePrompts.of_config(config))
+        return prompts[0].problem(entry)
+
+    return check
 
 
 def _read_bounded(name: str, encoding: str) -> str:

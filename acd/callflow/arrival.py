@@ -161,7 +161,7 @@ def _perform(s: CallSession, action: ivr.Action) -> Script[ivr.Reply]:
         return (yield from reply_to(o.FetchLookup(action.request)))
     if isinstance(action, ivr.CheckSchedule):
         decided = yield from reply_to(o.CheckSchedule(action.schedule))
-        s.change(schedule_state=decided.decision.state)
+        s.change(schedule=action.schedule, schedule_state=decided.decision.state)
         return decided
     if isinstance(action, ivr.PutThrough):
         log.info("%s: put through to %s", s.describe(), action.shown)  # sensitive hidden

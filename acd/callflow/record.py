@@ -22,6 +22,10 @@ class CallRecord:
     #: number firewall masks them, and `caller`, for roles without the right)
     sensitive_variables: list[str] = field(default_factory=list)
     rule: str = ""  # the blacklist/whitelist decision that applied, if any
+    #: the schedule that decided the call's way (an IVR schedule node; the last one if
+    #: several) and what it said: open, closed or holiday. Left out of the stored record
+    #: and the API when no schedule was consulted (a blocked caller, a flow without one)
+    schedule: str = ""
     schedule_state: str = ""
     queues: list[str] = field(default_factory=list)
     enqueued_at: float | None = None
@@ -43,11 +47,16 @@ class CallRecord:
     _JSON_FIELDS: ClassVar[dict[str, Callable[[], object]]] = {
         "ivr_path": list, "variables": dict, "queues": list, "sensitive_variables": list}
 
+    #: fields that are there only when known: empty, they are left out, not written empty
+    _ONLY_WHEN_KNOWN: ClassVar[frozenset[str]] = frozenset({"schedule", "schedule_state"})
+
     def fields(self) -> dict[str, object]:
-        """Every field by name; lists and mappings copied (a snapshot, not a view)."""
+        """Every field by name (the schedule's only when one was consulted); lists and
+        mappings copied (a snapshot, not a view)."""
         return {name: (list(value) if isinstance(value, list) else
                        dict(value) if isinstance(value, dict) else value)
-                for name, value in vars(self).items()}
+                for name, value in vars(self).items()
+                if value or name not in self._ONLY_WHEN_KNOWN}
 
     @classmethod
     def encode(cls, fields: Mapping[str, object]) -> dict[str, str]:

@@ -99,6 +99,13 @@ class PathsConfig:
 
 
 @dataclass(frozen=True)
+class IvrConfig:
+    #: `acd check` warns about a flow whose slowest way to a queue, for a caller who
+    #: presses nothing, takes longer than this many seconds (0: no warning)
+    max_seconds_to_agent: float = 45.0
+
+
+@dataclass(frozen=True)
 class NumberConfig:
     """A called number (DID) of the 400 line and the flow it enters."""
 
@@ -155,6 +162,7 @@ class Config:
     paths: PathsConfig = field(default_factory=PathsConfig)
     clock: ClockConfig = field(default_factory=ClockConfig)
     numbers: dict[str, NumberConfig] = field(default_factory=dict)
+    ivr: IvrConfig = field(default_factory=IvrConfig)
     #: sections parsed by their own modules (rules, routing); kept as located YAML
     schedules: object = None
     queues: object = None
@@ -422,6 +430,12 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
         pos = admission.pos(key) if isinstance(admission, LocatedDict) and key in admission \
             else node.pos()
         errors.append(SourceError(pos, f"admission.{key}: {message}"))
+    limit = config.ivr.max_seconds_to_agent
+    if not 0 <= limit < float("inf"):
+        sub = node.get("ivr")
+        errors.append(SourceError(
+            sub.pos("max_seconds_to_agent") if isinstance(sub, LocatedDict) else node.pos(),
+            f"ivr.max_seconds_to_agent {limit:g}: seconds, 0 or more (0: no warning)"))
     numbers = node.get("numbers")
     for number in config.numbers:
         if not number.isdigit():

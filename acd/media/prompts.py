@@ -62,6 +62,11 @@ class PromptLibrary:
     def default_lang(self) -> str:
         return self.languages[0]
 
+    @property
+    def speed_wpm(self) -> int:
+        """espeak-ng's speed, in its words a minute."""
+        return self._speed
+
     # -- recordings ---------------------------------------------------------
 
     def find_recording(self, name: str, lang: str) -> Path | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from acd.csv_cells import neutralise, restore
 from acd.rules.caller_entries import CallerEntry, EntryError, format_expires, make_entry
@@ -36,8 +36,11 @@ class CsvError(ValueError):
         super().__init__("\n".join(lines))
 
 
-def parse_csv(text: str) -> list[CallerEntry]:
-    """All entries of a CSV text, or CsvError naming every bad row."""
+def parse_csv(text: str, check: Callable[[CallerEntry], str] | None = None
+              ) -> list[CallerEntry]:
+    """All entries of a CSV text, or CsvError naming every bad row. `check` says what
+    else is wrong with an entry ('' when nothing is): what the importer knows and this
+    module cannot, such as whether an announce prompt exists."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     columns = _header(reader)
     problems: list[tuple[int, str]] = []
@@ -61,6 +64,10 @@ def parse_csv(text: str) -> list[CallerEntry]:
                                cells["note"])
         except EntryError as exc:
             problems.append((row_number, str(exc)))
+            continue
+        problem = check(entry) if check is not None else ""
+        if problem:
+            problems.append((row_number, problem))
             continue
         if entry.key in seen:
             problems.append((row_number, f"same {entry.list.value}list {entry.match.value} "

@@ -58,6 +58,28 @@ async def test_order_status_is_looked_up_over_http_with_the_collected_number(
     assert "main:status_shipped" in record.ivr_path
 
 
+async def test_a_caller_who_presses_nothing_is_queued_for_an_operator_within_45_seconds(
+        acd_open, call_records, asterisk, tmp_path):
+    # the welcome, the menu, 4 s, the short retry, 3 s, the operator's prompt: ~40 s of
+    # espeak-ng's Mandarin (acd check times it); it was ~100 s
+    await call("13600000003", MAIN, tmp_path, hangup_after=50.0, timeout=65)
+    [record] = await call_records.calls_of("13600000003")
+    record = await call_records.wait_closed_call(record.call_id)
+    assert record.ivr_path[-3:] == ["main:main_menu", "main:menu_again", "main:operator"]
+    assert record.queues == ["support"]
+    assert record.enqueued_at - record.arrived_at < 45
+
+
+async def test_a_vip_customer_of_the_demo_crm_skips_the_menus_into_the_vip_queue(
+        acd_open, call_records, asterisk, tmp_path):
+    # acd's own /api/demo/customers/{caller} (acd/adapters/http/demo.py) says "vip"
+    await call("13800000888", MAIN, tmp_path, hangup_after=25.0, timeout=40)
+    [record] = await call_records.calls_of("13800000888")
+    record = await call_records.wait_closed_call(record.call_id)
+    assert record.ivr_path[-3:] == ["main:vip_check", "main:is_vip", "main:vip_queue"]
+    assert record.variables.get("tier") == "vip" and record.queues == ["vip"]
+
+
 async def test_a_blacklisted_caller_is_rejected_as_configured(
         acd_open, caller_lists, call_records, asterisk, tmp_path):
     await caller_lists.add(make_entry("black", "prefix", "170", "hangup", note="fraud range"))
@@ -142,19 +164,20 @@ async def test_a_broken_edit_is_rejected_and_the_running_version_keeps_serving(
 
 
 @pytest.mark.parametrize(
-    ("start_at", "branch"),
-    [("2026-11-24T20:00:00", "main:after_hours"),   # Tuesday evening
-     ("2026-10-01T10:00:00", "main:holiday"),       # National Day (国庆节)
-     ("2026-12-24T10:00:00", "main:after_hours")],  # a company date: closed
+    ("start_at", "branch", "state"),
+    [("2026-11-24T20:00:00", "main:after_hours", "closed"),   # Tuesday evening
+     ("2026-10-01T10:00:00", "main:holiday", "holiday"),      # National Day (国庆节)
+     ("2026-12-24T10:00:00", "main:after_hours", "closed")],  # a company date: closed
 )
 async def test_after_hours_and_holidays_take_their_branches(
-        acd_factory, call_records, asterisk, tmp_path, start_at, branch):
+        acd_factory, call_records, asterisk, tmp_path, start_at, branch, state):
     acd_factory(ACD_TEST_START_AT=start_at)
     number = "1350000" + start_at[5:7] + start_at[8:10]
     await call(number, MAIN, tmp_path, hangup_after=4.0, timeout=15)
     [record] = await call_records.calls_of(number)
     record = await call_records.wait_closed_call(record.call_id)
     assert branch in record.ivr_path
+    assert (record.schedule, record.schedule_state) == ("support", state)
 
 
 @pytest.fixture(scope="module")

@@ -94,6 +94,7 @@ async def test_supervisors_see_full_numbers(client):
     headers = await token(client, "sam", "s-pw")
     calls = (await (await client.get("/api/calls", headers=headers)).json())["calls"]
     assert {c["caller"] for c in calls} == {"13800138000", "13900139000"}
+    assert all("schedule_state" not in c for c in calls)  # no schedule consulted
 
 
 async def test_recordings_are_served_only_to_supervisors_and_only_from_the_recordings_dir(
@@ -111,6 +112,17 @@ async def test_the_demo_order_lookup_answers_known_orders_and_404s_others(client
     resp = await client.get("/api/demo/orders/123456")
     assert (await resp.json())["status"] == "shipped"
     assert (await client.get("/api/demo/orders/0")).status == 404
+
+
+async def test_the_demo_customer_lookup_of_the_shipped_flow_knows_its_vip_callers(client):
+    resp = await client.get("/api/demo/customers/13800000888")
+    assert resp.status == 200 and (await resp.json())["tier"] == "vip"
+    # as the flow's lookup sends it: ${caller} percent-encoded, in any form Asterisk gave
+    resp = await client.get("/api/demo/customers/%2B8613800000666")
+    assert await resp.json() == {"caller": "13800000666", "tier": "gold"}
+    resp = await client.get("/api/demo/customers/13800138000")
+    assert resp.status == 404 and (await resp.json())["error"] == "not_found"
+    assert (await client.get("/api/demo/customers/anonymous")).status == 404
 
 
 async def test_agents_cannot_act_for_another_agent(client):

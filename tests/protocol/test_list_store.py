@@ -16,6 +16,7 @@ import pytest_asyncio
 from acd import cli_lists
 from acd.adapters.redis.changes import follow_changes
 from acd.adapters.redis.list_store import CachedRules, ListStore
+from acd.checks import check_caller_lists
 from acd.cli_lists import register
 from acd.config.settings import RedisConfig
 from acd.rules.caller_csv import CsvError
@@ -149,14 +150,31 @@ async def test_an_unreadable_stored_entry_is_skipped_not_fatal(store: ListStore,
 
 # The CLI, run as `acd lists ...` would run it (it owns its event loop, so
 # these tests are synchronous).
+def project(tmp_path: Path, redis_server: Any, prefix: str) -> Path:
+    """A config.yaml on the test Redis whose prompts folder holds the recordings
+    zh/bye.wav and zh/show_your_number.wav."""
+    for name in ("bye", "show_your_number"):
+        (tmp_path / "prompts" / "zh").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "prompts" / "zh" / f"{name}.wav").write_bytes(b"RIFF")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"languages: [zh, en]\n"
+                      f"numbers: {{'4008001234': {{flow: main, language: zh}}}}\n"
+                      f"redis: {{host: {redis_server.host}, port: {redis_server.port}, "
+                      f"db: {DB}, prefix: '{prefix}'}}\n")
+    return config
+
+
 @pytest.fixture
-def lists_cli(redis_server: Any, prefix: str) -> Iterator[Callable[..., int]]:
+def lists_cli(redis_server: Any, prefix: str, tmp_path: Path) -> Iterator[Callable[..., int]]:
     parser = argparse.ArgumentParser(prog="acd")
     register(parser.add_subparsers(dest="command", required=True))
     url = f"redis://{redis_server.host}:{redis_server.port}/{DB}"
+    config = project(tmp_path, redis_server, prefix)
 
     def run(*argv: str) -> int:
-        args = parser.parse_args(["lists", *argv, "--redis", url, "--prefix", prefix])
+        checked = ["--config", str(config)] if argv[0] in ("add", "import") else []
+        args = parser.parse_args(["lists", *argv, "--redis", url, "--prefix", prefix,
+                                  *checked])
         return int(args.func(args))
 
     yield run
@@ -216,6 +234,59 @@ def test_cli_import_refuses_an_oversized_file_and_reports_a_nul_by_row(
     source.write_text(CSV, encoding="utf-8")
     assert run("import", str(source)) == 1
     assert "is larger than" in capsys.readouterr().err
+
+
+def test_cli_refuses_an_announce_entry_whose_prompt_does_not_exist(
+        lists_cli: Callable[..., int], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    run = lists_cli
+    assert run("add", "black", "170", "--match", "prefix", "--action", "announce",
+               "--target", "no_virtual") == 1
+    err = capsys.readouterr().err
+    assert "acd lists: announce prompt 'no_virtual' does not exist: acd looked for " \
+           f"{tmp_path / 'prompts' / 'zh' / 'no_virtual.wav'}" in err
+    assert run("add", "black", "171", "--match", "prefix", "--action", "announce",
+               "--target", "blocked") == 0  # the service's own message
+    assert run("show", "black") == 0
+    assert "no_virtual" not in capsys.readouterr().out
+
+
+def test_cli_import_names_the_row_whose_announce_prompt_does_not_exist(
+        lists_cli: Callable[..., int], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    run = lists_cli
+    source = tmp_path / "lists.csv"
+    source.write_text(CSV + "black,prefix,170,announce,no_virtual,,,\n", encoding="utf-8")
+    assert run("import", str(source)) == 1
+    assert "nothing imported; fix these rows:\nrow 5: announce prompt 'no_virtual' does " \
+           "not exist" in capsys.readouterr().err
+    assert run("show") == 0
+    assert capsys.readouterr().out.count("\n") == 1  # the header: nothing imported
+
+
+async def test_acd_check_reports_stored_entries_whose_announce_prompt_does_not_exist(
+        store: ListStore, redis_server: Any, prefix: str, tmp_path: Path) -> None:
+    config = str(project(tmp_path, redis_server, prefix))
+    await store.add(make_entry("black", "prefix", "170", "announce", "bye"))
+    assert await asyncio.to_thread(check_caller_lists, config) == ([], [])
+    # stored before the check existed, or by another tool
+    await store.add(make_entry("black", "prefix", "165", "announce", "gone_prompt"))
+    problems, warnings = await asyncio.to_thread(check_caller_lists, config)
+    [problem] = problems
+    assert problem.startswith(f"caller lists (Redis at {redis_server.host}:"
+                              f"{redis_server.port} db {DB}, {prefix}lists:entries): "
+                              "blacklist prefix 165: announce prompt 'gone_prompt' does not "
+                              f"exist: acd looked for {tmp_path / 'prompts' / 'zh'}")
+    assert warnings == []
+
+
+def test_acd_check_says_when_it_could_not_read_the_caller_lists(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("redis: {host: 127.0.0.1, port: 1}\n")
+    problems, [warning] = check_caller_lists(str(config))
+    assert problems == []
+    assert warning.startswith("caller lists not checked: cannot read them from Redis at "
+                              "127.0.0.1:1 db 0")
 
 
 def test_cli_says_when_redis_is_unreachable(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,7 +1,7 @@
 """The HTTP API: app factory, routes in one place, errors mapped once.
 
-Every route but /api/health, /api/ready, /api/login and the IVR demo lookup needs a bearer
-token from /api/login; each route names the least role it needs. Logins are
+Every route but /api/health, /api/ready, /api/login and the IVR's demo lookups needs a
+bearer token from /api/login; each route names the least role it needs. Logins are
 checked on threads of their own (pbkdf2 is slow on purpose) and throttled;
 expired tokens are purged on a timer started with the app.
 """
@@ -16,13 +16,14 @@ import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
 from acd import call_csv
+from acd.adapters.http import demo
 from acd.adapters.http.auth import (
     Role,
     Sessions,
@@ -131,15 +132,6 @@ LOGIN_POOL = web.AppKey("login_pool", ThreadPoolExecutor)
 USER = web.RequestKey("user", User)
 MAX_USERNAME = 256
 MAX_PASSWORD = 1024
-
-#: the shipped IVR's order lookup (ivr_flows/main.yaml, key 2) answers from these
-DEMO_ORDERS = {
-    "123456": {"status": "shipped", "eta_days": 2},
-    "20261111": {"status": "processing", "eta_days": 5},
-    "888888": {"status": "delivered", "eta_days": 0},
-    "100001": {"status": "cancelled", "eta_days": 0},
-}
-
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -256,15 +248,24 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 async def demo_order(request: web.Request) -> web.StreamResponse:
-    """A stand-in for a CRM, used by the shipped IVR's order-status `lookup`."""
-    order = DEMO_ORDERS.get(request.match_info["order"])
+    """The shipped IVR's order-status `lookup` (key 2), answered by the demo CRM."""
+    order = demo.order(request.match_info["order"])
     if order is None:
         raise ApiError("no such order", status=404)
-    return web.json_response({"order": request.match_info["order"], **order})
+    return web.json_response(order)
+
+
+async def demo_customer(request: web.Request) -> web.StreamResponse:
+    """The shipped IVR's `vip_check`: the caller's tier, or 404 for a caller the demo CRM
+    does not know (the flow takes that as "not VIP")."""
+    customer = demo.customer(request.match_info["caller"])
+    if customer is None:
+        raise ApiError("no such customer", status=404)
+    return web.json_response(customer)
 
 
 def _call_view(record: CallRecord, user: User, sees_numbers: bool) -> dict[str, Any]:
-    data = asdict(record) if sees_numbers else mask_call(asdict(record))
+    data = record.fields() if sees_numbers else mask_call(record.fields())
     if user.role < Role.SUPERVISOR:
         data.pop("recording", None)
     return data
@@ -534,6 +535,7 @@ def make_app(services: HttpServices) -> web.Application:
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)
     app.router.add_get("/api/demo/orders/{order}", demo_order)
+    app.router.add_get("/api/demo/customers/{caller}", demo_customer)
     app.router.add_get("/api/calls", list_calls)
     app.router.add_get("/api/calls.csv", export_calls)
     app.router.add_get("/api/calls/{call_id}", get_call)

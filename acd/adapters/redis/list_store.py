@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 
 from acd.adapters.redis.client import Redis
 from acd.adapters.redis.link import RedisUnavailable, bounded
@@ -128,12 +129,14 @@ class ListStore:
                                            [self._entries, self._version],
                                            [prefix, self._changes]))
 
-    async def import_csv(self, text: str, *, replace: bool = False) -> int:
-        """Add every row, or none: a bad row raises CsvError before any write.
+    async def import_csv(self, text: str, *, replace: bool = False,
+                         check: Callable[[CallerEntry], str] | None = None) -> int:
+        """Add every row, or none: a bad row (or one `check` finds a problem with)
+        raises CsvError before any write.
 
         With `replace`, both lists are emptied first, in the same transaction.
         """
-        entries = parse_csv(text)
+        entries = parse_csv(text, check)
         tx = await self._redis.multi()
         if replace:
             await tx.delete([self._entries])

@@ -12,6 +12,9 @@ from acd.ivr import FlowSet, Hangup, QueueHandoff, Transferred, Voicemail
 from acd.ivr.actions import PutThrough
 from acd.ivr.flowset import speech_to_prepare
 from acd.ivr.lookup import LookupRequest, LookupResult, LookupStatus
+from acd.ivr.model import FilePrompt, NodeId
+from acd.ivr.timing import slowest_way_to_queue
+from acd.media.durations import PromptDurations
 from acd.media.prompts import PromptLibrary
 
 from .fakes import FakeLookups, FakeSchedules
@@ -91,14 +94,47 @@ def test_unknown_order_is_asked_again(main_flows: FlowSet):
     assert result.path[-1] == "main:operator"
 
 
-def test_silence_at_the_main_menu_ends_with_an_operator(main_flows: FlowSet):
-    result = call(main_flows, ["", "", ""])
+def test_silence_at_the_main_menu_gets_one_short_retry_then_an_operator(main_flows: FlowSet):
+    result = call(main_flows, ["", ""])
+    assert result.path[-3:] == ["main:main_menu", "main:menu_again", "main:operator"]
     assert result.outcome == QueueHandoff("support", 0, (), result.variables)
+
+
+def test_a_wrong_key_gets_one_more_chance_where_every_choice_still_works(main_flows: FlowSet):
+    result = call(main_flows, ["5", "1", "1"])
+    assert result.path[-4:] == ["main:main_menu", "main:menu_again", "main:product_menu",
+                                "main:hardware_queue"]
+
+
+def test_star_at_the_retry_hears_the_whole_menu_again(main_flows: FlowSet):
+    result = call(main_flows, ["", "*", "0"])
+    assert result.path[-4:] == ["main:main_menu", "main:menu_again", "main:main_menu",
+                                "main:operator"]
+
+
+def test_the_operator_is_offered_first_in_both_languages(main_flows: FlowSet):
+    [prompt] = main_flows.flows["main"].nodes["main_menu"].prompts()
+    assert isinstance(prompt, FilePrompt) and prompt.texts is not None
+    texts = {lang: text.raw for lang, text in prompt.texts.items()}
+    assert texts["zh"].startswith("人工服务请按0")
+    assert texts["en"].startswith("For an operator, press 0")
+
+
+async def test_a_caller_who_presses_nothing_reaches_a_queue_within_45_seconds(
+        main_flows: FlowSet, tmp_path: Path):
+    library = PromptLibrary(ROOT / "prompts", tmp_path)
+    await library.prepare_all(speech_to_prepare(main_flows, library))  # espeak-ng's speech
+    for lang in ("zh", "en"):
+        way = slowest_way_to_queue(main_flows, NodeId("main", "announcement"), lang,
+                                   PromptDurations(library))
+        assert way is not None and way.estimated == 0  # measured, not guessed
+        assert way.queue == NodeId("main", "operator")
+        assert way.seconds < 45, way.describe()
 
 
 def test_9_switches_to_english(main_flows: FlowSet):
     result = call(main_flows, ["9", "0"])
-    assert result.played()[-2].startswith("tts:en:For product support")
+    assert result.played()[-2].startswith("tts:en:For an operator, press 0")
 
 
 def test_after_hours_callers_can_leave_a_message(main_flows: FlowSet):
