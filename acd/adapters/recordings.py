@@ -47,6 +47,10 @@ class RecordingInfo:
     size: int
 
 
+#: when a never-bridged call's empty recording is looked for a second time
+LATE_DROP_SECONDS = 10.0
+
+
 def is_complete(path: Path) -> bool:
     """True once MixMonitor has closed the WAV: Asterisk writes the sizes at close."""
     try:
@@ -110,6 +114,9 @@ class Recordings:
         file = Path(path)
         if not answered:  # MixMonitor wrote a header only: no bridge, no recording
             self._drop(file)  # (unlinking a file it still has open is fine)
+            # MixMonitor may create the (empty) file only as the channel closes, after
+            # acd has finished with the call: look again once it surely has
+            asyncio.get_running_loop().call_later(LATE_DROP_SECONDS, self._drop, file)
             return ""
         for _ in range(100):  # MixMonitor finishes the file when the channel is gone
             if is_complete(file):

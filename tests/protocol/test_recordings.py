@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncio_redis
 import pytest
+from polling import eventually
 
 from acd.adapters.recordings import Recordings
 from acd.callflow.record import CallRecord
@@ -92,3 +93,15 @@ async def test_retention_removes_old_recordings_and_their_index_and_keeps_new_on
     assert not Path(old.recording).exists() and not orphan.exists()
     assert Path(new.recording).exists()
     assert [r["path"] for r in await recordings.find()] == [new.recording]
+
+
+async def test_an_empty_recording_written_after_the_call_was_finished_is_dropped_too(
+        tmp_path, redis, monkeypatch):
+    from acd.adapters import recordings as module
+
+    monkeypatch.setattr(module, "LATE_DROP_SECONDS", 0.2)
+    recordings = Recordings(tmp_path / "recordings", "Asia/Shanghai", redis, PREFIX)
+    never = answered("1.3", recordings, 1_795_000_000.0)
+    assert await finish(recordings, never, answered=False) == ""
+    write_wav(Path(never.recording), 0.0)  # MixMonitor closes the file as the channel goes
+    await eventually(lambda: not Path(never.recording).exists(), within=2)
