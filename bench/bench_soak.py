@@ -64,13 +64,15 @@ class SoakRedis:
              "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cp.wait_for(lambda: not cp.port_free(cp.REDIS_PORT), 10, "the bench Redis")
 
-    def restart(self) -> float:
-        """SHUTDOWN SAVE (its data on disk), start again; the seconds it was away."""
+    def restart(self, away: float) -> float:
+        """SHUTDOWN SAVE (its data on disk), `away` seconds down, start again; the seconds
+        it was away."""
         began = time.monotonic()
         subprocess.run(["redis-cli", "-p", str(cp.REDIS_PORT), "shutdown", "save"],
                        capture_output=True, check=False)
         if self.proc is not None:
             self.proc.wait(timeout=30)
+        time.sleep(max(0.0, away - (time.monotonic() - began)))
         self.start()
         return time.monotonic() - began
 
@@ -257,7 +259,7 @@ def soak(args: argparse.Namespace) -> Outcome:
                             f"{len(view.calls)} calls so far")
                         next_kill += args.kill_every
                     if redis_at and now >= redis_at:
-                        redis_away = redis.restart()
+                        redis_away = redis.restart(args.redis_away)
                         say(f"Redis restarted (away {redis_away:.1f} s)")
                         redis_at = 0.0
                 with contextlib.suppress(Exception):
@@ -290,6 +292,8 @@ def main() -> None:
                         help="seconds between kill -9 of acd (60)")
     parser.add_argument("--redis-restart-at", type=float, default=None,
                         help="seconds into the run Redis restarts (default: half way)")
+    parser.add_argument("--redis-away", type=float, default=5.0,
+                        help="seconds Redis stays down when it restarts (5)")
     args = parser.parse_args()
     if args.redis_restart_at is None:
         args.redis_restart_at = args.minutes * 30 + args.kill_every / 2
