@@ -76,7 +76,7 @@ def orphan_gone(s: CallSession, gone: f.ChannelGone) -> None:
         talk = account.talk_seconds if account is not None else None
         if talk is not None and account is not None:  # the agent hung up; goodbye played
             s.change(talk_seconds=round(talk, 3), hung_up_by=account.hung_up_by or "agent",
-                     outcome=record.outcome or "answered")
+                     outcome=record.outcome or "answered", survey="not-surveyed")
             s.add_to("ivr_path", "goodbye-without-acd")
         elif not gone.while_away:  # still bridged when acd came back; acd saw it end
             s.change(talk_seconds=round(record.talk_seconds + s.now - record.answered_at, 3),
@@ -100,7 +100,7 @@ def _answered_while_away(s: CallSession, account: f.LostCallAccount) -> None:
     talk = account.talk_seconds or 0.0
     talked_while_away(s, account.agent, talk,
                       (account.ended_at - talk) if account.ended_at else None)
-    s.change(hung_up_by=account.hung_up_by or "agent")
+    s.change(hung_up_by=account.hung_up_by or "agent", survey="not-surveyed")
     s.add_to("ivr_path", "goodbye-without-acd")
 
 
@@ -129,7 +129,8 @@ def _served_by_fallback(s: CallSession, account: f.LostCallAccount) -> None:
         connected = (account.queued_at or 0.0) + (account.held_seconds or 0.0)
         s.change(outcome="answered-by-fallback", agent=account.agent,
                  answered_at=connected if account.queued_at else record.answered_at,
-                 talk_seconds=round(account.talk_seconds or 0.0, 3))
+                 talk_seconds=round(account.talk_seconds or 0.0, 3),
+                 survey="not-surveyed")  # Asterisk's queue has no survey
     else:
         s.change(outcome="abandoned" if account.hung_up_by == "caller" else "fallback-unserved",
                  outcome_reason=f"Asterisk's fallback queue: {account.queue_status or 'hung up'}")

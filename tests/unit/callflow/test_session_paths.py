@@ -355,7 +355,7 @@ def test_a_conversation_that_ended_while_acd_was_away_gets_asterisks_talk_time()
         "talked", hung_up_by="agent", ended_at=1040.0, answered_seconds=27.25)))
     call.end()
     assert call.stored["outcome"] == "answered" and call.stored["talk_seconds"] == 27.25
-    assert call.stored["hung_up_by"] == "agent"
+    assert call.stored["hung_up_by"] == "agent" and call.stored["survey"] == "not-surveyed"
     assert call.routing() == [ev.CallEnded("c1", "1001")]
 
 
@@ -378,6 +378,7 @@ def test_a_caller_the_fallback_queue_served_is_recorded_with_its_agent_and_times
     assert call.stored["outcome"] == "answered-by-fallback"
     assert call.stored["agent"] == "1003" and call.stored["answered_at"] == 1009.0
     assert call.stored["talk_seconds"] == 21.0 and call.stored["hung_up_by"] == "caller"
+    assert call.stored["survey"] == "not-surveyed"
     assert call.routing() == [ev.CallLeftForFallback("c1")]
     assert "fallback-queue" in call.record.ivr_path
 
