@@ -47,6 +47,7 @@ from acd.config.sections import ScheduleOracleAdapter, load_sections
 from acd.config.settings import Config
 from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
+from acd.core.events import AgentClaimReleased
 from acd.core.periods import daily
 from acd.dispatcher import Dispatcher
 from acd.health import Dependencies
@@ -151,6 +152,7 @@ class App:
             self.ami, self.dispatcher.post, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id,
             agi_key=cfg.agi.key))
         self.dispatcher.start()
+        await self._release_stale_claims()
         await self.ami.start()
         await self._prepare_busy_prompt()
         await self.agi.start(cfg.agi.host, cfg.agi.port)
@@ -245,6 +247,24 @@ class App:
             return engine
         return RoutingEngine(sec.queues, sec.agents, settings=sec.settings,
                              period_key=daily(tz))
+
+    async def _release_stale_claims(self) -> None:
+        """Claims a killed acd had not released yet would keep their agents from every
+        offer until the claims expire (hours): release those the restored state does
+        not hold, and let the routing core offer the agents again."""
+        views = [self.engine.agent_view(a) for a in self.engine.agent_ids()]
+        keep = {v["agent_id"]: v["call_id"] for v in views if v["call_id"]}
+        try:
+            freed = await self.routing_store.release_stale([v["agent_id"] for v in views],
+                                                           keep)
+        except Exception as exc:  # Redis away at start: the claims expire in time
+            log.warning("stale agent claims not checked (%s)", exc)
+            return
+        if freed:
+            log.warning("released the claims a previous acd left on agents %s",
+                        ", ".join(freed))
+        for agent_id in freed:
+            self.dispatcher.post(AgentClaimReleased(agent_id))
 
     async def _start_http(self) -> None:
         cfg = self.config

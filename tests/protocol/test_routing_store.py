@@ -284,3 +284,18 @@ def test_two_processes_hammering_claims_never_double_assign(redis_server: Any, p
             spans.sort()
             for (_, e1, o1), (s2, _, o2) in zip(spans, spans[1:], strict=False):
                 assert s2 >= e1, f"{key} held for {o1} and {o2} at once"
+
+
+async def test_after_a_restart_claims_of_finished_calls_are_released_and_no_others(
+        redis: asyncio_redis.Connection, prefix: str) -> None:
+    store = RoutingStore(redis, prefix, owner="acd")
+    other = RoutingStore(redis, prefix, owner="acd-2")
+    assert await store.batch([("c", "1001", "c1"), ("c", "1002", "c2")]) == [True, True]
+    assert await other.batch([("c", "1003", "c3")]) == [True]
+    # killed before releasing 1001's claim; the restored state still rings 1002 for c2
+    freed = await store.release_stale(["1001", "1002", "1003", "1004"], {"1002": "c2"})
+    assert freed == ["1001"]
+    assert await store.holder("1001") is None and await store.bound_agent("c1") is None
+    assert await store.holder("1002") == "c2"
+    assert await store.holder("1003") == "c3"  # another process's claim is not ours to free
+    assert await store.batch([("c", "1001", "c9")]) == [True]  # offered again

@@ -221,6 +221,30 @@ class RoutingStore:
         result = await self._run("claims", CLAIMS_LUA, keys, args)
         return [bool(r) for r in result]
 
+    async def release_stale(self, agent_ids: list[str], keep: dict[str, str]) -> list[str]:
+        """After a restart: release this owner's claims on agents that the restored routing
+        state does not hold for that call (`keep`: agent -> call it rings or talks to).
+
+        A kill -9 loses the releases not yet written (they wait for the next round
+        trip); without this, each such agent stayed claimed by a finished call until the
+        claim's TTL (hours), and every offer to them was lost. Returns the agents freed."""
+        if not agent_ids:
+            return []
+        keys = [self._agent(a) for a in agent_ids]
+        values: list[str | None] = []
+        for start in range(0, len(keys), 1000):
+            got = await self._redis.mget_aslist(keys[start:start + 1000])
+            values += list(got)
+        stale: list[tuple[str, str, str]] = []
+        for agent_id, value in zip(agent_ids, values, strict=True):
+            if value is None:
+                continue
+            call_id, _, owner = str(value).partition("\t")
+            if owner == self._owner and keep.get(agent_id) != call_id:
+                stale.append(("x", agent_id, call_id))
+        await self.batch(stale)
+        return [agent_id for _, agent_id, _ in stale]
+
     async def holder(self, agent_id: str) -> str | None:
         """The call holding this agent (whichever process claimed it), or None."""
         value = await self._redis.get(self._agent(agent_id))
