@@ -16,7 +16,10 @@ and its hang-up. The table compares it with acd's call records:
 
 - offered: calls placed; answered: callers Asterisk bridged with an agent;
 - doubled: callers bridged with agents more than once (a repeated conversation; must be 0);
-- lost: callers never bridged with an agent, whose records do not say why (must be 0);
+- lost: callers never bridged with an agent (these callers never hang up on their own:
+  every one of them wants an agent; must be 0);
+- unknown: records that say `unknown-after-restart` (with their reason): acd could not
+  know how the call ended, and says so rather than guess;
 - disagree: records that are missing, still open, or whose outcome or agent is not what
   Asterisk saw (must be 0).
 """
@@ -162,6 +165,7 @@ class Outcome:
     answered: int
     doubled: int
     lost: int
+    unknown: int
     disagree: int
     restarts: int
     redis_away: float
@@ -185,8 +189,8 @@ async def records_of(ids: list[str]) -> dict[str, CallRecord]:
 
 
 def compare(view: AsteriskView, records: dict[str, CallRecord], offered: int,
-            ) -> tuple[int, int, int, int, list[str]]:
-    answered = doubled = lost = disagree = 0
+            ) -> tuple[int, int, int, int, int, list[str]]:
+    answered = doubled = unknown = disagree = 0
     examples: list[str] = []
     for call_id, seen in view.calls.items():
         record = records.get(call_id)
@@ -200,6 +204,10 @@ def compare(view: AsteriskView, records: dict[str, CallRecord], offered: int,
             why = "no record"
         elif not record.ended_at:
             why = f"record still open ({record.outcome or 'no outcome'})"
+        elif record.outcome == "unknown-after-restart":
+            unknown += 1
+            if len(examples) < 10:
+                examples.append(f"{call_id}: unknown ({record.outcome_reason})")
         elif seen.agents:
             if record.outcome not in ("answered", "answered-by-fallback"):
                 why = f"Asterisk bridged it with {seen.agents[0]}, record says {record.outcome}"
@@ -207,14 +215,11 @@ def compare(view: AsteriskView, records: dict[str, CallRecord], offered: int,
                 why = f"Asterisk: {seen.agents[-1]}, record: agent{record.agent}"
         elif record.outcome in ("answered", "answered-by-fallback"):
             why = f"record says answered by {record.agent}; Asterisk bridged it with no agent"
-        if not seen.agents and (record is None or not record.outcome
-                                or record.outcome == "unknown-after-restart"):
-            lost += 1
         if why:
             disagree += 1
             if len(examples) < 10:
                 examples.append(f"{call_id}: {why}")
-    return answered, doubled, lost, disagree, examples
+    return answered, doubled, offered - answered, unknown, disagree, examples
 
 
 def soak(args: argparse.Namespace) -> Outcome:
@@ -277,9 +282,10 @@ def soak(args: argparse.Namespace) -> Outcome:
                     acd.agent_do(agent.removeprefix("agent"), "logout")
             acd.stop()
         records = asyncio.run(records_of(list(view.calls)))
-    answered, doubled, lost, disagree, examples = compare(view, records, count)
+    answered, doubled, lost, unknown, disagree, examples = compare(view, records, count)
     say(f"run folder: {folder}")
-    return Outcome(count, answered, doubled, lost, disagree, restarts, redis_away, examples)
+    return Outcome(count, answered, doubled, lost, unknown, disagree, restarts, redis_away,
+                   examples)
 
 
 def main() -> None:
@@ -305,10 +311,11 @@ def main() -> None:
           f"talk), acd killed (-9) and restarted every {args.kill_every:g} s "
           f"({result.restarts} times), Redis restarted once (away {result.redis_away:.1f} s)")
     print()
-    print("| offered | answered | doubled | lost | records that disagree with Asterisk |")
-    print("|---:|---:|---:|---:|---:|")
+    print("| offered | answered | doubled | lost | unknown (said so) "
+          "| records that disagree with Asterisk |")
+    print("|---:|---:|---:|---:|---:|---:|")
     print(f"| {result.offered} | {result.answered} | {result.doubled} | {result.lost} "
-          f"| {result.disagree} |")
+          f"| {result.unknown} | {result.disagree} |")
     for line in result.examples:
         print(f"  {line}")
     sys.exit(0 if result.doubled == result.lost == result.disagree == 0 else 1)
