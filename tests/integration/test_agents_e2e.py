@@ -146,13 +146,13 @@ async def test_sighup_reloads_queues_and_agents_and_refuses_a_broken_config(
         assert agent_1002 in original
         config.write_text(original.replace('strategy: "${ACD_TEST_STRATEGY:-least-calls}"',
                                            "strategy: round-robin").replace(
-            agent_1002, agent_1002 + '  "1004": {name: 刘洋, pin: "1004", queues: [support]}\n'))
+            agent_1002, agent_1002 + '  "1007": {name: 赵磊, pin: "1007", queues: [support]}\n'))
         acd.proc.send_signal(signal.SIGHUP)
         await asyncio.to_thread(wait_for, lambda: "configuration reloaded" in acd.log_text(),
                                 5, "the reload")
         queues = {q["queue"]: q for q in acd.api("GET", "/api/queues")[1]["queues"]}
         assert queues["support"]["strategy"] == "round-robin"
-        assert "1004" in queues["support"]["members"]
+        assert "1007" in queues["support"]["members"]
         config.write_text(original.replace("wrap_up_seconds: 0", "wrap_up_seconds: soon", 1))
         acd.proc.send_signal(signal.SIGHUP)
         await asyncio.to_thread(wait_for, lambda: "reload refused" in acd.log_text(), 5,

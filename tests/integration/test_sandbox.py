@@ -248,7 +248,14 @@ async def test_agent_feature_code_plays_an_error_when_acd_is_unreachable(
 
 @pytest.fixture
 async def fallback_member(ami: Manager) -> AsyncIterator[str]:
-    """agent1001 in acd-fallback, as acd puts its logged-in agents there."""
+    """agent1001 alone in acd-fallback, as acd puts its logged-in agents there (an acd
+    stopped earlier leaves its own agents there: they are at work, as far as it knew)."""
+    status = await ami.send_action({"Action": "QueueStatus", "Queue": "acd-fallback"},
+                                   as_list=True)
+    for member in status if isinstance(status, list) else [status]:
+        if member.get("Event") == "QueueMember":
+            await ami.send_action({"Action": "QueueRemove", "Queue": "acd-fallback",
+                                   "Interface": member.get("Location")}, as_list=False)
     await ami.send_action({"Action": "QueueAdd", "Queue": "acd-fallback",
                            "Interface": "PJSIP/agent1001", "MemberName": "1001"},
                           as_list=False)
