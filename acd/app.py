@@ -26,7 +26,8 @@ from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.recordings import Recordings
 from acd.adapters.redis.changes import follow_changes
 from acd.adapters.redis.list_store import CachedRules, ListStore
-from acd.adapters.redis.routing_store import RoutingStore, SaveBehind
+from acd.adapters.redis.routing_commit import RoutingCommit
+from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
 from acd.agents.phone import AgentPhone
@@ -93,9 +94,9 @@ class App:
         self.routing_store = RoutingStore(self.redis, cfg.redis.prefix, owner=cfg.redis.owner)
         self.engine = await self._restore_engine()
         self.dispatcher = Dispatcher(self.engine, self.clock)
-        self.dispatcher.set_gate(self.routing_store.gate)
-        self.saver = SaveBehind(self.routing_store, self.engine.take_changes)
-        self.dispatcher.after_batch(self.saver.after_batch)
+        self.routing_commit = RoutingCommit(self.routing_store, self.engine.take_changes)
+        self.dispatcher.set_gate(self.routing_commit.gate)  # claims and state: one trip per batch
+        self.dispatcher.after_batch(self.routing_commit.after_batch)
         self.routing = RoutingService(self.dispatcher, self.engine)
         self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
                                       cfg.redis.prefix, cfg.recording.format)
@@ -255,7 +256,7 @@ class App:
         self.registry.stop()
         await self.dispatcher.stop()
         with contextlib.suppress(Exception):
-            await self.saver.close()
+            await self.routing_commit.close()
         await self.agi.close()
         await self.registry.drain()
         await self.ami.close()
