@@ -121,6 +121,18 @@ async def test_an_agent_released_and_claimed_again_in_one_batch_holds_the_new_ca
     assert await store.holder("1001") == "c3"
 
 
+async def test_a_name_the_script_cannot_carry_is_refused_and_later_batches_still_save(
+        redis: Any, prefix: str) -> None:
+    store, engine = RoutingStore(redis, prefix), engine_of()
+    bad = cmd.RingAgents("c\0x", "sales", (cmd.RingTarget("1001", "PJSIP/1001"),), 15)
+    with pytest.raises(ValueError):
+        await store.gate([bad], engine.take_changes())
+    assert not store.owes()  # refused whole: nothing of it waits to poison the next
+    await store.gate(engine.handle(ev.AgentLoggedIn("1001", "PJSIP/1001"), T0),
+                     engine.take_changes())
+    assert await store.load() == saved(engine)
+
+
 # -- Redis away, and a process killed -------------------------------------------------
 
 

@@ -6,8 +6,8 @@ The dispatcher handles the events waiting in its inbox as one batch, then calls
 changes go to Redis in one script (`RoutingStore.gate`). Only then are the commands
 executed. So a decision is saved before the ring goes out: a crash loses at most
 events that were not yet decided, and a batch is saved whole or not at all. The save
-comes one batch after the event at most (its handling plus one round trip: under 2 ms
-at 5,000 decisions/s on the 2-core bench machine, docs/benchmarks.md).
+is never later than the ring it goes with: one batch, i.e. its events' handling plus
+one round trip (measured in docs/benchmarks.md, section 4).
 
 When Redis is away the dispatcher rings without claims; the state and the releases the
 store could not write are owed and go with the next round trip, or with a retry

@@ -64,12 +64,11 @@ Op = tuple[str, str, str]
 # One script commits a batch: claim operations in order, then the state's records.
 # KEYS: meta, agents, calls, queues, then the agent key and call key per operation.
 # ARGV: ttl ms, release channel, owner, save (0 no, 1 the records, 2 replace everything
-# by them), version, period, seq; then the operations, "op<TAB>agent<TAB>call<TAB>"
-# each; then the agents', callers' and queues' records, "field<TAB>JSON<TAB>" each
+# by them), version, period, seq; then the operations, "op<NUL>agent<NUL>call<NUL>"
+# each; then the agents', callers' and queues' records, "field<NUL>JSON<NUL>" each
 # (empty JSON: delete). One packed argument per list, not three per item: the client
 # library encodes every argument and parses every reply element in Python, which cost
-# more than the script itself. Ids never contain a tab (claim values use it too), JSON
-# never a raw one.
+# more than the script itself. JSON never holds a raw NUL; a name that does is refused.
 # Ops: c claim (bind both), r reserve (the agent only: ring all), a bind at the answer
 # (as c, but the answer happened anyway: a refusal does not hold the state back),
 # x release, e extend expiry. Returns "saved" then each operation's result, as 0/1
@@ -78,9 +77,9 @@ COMMIT_LUA = """
 local function fields(packed)
   local out, at = {}, 1
   while at <= #packed do
-    local tab = string.find(packed, '\t', at, true)
-    out[#out + 1] = string.sub(packed, at, tab - 1)
-    at = tab + 1
+    local nul = string.find(packed, '\\0', at, true)
+    out[#out + 1] = string.sub(packed, at, nul - 1)
+    at = nul + 1
   end
   return out
 end
@@ -144,7 +143,7 @@ SECTIONS = ("agents", "calls", "queues")
 #: the commands that claim or release (most of a batch's commands do neither)
 _CLAIMING = frozenset({cmd.RingAgents, cmd.PlaceCallback, cmd.CallRouted, cmd.ReleaseAgent})
 #: one encoder for every record: json.dumps with options builds a new one per call
-_encode = json.JSONEncoder(separators=(",", ":")).encode
+_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 class RoutingStore:
@@ -338,39 +337,39 @@ class RoutingStore:
             ops = owed_releases + ops
             if not ops and state is None:
                 return []
+            keys, args = self._packed(ops, state, replace)  # refused here: nothing owed
             self._owed, self._owed_releases = None, []
             try:
-                reply = await self._run(ops, state, replace)
+                reply: str = await self._scripts.run("commit", COMMIT_LUA, keys, args)
             except Exception:
                 self._owed = owed if replace else state
                 self._owed_releases = [op for op in ops if op[0] == "x"]
                 raise
-            if state is not None and not reply[0]:  # a claim was refused: see gate()
+            if state is not None and reply[0] != "1":  # a claim was refused: see gate()
                 self._owed = state
-            return reply[1 + len(owed_releases):]
+            return [flag == "1" for flag in reply[1 + len(owed_releases):]]
 
-    async def _run(self, ops: list[Op], state: Mapping[str, Any] | None,
-                   replace: bool) -> list[bool]:
-        """The script's reply: saved, then each operation's result."""
+    def _packed(self, ops: list[Op], state: Mapping[str, Any] | None,
+                replace: bool) -> tuple[list[str], list[str]]:
+        """The script's keys and arguments (see COMMIT_LUA)."""
         keys = [self._key(s) for s in ("meta", *SECTIONS)]
         data = state or {}
-        packed = "".join(f"{op}\t{agent_id}\t{call_id}\t" for op, agent_id, call_id in ops)
         args = [self._ttl_ms, self.released_channel, self._owner,
                 "0" if state is None else "2" if replace else "1",
                 str(data.get("version", 1)), str(data.get("period", "")),
-                str(data.get("seq", 0)), packed]
-        tabs = 3 * len(ops)
+                str(data.get("seq", 0)),
+                "".join(f"{op}\0{agent_id}\0{call_id}\0" for op, agent_id, call_id in ops)]
+        ends = 3 * len(ops)
         for section in SECTIONS:
             records = data.get(section, {})
-            args.append("".join(f"{name}\t{'' if value is None else _encode(value)}\t"
+            args.append("".join(f"{name}\0{'' if value is None else _encode(value)}\0"
                                 for name, value in records.items()))
-            tabs += 2 * len(records)
-        if sum(arg.count("\t") for arg in args[7:]) != tabs:
-            raise ValueError("an agent or call id contains a tab; claims cannot hold it")
+            ends += 2 * len(records)
+        if sum(arg.count("\0") for arg in args[7:]) != ends:
+            raise ValueError("an agent, call or queue name contains a NUL character")
         for _, agent_id, call_id in ops:
             keys += [self._agent(agent_id), self._call(call_id)]
-        reply: str = await self._scripts.run("commit", COMMIT_LUA, keys, args)
-        return [flag == "1" for flag in reply]
+        return keys, args
 
 
 def merge(older: Mapping[str, Any] | None,
