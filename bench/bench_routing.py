@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--waiting", type=int, default=10000, help="callers waiting (10000)")
     parser.add_argument("--decisions", type=int, default=3000, help="timed decisions per row")
     parser.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",")],
-                        default=[5000.0, 0.0],
+                        default=[2500.0, 5000.0, 0.0],
                         help="decisions/s offered to the dispatcher, comma-separated (0: all "
                              "at once)")
     parser.add_argument("--gc-freeze", action="store_true",
