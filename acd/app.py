@@ -32,7 +32,8 @@ from acd.adapters.redis.lease import Leadership, Lease
 from acd.adapters.redis.link import UNREACHABLE_ERRORS, RedisLink
 from acd.adapters.redis.list_store import CachedRules, ListStore
 from acd.adapters.redis.outbox import HeldCallStore
-from acd.adapters.redis.routing_store import RoutingStore, SaveBehind
+from acd.adapters.redis.routing_commit import RoutingCommit
+from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis, where_is
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
 from acd.agents.phone import AgentPhone
@@ -114,9 +115,9 @@ class App:
                                           link=self.redis_link)
         self.engine = await self._restore_engine()
         self.dispatcher = Dispatcher(self.engine, self.clock)
-        self.dispatcher.set_gate(self.routing_store.gate)
-        self.saver = SaveBehind(self.routing_store, self.engine.take_changes)
-        self.dispatcher.after_batch(self.saver.after_batch)
+        self.routing_commit = RoutingCommit(self.routing_store, self.engine.take_changes)
+        self.dispatcher.set_gate(self.routing_commit.gate)  # claims and state: one trip per batch
+        self.dispatcher.after_batch(self.routing_commit.after_batch)
         self.routing = RoutingService(self.dispatcher, self.engine)
         self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
                                       cfg.redis.prefix, cfg.recording.format,
@@ -223,7 +224,7 @@ class App:
         """Redis answers again: what the routing core decided meanwhile (state, claims) is
         written now, not with the next change; what other processes changed is read
         again (the change feed may have missed it)."""
-        self._tasks.append(asyncio.create_task(self.saver.after_batch([]),
+        self._tasks.append(asyncio.create_task(self.routing_commit.after_batch([]),
                                                name="routing-save"))
         self.caller_lists.invalidate()
         self.announcement.invalidate()
@@ -348,7 +349,7 @@ class App:
         self.registry.stop()
         await self.dispatcher.stop()
         with contextlib.suppress(Exception):
-            await self.saver.close()
+            await self.routing_commit.close()
         await self.agi.close()
         await self.registry.drain()
         await self.held_calls.outbox.flush(seconds=1.0)  # (held while Redis was away)

@@ -6,13 +6,21 @@ best waiting caller they can serve. Scenario "call arrives": every agent is
 available and a caller arrives. Three queues, agents in two each, 4 skill
 profiles, priorities 0-2, 20% of callers needing a skill.
 
-Each decision is timed three ways: the pure engine (`handle`); plus the Redis
-claim round trips of `RoutingStore.gate` (release of the finished call, claim
-of the new one); plus persisting the increment (`save(take_changes())`), i.e.
-the whole step the dispatcher runs.
+One decision at a time, three ways: the pure engine (`handle`); plus the Redis
+claim round trip of `RoutingStore.gate` (release of the finished call, claim of
+the new one); plus the engine's changes saved in that same script
+(`gate(commands, take_changes())`), i.e. the whole step for an event that comes
+alone. Latency: `handle` to the gate's answer.
+
+Then through the real `Dispatcher` with `RoutingCommit` (claims and state in one
+script per batch of waiting events), events posted at a steady rate (`--rates`,
+0: all at once): decisions/s achieved, and latency from an event's due time to its
+ring reaching the command sink (claimed and saved). Each round posts one event per
+agent at most (the agents who hang up, or the callers who arrive, are distinct);
+between rounds the rings are answered and the line refilled, untimed.
 
     python bench/bench_routing.py                 # 100, 1,000, 10,000 agents
-    python bench/bench_routing.py --agents 1000 --decisions 2000
+    python bench/bench_routing.py --agents 1000 --decisions 2000 --rates 5000,0
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncio_redis  # noqa: E402
 from common import machine, throwaway_redis  # noqa: E402  (bench/ is the script's folder)
+from routing_flow import Flow  # noqa: E402
 
 from acd.adapters.redis.routing_store import RoutingStore  # noqa: E402
 from acd.core import commands as cmd  # noqa: E402
@@ -75,11 +84,14 @@ class Bench:
         self.calls = 0
         self.talking: dict[str, str] = {}  # agent -> call
 
-    def queue_call(self) -> list[cmd.Command]:
+    def new_caller(self) -> ev.CallQueued:
         self.calls += 1
         needs = frozenset({"en"}) if self.rng.random() < 0.2 else frozenset()
-        return self.engine.handle(ev.CallQueued(f"c{self.calls}", self.rng.choice(QUEUES), "1",
-                                                self.rng.randrange(3), needs), self.now)
+        return ev.CallQueued(f"c{self.calls}", self.rng.choice(QUEUES), "1",
+                             self.rng.randrange(3), needs)
+
+    def queue_call(self) -> list[cmd.Command]:
+        return self.engine.handle(self.new_caller(), self.now)
 
     async def settle(self, commands: list[cmd.Command], gated: bool = False) -> None:
         """Answer whatever rang (untimed), so agents end up talking."""
@@ -101,13 +113,13 @@ class Bench:
         start = time.perf_counter_ns()
         out = self.engine.handle(event, self.now)
         if self.store is not None:
-            out, _ = await self.store.gate(out)
-            if self.persist:
-                await self.store.save(self.engine.take_changes())
+            out, _ = await self.store.gate(out, self.engine.take_changes() if self.persist
+                                           else None)
         samples.append(time.perf_counter_ns() - start)
         return out
 
-    async def agent_frees(self, waiting: int, decisions: int) -> list[int]:
+    async def fill(self, waiting: int) -> None:
+        """Every agent on a call, `waiting` callers in line."""
         for a in self.agents:
             await self.settle(self.engine.handle(ev.AgentLoggedIn(a, f"SIP/{a}"), self.now))
         while len(self.talking) < len(self.agents):
@@ -116,6 +128,9 @@ class Bench:
             self.queue_call()
         if self.store is not None:
             await self.store.save(self.engine.take_changes())
+
+    async def agent_frees(self, waiting: int, decisions: int) -> list[int]:
+        await self.fill(waiting)
         samples: list[int] = []
         for _ in range(decisions):
             self.now += 0.01
@@ -149,6 +164,51 @@ class Bench:
         return samples
 
 
+    async def agent_frees_flow(self, flow: Flow, waiting: int, decisions: int,
+                               freeze: bool) -> tuple[list[int], int]:
+        """Rounds of distinct agents hanging up; between rounds they answer, a caller
+        joins the line for each."""
+        await self.fill(waiting)
+        flow.start(freeze)
+        samples: list[int] = []
+        elapsed = 0
+        while len(samples) < decisions:
+            agents = self.rng.sample(self.agents, min(len(self.agents), decisions - len(samples)))
+            took, ns = await flow.round([(a, ev.CallEnded(self.talking.pop(a), a))
+                                         for a in agents])
+            samples += took
+            elapsed += ns
+            self.talking.update((a, flow.rung[a][0]) for a in agents)
+            await flow.settle([e for a in agents for e in (
+                ev.RingAnswered(self.talking[a], a), self.new_caller())])
+        await flow.stop()
+        return samples, elapsed
+
+    async def call_arrives_flow(self, flow: Flow, decisions: int,
+                                freeze: bool) -> tuple[list[int], int]:
+        """Rounds of callers arriving to free agents; between rounds each is answered and
+        hangs up."""
+        for a in self.agents:
+            self.engine.handle(ev.AgentLoggedIn(a, f"SIP/{a}"), self.now)
+        if self.store is not None:
+            await self.store.save(self.engine.take_changes())
+        flow.start(freeze)
+        samples: list[int] = []
+        elapsed = 0
+        while len(samples) < decisions:
+            # a quarter of the agents: each caller finds a free agent of their queue
+            calls = [self.new_caller() for _ in range(min(len(self.agents) // 4,
+                                                          decisions - len(samples)))]
+            took, ns = await flow.round([(c.call_id, c) for c in calls])
+            samples += took
+            elapsed += ns
+            await flow.settle([e for c in calls for e in (
+                ev.RingAnswered(c.call_id, flow.rung[c.call_id][0]),
+                ev.CallEnded(c.call_id, flow.rung[c.call_id][0]))])
+        await flow.stop()
+        return samples, elapsed
+
+
 def summary(samples: list[int]) -> tuple[float, float, float]:
     ordered = sorted(samples)
     p50 = ordered[len(ordered) // 2] / 1e6
@@ -168,10 +228,36 @@ def redis_server(host: str, port: int) -> Iterator[tuple[str, int]]:
         yield "127.0.0.1", free
 
 
+async def serial_row(bench: Bench, scenario: str, args: argparse.Namespace,
+                     decisions: int) -> tuple[list[int], float, list[str]]:
+    """One decision at a time: latencies, decisions/s, the last columns."""
+    if scenario == "agent frees":
+        samples = await bench.agent_frees(args.waiting, decisions)
+    else:
+        samples = await bench.call_arrives(decisions)
+    return samples, len(samples) / (sum(samples) / 1e9), [
+        "-" if bench.store is None else "1", "-", "-"]
+
+
+async def flow_row(bench: Bench, scenario: str, args: argparse.Namespace,
+                   rate: float) -> tuple[list[int], float, list[str]]:
+    """Through the dispatcher at `rate`: latencies, decisions/s, the last columns."""
+    flow = Flow(bench.engine, bench.store, bench.now, rate)
+    if scenario == "agent frees":
+        samples, elapsed = await bench.agent_frees_flow(flow, args.waiting, args.decisions,
+                                                        args.gc_freeze)
+    else:
+        samples, elapsed = await bench.call_arrives_flow(flow, args.decisions, args.gc_freeze)
+    return samples, len(samples) / (elapsed / 1e9), [
+        f"{len(samples) / flow.trips:.1f}" if flow.trips else "-",
+        f"{flow.cpu_ns / len(samples) / 1e3:.0f}", f"{max(flow.gc_pauses, default=0):.1f}"]
+
+
 async def main_async(args: argparse.Namespace) -> None:
     strategy = Strategy(args.strategy)
     print(f"machine: {machine()}")
-    print(f"strategy {strategy.value}; {args.decisions} timed decisions per row; latency in ms")
+    print(f"strategy {strategy.value}; {args.decisions} timed decisions per row; latency in ms"
+          f"{'; gc.freeze() before the dispatcher rows' if args.gc_freeze else ''}")
     with redis_server(args.redis_host, args.redis_port) as (host, port):
         redis = await asyncio_redis.Connection.create(host, port, db=args.redis_db)
         info = (await redis.info("server"))._data
@@ -180,24 +266,30 @@ async def main_async(args: argparse.Namespace) -> None:
                         if line.startswith("redis_version:")), "?")
         print(f"redis {version} at {host}:{port} db {args.redis_db} (loopback TCP)")
         print()
-        print("| scenario | agents | waiting | mode | decisions/s | p50 ms | p99 ms |")
-        print("|---|---:|---:|---|---:|---:|---:|")
+        print("| scenario | agents | waiting | mode | decisions/s | p50 ms | p99 ms "
+              "| events per trip | CPU µs per decision | longest GC pause ms |")
+        print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+        rows = [(m, None) for m in ("engine", "engine+claims", "engine+claims+persist")]
+        rows += [(m, r) for r in args.rates for m in ("engine", "engine+claims+persist")]
         for agents in args.agents:
-            for mode in ("engine", "engine+claims", "engine+claims+persist"):
+            for mode, rate in rows:
                 for scenario in ("agent frees", "call arrives"):
                     prefix = f"bench-{os.getpid()}-{agents}-{mode}:"
                     store = None if mode == "engine" else RoutingStore(redis, prefix)
                     bench = Bench(agents, strategy, store, persist=mode.endswith("persist"))
-                    decisions = args.decisions * (4 if mode == "engine" else 1)
-                    if scenario == "agent frees":
-                        samples = await bench.agent_frees(args.waiting, decisions)
-                        waiting = args.waiting
+                    if rate is None:
+                        decisions = args.decisions * (4 if mode == "engine" else 1)
+                        samples, per_s, more = await serial_row(bench, scenario, args,
+                                                                decisions)
+                        label = mode
                     else:
-                        samples = await bench.call_arrives(decisions)
-                        waiting = 0
-                    rate, p50, p99 = summary(samples)
-                    print(f"| {scenario} | {agents:,} | {waiting:,} | {mode} | {rate:,.0f} | "
-                          f"{p50:.3f} | {p99:.3f} |", flush=True)
+                        samples, per_s, more = await flow_row(bench, scenario, args, rate)
+                        label = (f"dispatcher, {mode}, " +
+                                 (f"{rate:,.0f}/s offered" if rate else "all at once"))
+                    _, p50, p99 = summary(samples)
+                    waiting = args.waiting if scenario == "agent frees" else 0
+                    print(f"| {scenario} | {agents:,} | {waiting:,} | {label} | {per_s:,.0f} | "
+                          f"{p50:.3f} | {p99:.3f} | {' | '.join(more)} |", flush=True)
                     if store is not None:
                         cursor = await redis.scan(match=f"{prefix}*")
                         keys = await cursor.fetchall()
@@ -213,6 +305,14 @@ def main(argv: list[str] | None = None) -> int:
                         default=[100, 1000, 10000], help="comma-separated agent counts")
     parser.add_argument("--waiting", type=int, default=10000, help="callers waiting (10000)")
     parser.add_argument("--decisions", type=int, default=3000, help="timed decisions per row")
+    parser.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",")],
+                        default=[2500.0, 5000.0, 0.0],
+                        help="decisions/s offered to the dispatcher, comma-separated (0: all "
+                             "at once)")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="leave the state built before the dispatcher rows out of "
+                             "garbage collections (gc.freeze): the collector's share of the "
+                             "latency tail")
     parser.add_argument("--strategy", default=Strategy.LEAST_CALLS.value,
                         choices=[s.value for s in Strategy if s is not Strategy.RING_ALL])
     parser.add_argument("--redis-host", default="127.0.0.1")

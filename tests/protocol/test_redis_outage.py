@@ -47,7 +47,8 @@ from acd.adapters.redis.connection import connect_redis
 from acd.adapters.redis.link import RedisLink
 from acd.adapters.redis.list_store import CachedRules, ListStore
 from acd.adapters.redis.outbox import HeldCallStore
-from acd.adapters.redis.routing_store import RoutingStore, SaveBehind
+from acd.adapters.redis.routing_commit import RoutingCommit
+from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, changes_channel
 from acd.callflow.driver import CallPorts
 from acd.callflow.record import CallRecord
@@ -144,8 +145,8 @@ async def story(redis_process: RedisProcess) -> AsyncIterator[Story]:
                            [AgentConfig("1001")])
     clock = FixedClock(T0)
     dispatcher = Dispatcher(engine, clock)
-    dispatcher.set_gate(routing_store.gate)
-    saver = SaveBehind(routing_store, engine.take_changes)
+    saver = RoutingCommit(routing_store, engine.take_changes)
+    dispatcher.set_gate(saver.gate)
     dispatcher.after_batch(saver.after_batch)
     link.on_return(lambda: asyncio.ensure_future(saver.after_batch([])))
     routing = RoutingService(dispatcher, engine)
@@ -392,7 +393,7 @@ async def test_claims_decided_while_redis_is_away_reach_it_in_order_once_it_is_b
         assert time.monotonic() - began < 0.1
         await asyncio.to_thread(redis_process.start)
         await eventually(lambda: link.up, within=2)
-        await store.flush_releases()
+        await store.flush()
         assert await store.holder("1001") is None
         assert await store.holder("1002") == "call-2"
         assert await store.bound_agent("call-2") == "1002"

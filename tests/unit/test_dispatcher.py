@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from acd.clock import FixedClock
@@ -71,5 +73,71 @@ async def test_a_refused_request_is_raised_to_its_sender_and_the_loop_goes_on():
             ("1", "logged-out", "paused")
         await dispatcher.submit(ev.AgentLoggedIn("1", "PJSIP/agent1"))
         assert dispatcher.engine.agent_view("1")["state"] == "available"
+    finally:
+        await dispatcher.stop()
+
+
+async def test_events_that_wait_together_are_decided_in_one_gate_round_in_their_order():
+    dispatcher, _ = make()
+    rounds: list[list[object]] = []
+
+    async def gate(commands):  # one call per round trip to Redis
+        rounds.append(list(commands))
+        return commands, []
+
+    dispatcher.set_gate(gate)
+    seen: list[object] = []
+    dispatcher.add_sink(seen.append)
+    dispatcher.start()
+    try:
+        await dispatcher.submit(ev.AgentLoggedIn("1", "PJSIP/agent1"))
+        rounds.clear()
+        for call in ("c1", "c2", "c3"):  # queued before the loop runs: one batch
+            dispatcher.post(ev.CallQueued(call, "q", "138"))
+        await dispatcher.submit(ev.AgentLoggedIn("2", "PJSIP/agent2"))
+        assert len(rounds) == 1
+        assert rounds[0] == seen[-len(rounds[0]):]  # executed as the gate let them through
+        rings = [(c.call_id, c.targets[0].agent_id) for c in rounds[0]
+                 if isinstance(c, cmd.RingAgents)]
+        assert rings == [("c1", "1"), ("c2", "2")]  # c1 came first, so agent 1 is c1's
+    finally:
+        await dispatcher.stop()
+
+
+async def test_a_refused_request_in_a_batch_fails_its_sender_only():
+    dispatcher, _ = make()
+    dispatcher.start()
+    try:
+        refused, accepted = await asyncio.gather(
+            dispatcher.submit(ev.AgentPaused("1", "break")),  # not logged in
+            dispatcher.submit(ev.AgentLoggedIn("2", "PJSIP/agent2")),
+            return_exceptions=True)
+        assert isinstance(refused, IllegalTransition)
+        assert not isinstance(accepted, BaseException)
+        assert dispatcher.engine.agent_view("2")["state"] == "available"
+    finally:
+        await dispatcher.stop()
+
+
+async def test_a_ring_that_timed_out_is_withdrawn_before_a_burst_of_events_is_handled():
+    dispatcher, clock = make()
+    rounds: list[list[object]] = []
+
+    async def gate(commands):
+        rounds.append(list(commands))
+        return commands, []
+
+    dispatcher.set_gate(gate)
+    dispatcher.start()
+    try:
+        await dispatcher.submit(ev.AgentLoggedIn("1", "PJSIP/agent1"))
+        await dispatcher.submit(ev.CallQueued("c1", "q", "138"))  # agent 1 rings, 15 s
+        rounds.clear()
+        clock.advance(60)  # past the ring timeout and its grace
+        for n in range(200):  # a steady stream: the inbox is never empty between events
+            dispatcher.post(ev.CallQueued(f"burst{n}", "q", "139"))
+        await dispatcher.submit(ev.AgentLoggedIn("2", "PJSIP/agent2"))
+        assert len(rounds) > 1  # the burst took several batches...
+        assert cmd.StopRinging("c1", ("1",)) in rounds[0]  # ...and the timer came first
     finally:
         await dispatcher.stop()

@@ -1,21 +1,22 @@
 """Redis: the routing core's live state, and atomic agent claims shared by acd processes.
 
-Persistence is incremental. A moment after events are handled (SaveBehind),
-`engine.take_changes()` goes to `save()`, which writes only the agents, callers and
-queues that changed, in one Lua script (atomic, one round trip): a restart sees
-the state before or after a batch of events, never half of one. Rewriting the
-whole snapshot on every change would cost several MB per event at 10,000
-agents and callers; an increment is usually two to five small JSON records.
-`load()` reads the hashes back into the snapshot shape that
-`RoutingEngine.restore` takes. (Lua rather than MULTI/EXEC because
-asyncio_redis waits for every QUEUED reply: 5 commands cost 5 round trips.)
+One script commits a batch of the dispatcher's work (`gate(commands, changes)`): the
+claims its commands need, in order, then the agents, callers and queues that changed
+(`engine.take_changes()`), atomically, in one round trip, before any command runs. So a
+restart sees the state before or after a batch, never half of one, and a ring that
+goes out is already in the saved state. The state is held back when a claim it counts
+on is refused: the engine's answer to that refusal comes with the next round trip, so
+the saved state never shows a ring that was not claimed. What a failed round trip
+could not write (Redis away) is owed and goes with the next one. Rewriting the whole
+snapshot on every change would cost several MB per event at 10,000 agents and callers;
+an increment is usually two to five small JSON records. `load()` reads the hashes back
+into the snapshot shape that `RoutingEngine.restore` takes. (Lua rather than MULTI/EXEC
+because asyncio_redis waits for every QUEUED reply: 5 commands cost 5 round trips.)
 
-Claims make assignment atomic across processes sharing one Redis: a Lua
-script sets ``agent -> call`` and ``call -> agent`` together or not at all,
-so no agent gets two calls and no call two agents. Ring-all offers `reserve`
-the agents only (``agent -> call``); the one who answers is then `claim`-ed,
-binding the call. `gate()` applies this to one step's commands in a single
-round trip (release of the finished call, claim of the next).
+Claims make assignment atomic across processes sharing one Redis: the script sets
+``agent -> call`` and ``call -> agent`` together or not at all, so no agent gets two
+calls and no call two agents. Ring-all offers `reserve` the agents only
+(``agent -> call``); the one who answers is then `claim`-ed, binding the call.
 
 Keys (all under the prefix passed in, default ``acd:``):
 
@@ -35,14 +36,6 @@ claims, so two processes can never share one assignment, and one freeing
 it cannot pull it from under the other. Give every process sharing a Redis
 its own `owner`, and keep it across restarts (restored claims stay yours).
 
-While Redis is away, the gate decides claims here, from this process's routing state
-alone, and owes them to Redis: they go first, in order, in the next round trip once it
-answers. A single acd loses nothing by it. Several processes sharing the Redis cannot
-see each other's claims meanwhile: one of them may ring an agent another has given a
-call (a claim owed that Redis refuses on its return is logged). Refusing new
-assignments instead would strand every caller of a process cut off from Redis, the
-failure acd is built to survive; callers come first.
-
 Pub/sub channel ``{prefix}claims:released`` carries the agent id of each
 release, for other processes to feed `AgentClaimReleased` to their engine.
 The claim TTL (default 4 h) only matters if a process dies holding claims;
@@ -54,11 +47,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from acd.adapters.redis.client import Redis
-from acd.adapters.redis.link import RedisLink, RedisUnavailable, bounded, unreachable
+from acd.adapters.redis.link import RedisLink, RedisUnavailable, bounded
 from acd.adapters.redis.store import Scripts
 from acd.core import commands as cmd
 from acd.core import events as ev
@@ -66,63 +59,94 @@ from acd.core.snapshot import Changes, Snapshot
 
 log = logging.getLogger(__name__)
 
-# One script runs a batch of claim operations, in order, in one round trip.
-# KEYS: agent key and call key per operation; ARGV: ttl ms, release channel,
-# owner, then (op, agent id, call id) per operation. Ops: c claim (bind both),
-# r reserve (the agent only: ring all), x release, e extend expiry.
-CLAIMS_LUA = """
-local ttl, channel, owner = ARGV[1], ARGV[2], ARGV[3]
-local out = {}
-for i = 1, (#ARGV - 3) / 3 do
-  local op, agent, call = ARGV[3 * i + 1], ARGV[3 * i + 2], ARGV[3 * i + 3]
-  local akey, ckey = KEYS[2 * i - 1], KEYS[2 * i]
+#: a claim operation: (op, agent id, call id); ops are listed above COMMIT_LUA
+Op = tuple[str, str, str]
+
+# One script commits a batch: claim operations in order, then the state's records.
+# KEYS: meta, agents, calls, queues, then the agent key and call key per operation.
+# ARGV: ttl ms, release channel, owner, save (0 no, 1 the records, 2 replace everything
+# by them), version, period, seq; then the operations, "op<NUL>agent<NUL>call<NUL>"
+# each; then the agents', callers' and queues' records, "field<NUL>JSON<NUL>" each
+# (empty JSON: delete). One packed argument per list, not three per item: the client
+# library encodes every argument and parses every reply element in Python, which cost
+# more than the script itself. JSON never holds a raw NUL; a name that does is refused.
+# Ops: c claim (bind both), r reserve (the agent only: ring all), a bind at the answer
+# (as c, but the answer happened anyway: a refusal does not hold the state back),
+# x release, e extend expiry. Returns "saved" then each operation's result, as 0/1
+# characters.
+COMMIT_LUA = """
+local function fields(packed)
+  local out, at = {}, 1
+  while at <= #packed do
+    local nul = string.find(packed, '\\0', at, true)
+    out[#out + 1] = string.sub(packed, at, nul - 1)
+    at = nul + 1
+  end
+  return out
+end
+local ttl, channel, owner, save = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local ops = fields(ARGV[8])
+local out, refused = {'0'}, false
+for i = 1, #ops / 3 do
+  local op, agent, call = ops[3 * i - 2], ops[3 * i - 1], ops[3 * i]
+  local akey, ckey = KEYS[2 * i + 3], KEYS[2 * i + 4]
   local my_call, my_agent = call .. '\t' .. owner, agent .. '\t' .. owner
-  local held, bound = redis.call('GET', akey), redis.call('GET', ckey)
+  local both = redis.call('MGET', akey, ckey)
+  local held, bound = both[1], both[2]
   local free = (not held or held == my_call) and (not bound or bound == my_agent)
-  local ok = 0
-  if op == 'c' and free then
+  local ok = '0'
+  if (op == 'c' or op == 'a') and free then
     redis.call('SET', akey, my_call, 'PX', ttl)
     redis.call('SET', ckey, my_agent, 'PX', ttl)
-    ok = 1
+    ok = '1'
   elseif op == 'r' and free then
     redis.call('SET', akey, my_call, 'PX', ttl)
-    ok = 1
+    ok = '1'
   elseif op == 'x' then
-    if held == my_call then
+    if held == my_call and bound == my_agent then
+      redis.call('DEL', akey, ckey)
+    elseif held == my_call then
       redis.call('DEL', akey)
-      redis.call('PUBLISH', channel, agent)
-      ok = 1
+    elseif bound == my_agent then
+      redis.call('DEL', ckey)
     end
-    if bound == my_agent then redis.call('DEL', ckey) end
+    if held == my_call then
+      redis.call('PUBLISH', channel, agent)
+      ok = '1'
+    end
   elseif op == 'e' and held == my_call then
     redis.call('PEXPIRE', akey, ttl)
     if bound == my_agent then redis.call('PEXPIRE', ckey, ttl) end
-    ok = 1
+    ok = '1'
   end
-  out[i] = ok
+  if ok == '0' and (op == 'c' or op == 'r') then refused = true end
+  out[i + 1] = ok
 end
-return out
-"""
-
-# KEYS: meta, agents, calls, queues; ARGV: clear first (0/1), version, period,
-# seq, then (section index 2-4, field, JSON or '' to delete) per record.
-SAVE_LUA = """
-if ARGV[1] == '1' then redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4]) end
-redis.call('HSET', KEYS[1], 'version', ARGV[2], 'period', ARGV[3], 'seq', ARGV[4])
-for i = 5, #ARGV, 3 do
-  local key = KEYS[tonumber(ARGV[i])]
-  if ARGV[i + 2] == '' then
-    redis.call('HDEL', key, ARGV[i + 1])
-  else
-    redis.call('HSET', key, ARGV[i + 1], ARGV[i + 2])
+if save ~= '0' and not refused then
+  if save == '2' then redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4]) end
+  redis.call('HSET', KEYS[1], 'version', ARGV[5], 'period', ARGV[6], 'seq', ARGV[7])
+  for section = 2, 4 do
+    local records = fields(ARGV[section + 7])
+    for j = 1, #records, 2 do
+      if records[j + 1] == '' then
+        redis.call('HDEL', KEYS[section], records[j])
+      else
+        redis.call('HSET', KEYS[section], records[j], records[j + 1])
+      end
+    end
   end
+  out[1] = '1'
 end
-return 1
+return table.concat(out)
 """
 
 SECTIONS = ("agents", "calls", "queues")
-#: how long the routing core's one task waits for claims before deciding them itself
+#: how long the routing core's one task waits for a round trip before deciding itself
 CLAIM_SECONDS = 0.5
+#: the commands that claim or release (most of a batch's commands do neither)
+_CLAIMING = frozenset({cmd.RingAgents, cmd.PlaceCallback, cmd.CallRouted, cmd.ReleaseAgent})
+#: one encoder for every record: json.dumps with options builds a new one per call
+_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 class RoutingStore:
@@ -134,9 +158,14 @@ class RoutingStore:
         self._owner = owner
         self._ttl_ms = str(int(claim_ttl_seconds * 1000))
         self._scripts = Scripts(redis)
-        #: releases the gate deferred (see gate()), and claims decided while Redis was
-        #: away: applied first, in order, by the next round trip
-        self._releases: list[tuple[str, str, str]] = []
+        # One commit at a time, in the order they were made: a write retried after a
+        # failure can never land after a newer one.
+        self._lock = asyncio.Lock()
+        #: the state a failed or held-back round trip still owes Redis
+        self._owed: Mapping[str, Any] | None = None
+        #: releases a failed round trip still owes (else the agents stay claimed), and
+        #: the claims decided here while Redis was away: sent first, in order
+        self._owed_releases: list[Op] = []
         #: call -> the agent this process claimed bound for it (a single agent's ring)
         self._bound: dict[str, str] = {}
 
@@ -147,24 +176,24 @@ class RoutingStore:
     def _key(self, name: str) -> str:
         return f"{self._p}routing:{name}"
 
+    def owes(self) -> bool:
+        """Whether state or releases wait for a round trip (Redis was away)."""
+        return self._owed is not None or bool(self._owed_releases)
+
     # -- state ----------------------------------------------------------------------
 
     async def save(self, changes: Changes) -> None:
-        """Write one increment from `engine.take_changes()`, atomically, in one round trip."""
-        await self._save(changes, clear=False)
+        """Write one increment from `engine.take_changes()` (after what is owed),
+        atomically, in one round trip."""
+        await self._commit([], changes)
 
     async def save_snapshot(self, snapshot: Snapshot) -> None:
         """Replace everything with a full snapshot (first start, after a reload)."""
-        await self._save(snapshot, clear=True)
+        await self._commit([], snapshot, replace=True)
 
-    async def _save(self, data: Mapping[str, Any], *, clear: bool) -> None:
-        args = ["1" if clear else "0", str(data.get("version", 1)), str(data.get("period", "")),
-                str(data.get("seq", 0))]
-        for index, section in enumerate(SECTIONS, start=2):
-            for name, value in data.get(section, {}).items():
-                encoded = "" if value is None else json.dumps(value, separators=(",", ":"))
-                args += [str(index), name, encoded]
-        await self._run("save", SAVE_LUA, [self._key(s) for s in ("meta", *SECTIONS)], args)
+    async def flush(self) -> None:
+        """Write what failed round trips owe (state and releases), if anything."""
+        await self._commit([], None)
 
     async def load(self) -> Snapshot | None:
         """The persisted state in snapshot shape, or None when nothing was saved."""
@@ -209,25 +238,17 @@ class RoutingStore:
         """Extend a held claim's expiry (heartbeat for long calls with a short TTL)."""
         return (await self.batch([("e", agent_id, call_id)]))[0]
 
-    async def batch(self, ops: list[tuple[str, str, str]]) -> list[bool]:
+    async def batch(self, ops: list[Op]) -> list[bool]:
         """Run (op, agent, call) claim operations in order, atomically, in one round trip."""
-        if not ops:
-            return []
-        keys: list[str] = []
-        args = [self._ttl_ms, self.released_channel, self._owner]
-        for op, agent_id, call_id in ops:
-            keys += [self._agent(agent_id), self._call(call_id)]
-            args += [op, agent_id, call_id]
-        result = await self._run("claims", CLAIMS_LUA, keys, args)
-        return [bool(r) for r in result]
+        return await self._commit(ops, None)
 
     async def release_stale(self, agent_ids: list[str], keep: dict[str, str]) -> list[str]:
         """After a restart: release this owner's claims on agents that the restored routing
         state does not hold for that call (`keep`: agent -> call it rings or talks to).
 
-        A kill -9 loses the releases not yet written (they wait for the next round
-        trip); without this, each such agent stayed claimed by a finished call until the
-        claim's TTL (hours), and every offer to them was lost. Returns the agents freed."""
+        A kill -9 loses the releases not yet written; without this, each such agent
+        stayed claimed by a finished call until the claim's TTL (hours), and every offer
+        to them was lost. Returns the agents freed."""
         if not agent_ids:
             return []
         keys = [self._agent(a) for a in agent_ids]
@@ -235,7 +256,7 @@ class RoutingStore:
         for start in range(0, len(keys), 1000):
             got = await self._redis.mget_aslist(keys[start:start + 1000])
             values += list(got)
-        stale: list[tuple[str, str, str]] = []
+        stale: list[Op] = []
         for agent_id, value in zip(agent_ids, values, strict=True):
             if value is None:
                 continue
@@ -254,94 +275,147 @@ class RoutingStore:
         value = await self._redis.get(self._call(call_id))
         return str(value).split("\t", 1)[0] if value is not None else None
 
-    async def gate(self, commands: list[cmd.Command]
+    async def gate(self, commands: list[cmd.Command], changes: Changes | None = None
                    ) -> tuple[list[cmd.Command], list[ev.Event]]:
-        """Claim what the engine's commands offer before they are executed (one round trip).
+        """Claim what the engine's commands offer before they are executed, and save the
+        engine's `changes` with the claims: one atomic script, one round trip.
 
         Returns the commands to execute (ring targets another process holds are
         removed; a ring left with no target is dropped) and the AgentClaimLost
         events to feed back to the engine, which then offers the caller to the next.
-
-        Releases wait (`flush_releases`, or the next claims' round trip, where they go
-        first: an agent released and claimed again in one script); a single agent's
-        ring is claimed bound at once, so its answer (CallRouted) needs no round trip.
+        Claims and releases run in the commands' order (a batch of events may release
+        an agent and claim them again). A single agent's ring is claimed bound at once,
+        so its answer (CallRouted) needs no claim of its own.
         """
-        ops: list[tuple[str, str, str]] = []
-        claimed: list[cmd.Command] = []  # the commands whose claims are in `ops`, in order
+        ops, spans = self._claims(commands)
+        if changes is not None and not _changed(changes):
+            changes = None  # nothing changed: no round trip for the state alone
+        if not ops and changes is None and not self.owes():
+            return list(commands), []
+        try:
+            if self._link is not None and not self._link.up:
+                raise RedisUnavailable("Redis is away")
+            results = await bounded(self._commit(ops, changes), CLAIM_SECONDS)
+        except RedisUnavailable:  # (the link says so, once): decided here, owed in order
+            self._owe(ops, changes)
+            return list(commands), []
+        return self._outcome(commands, spans, results)
+
+    def _owe(self, ops: list[Op], changes: Mapping[str, Any] | None) -> None:
+        """What Redis could not take now: the claims (decided here: see the module's
+        docstring) and releases in order, and the state, for the next round trip."""
+        self._owed_releases = self._owed_releases + ops
+        self._owed = merge(self._owed, changes)
+
+    def _claims(self, commands: list[cmd.Command]) -> tuple[list[Op], dict[int, slice]]:
+        """The claim operations of these commands, in order, and each command's share."""
+        ops: list[Op] = []
+        spans: dict[int, slice] = {}  # id(command) -> its operations in `ops`
         for c in commands:
+            if type(c) not in _CLAIMING:
+                continue
+            start = len(ops)
             if isinstance(c, cmd.RingAgents):
                 op = "r" if len(c.targets) > 1 else "c"
                 ops += [(op, t.agent_id, c.call_id) for t in c.targets]
-                claimed.append(c)
                 if op == "c":
                     self._bound[c.call_id] = c.targets[0].agent_id
             elif isinstance(c, cmd.PlaceCallback):
                 ops.append(("c", c.agent_id, c.call_id))
-                claimed.append(c)
                 self._bound[c.call_id] = c.agent_id
             elif isinstance(c, cmd.CallRouted):
                 if self._bound.get(c.call_id) != c.agent_id:
-                    ops.append(("c", c.agent_id, c.call_id))
-                    claimed.append(c)
+                    ops.append(("a", c.agent_id, c.call_id))
                     self._bound[c.call_id] = c.agent_id
             elif isinstance(c, cmd.ReleaseAgent):
-                self._releases.append(("x", c.agent_id, c.call_id))
-                self._bound.pop(c.call_id, None)
-        if not ops:
+                ops.append(("x", c.agent_id, c.call_id))
+                self._unbind(c.call_id, c.agent_id)
+            if len(ops) > start:
+                spans[id(c)] = slice(start, len(ops))
+        return ops, spans
+
+    def _outcome(self, commands: list[cmd.Command], spans: dict[int, slice],
+                 results: list[bool]) -> tuple[list[cmd.Command], list[ev.Event]]:
+        if all(results):  # every claim made, every release done: the usual case
             return list(commands), []
-        releases, self._releases = self._releases, []
-        try:
-            if self._link is not None and not self._link.up:
-                raise RedisUnavailable("Redis is away")
-            done = await bounded(self.batch(releases + ops), CLAIM_SECONDS)
-        except RedisUnavailable:  # (the link says so, once)
-            self._releases = releases + ops + self._releases  # owed, in order
-            return list(commands), []  # decided here: see the module's docstring
-        except Exception:
-            self._releases = releases + self._releases
-            raise
-        _log_refused(releases, done)
-        results = iter(done[len(releases):])
-        outcome: dict[int, list[bool]] = {}
-        for c in claimed:
-            count = len(c.targets) if isinstance(c, cmd.RingAgents) else 1
-            outcome[id(c)] = [next(results) for _ in range(count)]
         keep: list[cmd.Command] = []
         lost: list[ev.Event] = []
         for c in commands:
-            got_all = outcome.get(id(c))
-            if isinstance(c, cmd.RingAgents) and got_all is not None:
-                got = [t for t, ok in zip(c.targets, got_all, strict=True) if ok]
+            span = spans.get(id(c))
+            got = results[span] if span is not None else []
+            if isinstance(c, cmd.RingAgents) and not all(got):
+                targets = tuple(t for t, ok in zip(c.targets, got, strict=True) if ok)
                 lost += [ev.AgentClaimLost(t.agent_id, c.call_id) for t in c.targets
-                         if t not in got]
-                if got:
-                    keep.append(cmd.RingAgents(c.call_id, c.queue, tuple(got), c.timeout))
+                         if t not in targets]
+                if len(c.targets) == 1:
+                    self._unbind(c.call_id, c.targets[0].agent_id)
+                if targets:
+                    keep.append(cmd.RingAgents(c.call_id, c.queue, targets, c.timeout))
                 continue
-            if isinstance(c, cmd.PlaceCallback) and got_all is not None and not got_all[0]:
+            if isinstance(c, cmd.PlaceCallback) and not all(got):
                 lost.append(ev.AgentClaimLost(c.agent_id, c.call_id))
+                self._unbind(c.call_id, c.agent_id)
                 continue
-            if isinstance(c, cmd.CallRouted) and got_all is not None and not got_all[0]:
+            if isinstance(c, cmd.CallRouted) and not all(got):
                 log.warning("call %s: answered by agent %s but bound to another agent in Redis",
                             c.call_id, c.agent_id)
             keep.append(c)
         return keep, lost
 
-    async def flush_releases(self) -> None:
-        """Apply the releases the gate deferred (other processes may take the agents)."""
-        releases, self._releases = self._releases, []
-        if releases:
+    def _unbind(self, call_id: str, agent_id: str) -> None:
+        if self._bound.get(call_id) == agent_id:
+            del self._bound[call_id]
+
+    # -- the round trip ------------------------------------------------------------------
+
+    async def _commit(self, ops: list[Op], changes: Mapping[str, Any] | None, *,
+                      replace: bool = False) -> list[bool]:
+        """Owed releases, then `ops`, then the state (owed, then `changes`; or `changes`
+        alone, replacing everything): one script. Returns the results of `ops`."""
+        async with self._lock:
+            owed, owed_releases = self._owed, self._owed_releases
+            state = changes if replace else merge(owed, changes)
+            ops = owed_releases + ops
+            if not ops and state is None:
+                return []
+            keys, args = self._packed(ops, state, replace)  # refused here: nothing owed
+            self._owed, self._owed_releases = None, []
             try:
-                done = await self.batch(releases)
-            except Exception:
-                self._releases = releases + self._releases  # Redis away: try again later
+                reply: str = await self._scripts.run("commit", COMMIT_LUA, keys, args)
+            except BaseException:  # (a timeout cancels us too: nothing may be lost)
+                self._owed = merge(owed if replace else state, self._owed)
+                self._owed_releases = owed_releases + [op for op in ops[len(owed_releases):]
+                                                       if op[0] == "x"] + self._owed_releases
                 raise
-            _log_refused(releases, done)
+            if state is not None and reply[0] != "1":  # a claim was refused: see gate()
+                self._owed = state
+            _log_refused(owed_releases, [flag == "1" for flag in reply[1:]])
+            return [flag == "1" for flag in reply[1 + len(owed_releases):]]
 
-    async def _run(self, name: str, code: str, keys: list[str], args: list[str]) -> Any:
-        return await self._scripts.run(name, code, keys, args)
+    def _packed(self, ops: list[Op], state: Mapping[str, Any] | None,
+                replace: bool) -> tuple[list[str], list[str]]:
+        """The script's keys and arguments (see COMMIT_LUA)."""
+        keys = [self._key(s) for s in ("meta", *SECTIONS)]
+        data = state or {}
+        args = [self._ttl_ms, self.released_channel, self._owner,
+                "0" if state is None else "2" if replace else "1",
+                str(data.get("version", 1)), str(data.get("period", "")),
+                str(data.get("seq", 0)),
+                "".join(f"{op}\0{agent_id}\0{call_id}\0" for op, agent_id, call_id in ops)]
+        ends = 3 * len(ops)
+        for section in SECTIONS:
+            records = data.get(section, {})
+            args.append("".join(f"{name}\0{'' if value is None else _encode(value)}\0"
+                                for name, value in records.items()))
+            ends += 2 * len(records)
+        if sum(arg.count("\0") for arg in args[7:]) != ends:
+            raise ValueError("an agent, call or queue name contains a NUL character")
+        for _, agent_id, call_id in ops:
+            keys += [self._agent(agent_id), self._call(call_id)]
+        return keys, args
 
 
-def _log_refused(owed: list[tuple[str, str, str]], done: list[bool]) -> None:
+def _log_refused(owed: list[Op], done: list[bool]) -> None:
     """A claim decided while Redis was away that another process holds now."""
     for (op, agent_id, call_id), ok in zip(owed, done, strict=False):
         if op in ("c", "r") and not ok:
@@ -350,65 +424,13 @@ def _log_refused(owed: list[tuple[str, str, str]], done: list[bool]) -> None:
                         call_id, agent_id)
 
 
-def _meta(data: dict[str, Any]) -> dict[str, str]:
-    return {"version": str(data.get("version", 1)), "period": str(data.get("period", "")),
-            "seq": str(data.get("seq", 0))}
-
-
-class SaveBehind:
-    """The routing core's changes written a moment after they happen: every event of
-    `delay` seconds in one round trip (with the releases the gate deferred), instead of
-    one round trip per event. A crash loses at most that moment, which a restart
-    recovers like any other (the calls come back; claims stay with their owner).
-    """
-
-    def __init__(self, store: RoutingStore, take_changes: Callable[[], Changes],
-                 delay: float = 0.02) -> None:
-        self.store = store
-        self._take = take_changes
-        self.delay = delay
-        self._timer: asyncio.TimerHandle | None = None
-        self._unsaved: Changes | None = None  # changes a failed write still owes Redis
-        self._writing: asyncio.Task[None] | None = None
-
-    async def after_batch(self, _commands: list[cmd.Command]) -> None:
-        """The dispatcher's hook: decides at once, writes later."""
-        if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self.delay, self._due)
-
-    def _due(self) -> None:
-        self._timer = None
-        if self._writing is None or self._writing.done():
-            self._writing = asyncio.get_running_loop().create_task(self.flush())
-        else:  # the last write is still on its way: this one follows it
-            self._timer = asyncio.get_running_loop().call_later(self.delay, self._due)
-
-    async def flush(self) -> None:
-        changes = merge(self._unsaved, self._take())
-        self._unsaved = None
-        try:
-            await self.store.save(changes)
-            await self.store.flush_releases()
-        except Exception as exc:
-            if not unreachable(exc):  # Redis away is logged once, by its link
-                log.exception("routing state not saved; retrying with the next change")
-            self._unsaved = changes
-
-    async def close(self) -> None:
-        """Shutdown: what is owed is written now."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._writing is not None:
-            await asyncio.gather(self._writing, return_exceptions=True)
-        await self.flush()
-
-
-def merge(older: Changes | None, newer: Changes) -> Changes:
+def merge(older: Mapping[str, Any] | None,
+          newer: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     """Two increments as one: the newer record of each agent, caller and queue wins."""
-    if older is None:
-        return newer
-    merged: Changes = {**newer, "agents": {**older["agents"], **newer["agents"]},
-                       "calls": {**older["calls"], **newer["calls"]},
-                       "queues": {**older["queues"], **newer["queues"]}}
-    return merged
+    if older is None or newer is None:
+        return newer if older is None else older
+    return {**newer, **{s: {**older.get(s, {}), **newer.get(s, {})} for s in SECTIONS}}
+
+
+def _changed(data: Mapping[str, Any]) -> bool:
+    return any(data.get(s) for s in SECTIONS)
