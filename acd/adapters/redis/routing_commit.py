@@ -7,7 +7,7 @@ changes go to Redis in one script (`RoutingStore.gate`). Only then are the comma
 executed. So a decision is saved before the ring goes out: a crash loses at most
 events that were not yet decided, and a batch is saved whole or not at all. The save
 is never later than the ring it goes with: one batch, i.e. its events' handling plus
-one round trip (measured in docs/benchmarks.md, section 4).
+one round trip (measured in docs/benchmarks.md, section 6).
 
 When Redis is away the dispatcher rings without claims; the state and the releases the
 store could not write are owed and go with the next round trip, or with a retry
