@@ -26,6 +26,16 @@ def machine() -> str:
             f"{platform.python_version()}, {platform.system()} {platform.release()}")
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: Linux sends it SIGTERM when the bench dies, so a bench
+    killed by a signal (no `finally`) leaves no redis-server behind."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 @contextmanager
 def throwaway_redis() -> Iterator[int]:
     """A redis-server of its own on a free loopback port (no persistence), stopped and its
@@ -39,7 +49,8 @@ def throwaway_redis() -> Iterator[int]:
         port = s.getsockname()[1]
     workdir = tempfile.mkdtemp(prefix="acd-bench-redis-")
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL)
+                             "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL,
+                            preexec_fn=_die_with_parent)
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
