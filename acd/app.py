@@ -291,14 +291,16 @@ class App:
         return self.desk.agent_on_device(device)  # the desk is made after the registry
 
     def _agent_seen(self, agent_id: str) -> AgentSeen | None:
-        if agent_id not in self.engine.agent_ids():
+        """An agent as the fallback queue needs them (None: not configured now)."""
+        try:
+            view = self.engine.agent_view(agent_id)
+        except core_errors.UnknownAgent:
             return None
-        view = self.engine.agent_view(agent_id)
         return AgentSeen(agent_id, view["device"], view["state"], view["reason"])
 
     def _agents_seen(self) -> list[AgentSeen]:
-        views = (self.engine.agent_view(a) for a in self.engine.agent_ids())
-        return [AgentSeen(v["agent_id"], v["device"], v["state"], v["reason"]) for v in views]
+        return [seen for agent_id in self.engine.agent_ids()
+                if (seen := self._agent_seen(agent_id)) is not None]
 
     async def _transfer(self, call_id: str, kind: str, target: str) -> str:
         if kind == "queue" and target not in self.engine.queue_names():

@@ -436,6 +436,13 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
         errors.append(SourceError(
             sub.pos("max_seconds_to_agent") if isinstance(sub, LocatedDict) else node.pos(),
             f"ivr.max_seconds_to_agent {limit:g}: seconds, 0 or more (0: no warning)"))
+    lease = config.cluster.lease_seconds
+    if not 0.2 <= lease <= 60:
+        sub = node.get("cluster")
+        errors.append(SourceError(
+            sub.pos("lease_seconds") if isinstance(sub, LocatedDict) else node.pos(),
+            f"cluster.lease_seconds {lease:g}: seconds between 0.2 and 60 (how long a "
+            "standby acd waits for a dead one)"))
     numbers = node.get("numbers")
     for number in config.numbers:
         if not number.isdigit():

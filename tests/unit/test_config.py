@@ -115,3 +115,12 @@ def test_the_shipped_config_sheds_load_past_what_the_sandbox_carries(monkeypatch
     admission = load_config(REPO / "config.yaml").admission
     assert admission.limited and admission.shed_to == "busy"
     assert 0 < admission.max_calls_per_second <= 100  # the sandbox sustains ~100 calls/s
+
+
+def test_a_cluster_lease_outside_sensible_seconds_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("cluster:\n  lease_seconds: 0\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert any("config.yaml:2" in str(e) and "cluster.lease_seconds" in str(e)
+               for e in error.value.errors)
