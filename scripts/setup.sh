@@ -3,6 +3,7 @@
 # only checks (a few seconds).
 #
 #   1. apt packages: debootstrap redis-server sip-tester espeak-ng sox ffmpeg python3-venv openssl
+#      postgresql (history tests) chromium (console browser tests)
 #   2. the Python venv at /var/cache/acd/venv with acd installed editable (+ test extras),
 #      recreated when pyproject.toml changes
 #   3. the Asterisk 22 chroot (Debian sid) at /var/cache/acd/chroot, built once (~1 min)
@@ -13,7 +14,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${ACD_VENV:-/var/cache/acd/venv}
 CHROOT=${ACD_CHROOT:-/var/cache/acd/chroot}
-APT_PACKAGES=(debootstrap redis-server sip-tester espeak-ng sox ffmpeg python3-venv openssl)
+APT_PACKAGES=(debootstrap redis-server sip-tester espeak-ng sox ffmpeg python3-venv openssl postgresql chromium)
 CHROOT_SUITE=sid
 CHROOT_PACKAGES=asterisk,asterisk-core-sounds-en-wav,asterisk-moh-opsound-wav
 STAMP=.acd-chroot    # inside the chroot: what it was built with
