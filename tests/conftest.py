@@ -62,3 +62,20 @@ def redis_server() -> Iterator[RedisServer]:
     proc.terminate()
     proc.wait(timeout=10)
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL (Debian's package) in a throw-away cluster, once per session:
+    a SQLAlchemy async URL. Tests use their own schema objects or clean up what they
+    write."""
+    from tests.pg_process import PostgresProcess
+
+    server = PostgresProcess()
+    try:
+        server.start()
+    except RuntimeError as error:
+        server.remove()
+        pytest.fail(str(error))
+    yield server.url
+    server.remove()
