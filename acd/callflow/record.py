@@ -32,7 +32,9 @@ class CallRecord:
     answered_at: float | None = None
     agent: str = ""
     ring_attempts: int = 0
+    #: the conversation's time off hold; the time on hold is in hold_seconds
     talk_seconds: float = 0.0
+    hold_seconds: float = 0.0
     wrap_up_seconds: float = 0.0
     hung_up_by: str = ""  # caller | agent | system
     hangup_cause: str = ""

@@ -110,11 +110,33 @@ def connect(s: CallSession, current: Ring, device: str, channel: str) -> None:
     s.checkpoint()
 
 
+def on_hold(s: CallSession, current: Ring, fact: f.HoldChanged) -> None:
+    """Hold and resume during the conversation: the time on hold is kept apart from the
+    talk time (a repeated Hold, or an Unhold without one, changes nothing)."""
+    if fact.held and current.held_since is None:
+        current.held_since = s.now
+        log.info("%s: on hold (%s)", s.describe(), fact.by)
+    elif not fact.held and current.held_since is not None:
+        _end_hold(s, current)
+        log.info("%s: off hold (%s)", s.describe(), fact.by)
+
+
+def _end_hold(s: CallSession, current: Ring) -> None:
+    """Close a hold in progress, into the conversation's and the record's hold time."""
+    if current.held_since is not None:
+        seconds = s.now - current.held_since
+        current.held_seconds += seconds
+        current.held_since = None
+        s.change(hold_seconds=round(s.record.hold_seconds + seconds, 3))
+
+
 def conversation_over(s: CallSession, current: Ring, outcome: Outcome, *,
                       agent_hung_up: bool) -> None:
     """The agent's part ends: hung up (by either side) or transferred away."""
     record = s.record
-    talk = round(record.talk_seconds + s.now - (current.answered_at or s.now), 3)
+    _end_hold(s, current)
+    conversation = s.now - (current.answered_at or s.now)
+    talk = round(record.talk_seconds + max(0.0, conversation - current.held_seconds), 3)
     outcome.answered, outcome.agent_id = True, current.answered_by
     s.change(agent=current.answered_by, talk_seconds=talk)
     s.wrap_up_expected = True

@@ -258,6 +258,9 @@ class CallSession:
                     f.StopRingingOrdered():
                 if self.ring is not None and not self.ring.over:
                     ringing.on_ring_fact(self, self.ring, fact)
+            case f.HoldChanged():
+                if self.ring is not None and not self.ring.over and self.ring.answered_by:
+                    ringing.on_hold(self, self.ring, fact)
             case f.TransferAsked() | f.SpyAsked():
                 ring = self.ring
                 if ring is None or ring.over or not ring.answered_by or \
