@@ -22,6 +22,7 @@ from acd.adapters.asterisk.callback_dialer import CallbackDialer
 from acd.adapters.asterisk.events import EventTranslator
 from acd.adapters.asterisk.fallback_queue import AgentSeen, FallbackQueue
 from acd.adapters.asterisk.lost_calls import AmiLostCalls
+from acd.adapters.asterisk.outbound_dialer import OutboundDialer
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.flows import FlowRegistry
 from acd.adapters.http.app import HttpServices, make_app, replace_users
@@ -36,6 +37,7 @@ from acd.adapters.redis.routing_commit import RoutingCommit
 from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis, where_is
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
+from acd.agents.outbound import OwnCalls
 from acd.agents.phone import AgentPhone
 from acd.callflow.admission import Admission, ShedTo
 from acd.callflow.driver import CallPorts
@@ -149,6 +151,10 @@ class App:
             self.ami.on_resync(fallback.resync)
             self._tasks.append(fallback.start())
         caller_id = next(iter(cfg.numbers), "")
+        self.own_calls = OwnCalls(
+            self.held_calls, self.routing,
+            OutboundDialer(self.ami, f"agi://{cfg.agi.host}:{cfg.agi.port}", cfg.agi.key),
+            self.desk.devices.get, caller_id, clock=self.clock.now)
         self.dispatcher.add_sink(CallbackDialer(
             self.ami, self.dispatcher.post, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id,
             agi_key=cfg.agi.key))
@@ -274,6 +280,7 @@ class App:
             recordings_dir=cfg.path(cfg.paths.recordings), agent_actions=self.desk.api_action,
             views=self.routing, announcements=self.announcement, transfer=self._transfer,
             transfer_agent=self.registry.connected_agent, spy=self._spy,
+            own_calls=self.own_calls,
             sees_numbers=lambda user: user.role.name.lower() in cfg.privacy.full_numbers_for,
             health=lambda: {"ami": self.ami.connected, "flows_version": self.flows.version,
                             "waiting": self.engine.waiting_count(),

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 @dataclass
 class CallRecord:
     call_id: str
+    #: the customer's number; on an agent's own call too (direction outbound)
     caller: str
     called: str
     arrived_at: float
@@ -44,13 +45,16 @@ class CallRecord:
     transfer: str = ""
     survey: str = ""  # '1' satisfied, '2' average, '3' unsatisfied, 'not-surveyed', 'no-answer'
     recording: str = ""
+    #: "outbound" for an agent's own call (left out for calls to the 400 number)
+    direction: str = ""
 
     #: fields stored as JSON, and what an empty one reads as
     _JSON_FIELDS: ClassVar[dict[str, Callable[[], object]]] = {
         "ivr_path": list, "variables": dict, "queues": list, "sensitive_variables": list}
 
     #: fields that are there only when known: empty, they are left out, not written empty
-    _ONLY_WHEN_KNOWN: ClassVar[frozenset[str]] = frozenset({"schedule", "schedule_state"})
+    _ONLY_WHEN_KNOWN: ClassVar[frozenset[str]] = frozenset({"schedule", "schedule_state",
+                                                             "direction"})
 
     def fields(self) -> dict[str, object]:
         """Every field by name (the schedule's only when one was consulted); lists and

@@ -119,6 +119,22 @@ class CallRegistry:
                                           target, ring_seconds)
         await self._serve(session, channel)
 
+    async def on_outbound(self, channel: Telephony, params: Mapping[str, str]) -> None:
+        """`outbound`: the agent answered their phone for a call of their own (see
+        acd.agents.outbound); dial the other party. Never shed."""
+        self.admission.hold()
+        try:
+            record = await self.ports.store.get_call(params.get("call_id", ""))
+            if record is None or record.ended_at or record.call_id != channel.call_id:
+                log.error("own call %s unknown or already over; hanging up",
+                          params.get("call_id", "?"))
+                await channel.hangup()
+                return
+            await self._serve(CallSession.outbound(record, self.settings(),
+                                                   self.ports.clock.now()), channel)
+        finally:
+            self.admission.release()
+
     async def on_phone_transfer(self, channel: Telephony) -> None:
         """`transfer`: an agent's phone blind-transferred the caller to `channel.called`
         (the transfer key, SIP REFER); the call goes on with its record. Never shed."""

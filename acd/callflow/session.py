@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Literal
 
-from acd.callflow import callback, ending, resume, ringing, supervision, transfers
+from acd.callflow import callback, ending, outbound, resume, ringing, supervision, transfers
 from acd.callflow import facts as f
 from acd.callflow import orders as o
 from acd.callflow.arrival import new_call
@@ -91,6 +91,12 @@ class CallSession:
         """The customer we called back answered."""
         return cls(record, settings, now,
                    lambda s: callback.called_back(s, target, ring_seconds))
+
+    @classmethod
+    def outbound(cls, record: CallRecord, settings: CallSettings, now: float) -> CallSession:
+        """The agent answered their phone for a call of their own (record.caller: whom
+        to dial)."""
+        return cls(record, settings, now, outbound.placed)
 
     @classmethod
     def phone_transferred(cls, record: CallRecord, settings: CallSettings, now: float,

@@ -6,7 +6,7 @@ from acd.core import commands as cmd
 from acd.core import events as ev
 from acd.core.agents import AgentRuntime
 from acd.core.errors import IllegalTransition, UnknownAgent, UnknownPauseReason
-from acd.core.model import NO_ANSWER_REASON, AgentState
+from acd.core.model import NO_ANSWER_REASON, OUTBOUND_REASON, AgentState
 from acd.core.outcomes import exit_queue
 from acd.core.routing import back_from_ring, ring_over
 from acd.core.state import RoutingState
@@ -94,6 +94,34 @@ def reachability(st: RoutingState, e: ev.AgentDeviceReachability, now: float) ->
         a.reachable = e.reachable
         st.touch_agent(a)
         st.refresh_pool(a)
+
+
+def outbound_started(st: RoutingState, e: ev.OutboundStarted, now: float) -> None:
+    """The agent calls out: on that call, offered no caller; from a pause (a 回访 is
+    often made paused) they go back to it afterwards, from wrap-up it ends."""
+    a = agent(st, e.agent_id)
+    if a.state in (S.LOGGED_OUT, S.RINGING, S.ON_CALL):
+        hint = {S.LOGGED_OUT: "log in first", S.RINGING: "answer the ringing call first",
+                S.ON_CALL: "the agent is on a call"}
+        raise IllegalTransition(a.agent_id, a.state.value, S.ON_CALL.value, hint[a.state])
+    if a.hold_until:
+        st.hold(a, 0.0, "")
+    if a.state is S.PAUSED:
+        a.pending_pause = a.reason
+    elif a.state is S.WRAP_UP:
+        close_wrap_up(st, a, now)
+    a.call_id = e.call_id
+    st.set_agent_state(a, S.ON_CALL, OUTBOUND_REASON, now)
+
+
+def outbound_ended(st: RoutingState, e: ev.OutboundEnded, now: float) -> None:
+    """Their own call is over: no wrap-up (no queue's), straight back to work or to the
+    pause they were in (or asked for meanwhile)."""
+    a = st.agents.get(e.agent_id)
+    if a is None or a.state is not S.ON_CALL or a.reason != OUTBOUND_REASON \
+            or a.call_id != e.call_id:
+        return  # a late or repeated word: the agent has moved on
+    finish_work(st, a, now)
 
 
 def claim_lost(st: RoutingState, e: ev.AgentClaimLost, now: float) -> None:

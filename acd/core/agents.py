@@ -29,12 +29,13 @@ S = AgentState
 #: the legal moves; anything else is refused with IllegalTransition
 TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
     S.LOGGED_OUT: frozenset({S.AVAILABLE}),
-    S.AVAILABLE: frozenset({S.RINGING, S.PAUSED, S.LOGGED_OUT}),
+    # AVAILABLE, PAUSED, WRAP_UP -> ON_CALL only for the agent's own call (OutboundStarted)
+    S.AVAILABLE: frozenset({S.RINGING, S.PAUSED, S.LOGGED_OUT, S.ON_CALL}),
     S.RINGING: frozenset({S.ON_CALL, S.AVAILABLE, S.PAUSED, S.LOGGED_OUT}),
     # ON_CALL -> PAUSED only for a pause requested during the call, when there is no wrap-up
     S.ON_CALL: frozenset({S.WRAP_UP, S.AVAILABLE, S.PAUSED}),
-    S.WRAP_UP: frozenset({S.AVAILABLE, S.PAUSED, S.LOGGED_OUT}),
-    S.PAUSED: frozenset({S.AVAILABLE, S.PAUSED, S.LOGGED_OUT}),
+    S.WRAP_UP: frozenset({S.AVAILABLE, S.PAUSED, S.LOGGED_OUT, S.ON_CALL}),
+    S.PAUSED: frozenset({S.AVAILABLE, S.PAUSED, S.LOGGED_OUT, S.ON_CALL}),
 }
 
 HINTS: dict[tuple[AgentState, AgentState], str] = {

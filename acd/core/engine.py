@@ -65,6 +65,10 @@ def _apply(st: RoutingState, event: ev.Event, now: float) -> None:
             call_flow.callback_failed(st, event, now)
         case ev.CallbackCancelled():
             call_flow.callback_cancelled(st, event, now)
+        case ev.OutboundStarted():
+            agent_flow.outbound_started(st, event, now)
+        case ev.OutboundEnded():
+            agent_flow.outbound_ended(st, event, now)
         case _:
             assert_never(event)
 
@@ -136,7 +140,7 @@ class RoutingEngine:
                 settings: RoutingSettings | None = None) -> RoutingEngine:
         """An engine continuing from a snapshot; commands it owes come from `on_timer(now)`."""
         engine = cls(queues, agents, period_key=period_key, settings=settings)
-        snapshot.load(engine._st, data, now)
+        snapshot.load(engine._st, data, now, restart=True)
         engine._st.dirty_agents.clear()
         engine._st.dirty_calls.clear()
         engine._st.dirty_queues.clear()

@@ -49,6 +49,8 @@ DEFAULT_PAUSE_REASONS = frozenset(
 
 #: the reason the engine itself uses when it pauses an agent who keeps missing calls
 NO_ANSWER_REASON = "no-answer"
+#: the reason of an agent on a call of their own (OutboundStarted)
+OUTBOUND_REASON = "outbound"
 
 
 @dataclass(frozen=True)

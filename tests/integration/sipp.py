@@ -90,6 +90,8 @@ class AgentCall:
     transferred_to: str = ""  # the number this phone blind-transferred the caller to
     #: ("held" | "resumed", when our re-INVITE was accepted), in order
     holds: list[tuple[str, float]] = field(default_factory=list)
+    #: the caller id the phone was shown (the From URI's user)
+    from_user: str = ""
 
 
 def _udp_port_bound(port: int) -> bool:
@@ -537,7 +539,9 @@ class SippAgentPhones(SippProcess):
         for row in _log_lines(self.events_log):
             number, agent, event, at = int(row[1]), row[2], row[3], _epoch(row[4], row[5])
             if event == "invite":
-                records[number] = AgentCall(number, agent, row[6], at)
+                records[number] = AgentCall(number, agent, row[6], at,
+                                            from_user=row[8].removeprefix("sip:")
+                                            .removesuffix("@") if len(row) > 8 else "")
                 continue
             call = records.get(number)
             if call is None:  # e.g. a stray CANCEL for a call this run never saw

@@ -284,10 +284,12 @@ class AgiChannel:
         return await self._dial(list(devices), ring_seconds, "gm", announce)
 
     async def dial_number(self, number: str, ring_seconds: int,
-                          context: str = "acd-transfer") -> DialEnded:
+                          context: str = "acd-transfer", *, private: bool = False) -> DialEnded:
         """Put the caller through to an extension or outside number, placed by the
-        dialplan's `context` ([acd-transfer] unless an IVR node names another)."""
-        return await self._dial([f"Local/{number}@{context}"], ring_seconds, "", None)
+        dialplan's `context` ([acd-transfer] unless an IVR node names another).
+        `private`: Dial's I option, no connected-line update reaches this channel."""
+        return await self._dial([f"Local/{number}@{context}"], ring_seconds,
+                                "I" if private else "", None)
 
     async def _dial(self, devices: list[str], ring_seconds: int, options: str,
                     announce: tuple[str | None, str | None] | None) -> DialEnded:
