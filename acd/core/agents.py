@@ -65,6 +65,7 @@ class AgentRecord(TypedDict):
     calls_offset: float
     talk_offset: float
     stats: AgentStatsRecord
+    answer_speeds: list[float]
 
 
 @dataclass
@@ -91,6 +92,9 @@ class AgentRuntime:
     calls_offset: float = 0.0
     talk_offset: float = 0.0
     stats: AgentStats = field(default_factory=AgentStats)
+    #: seconds from ringing to answering (or to giving up) of the latest offers, oldest
+    #: first (fastest-answer); kept across periods: a speed is a habit, not a quota
+    answer_speeds: list[float] = field(default_factory=list)
 
     @property
     def agent_id(self) -> str:
@@ -109,6 +113,15 @@ class AgentRuntime:
     @property
     def rank_talk(self) -> float:
         return self.stats.talk_seconds + self.talk_offset
+
+    def rank_speed(self, prior: float) -> float:
+        """The average answer speed, smoothed by `prior` worth two offers."""
+        return (sum(self.answer_speeds) + 2 * prior) / (len(self.answer_speeds) + 2)
+
+    def rang_for(self, seconds: float, window: int) -> None:
+        """An offer ended after `seconds` of ringing (answered, or let time out)."""
+        self.answer_speeds.append(round(max(0.0, seconds), 3))
+        del self.answer_speeds[:-window]
 
     @property
     def idle_since(self) -> float:
@@ -153,7 +166,7 @@ class AgentRuntime:
             "missed_in_row": self.missed_in_row, "logged_in_at": self.logged_in_at,
             "last_call_end": self.last_call_end, "wrap_until": self.wrap_until,
             "calls_offset": self.calls_offset, "talk_offset": self.talk_offset,
-            "stats": self.stats.to_dict(),
+            "stats": self.stats.to_dict(), "answer_speeds": list(self.answer_speeds),
         }
 
     def load(self, data: AgentRecord) -> None:
@@ -174,6 +187,7 @@ class AgentRuntime:
         self.calls_offset = data.get("calls_offset", self.calls_offset)
         self.talk_offset = data.get("talk_offset", self.talk_offset)
         self.stats = AgentStats.from_dict(data.get("stats", {}))
+        self.answer_speeds = list(data.get("answer_speeds", self.answer_speeds))
 
 
 def presence(state: AgentState) -> tuple[int, int]:

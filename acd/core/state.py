@@ -118,7 +118,8 @@ class RoutingState:
     def candidate(self, agent: AgentRuntime, q: QueueRuntime) -> Candidate:
         penalty, position = q.members[agent.agent_id]
         return Candidate(agent.agent_id, penalty, position, agent.rank_calls, agent.rank_talk,
-                         agent.idle_since, agent.number_rank)
+                         agent.idle_since, agent.number_rank,
+                         agent.rank_speed(self.settings.answer_speed_prior_seconds))
 
     def repool_all(self) -> None:
         """Re-key every available agent (their metrics changed: new period, reload)."""
