@@ -280,7 +280,7 @@ class App:
             recordings_dir=cfg.path(cfg.paths.recordings), agent_actions=self.desk.api_action,
             views=self.routing, announcements=self.announcement, transfer=self._transfer,
             transfer_agent=self.registry.connected_agent, spy=self._spy,
-            own_calls=self.own_calls,
+            own_calls=self.own_calls, dispositions=lambda: self.sections.dispositions,
             sees_numbers=lambda user: user.role.name.lower() in cfg.privacy.full_numbers_for,
             health=lambda: {"ami": self.ami.connected, "flows_version": self.flows.version,
                             "waiting": self.engine.waiting_count(),

@@ -47,14 +47,17 @@ class CallRecord:
     recording: str = ""
     #: "outbound" for an agent's own call (left out for calls to the 400 number)
     direction: str = ""
+    #: what the agent filed the call under in wrap-up (config dispositions) and their note
+    disposition: str = ""
+    disposition_note: str = ""
 
     #: fields stored as JSON, and what an empty one reads as
     _JSON_FIELDS: ClassVar[dict[str, Callable[[], object]]] = {
         "ivr_path": list, "variables": dict, "queues": list, "sensitive_variables": list}
 
     #: fields that are there only when known: empty, they are left out, not written empty
-    _ONLY_WHEN_KNOWN: ClassVar[frozenset[str]] = frozenset({"schedule", "schedule_state",
-                                                             "direction"})
+    _ONLY_WHEN_KNOWN: ClassVar[frozenset[str]] = frozenset({
+        "schedule", "schedule_state", "direction", "disposition", "disposition_note"})
 
     def fields(self) -> dict[str, object]:
         """Every field by name (the schedule's only when one was consulted); lists and

@@ -170,6 +170,8 @@ class Config:
     #: every agent phone (PJSIP/agent{1001..1020}); default: each agent's own
     agent_devices: object = None
     pause_reasons: object = None
+    #: wrap-up categories an agent files a call under (code -> label)
+    dispositions: object = None
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     survey: object = None
     #: located YAML holding plain passwords: never in a repr
@@ -187,7 +189,7 @@ class Config:
 
 
 _RAW_SECTIONS = {"schedules", "queues", "agents", "agent_devices", "pause_reasons", "survey",
-                 "users"}
+                 "users", "dispositions"}
 
 
 def _substitute_env(value: str, pos: Position, errors: list[SourceError]) -> str:

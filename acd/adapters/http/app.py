@@ -72,6 +72,8 @@ class CallRecords(Protocol):
 
     async def get_call(self, call_id: str) -> CallRecord | None: ...
 
+    async def save_call(self, call_id: str, changes: Mapping[str, object]) -> None: ...
+
 
 class AgentActions(Protocol):
     """An agent's action (login, logout, pause...): acd.agents.desk.AgentDesk.api_action."""
@@ -114,6 +116,8 @@ class HttpServices:
     spy: Callable[[str, str, str], Awaitable[str]] | None = None
     #: agents' own calls (acd.agents.outbound.OwnCalls)
     own_calls: OwnCallPlacer | None = None
+    #: the wrap-up categories (config dispositions: code -> label), as reloaded
+    dispositions: Callable[[], Mapping[str, str]] = field(default=lambda: {})
     #: acd's own numbers for /api/health (waiting callers, counters...)
     health: Callable[[], dict[str, Any]] = field(default=lambda: {})
     #: Redis, AMI, FastAGI and the routing core, each up or down (/api/health, /api/ready)
@@ -535,9 +539,10 @@ def make_app(services: HttpServices) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=1024 * 1024)
     app[SERVICES] = services
     app.cleanup_ctx.extend([_login_pool, _purge_sessions])
-    from acd.adapters.http import own_calls  # its routes need this module's helpers
+    from acd.adapters.http import dispositions, own_calls  # they need this module's helpers
 
     own_calls.register(app)
+    dispositions.register(app)
     app.router.add_get("/api/health", health)
     app.router.add_get("/api/ready", ready)
     app.router.add_post("/api/login", login)
