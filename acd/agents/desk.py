@@ -157,7 +157,14 @@ class AgentDesk:
             await self.resume(agent_id)
         elif action == "wrap-up-end":
             await self.end_wrap_up(agent_id)
+        elif action in ("queue-login", "queue-logout"):
+            queue = body.get("queue")
+            if not isinstance(queue, str) or not queue or len(queue) > 64:
+                raise ValueError(f'{action} needs {{"queue": NAME}}')
+            event = ev.AgentQueueLogin if action == "queue-login" else ev.AgentQueueLogout
+            await self.dispatcher.submit(event(agent_id, queue))
+            log.info("agent %s %s %s", agent_id, action, queue)
         else:
             raise ValueError(f"unknown action {action!r}: login, logout, pause, resume, "
-                             "wrap-up-end")
+                             "wrap-up-end, queue-login, queue-logout")
         return {"agent": agent_id, "action": action, "ok": True}

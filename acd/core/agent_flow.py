@@ -5,7 +5,7 @@ from __future__ import annotations
 from acd.core import commands as cmd
 from acd.core import events as ev
 from acd.core.agents import AgentRuntime
-from acd.core.errors import IllegalTransition, UnknownAgent, UnknownPauseReason
+from acd.core.errors import IllegalTransition, UnknownAgent, UnknownPauseReason, UnknownQueue
 from acd.core.model import NO_ANSWER_REASON, OUTBOUND_REASON, AgentState
 from acd.core.outcomes import exit_queue
 from acd.core.routing import back_from_ring, ring_over
@@ -28,7 +28,7 @@ def logged_in(st: RoutingState, e: ev.AgentLoggedIn, now: float) -> None:
     if a.state is not S.LOGGED_OUT:
         raise IllegalTransition(a.agent_id, a.state.value, S.AVAILABLE.value, "already logged in")
     a.device, a.logged_in_at, a.missed_in_row, a.reachable = e.device, now, 0, True
-    counting = [st.queues[n] for n in st.agent_queues[a.agent_id] if st.queues[n].uses_counts()]
+    counting = [st.queues[n] for n in st.serving(a) if st.queues[n].uses_counts()]
     if counting:  # late-login fairness: see acd/core/agents.py
         a.seed(max(q.floor_calls for q in counting), max(q.floor_talk for q in counting))
     st.set_agent_state(a, S.AVAILABLE, "", now)
@@ -44,6 +44,9 @@ def logged_out(st: RoutingState, e: ev.AgentLoggedOut, now: float) -> None:
     leave_work(st, a, now, to=S.LOGGED_OUT)
     if a.state is not S.LOGGED_OUT:
         st.set_agent_state(a, S.LOGGED_OUT, "", now)
+    if a.left_queues:  # the next login serves every queue of theirs again
+        a.left_queues.clear()
+        st.touch_agent(a)
     leave_if_empty(st, st.agent_queues[a.agent_id], now)
 
 
@@ -94,6 +97,24 @@ def reachability(st: RoutingState, e: ev.AgentDeviceReachability, now: float) ->
         a.reachable = e.reachable
         st.touch_agent(a)
         st.refresh_pool(a)
+
+
+def queue_served(st: RoutingState, e: ev.AgentQueueLogin | ev.AgentQueueLogout,
+                 now: float) -> None:
+    """Per-queue login and logout: a logged-in agent takes calls from a subset of their
+    queues. A call already ringing or connected is not affected."""
+    a = agent(st, e.agent_id)
+    if e.queue not in st.agent_queues[a.agent_id]:
+        if e.queue not in st.queues:
+            raise UnknownQueue(e.queue)
+        raise IllegalTransition(a.agent_id, "not a member", f"serving {e.queue}",
+                                f"agent {a.agent_id} is not a member of {e.queue}")
+    if a.state is S.LOGGED_OUT:
+        raise IllegalTransition(a.agent_id, a.state.value, f"serving {e.queue}", "log in first")
+    serving = isinstance(e, ev.AgentQueueLogin)
+    st.set_serving(a, e.queue, serving)
+    if not serving:
+        leave_if_empty(st, [e.queue], now)
 
 
 def outbound_started(st: RoutingState, e: ev.OutboundStarted, now: float) -> None:

@@ -66,6 +66,7 @@ class AgentRecord(TypedDict):
     talk_offset: float
     stats: AgentStatsRecord
     answer_speeds: list[float]
+    left_queues: list[str]
 
 
 @dataclass
@@ -92,6 +93,8 @@ class AgentRuntime:
     calls_offset: float = 0.0
     talk_offset: float = 0.0
     stats: AgentStats = field(default_factory=AgentStats)
+    #: queues of theirs the agent logged out of (per-queue logout; cleared at logout)
+    left_queues: set[str] = field(default_factory=set)
     #: seconds from ringing to answering (or to giving up) of the latest offers, oldest
     #: first (fastest-answer); kept across periods: a speed is a habit, not a quota
     answer_speeds: list[float] = field(default_factory=list)
@@ -167,6 +170,7 @@ class AgentRuntime:
             "last_call_end": self.last_call_end, "wrap_until": self.wrap_until,
             "calls_offset": self.calls_offset, "talk_offset": self.talk_offset,
             "stats": self.stats.to_dict(), "answer_speeds": list(self.answer_speeds),
+            "left_queues": sorted(self.left_queues),
         }
 
     def load(self, data: AgentRecord) -> None:
@@ -188,6 +192,7 @@ class AgentRuntime:
         self.talk_offset = data.get("talk_offset", self.talk_offset)
         self.stats = AgentStats.from_dict(data.get("stats", {}))
         self.answer_speeds = list(data.get("answer_speeds", self.answer_speeds))
+        self.left_queues = set(data.get("left_queues", self.left_queues))
 
 
 def presence(state: AgentState) -> tuple[int, int]:

@@ -65,6 +65,8 @@ def _apply(st: RoutingState, event: ev.Event, now: float) -> None:
             call_flow.callback_failed(st, event, now)
         case ev.CallbackCancelled():
             call_flow.callback_cancelled(st, event, now)
+        case ev.AgentQueueLogin() | ev.AgentQueueLogout():
+            agent_flow.queue_served(st, event, now)
         case ev.OutboundStarted():
             agent_flow.outbound_started(st, event, now)
         case ev.OutboundEnded():

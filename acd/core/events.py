@@ -146,6 +146,23 @@ class AgentClaimReleased:
 
 
 @dataclass(frozen=True)
+class AgentQueueLogin:
+    """A logged-in agent takes calls from this queue of theirs again (the default)."""
+
+    agent_id: str
+    queue: str
+
+
+@dataclass(frozen=True)
+class AgentQueueLogout:
+    """A logged-in agent stops taking calls from this queue of theirs; their other
+    queues go on. Undone by AgentQueueLogin, or by logging out altogether."""
+
+    agent_id: str
+    queue: str
+
+
+@dataclass(frozen=True)
 class OutboundStarted:
     """The agent places a call of their own (click-to-call, a 回访, an internal call):
     on that call until OutboundEnded, and offered no caller meanwhile. Refused while
@@ -169,4 +186,5 @@ Event = (
     | CallQueued | CallAbandoned | CallLeftForFallback | RingAnswered | RingFailed | CallEnded
     | CallTransferred    | WrapUpEnded | CallbackRequested | CallbackFailed | CallbackCancelled
     | AgentClaimLost | AgentClaimReleased | OutboundStarted | OutboundEnded
+    | AgentQueueLogin | AgentQueueLogout
 )

@@ -43,7 +43,7 @@ def dispatch(st: RoutingState, now: float) -> None:
 
 def best_call_for(st: RoutingState, agent: AgentRuntime) -> CallRuntime | None:
     best: tuple[Key, str] | None = None
-    for name in st.agent_queues.get(agent.agent_id, ()):
+    for name in st.serving(agent):
         q = st.queues[name]
         if not q.waiting:
             continue

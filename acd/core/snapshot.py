@@ -168,7 +168,8 @@ def _rebuild(st: RoutingState) -> None:
     """Derived structures: queue counters, waiting heaps, pools and timers."""
     for a in st.agents.values():
         logged_in, staffed = presence(a.state)
-        for name in st.agent_queues.get(a.agent_id, ()):
+        a.left_queues &= set(st.agent_queues.get(a.agent_id, ()))  # a reload took some away
+        for name in st.serving(a):
             st.queues[name].logged_in += logged_in
             st.queues[name].staffed += staffed
         if a.state is AgentState.WRAP_UP:

@@ -28,6 +28,8 @@ class AgentView(TypedDict):
     missed_in_row: int
     skills: list[str]
     queues: list[str]
+    #: the queues they take calls from now (all of `queues` but those logged out of)
+    serving: list[str]
     wrap_until: float
     stats: AgentStatsRecord
 
@@ -78,6 +80,7 @@ def agent_view(st: RoutingState, agent_id: str) -> AgentView:
         "hold_until": a.hold_until, "hold_reason": a.hold_reason,
         "missed_in_row": a.missed_in_row, "skills": sorted(a.config.skills),
         "queues": list(st.agent_queues.get(a.agent_id, ())),
+        "serving": st.serving(a),
         "wrap_until": a.wrap_until, "stats": a.stats.to_dict(),
     }
 

@@ -99,3 +99,17 @@ def test_agent_devices_are_configured_with_ranges_and_checked(tmp_path):
     config.write_text('agents:\n  "1001": {devices: ["PJSIP/agent1001&PJSIP/x"]}\n')
     with pytest.raises(ConfigError, match=r"config.yaml:2:\d+: agents.1001.devices"):
         load_sections(load_config(config))
+
+
+async def test_an_agent_logs_in_and_out_of_one_queue_from_the_api(desk):
+    from acd.core.errors import UnknownQueue
+
+    await desk.api_action("1001", "login", {})
+    await desk.api_action("1001", "queue-logout", {"queue": "q"})
+    assert desk.dispatcher.engine.agent_view("1001")["serving"] == []
+    await desk.api_action("1001", "queue-login", {"queue": "q"})
+    assert desk.dispatcher.engine.agent_view("1001")["serving"] == ["q"]
+    with pytest.raises(UnknownQueue):
+        await desk.api_action("1001", "queue-logout", {"queue": "nope"})
+    with pytest.raises(ValueError, match="queue"):
+        await desk.api_action("1001", "queue-logout", {})
