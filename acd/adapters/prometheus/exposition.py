@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from prometheus_client import CollectorRegistry, Info, generate_latest
+from prometheus_client import CollectorRegistry, Info, disable_created_metrics, generate_latest
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
@@ -23,6 +23,9 @@ def _acd_version() -> str:
 
 class AcdMetrics:
     def __init__(self) -> None:
+        # no `_created` twin for every counter and histogram: it doubles the text, and
+        # Prometheus finds resets without it (process-wide: acd has no other registry)
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry()
         self.events = EventMetrics(self.registry)
         # process_* (CPU, memory, open files, start time), python_* (version, GC)
