@@ -1,13 +1,13 @@
-"""The gauges, read when Prometheus scrapes: the routing core's views (callers waiting,
-agents per state), and whether Asterisk, Redis and the routing core are there.
+"""The gauges, read when Prometheus scrapes: the routing core's head counts (callers
+waiting, agents per state; acd.core.census), and whether Asterisk, Redis and the routing
+core are there.
 
-Nothing here is kept between scrapes: the views are the one truth, so a gauge cannot
-drift from what supervisors see in /api/queues and /api/agents.
+Nothing here is kept between scrapes: the routing state is the one truth, so a gauge
+cannot drift from what supervisors see in /api/queues and /api/agents.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -15,18 +15,16 @@ from typing import Protocol
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from acd.core.census import Census, QueueCensus
 from acd.core.model import AgentState
-from acd.core.views import AgentView, QueueView
 
 STATES = [state.value for state in AgentState]
 
 
 class RoutingViews(Protocol):
-    """The routing core's read-only views (acd.routing_service.RoutingService)."""
+    """The routing core's head counts (acd.routing_service.RoutingService)."""
 
-    def queues(self) -> list[QueueView]: ...
-
-    def agents(self) -> list[AgentView]: ...
+    def census(self) -> Census: ...
 
 
 @dataclass(frozen=True)
@@ -58,11 +56,12 @@ class LiveCollector(Collector):
         return []  # (else the registry would collect once, at registration, to learn names)
 
     def collect(self) -> Iterator[Metric]:
-        yield from self._queues(self.sources.views.queues())
-        yield from self._agents(self.sources.views.agents())
+        counts = self.sources.views.census()
+        yield from self._queues(counts["queues"])
+        yield from self._agents(counts["agents"])
         yield from self._links()
 
-    def _queues(self, queues: list[QueueView]) -> Iterator[Metric]:
+    def _queues(self, queues: list[QueueCensus]) -> Iterator[Metric]:
         now = self.sources.now()
         waiting = _gauge("acd_queue_callers_waiting", "Callers waiting in the queue for an "
                          "agent (not ringing one).", ["queue"])
@@ -83,21 +82,19 @@ class LiveCollector(Collector):
                         "plus wrap-up time (what wait estimates use).", ["queue"])
         for q in queues:
             name = q["queue"]
-            waiting.add_metric([name], len(q["waiting"]))
-            ringing.add_metric([name], len(q["ringing"]))
-            first = min((c["arrived_at"] for c in q["waiting"]), default=None)
+            waiting.add_metric([name], q["waiting"])
+            ringing.add_metric([name], q["ringing"])
+            first = q["oldest_arrival"]
             longest.add_metric([name], 0.0 if first is None else max(0.0, now - first))
-            states = Counter(m["state"] for m in q["members"].values())
             for state in STATES:
-                members.add_metric([name, state], states.get(state, 0))
+                members.add_metric([name, state], q["members"].get(state, 0))
             available.add_metric([name], q["available"])
-            if q["stats"]["service_level"] is not None:
-                level.add_metric([name], q["stats"]["service_level"])
+            if q["service_level"] is not None:
+                level.add_metric([name], q["service_level"])
             handle.add_metric([name], q["average_handle_seconds"])
         yield from (waiting, ringing, longest, members, available, level, handle)
 
-    def _agents(self, agents: list[AgentView]) -> Iterator[Metric]:
-        states = Counter(a["state"] for a in agents)
+    def _agents(self, states: dict[str, int]) -> Iterator[Metric]:
         by_state = _gauge("acd_agents", "Configured agents by state.", ["state"])
         for state in STATES:
             by_state.add_metric([state], states.get(state, 0))
