@@ -10,6 +10,10 @@ AGI command names and survey keys from config.yaml: never a caller's number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from acd.core import commands as cmd
@@ -26,6 +30,16 @@ AGI_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 WAIT_BUCKETS = (5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0, 600.0)
 #: the outcomes of a caller's stay in a queue (acd.core.commands.Outcome)
 OUTCOMES = ("answered", "abandoned", "exited", "callback-failed")
+
+
+@dataclass(frozen=True)
+class _QueueSeries:
+    """One queue's children of the labelled metrics."""
+
+    offered: Counter
+    outcomes: dict[str, Counter]
+    answer_wait: Histogram
+    rings: Counter
 
 
 class EventMetrics:
@@ -69,28 +83,52 @@ class EventMetrics:
             "acd_survey_answers", "Survey answers by queue, question and the key pressed "
             "('no-answer': none valid).", ["queue", "question", "answer"], registry=registry)
 
+        #: each queue's series, looked up once: `labels()` takes a lock and checks its
+        #: arguments, a third of the metrics' cost per routing decision otherwise
+        self._queues: dict[str, _QueueSeries] = {}
+        self._agi_commands: dict[str, Histogram] = {}
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            cmd.CallCompleted: self._completed, cmd.CallRouted: self._routed,
+            cmd.RingAgents: self._rung, cmd.AgentAutoPaused: self._auto_paused}
+
     def start_queues(self, queues: list[str]) -> None:
         """Series at zero for each configured queue, so that rates exist before a call."""
         for queue in queues:
-            self.offered.labels(queue)
-            for outcome in OUTCOMES:
-                self.completed.labels(queue, outcome)
+            self._series(queue)
+
+    def _series(self, queue: str) -> _QueueSeries:
+        series = self._queues.get(queue)
+        if series is None:
+            series = self._queues[queue] = _QueueSeries(
+                self.offered.labels(queue),
+                {outcome: self.completed.labels(queue, outcome) for outcome in OUTCOMES},
+                self.answer_wait.labels(queue), self.rings.labels(queue))
+        return series
 
     # -- the routing core's orders (a dispatcher sink) ----------------------------------
 
     def on_routing(self, command: cmd.Command) -> None:
-        match command:
-            case cmd.CallCompleted(queue=queue, outcome=outcome):
-                self.offered.labels(queue).inc()
-                self.completed.labels(queue, outcome).inc()
-            case cmd.CallRouted(queue=queue, waited_seconds=waited):
-                self.answer_wait.labels(queue).observe(waited)
-            case cmd.RingAgents(queue=queue, targets=targets):
-                self.rings.labels(queue).inc(len(targets))
-            case cmd.AgentAutoPaused():
-                self.auto_paused.inc()
-            case _:
-                pass
+        handler = self._handlers.get(type(command))
+        if handler is not None:
+            handler(command)
+
+    def _completed(self, command: cmd.CallCompleted) -> None:
+        series = self._series(command.queue)
+        series.offered.inc()
+        outcome = series.outcomes.get(command.outcome)
+        if outcome is None:  # an outcome a newer core added: counted all the same
+            outcome = series.outcomes[command.outcome] = self.completed.labels(
+                command.queue, command.outcome)
+        outcome.inc()
+
+    def _routed(self, command: cmd.CallRouted) -> None:
+        self._series(command.queue).answer_wait.observe(command.waited_seconds)
+
+    def _rung(self, command: cmd.RingAgents) -> None:
+        self._series(command.queue).rings.inc(len(command.targets))
+
+    def _auto_paused(self, command: cmd.AgentAutoPaused) -> None:
+        self.auto_paused.inc()
 
     # -- FastAGI (acd.adapters.asterisk.agi_observer.AgiObserver) -------------------------
 
@@ -98,7 +136,10 @@ class EventMetrics:
         self.agi_sessions.inc()
 
     def command_answered(self, command: str, seconds: float) -> None:
-        self.agi_latency.labels(command).observe(seconds)
+        child = self._agi_commands.get(command)
+        if child is None:
+            child = self._agi_commands[command] = self.agi_latency.labels(command)
+        child.observe(seconds)
 
     # -- the dispatcher's latency ---------------------------------------------------------
 
