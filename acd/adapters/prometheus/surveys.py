@@ -14,6 +14,9 @@ from typing import Protocol
 from acd.callflow.ports import CallStore
 from acd.callflow.record import CallRecord
 
+#: records remembered at most: a call that goes on elsewhere (a callback booked, a phone
+#: transfer) is never closed here, and must not be remembered for ever
+MAX_REMEMBERED = 50_000
 #: what a caller can press, and the survey's word for no valid key
 _KEYS = frozenset("0123456789*#")
 _NOT_ANSWERS = ("", "not-surveyed")
@@ -45,6 +48,8 @@ class SurveyCountingStore:
         queues = fields.get("queues")
         if isinstance(queues, list) and queues:
             self._queue[call_id] = str(queues[-1])
+            if len(self._queue) > MAX_REMEMBERED:
+                del self._queue[next(iter(self._queue))]  # the oldest
         survey = fields.get("survey")
         queue = self._queue.pop(call_id, "") if closing else self._queue.get(call_id, "")
         if not isinstance(survey, str) or survey in _NOT_ANSWERS:
