@@ -27,6 +27,10 @@ from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.flows import FlowRegistry
 from acd.adapters.http.app import HttpServices, make_app, replace_users
 from acd.adapters.http.lookup import HttpLookupClient
+from acd.adapters.http.metrics import MetricsAccess, MetricsPage, add_metrics
+from acd.adapters.prometheus.exposition import AcdMetrics
+from acd.adapters.prometheus.live import LiveSources
+from acd.adapters.prometheus.surveys import SurveyCountingStore
 from acd.adapters.recordings import Recordings
 from acd.adapters.redis.changes import follow_changes
 from acd.adapters.redis.lease import Leadership, Lease
@@ -88,6 +92,8 @@ class App:
         self.clock = make_clock(config)
         self.ami = AmiClient(config.ami)
         self.agi = AgiServer(max_sessions=config.agi.max_sessions, key=config.agi.key)
+        self.metrics = AcdMetrics()  # GET /metrics (acd.adapters.prometheus)
+        self.agi.observer = self.metrics.events
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._runner: web.AppRunner | None = None
@@ -120,6 +126,9 @@ class App:
         self.routing_commit = RoutingCommit(self.routing_store, self.engine.take_changes)
         self.dispatcher.set_gate(self.routing_commit.gate)  # claims and state: one trip per batch
         self.dispatcher.after_batch(self.routing_commit.after_batch)
+        self.dispatcher.add_sink(self.metrics.events.on_routing)
+        self.dispatcher.observe_latency(self.metrics.events.routing_decided)
+        self.metrics.events.start_queues(self.engine.queue_names())
         self.routing = RoutingService(self.dispatcher, self.engine)
         self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
                                       cfg.redis.prefix, cfg.recording.format,
@@ -128,7 +137,9 @@ class App:
         self.lookup = HttpLookupClient()
         self.caller_lists = CachedRules(ListStore(self.redis, cfg.redis.prefix))
         self.registry = CallRegistry(CallPorts(
-            store=self.held_calls, routing=self.routing, actions=AmiCallActions(self.ami),
+            store=SurveyCountingStore(self.held_calls, self.metrics.events,
+                                      self._survey_questions),
+            routing=self.routing, actions=AmiCallActions(self.ami),
             prompts=self.prompts, lookups=self.lookup, schedules=oracle,
             announcement=self.announcement.playables, clock=self.clock,
             recordings=self.recordings,
@@ -290,9 +301,26 @@ class App:
                             DeviceNotAllowed: 403, NotConnected: 409,
                             core_errors.RoutingError: 409, ValueError: 400,
                             **dict.fromkeys(UNREACHABLE_ERRORS, 503)})
-        self._runner = web.AppRunner(make_app(services), access_log=None)
+        web_app = make_app(services)
+        if cfg.metrics.enabled:
+            self.metrics.watch(self._metrics_sources())
+            add_metrics(web_app, MetricsPage(self.metrics.render, MetricsAccess(
+                cfg.metrics.token(), cfg.metrics.allow_loopback)))
+        self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()
+
+    def _metrics_sources(self) -> LiveSources:
+        ami, link, dispatcher = self.ami, self.redis_link, self.dispatcher
+        return LiveSources(
+            views=self.routing, now=self.clock.now, agi_sessions_open=lambda: len(
+                self.agi.active), ami_connected=lambda: ami.connected,
+            ami_logins=lambda: ami.logins, redis_up=lambda: link.up,
+            redis_outages=lambda: link.outages, routing_running=lambda: dispatcher.running,
+            routing_backlog=lambda: dispatcher.backlog)
+
+    def _survey_questions(self, queue: str) -> list[str]:
+        return [question.name for question in self.call_settings().survey(queue).questions]
 
     def _agent_on_device(self, device: str) -> str | None:
         return self.desk.agent_on_device(device)  # the desk is made after the registry

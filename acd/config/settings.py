@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from acd.callflow.admission import AdmissionConfig
+from acd.config.metrics import MetricsConfig
 from acd.yamlsource import LocatedDict, LocatedList, Position, SourceError, load_file
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -180,6 +181,8 @@ class Config:
     #: caps on the calls taken on; past them callers are shed (acd.callflow.admission)
     admission: AdmissionConfig = field(default_factory=AdmissionConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    #: who may read GET /metrics (acd.config.metrics)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     base_dir: str = "."
 
     def path(self, relative: str) -> Path:
@@ -432,6 +435,10 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
         pos = admission.pos(key) if isinstance(admission, LocatedDict) and key in admission \
             else node.pos()
         errors.append(SourceError(pos, f"admission.{key}: {message}"))
+    metrics = node.get("metrics")
+    for key, message in config.metrics.problems():
+        errors.append(SourceError(metrics.pos(key) if isinstance(metrics, LocatedDict)
+                                  and key in metrics else node.pos(), f"metrics.{key}: {message}"))
     limit = config.ivr.max_seconds_to_agent
     if not 0 <= limit < float("inf"):
         sub = node.get("ivr")
