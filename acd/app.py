@@ -25,6 +25,8 @@ from acd.adapters.asterisk.lost_calls import AmiLostCalls
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.flows import FlowRegistry
 from acd.adapters.http.app import HttpServices, make_app, replace_users
+from acd.adapters.http.console import add_console
+from acd.adapters.http.live import LiveStream
 from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.recordings import Recordings
 from acd.adapters.redis.changes import follow_changes
@@ -44,8 +46,10 @@ from acd.callflow.registry import CallRegistry
 from acd.callflow.settings import CallSettings, RecordingPlan
 from acd.callflow.state import NotConnected
 from acd.clock import Clock, ShiftedClock, SystemClock
+from acd.config.console import thresholds
 from acd.config.sections import ScheduleOracleAdapter, load_sections
 from acd.config.settings import Config
+from acd.console.wallboard import Wallboard
 from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
 from acd.core.events import AgentClaimReleased
@@ -119,6 +123,9 @@ class App:
         self.dispatcher.set_gate(self.routing_commit.gate)  # claims and state: one trip per batch
         self.dispatcher.after_batch(self.routing_commit.after_batch)
         self.routing = RoutingService(self.dispatcher, self.engine)
+        self.live = LiveStream(self.routing, Wallboard(thresholds(cfg.console, sec.queues)),
+                               self.clock.now, interval=cfg.console.flush_ms / 1000)
+        self.dispatcher.after_batch(self.live.after_batch)  # the wallboard's pages
         self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
                                       cfg.redis.prefix, cfg.recording.format,
                                       link=self.redis_link)
@@ -213,6 +220,7 @@ class App:
         self._generation += 1
         self.registry.admission.reconfigure(config.admission)
         self.schedule_oracle.book = sections.schedules
+        self.live.wallboard.thresholds = thresholds(config.console, sections.queues)
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
         if self._runner is not None:  # tokens of users removed or changed are revoked
             await replace_users(self._runner.app, sections.users)
@@ -283,7 +291,9 @@ class App:
                             DeviceNotAllowed: 403, NotConnected: 409,
                             core_errors.RoutingError: 409, ValueError: 400,
                             **dict.fromkeys(UNREACHABLE_ERRORS, 503)})
-        self._runner = web.AppRunner(make_app(services), access_log=None)
+        http_app = make_app(services)
+        add_console(http_app, self.live)  # /console/ and its live stream /api/live
+        self._runner = web.AppRunner(http_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()
 

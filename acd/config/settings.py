@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from acd.callflow.admission import AdmissionConfig
+from acd.config.console import ConsoleConfig, check_console
 from acd.yamlsource import LocatedDict, LocatedList, Position, SourceError, load_file
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -178,6 +179,8 @@ class Config:
     #: caps on the calls taken on; past them callers are shed (acd.callflow.admission)
     admission: AdmissionConfig = field(default_factory=AdmissionConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    #: the supervisors' live wallboard (acd.config.console)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     base_dir: str = "."
 
     def path(self, relative: str) -> Path:
@@ -425,6 +428,7 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
             errors.append(SourceError(
                 sub.pos("full_numbers_for") if isinstance(sub, LocatedDict) else node.pos(),
                 f"privacy.full_numbers_for: {role!r} is not a role (agent, supervisor, admin)"))
+    check_console(config.console, node, errors)
     admission = node.get("admission")
     for key, message in config.admission.problems():
         pos = admission.pos(key) if isinstance(admission, LocatedDict) and key in admission \
