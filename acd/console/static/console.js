@@ -325,6 +325,8 @@ function setStatus(state) {
 
 let socket = null;
 let retry = 500;
+// the tests' way to cut the connection as a network would (the page reconnects)
+stats.drop = () => socket?.close();
 
 function connect() {
   const token = sessionStorage.getItem("acd.token");
