@@ -37,6 +37,7 @@ from acd.adapters.redis.outbox import HeldCallStore
 from acd.adapters.redis.routing_commit import RoutingCommit
 from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis, where_is
+from acd.adapters.survey_tally import SurveyTally
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
 from acd.agents.phone import AgentPhone
 from acd.callflow.admission import Admission, ShedTo
@@ -124,7 +125,8 @@ class App:
         self.dispatcher.after_batch(self.routing_commit.after_batch)
         self.routing = RoutingService(self.dispatcher, self.engine)
         self.live = LiveStream(self.routing, Wallboard(thresholds(cfg.console, sec.queues)),
-                               self.clock.now, interval=cfg.console.flush_ms / 1000)
+                               self.clock.now, period=daily(cfg.timezone),
+                               interval=cfg.console.flush_ms / 1000)
         self.dispatcher.after_batch(self.live.after_batch)  # the wallboard's pages
         self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
                                       cfg.redis.prefix, cfg.recording.format,
@@ -133,7 +135,9 @@ class App:
         self.lookup = HttpLookupClient()
         self.caller_lists = CachedRules(ListStore(self.redis, cfg.redis.prefix))
         self.registry = CallRegistry(CallPorts(
-            store=self.held_calls, routing=self.routing, actions=AmiCallActions(self.ami),
+            # (the survey answers also go to the wallboard's satisfaction split)
+            store=SurveyTally(self.held_calls, self.live.survey_answered),
+            routing=self.routing, actions=AmiCallActions(self.ami),
             prompts=self.prompts, lookups=self.lookup, schedules=oracle,
             announcement=self.announcement.playables, clock=self.clock,
             recordings=self.recordings,

@@ -129,15 +129,20 @@ class Wallboard:
     def survey_answered(self, queue: str, answer: str, period: str) -> None:
         """A caller rated a call of `queue` (`period`: the day it counts for; a new day
         starts the split from zero, as the routing core's statistics do)."""
-        if period != self._survey_period:
-            self.surveys, self._survey_period = {}, period
+        self._enter_period(period)
         if answer in SURVEY_ANSWERS:
             split = self.surveys.setdefault(queue, {})
             split[answer] = split.get(answer, 0) + 1
 
+    def _enter_period(self, period: str) -> None:
+        if period and period != self._survey_period:
+            self.surveys, self._survey_period = {}, period
+
     def update(self, agents: Iterable[AgentView], queues: Iterable[QueueView],
-               now: float) -> Message | None:
-        """The delta from the rows last published to these views; None: nothing changed."""
+               now: float, period: str = "") -> Message | None:
+        """The delta from the rows last published to these views; None: nothing changed.
+        `period` (the statistics day) resets the survey split when it changes."""
+        self._enter_period(period)
         fresh: dict[Section, dict[str, Row]] = {
             "agents": {v["agent_id"]: agent_row(v, self.thresholds) for v in agents},
             "queues": {}, "callers": {}}

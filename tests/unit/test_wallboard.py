@@ -83,6 +83,9 @@ def test_survey_answers_split_per_queue_and_start_again_on_a_new_day():
     assert update(wb, e, T0)["queues"]["support"]["survey"] == {"1": 2, "2": 0, "3": 1}
     wb.survey_answered("support", "2", "day2")
     assert update(wb, e, T0)["queues"]["support"]["survey"] == {"1": 0, "2": 1, "3": 0}
+    # the day ends before anyone answers again: the split starts from zero anyway
+    delta = wb.update([], [e.queue_view("support")], T0, period="day3")
+    assert delta["queues"]["support"]["survey"] == {"1": 0, "2": 0, "3": 0}
 
 
 def test_a_viewer_without_the_right_sees_callers_masked_and_an_agent_only_themself():

@@ -90,9 +90,11 @@ class LiveClient:
 
 class LiveStream:
     def __init__(self, views: LiveViews, wallboard: Wallboard, now: Callable[[], float], *,
-                 interval: float = 0.2, max_rows: int = 2000,
-                 send_timeout: float = 10.0) -> None:
+                 period: Callable[[float], str] = lambda now: "", interval: float = 0.2,
+                 max_rows: int = 2000, send_timeout: float = 10.0) -> None:
         self.views = views
+        #: the statistics day of a time (the routing core's period key)
+        self.period = period
         self.wallboard = wallboard
         self.now = now
         self.interval = interval
@@ -121,9 +123,15 @@ class LiveStream:
         delay = max(0.0, self._last_flush + self.interval - loop.time())
         self._timer = loop.call_later(delay, self.flush)
 
-    def survey_answered(self, queue: str, answer: str, period: str) -> None:
-        self.wallboard.survey_answered(queue, answer, period)
+    def survey_answered(self, queue: str, answer: str) -> None:
+        """A caller's survey answer (acd/adapters/survey_tally.py)."""
+        self.wallboard.survey_answered(queue, answer, self.period(self.now()))
         self.changed()
+
+    def _update(self) -> Message | None:
+        now = self.now()
+        return self.wallboard.update(self.views.agents(), self.views.queues(), now,
+                                     self.period(now))
 
     # -- output ------------------------------------------------------------------------
 
@@ -134,7 +142,7 @@ class LiveStream:
         if not self._stale:
             return
         self._stale = False
-        delta = self.wallboard.update(self.views.agents(), self.views.queues(), self.now())
+        delta = self._update()
         if delta is None:
             return
         self.deltas += 1
@@ -155,7 +163,7 @@ class LiveStream:
     def snapshot_for(self, viewer: Viewer) -> str:
         if self._stale:  # (no page was connected: the model is behind the views)
             self._stale = False
-            self.wallboard.update(self.views.agents(), self.views.queues(), self.now())
+            self._update()
         part = for_viewer(self.wallboard.snapshot(self.now()), viewer)
         assert part is not None  # a snapshot is never empty for anyone
         return encode(part)
