@@ -19,16 +19,17 @@ def log_in(page, user: str) -> None:  # noqa: ANN001 (a Playwright page)
 
 def on_the_wallboard(page) -> None:  # noqa: ANN001
     page.wait_for_selector("#status[data-state=live]")
-    page.wait_for_selector("tr[data-agent='1001']")
+    page.wait_for_selector("[data-agent='1001']")
+    assert page.locator("#login").is_hidden()
 
 
 def test_a_supervisor_sees_the_queues_and_every_agent_in_chinese(page, acd: ServedAcd):
     log_in(page, "sup")
     on_the_wallboard(page)
-    assert page.locator("#agents tbody tr").count() == 3
+    assert page.locator("#agents .rows > .row").count() == 3
     assert page.locator(".tile[data-queue=support] h3").inner_text() == "support"
     assert page.locator("header h1").inner_text() == "acd 监控墙"
-    assert page.locator("tr[data-agent='1001'] .state").inner_text() == "未登录"
+    assert page.locator("[data-agent='1001'] .state").inner_text() == "未登录"
 
 
 def test_a_pause_shows_within_a_second_with_its_reason_then_turns_red_when_too_long(
@@ -40,15 +41,15 @@ def test_a_pause_shows_within_a_second_with_its_reason_then_turns_red_when_too_l
     acd.api("POST", "/api/agents/1002/pause", {"reason": "meeting"}, token=token)
     started = time.monotonic()
     page.wait_for_function(
-        "document.querySelector(\"tr[data-agent='1002'] .state\").textContent === '示忙'",
+        "document.querySelector(\"[data-agent='1002'] .state\").textContent === '示忙'",
         timeout=WITHIN_MS)
     assert time.monotonic() - started < WITHIN_MS / 1000
-    row = page.locator("tr[data-agent='1002']")
+    row = page.locator("[data-agent='1002']")
     assert "meeting" in row.inner_text()
     # meeting may last 1 s (console.pause_alert_by_reason): the row is coloured after it
-    page.wait_for_selector("tr[data-agent='1002'].alert", timeout=3000)
+    page.wait_for_selector("[data-agent='1002'].alert", timeout=3000)
     acd.api("POST", "/api/agents/1002/resume", token=token)
-    page.wait_for_selector("tr[data-agent='1002']:not(.alert) .state-available",
+    page.wait_for_selector("[data-agent='1002']:not(.alert) .state-available",
                            timeout=WITHIN_MS)
 
 
@@ -60,17 +61,17 @@ def test_a_waiting_caller_appears_masked_turns_late_and_leaves_when_they_hang_up
     try:
         caller.wait_in_queue()
         started = time.monotonic()
-        row = page.wait_for_selector("tr[data-caller='support/1795000000.1']",
+        row = page.wait_for_selector("[data-caller='support/1795000000.1']",
                                      timeout=WITHIN_MS)
         assert time.monotonic() - started < WITHIN_MS / 1000
         assert "13******000" in row.inner_text()  # supervisors see numbers masked here
         assert "13800138000" not in page.content()
         # the queue's service level is 3 s: the caller, then the tile, turn red
-        page.wait_for_selector("tr[data-caller='support/1795000000.1'].late", timeout=5000)
+        page.wait_for_selector("[data-caller='support/1795000000.1'].late", timeout=5000)
         page.wait_for_selector(".tile[data-queue=support].late", timeout=WITHIN_MS)
     finally:
         caller.hang_up()
-    page.wait_for_selector("tr[data-caller='support/1795000000.1']", state="detached",
+    page.wait_for_selector("[data-caller='support/1795000000.1']", state="detached",
                            timeout=WITHIN_MS * 2)
 
 
@@ -81,15 +82,15 @@ def test_a_reload_and_a_dropped_socket_each_start_again_from_a_full_snapshot(
     token = acd.login("sup")
     acd.api("POST", "/api/agents/1003/login", token=token)
     acd.api("POST", "/api/agents/1003/pause", {"reason": "lunch"}, token=token)
-    page.wait_for_selector("tr[data-agent='1003'] .state-paused")
+    page.wait_for_selector("[data-agent='1003'] .state-paused")
     page.reload()  # the session survives a reload (sessionStorage); the stream restarts
     on_the_wallboard(page)
     assert page.evaluate("window.acdConsole.snapshots") == 1
-    assert "lunch" in page.locator("tr[data-agent='1003']").inner_text()
+    assert "lunch" in page.locator("[data-agent='1003']").inner_text()
     page.evaluate("window.acdConsole.drop()")
     page.wait_for_function("window.acdConsole.snapshots === 2")
     page.wait_for_selector("#status[data-state=live]")
-    assert page.locator("#agents tbody tr").count() == 3
+    assert page.locator("#agents .rows > .row").count() == 3
     acd.api("POST", "/api/agents/1003/resume", token=token)
 
 
@@ -97,7 +98,7 @@ def test_an_agent_login_is_refused_the_wallboard(page, acd: ServedAcd):
     log_in(page, "agent1001")
     page.wait_for_selector("#refused:not([hidden])")
     assert page.locator("#board").is_hidden()
-    assert page.locator("#agents tbody tr").count() == 0
+    assert page.locator("#agents .rows > .row").count() == 0
 
 
 def test_the_english_switch_translates_the_page_and_is_remembered(page, acd: ServedAcd):
@@ -105,7 +106,7 @@ def test_the_english_switch_translates_the_page_and_is_remembered(page, acd: Ser
     on_the_wallboard(page)
     page.click("#lang")
     assert page.locator("header h1").inner_text() == "acd wallboard"
-    assert page.locator("tr[data-agent='1001'] .state").inner_text() == "Logged out"
+    assert page.locator("[data-agent='1001'] .state").inner_text() == "Logged out"
     assert page.locator(".tile[data-queue=support] dt").first.inner_text() == "Waiting"
     page.reload()
     on_the_wallboard(page)

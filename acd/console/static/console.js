@@ -82,10 +82,30 @@ const callerRows = new Map(); // key -> {tr, cells}
 const queues = new Map();     // name -> row
 const tiles = new Map();      // name -> tile
 
-function cells(tr, count) {
+// Only rows on screen tick every second (1,700 rows of clocks would make the browser lay
+// out the page every second); a row ticks again the moment it scrolls into view.
+const onScreen = new Set();  // tr elements
+const watcher = new IntersectionObserver((entries) => {
+  const now = serverNow();
+  for (const entry of entries) {
+    const tr = entry.target;
+    if (!entry.isIntersecting) { onScreen.delete(tr); continue; }
+    onScreen.add(tr);
+    if (tr.dataset.agent !== undefined && agents.has(tr.dataset.agent)) tickAgent(tr.dataset.agent, now);
+    if (tr.dataset.caller !== undefined && callers.has(tr.dataset.caller)) tickCaller(tr.dataset.caller, now);
+  }
+});
+
+function watch(tr) { watcher.observe(tr); }
+function unwatch(tr) { watcher.unobserve(tr); onScreen.delete(tr); }
+
+function newRow(count) {
+  const tr = document.createElement("div");
+  tr.className = "row";
+  tr.setAttribute("role", "row");
   const out = [];
-  for (let i = 0; i < count; i++) out.push(tr.insertCell());
-  return out;
+  for (let i = 0; i < count; i++) out.push(tr.appendChild(document.createElement("div")));
+  return [tr, out];
 }
 
 function agentOrder(a, b) {
@@ -107,7 +127,7 @@ function paintAgent(id) {
   setText(reason, row.state === "paused" ? row.reason : row.call_id ? row.call_id : "");
   setText(calls, String(row.answered));
   setText(talk, duration(row.talk_seconds));
-  tickAgent(id, serverNow());
+  if (onScreen.has(view.tr)) tickAgent(id, serverNow());
 }
 
 function tickAgent(id, now) {
@@ -121,13 +141,13 @@ function tickAgent(id, now) {
 function putAgent(row) {
   agents.set(row.id, row);
   if (!agentRows.has(row.id)) {
-    const tr = document.createElement("tr");
+    const [tr, cells] = newRow(7);
     tr.dataset.agent = row.id;
-    const view = { tr, cells: cells(tr, 7), alert: false };
+    const view = { tr, cells, alert: false };
     view.cells[4].className = "time";
     agentRows.set(row.id, view);
     // in number order: after the last row whose number is smaller
-    const body = $("#agents tbody");
+    const body = $("#agents .rows");
     let before = null;  // a snapshot comes in number order: appended, no search
     const last = body.lastElementChild;
     if (last && agentOrder(last.dataset.agent, row.id) > 0) {
@@ -136,13 +156,15 @@ function putAgent(row) {
       }
     }
     body.insertBefore(tr, before);
+    watch(tr);
   }
   paintAgent(row.id);
 }
 
 function dropAgent(id) {
   agents.delete(id);
-  agentRows.get(id)?.tr.remove();
+  const view = agentRows.get(id);
+  if (view) { unwatch(view.tr); view.tr.remove(); }
   agentRows.delete(id);
 }
 
@@ -161,9 +183,9 @@ function putCaller(key, row) {
   callers.set(key, row);
   let view = callerRows.get(key);
   if (!view) {
-    const tr = document.createElement("tr");
+    const [tr, cells] = newRow(4);
     tr.dataset.caller = key;
-    view = { tr, cells: cells(tr, 4), late: false };
+    view = { tr, cells, late: false };
     view.cells[3].className = "time";
     callerRows.set(key, view);
   }
@@ -183,9 +205,10 @@ function putCaller(key, row) {
       const mid = (lo + hi) >> 1;
       if (callerOrder(callers.get(callerList[mid]), row) < 0) lo = mid + 1; else hi = mid;
     }
-    const body = $("#callers tbody");
+    const body = $("#callers .rows");
     body.insertBefore(view.tr, lo < callerList.length ? callerRows.get(callerList[lo]).tr : null);
     callerList.splice(lo, 0, key);
+    watch(view.tr);
   }
   positionsStale = true;
 }
@@ -193,26 +216,36 @@ function putCaller(key, row) {
 function dropCaller(key) {
   if (!callers.has(key)) return;
   callers.delete(key);
+  unwatch(callerRows.get(key).tr);
   callerRows.get(key).tr.remove();
   callerRows.delete(key);
   callerList.splice(callerList.indexOf(key), 1);
   positionsStale = true;
 }
 
+function tickCaller(key, now) {
+  const row = callers.get(key), view = callerRows.get(key);
+  const waited = now - row.arrived_at;
+  setText(view.cells[3], duration(waited));
+  const limit = queues.get(row.queue)?.sl_seconds ?? 0;
+  const late = limit > 0 && waited > limit;
+  if (view.late !== late) { view.late = late; view.tr.classList.toggle("late", late); }
+}
+
 function tickCallers(now) {
-  let queue = null, position = 0;
-  for (const key of callerList) {
-    const row = callers.get(key), view = callerRows.get(key);
-    position = row.queue === queue ? position + 1 : 1;
-    queue = row.queue;
-    if (positionsStale) setText(view.cells[1], String(position));
-    const waited = now - row.arrived_at;
-    setText(view.cells[3], duration(waited));
-    const limit = queues.get(row.queue)?.sl_seconds ?? 0;
-    const late = limit > 0 && waited > limit;
-    if (view.late !== late) { view.late = late; view.tr.classList.toggle("late", late); }
+  if (positionsStale) {  // positions: the rank in the queue's service order
+    let queue = null, position = 0;
+    for (const key of callerList) {
+      const row = callers.get(key);
+      position = row.queue === queue ? position + 1 : 1;
+      queue = row.queue;
+      setText(callerRows.get(key).cells[1], String(position));
+    }
+    positionsStale = false;
   }
-  positionsStale = false;
+  for (const tr of onScreen) {
+    if (tr.dataset.caller !== undefined && callers.has(tr.dataset.caller)) tickCaller(tr.dataset.caller, now);
+  }
   setText($("#caller-count"), String(callerList.length));
 }
 
@@ -312,7 +345,9 @@ function apply(message) {
 
 function tick() {
   const now = serverNow();
-  for (const id of agentRows.keys()) tickAgent(id, now);
+  for (const tr of onScreen) {
+    if (tr.dataset.agent !== undefined && agents.has(tr.dataset.agent)) tickAgent(tr.dataset.agent, now);
+  }
   for (const name of tiles.keys()) tickQueue(name, now);
   tickCallers(now);
 }
