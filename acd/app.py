@@ -26,7 +26,7 @@ from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.flows import FlowRegistry
 from acd.adapters.http.app import HttpServices, make_app, replace_users
 from acd.adapters.http.console import add_console
-from acd.adapters.http.live import LiveStream
+from acd.adapters.http.live import EngineViews, LiveStream
 from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.recordings import Recordings
 from acd.adapters.redis.changes import follow_changes
@@ -120,14 +120,16 @@ class App:
                                           link=self.redis_link)
         self.engine = await self._restore_engine()
         self.dispatcher = Dispatcher(self.engine, self.clock)
-        self.routing_commit = RoutingCommit(self.routing_store, self.engine.take_changes)
+        self.live = LiveStream(EngineViews(self.engine),
+                               Wallboard(thresholds(cfg.console, sec.queues)), self.clock.now,
+                               period=daily(cfg.timezone), interval=cfg.console.flush_ms / 1000)
+        self.dispatcher.after_batch(self.live.after_batch)  # the wallboard's pages
+        # (the wallboard re-reads only the agents each batch changed)
+        self.routing_commit = RoutingCommit(self.routing_store,
+                                            self.live.watching(self.engine.take_changes))
         self.dispatcher.set_gate(self.routing_commit.gate)  # claims and state: one trip per batch
         self.dispatcher.after_batch(self.routing_commit.after_batch)
         self.routing = RoutingService(self.dispatcher, self.engine)
-        self.live = LiveStream(self.routing, Wallboard(thresholds(cfg.console, sec.queues)),
-                               self.clock.now, period=daily(cfg.timezone),
-                               interval=cfg.console.flush_ms / 1000)
-        self.dispatcher.after_batch(self.live.after_batch)  # the wallboard's pages
         self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
                                       cfg.redis.prefix, cfg.recording.format,
                                       link=self.redis_link)

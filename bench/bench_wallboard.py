@@ -106,7 +106,7 @@ async def serve(args: argparse.Namespace, clients: int, page: bool) -> dict[str,
     from acd.adapters.http.app import HttpServices, make_app
     from acd.adapters.http.auth import Role, User
     from acd.adapters.http.console import add_console
-    from acd.adapters.http.live import LiveStream
+    from acd.adapters.http.live import EngineViews, LiveStream
     from acd.clock import SystemClock
     from acd.console.wallboard import Thresholds, Wallboard
     from acd.core import commands as cmd
@@ -114,7 +114,6 @@ async def serve(args: argparse.Namespace, clients: int, page: bool) -> dict[str,
     from acd.core.engine import RoutingEngine
     from acd.core.model import AgentConfig, QueueConfig, QueueMember
     from acd.dispatcher import Dispatcher
-    from acd.routing_service import RoutingService
 
     ids = [str(1000 + n) for n in range(QUEUES * PER_QUEUE)]
     queues = [QueueConfig(f"q{q}", members=tuple(QueueMember(a, 0) for a in ids
@@ -124,11 +123,20 @@ async def serve(args: argparse.Namespace, clients: int, page: bool) -> dict[str,
     engine = RoutingEngine(queues, [AgentConfig(a, f"Agent {a}") for a in ids])
     clock = SystemClock()
     dispatcher = Dispatcher(engine, clock)
-    live = LiveStream(RoutingService(dispatcher, engine),
+    live = LiveStream(EngineViews(engine),
                       Wallboard(Thresholds(pause_alert_seconds=600,
                                            service_level_seconds={q.name: 20 for q in queues})),
                       clock.now, interval=args.flush_ms / 1000)
     dispatcher.after_batch(live.after_batch)
+    take_changes = live.watching(engine.take_changes)
+
+    async def gate(commands: list[Any]) -> tuple[list[Any], list[Any]]:
+        # acd's routing commit takes the engine's changes once per batch to save them in
+        # Redis; here without Redis (the bench measures the wallboard, not the store)
+        take_changes()
+        return commands, []
+
+    dispatcher.set_gate(gate)
     load = Load(ids[::len(ids) // ACTIVE])  # spread over the queues
 
     def sink(command: object) -> None:

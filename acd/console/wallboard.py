@@ -15,7 +15,7 @@ sent only when something changed, not every second.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
@@ -139,13 +139,18 @@ class Wallboard:
             self.surveys, self._survey_period = {}, period
 
     def update(self, agents: Iterable[AgentView], queues: Iterable[QueueView],
-               now: float, period: str = "") -> Message | None:
+               now: float, period: str = "", *,
+               only_agents: Collection[str] | None = None) -> Message | None:
         """The delta from the rows last published to these views; None: nothing changed.
-        `period` (the statistics day) resets the survey split when it changes."""
+
+        `agents` are every agent's views, or with `only_agents` the views of just those
+        agents (the ones the routing core changed; one without a view was removed): the
+        others' rows stand, and are not compared. `period` (the statistics day) resets
+        the survey split when it changes."""
         self._enter_period(period)
-        fresh: dict[Section, dict[str, Row]] = {
-            "agents": {v["agent_id"]: agent_row(v, self.thresholds) for v in agents},
-            "queues": {}, "callers": {}}
+        fresh_agents = {v["agent_id"]: agent_row(v, self.thresholds) for v in agents}
+        fresh: dict[Section, dict[str, Row]] = {"agents": fresh_agents, "queues": {},
+                                                "callers": {}}
         for view in queues:
             tile, callers = queue_rows(view, self.thresholds,
                                        self.surveys.get(view["queue"], {}))
@@ -155,13 +160,21 @@ class Wallboard:
         gone: dict[str, list[str]] = {}
         for section in SECTIONS:
             old, new = self.rows[section], fresh[section]
-            changed = {k: row for k, row in new.items() if old.get(k) != row}
-            removed = [k for k in old if k not in new]
+            keys: Iterable[str] = new
+            if section == "agents" and only_agents is not None:
+                keys = [k for k in only_agents if k in new]
+                removed = [k for k in only_agents if k not in new and k in old]
+                new = {**old, **{k: new[k] for k in keys}}
+                for k in removed:
+                    del new[k]
+            else:
+                removed = [k for k in old if k not in new]
+            changed = {k: new[k] for k in keys if old.get(k) != new[k]}
             if changed:
                 delta[section] = changed
             if removed:
                 gone[section] = removed
-        self.rows = fresh
+            self.rows[section] = new
         if not delta and not gone:
             return None
         if gone:

@@ -15,14 +15,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.auth import Role, User
 from acd.adapters.http.console import add_console
-from acd.adapters.http.live import LiveStream
+from acd.adapters.http.live import EngineViews, LiveStream
 from acd.clock import SystemClock
 from acd.console.wallboard import Thresholds, Wallboard
 from acd.core import events as ev
 from acd.core.engine import RoutingEngine
 from acd.core.model import AgentConfig, QueueConfig, QueueMember
 from acd.dispatcher import Dispatcher
-from acd.routing_service import RoutingService
 
 CALLER = "13800138000"
 
@@ -34,10 +33,17 @@ async def acd():
         [AgentConfig("1001", "Li"), AgentConfig("1002", "Wang")])
     clock = SystemClock()
     dispatcher = Dispatcher(engine, clock)
-    live = LiveStream(RoutingService(dispatcher, engine),
+    live = LiveStream(EngineViews(engine),
                       Wallboard(Thresholds(service_level_seconds={"support": 20})), clock.now,
                       interval=0.05)
     dispatcher.after_batch(live.after_batch)
+    take_changes = live.watching(engine.take_changes)
+
+    async def gate(commands: list[Any]) -> tuple[list[Any], list[Any]]:
+        take_changes()  # as the routing commit does, once per batch (without Redis here)
+        return commands, []
+
+    dispatcher.set_gate(gate)
     dispatcher.start()
     users = {
         "alice": User("alice", Role.AGENT, password="a-pw", agent_id="1001"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from acd.adapters.http.live import CLOSE_TOO_SLOW, LiveStream
+from acd.adapters.http.live import CLOSE_TOO_SLOW, EngineViews, LiveStream
 from acd.console.wallboard import Thresholds, Viewer, Wallboard
 from acd.core import events as ev
 from acd.core.engine import RoutingEngine
@@ -38,21 +38,10 @@ class SlowSocket:
         return True
 
 
-class Views:
-    def __init__(self, engine: RoutingEngine) -> None:
-        self.engine = engine
-
-    def agents(self):  # noqa: ANN201
-        return [self.engine.agent_view(a) for a in self.engine.agent_ids()]
-
-    def queues(self):  # noqa: ANN201
-        return [self.engine.queue_view(q) for q in self.engine.queue_names()]
-
-
 def acd(max_rows: int = 2000, send_timeout: float = 10.0) -> tuple[RoutingEngine, LiveStream]:
     engine = RoutingEngine([QueueConfig("support", members=(QueueMember("1001", 0),))],
                            [AgentConfig("1001")])
-    return engine, LiveStream(Views(engine), Wallboard(Thresholds()), lambda: T0,
+    return engine, LiveStream(EngineViews(engine), Wallboard(Thresholds()), lambda: T0,
                               interval=0.01, max_rows=max_rows, send_timeout=send_timeout)
 
 

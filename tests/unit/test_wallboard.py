@@ -112,3 +112,16 @@ def test_deltas_of_a_viewer_that_fell_behind_merge_and_too_many_rows_ask_for_a_s
     assert merged == {"type": "delta", "now": 2.0, "seq": 2,
                       "agents": {"1": {"state": "paused"}}, "gone": {"callers": ["q/c1"]}}
     assert merge(first, second, max_rows=1) is None
+
+
+def test_an_update_of_some_agents_compares_only_those_and_notices_one_removed():
+    e, wb = engine(), board()
+    update(wb, e, T0)
+    e.handle(ev.AgentLoggedIn("1001", "PJSIP/agent1001"), T0 + 1)
+    e.handle(ev.AgentLoggedIn("1002", "PJSIP/agent1002"), T0 + 1)
+    delta = wb.update([e.agent_view("1001")], [], T0 + 1, only_agents=["1001", "9999"])
+    assert list(delta["agents"]) == ["1001"] and "gone" in delta  # (the queue's tile went)
+    assert wb.snapshot(T0 + 1)["agents"]["1002"]["state"] == "logged-out"  # not re-read
+    wb.rows["agents"]["9999"] = {"id": "9999"}  # an agent a reload removed
+    delta = wb.update([], [], T0 + 2, only_agents=["9999"])
+    assert delta["gone"] == {"agents": ["9999"]} and "9999" not in wb.snapshot(T0)["agents"]

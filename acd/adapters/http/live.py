@@ -24,6 +24,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from acd.console.wallboard import Message, Viewer, Wallboard, for_viewer, merge
+from acd.core.engine import RoutingEngine
+from acd.core.errors import UnknownAgent
+from acd.core.snapshot import Changes
 from acd.core.views import AgentView, QueueView
 
 log = logging.getLogger(__name__)
@@ -35,11 +38,35 @@ CLOSE_LOGGED_OUT = 4401
 
 
 class LiveViews(Protocol):
-    """The routing core's views (acd.routing_service.RoutingService)."""
+    """The routing core's views (EngineViews)."""
 
     def agents(self) -> list[AgentView]: ...
 
+    def agent(self, agent_id: str) -> AgentView | None:
+        """None: no such agent (removed by a reload)."""
+        ...
+
     def queues(self) -> list[QueueView]: ...
+
+
+class EngineViews:
+    """The routing engine's views, read from the event loop's one thread between two
+    batches of the dispatcher (the engine is never changed while they are read)."""
+
+    def __init__(self, engine: RoutingEngine) -> None:
+        self.engine = engine
+
+    def agents(self) -> list[AgentView]:
+        return [self.engine.agent_view(a) for a in self.engine.agent_ids()]
+
+    def agent(self, agent_id: str) -> AgentView | None:
+        try:
+            return self.engine.agent_view(agent_id)
+        except UnknownAgent:
+            return None
+
+    def queues(self) -> list[QueueView]:
+        return [self.engine.queue_view(q) for q in self.engine.queue_names()]
 
 
 class Socket(Protocol):
@@ -102,6 +129,10 @@ class LiveStream:
         self.send_timeout = send_timeout
         self.clients: set[LiveClient] = set()
         self._stale = True
+        #: agents the routing core changed since the last update (None: every agent,
+        #: until `watching` tells which)
+        self._dirty: set[str] | None = None
+        self._told_changes = False
         self._timer: asyncio.TimerHandle | None = None
         self._last_flush = 0.0
         #: deltas sent and their bytes, for the benchmark and /api/health
@@ -114,6 +145,20 @@ class LiveStream:
         """The dispatcher's hook: something may have changed (a caller joined, an agent
         paused, a timer fired...); the views say what."""
         self.changed()
+
+    def watching(self, take_changes: Callable[[], Changes]) -> Callable[[], Changes]:
+        """`take_changes` (the routing engine's, which the routing commit calls once per
+        batch) that also notes which agents changed: a flush then reads those agents'
+        views only, not a thousand. The values still come from the views."""
+
+        def take() -> Changes:
+            changes = take_changes()
+            if self._dirty is not None:
+                self._dirty.update(changes["agents"])
+            return changes
+
+        self._told_changes = True
+        return take
 
     def changed(self) -> None:
         self._stale = True
@@ -129,9 +174,14 @@ class LiveStream:
         self.changed()
 
     def _update(self) -> Message | None:
-        now = self.now()
-        return self.wallboard.update(self.views.agents(), self.views.queues(), now,
-                                     self.period(now))
+        now, dirty = self.now(), self._dirty
+        self._dirty = set() if self._told_changes else None
+        if dirty is None:
+            return self.wallboard.update(self.views.agents(), self.views.queues(), now,
+                                         self.period(now))
+        views = [v for a in dirty if (v := self.views.agent(a)) is not None]
+        return self.wallboard.update(views, self.views.queues(), now, self.period(now),
+                                     only_agents=dirty)
 
     # -- output ------------------------------------------------------------------------
 
