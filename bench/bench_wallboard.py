@@ -190,6 +190,7 @@ async def serve(args: argparse.Namespace, clients: int, page: bool) -> dict[str,
     await dispatcher.submit(ev.AgentPaused(ids[0], "break"))  # the last batch is handled
     cpu, wall = cpu_seconds() - cpu0, time.perf_counter() - wall0
     result: dict[str, Any] = {"clients": clients, "page": page, "events": posted,
+                              "flush_ms": args.flush_ms,
                               "wall": wall, "cpu": cpu, "deltas": live.deltas,
                               "bytes_sent": live.bytes_sent,
                               "waiting": engine.waiting_count()}
@@ -325,8 +326,10 @@ async def client_main(args: argparse.Namespace) -> None:
 def report(runs: list[dict[str, Any]]) -> None:
     base = next((r for r in runs if r["clients"] == 0 and not r["page"]), None)
     base_us = base["cpu"] / base["events"] * 1e6 if base else 0.0
-    print(f"\n{QUEUES * PER_QUEUE} agents, {WAITING} callers waiting, "
-          f"{runs[0]['events'] / runs[0]['wall']:.0f} events/s offered\n")
+    print(f"\n{QUEUES * PER_QUEUE} agents, at least {WAITING} callers waiting (at the end: "
+          f"{min(r['waiting'] for r in runs)}-{max(r['waiting'] for r in runs)}), "
+          f"{runs[0]['events'] / runs[0]['wall']:.0f} events/s offered, flush every "
+          f"{runs[0]['flush_ms']} ms\n")
     print("| sockets | page | events/s | CPU µs/event | stream µs/event | deltas/s "
           "| delta KB/s per socket | bytes/delta | change→socket p50 / p99 ms |")
     print("|---|---|---|---|---|---|---|---|---|")
