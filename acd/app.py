@@ -25,10 +25,12 @@ from acd.adapters.asterisk.lost_calls import AmiLostCalls
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.flows import FlowRegistry
 from acd.adapters.http.app import HttpServices, make_app, replace_users
+from acd.adapters.http.audit import add_audit
 from acd.adapters.http.console import add_console
 from acd.adapters.http.live import EngineViews, LiveStream
 from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.recordings import Recordings
+from acd.adapters.redis.audit_store import AuditStore
 from acd.adapters.redis.changes import follow_changes
 from acd.adapters.redis.lease import Leadership, Lease
 from acd.adapters.redis.link import UNREACHABLE_ERRORS, RedisLink
@@ -299,6 +301,10 @@ class App:
                             **dict.fromkeys(UNREACHABLE_ERRORS, 503)})
         http_app = make_app(services)
         add_console(http_app, self.live)  # /console/ and its live stream /api/live
+        add_audit(http_app, AuditStore(self.redis, cfg.redis.prefix,
+                                       retention_days=cfg.console.audit_retention_days,
+                                       max_entries=cfg.console.audit_max_entries),
+                  self.clock.now)  # supervisors' actions, recordings played: /api/audit
         self._runner = web.AppRunner(http_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()

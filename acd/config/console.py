@@ -20,6 +20,10 @@ class ConsoleConfig:
     pause_alert_by_reason: dict[str, float] = field(default_factory=dict)
     #: a change reaches the pages at most this often (milliseconds); bursts are coalesced
     flush_ms: int = 200
+    #: the audit log (supervisors' actions, recordings played) keeps this many days...
+    audit_retention_days: float = 180.0
+    #: ...and at most this many entries
+    audit_max_entries: int = 200_000
 
     def problems(self) -> list[tuple[str, str]]:
         """(key, what is wrong) for each value the wallboard cannot run on."""
@@ -30,6 +34,10 @@ class ConsoleConfig:
             if not (math.isfinite(seconds) and seconds >= 0):
                 found.append(("pause_alert_by_reason",
                               f"{reason}: must be seconds, 0 (never) or more"))
+        if not (math.isfinite(self.audit_retention_days) and self.audit_retention_days > 0):
+            found.append(("audit_retention_days", "must be more than 0 days"))
+        if self.audit_max_entries < 1:
+            found.append(("audit_max_entries", "must be 1 or more"))
         if not 20 <= self.flush_ms <= 1000:
             found.append(("flush_ms", "must be 20 to 1000 (a change shows within 1 s)"))
         return found

@@ -31,7 +31,7 @@ def free_port() -> int:
 
 
 def write_config(folder: Path, redis_port: int, agents: int = 3, queue_sl: float = 3,
-                 redis_db: int = 11) -> tuple[Path, int, int]:
+                 redis_db: int = 14) -> tuple[Path, int, int]:
     agi_port, http_port = free_port(), free_port()
     flows = folder / "flows"
     flows.mkdir(exist_ok=True)
@@ -97,7 +97,7 @@ class ServedAcd:
 
 def start_acd(folder: Path, redis_port: int, **config: Any) -> ServedAcd:
     """`acd serve` on a flushed Redis database, once its HTTP API answers."""
-    db = config.get("redis_db", 11)
+    db = config.get("redis_db", 14)
     subprocess.run(["redis-cli", "-p", str(redis_port), "-n", str(db), "FLUSHDB"],
                    check=True, capture_output=True)
     path, agi_port, http_port = write_config(folder, redis_port, **config)
