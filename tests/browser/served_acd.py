@@ -73,13 +73,14 @@ class ServedAcd:
         return f"http://127.0.0.1:{self.http_port}"
 
     def api(self, method: str, path: str, body: dict[str, Any] | None = None,
-            token: str = "") -> dict[str, Any]:
+            token: str = "") -> Any:
         request = urllib.request.Request(
-            self.url + path, method=method, data=json.dumps(body or {}).encode(),
+            self.url + path, method=method,
+            data=json.dumps(body or {}).encode() if method == "POST" else None,
             headers={"Content-Type": "application/json",
                      **({"Authorization": f"Bearer {token}"} if token else {})})
         with urllib.request.urlopen(request, timeout=10) as response:
-            return dict(json.loads(response.read()))
+            return json.loads(response.read())
 
     def login(self, user: str) -> str:
         return str(self.api("POST", "/api/login", {"username": user,

@@ -113,3 +113,29 @@ def test_the_english_switch_translates_the_page_and_is_remembered(page, acd: Ser
     assert page.locator("html").get_attribute("lang") == "en"
     page.click("#lang")
     assert page.locator("header h1").inner_text() == "acd 监控墙"
+
+
+def test_a_supervisor_forces_a_pause_and_a_return_from_the_wallboard_and_both_are_audited(
+        page, acd: ServedAcd):
+    log_in(page, "sup")
+    on_the_wallboard(page)
+    acd.api("POST", "/api/agents/1001/login", token=acd.login("sup"))
+    page.wait_for_selector("[data-agent='1001'] .state-available")
+    page.click("[data-agent='1001']")
+    page.fill("#actions-reason", "lunch")
+    page.click("#actions [data-action=pause]")
+    page.wait_for_selector("[data-agent='1001'] .state-paused", timeout=WITHIN_MS)
+    assert "lunch" in page.locator("[data-agent='1001']").inner_text()
+    assert page.locator("#actions-result").inner_text() == "已执行"
+    page.click("#actions [data-action=resume]")
+    page.wait_for_selector("[data-agent='1001'] .state-available", timeout=WITHIN_MS)
+    page.fill("#actions-reason", "no-such-reason")
+    page.click("#actions [data-action=pause]")
+    page.wait_for_selector("#actions-result.error")  # the API's refusal, shown as is
+    entries = acd.api("GET", "/api/audit?limit=10", token=acd.login("boss"))
+    mine = [(e["action"], e.get("reason"), e["status"]) for e in entries
+            if e["user"] == "sup" and e.get("agent") == "1001"]
+    assert mine[:3] == [("agent.pause", "no-such-reason", mine[0][2]), ("agent.resume", None, 200),
+                        ("agent.pause", "lunch", 200)]
+    assert mine[0][2] >= 400
+    acd.api("POST", "/api/agents/1001/logout", token=acd.login("sup"))

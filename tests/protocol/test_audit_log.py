@@ -26,8 +26,12 @@ NOW = 1795000000.0
 class Desk:
     """The agent desk as the API reaches it: pausing 1002 is refused (on a call)."""
 
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+
     async def __call__(self, agent_id: str, action: str, body: dict[str, Any], *,
                        supervisor: bool = False) -> dict[str, Any]:
+        self.bodies.append(body)
         if agent_id == "1002":
             raise IllegalTransition(agent_id, "logged-out", "paused", "log in first")
         return {"agent": agent_id, "action": action, "ok": True}
@@ -56,7 +60,8 @@ async def client(redis: Any, tmp_path: Path) -> AsyncIterator[TestClient]:
     users = {"alice": User("alice", Role.AGENT, password="a", agent_id="1001"),
              "sam": User("sam", Role.SUPERVISOR, password="s"),
              "root": User("root", Role.ADMIN, password="r")}
-    app = make_app(HttpServices(users=users, agent_actions=Desk(),
+    desk = Desk()
+    app = make_app(HttpServices(users=users, agent_actions=desk,
                                 call_store=Calls(tmp_path / "c1.wav"),  # type: ignore[arg-type]
                                 recordings_dir=tmp_path,
                                 error_statuses={IllegalTransition: 409}))
@@ -64,6 +69,7 @@ async def client(redis: Any, tmp_path: Path) -> AsyncIterator[TestClient]:
     add_audit(app, AuditStore(redis, f"test-audit-{uuid.uuid4().hex[:8]}:"),
               lambda: NOW + next(ticks))
     async with TestClient(TestServer(app)) as c:
+        c.desk = desk  # type: ignore[attr-defined]
         yield c
 
 
@@ -76,6 +82,7 @@ async def test_a_supervisors_actions_and_a_recording_played_are_in_the_audit_log
     sam = await auth(client, "sam", "s")
     resp = await client.post("/api/agents/1001/pause", json={"reason": "meeting"}, headers=sam)
     assert resp.status == 200
+    assert client.desk.bodies == [{"reason": "meeting"}]  # the route still reads the body
     assert (await client.post("/api/agents/1002/pause", json={"reason": "lunch"},
                               headers=sam)).status == 409
     assert (await client.get("/api/calls/c1/recording", headers=sam)).status == 200

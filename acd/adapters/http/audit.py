@@ -56,8 +56,6 @@ def _middleware(now: Callable[[], float]) -> Any:
         route = info.route.resource.canonical if info.route.resource is not None else ""
         if route not in AUDITED:
             return await handler(request)
-        # read first: aiohttp keeps the bytes for the route, and they are gone after it
-        body = await request.read() if request.method == "POST" else b""
         status = 500
         try:
             response = await handler(request)
@@ -71,6 +69,9 @@ def _middleware(now: Callable[[], float]) -> Any:
             status = next((code for kind, code in mapped.items() if isinstance(exc, kind)), 500)
             raise
         finally:
+            # after the route: it reads the body itself (a body read before would look
+            # empty to it); aiohttp keeps what it read, and read() returns it again
+            body = await request.read() if request.body_exists else b""
             await _write(request, route, body, status, now())
 
     return audit_middleware

@@ -16,6 +16,8 @@ const TEXT = {
     offered: "呼入", answered: "接听", abandoned: "放弃", serviceLevel: "服务水平",
     asa: "平均应答", aht: "平均处理", survey: "满意度 1/2/3", vip: "VIP", callback: "回拨",
     unreachable: "话机不可达", switchTo: "English",
+    clickAgent: "（点击坐席可强制示忙、示闲或签出）", forcePause: "强制示忙",
+    forceResume: "强制示闲", forceLogout: "强制签出", done: "已执行",
   },
   en: {
     title: "acd wallboard", offline: "offline", live: "live", reconnecting: "reconnecting…",
@@ -31,6 +33,9 @@ const TEXT = {
     abandoned: "Abandoned", serviceLevel: "Service level", asa: "ASA", aht: "AHT",
     survey: "Survey 1/2/3", vip: "VIP", callback: "callback",
     unreachable: "phone unreachable", switchTo: "中文",
+    clickAgent: "(click an agent to force a pause, make them available or log them out)",
+    forcePause: "Force pause", forceResume: "Make available", forceLogout: "Log out",
+    done: "done",
   },
 };
 
@@ -162,6 +167,7 @@ function putAgent(row) {
 }
 
 function dropAgent(id) {
+  if (selected === id) select(null);
   agents.delete(id);
   const view = agentRows.get(id);
   if (view) { unwatch(view.tr); view.tr.remove(); }
@@ -386,6 +392,39 @@ function connect() {
   };
 }
 
+// -- supervisor actions on the agent clicked on ------------------------------------
+// (the API refuses what the role may not do; acd writes each action to the audit log)
+
+let selected = null;
+
+function select(id) {
+  if (selected) agentRows.get(selected)?.tr.classList.remove("selected");
+  selected = id;
+  $("#actions").hidden = id === null;
+  $("#actions-result").textContent = "";
+  if (id === null) return;
+  agentRows.get(id).tr.classList.add("selected");
+  const row = agents.get(id);
+  $("#actions-agent").textContent = `${row.id} ${row.name}`;
+}
+
+async function act(action) {
+  const id = selected, token = sessionStorage.getItem("acd.token");
+  if (!id || !token) return;
+  const result = $("#actions-result");
+  result.className = "";
+  result.textContent = "…";
+  const body = action === "pause" ? { reason: $("#actions-reason").value.trim() } : {};
+  const response = await fetch(`/api/agents/${encodeURIComponent(id)}/${action}`, {
+    method: "POST", body: JSON.stringify(body),
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (response.status === 401) { signOut(); return; }
+  result.className = response.ok ? "" : "error";
+  result.textContent = response.ok ? t("done") : (answer.message ?? String(response.status));
+}
+
 // -- login -------------------------------------------------------------------------
 
 function showBoard(role, user) {
@@ -409,6 +448,7 @@ function signOut() {
   socket = null;
   ws?.close();
   clearAll();
+  select(null);
   setStatus("offline");
   $("#board").hidden = true;
   $("#refused").hidden = true;
@@ -440,6 +480,14 @@ async function logIn(event) {
 document.addEventListener("DOMContentLoaded", () => {
   $("#login").addEventListener("submit", logIn);
   $("#logout").addEventListener("click", signOut);
+  $("#agents .rows").addEventListener("click", (event) => {
+    const row = event.target.closest("[data-agent]");
+    if (row) select(row.dataset.agent);
+  });
+  for (const button of document.querySelectorAll("#actions [data-action]")) {
+    button.addEventListener("click", () => act(button.dataset.action));
+  }
+  $("#actions-close").addEventListener("click", () => select(null));
   $("#lang").addEventListener("click", () => {
     lang = lang === "zh" ? "en" : "zh";
     localStorage.setItem("acd.lang", lang);
