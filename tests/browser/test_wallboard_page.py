@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import time
 
-from served_acd import Caller, ServedAcd
+from served_acd import REPO, Caller, ServedAcd
 
 #: a change must be on the page within this long of the API answering
 WITHIN_MS = 1000
+SCREENSHOTS = REPO / "var" / "screenshots"
+
+
+def save_screenshot(page, name: str) -> None:  # noqa: ANN001
+    """For the README (var/screenshots/): in English, as this machine's chromium has no
+    Chinese font."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.click("#lang")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.screenshot(path=str(SCREENSHOTS / name))
+    page.click("#lang")
 
 
 def log_in(page, user: str) -> None:  # noqa: ANN001 (a Playwright page)
@@ -57,6 +68,10 @@ def test_a_waiting_caller_appears_masked_turns_late_and_leaves_when_they_hang_up
         page, acd: ServedAcd):
     log_in(page, "sup")
     on_the_wallboard(page)
+    token = acd.login("sup")
+    for agent, reason in (("1002", "meeting"), ("1003", "lunch")):  # (for the screenshot)
+        acd.api("POST", f"/api/agents/{agent}/login", token=token)
+        acd.api("POST", f"/api/agents/{agent}/pause", {"reason": reason}, token=token)
     caller = Caller(acd.agi_port, "1795000000.1", "13800138000")
     try:
         caller.wait_in_queue()
@@ -69,10 +84,13 @@ def test_a_waiting_caller_appears_masked_turns_late_and_leaves_when_they_hang_up
         # the queue's service level is 3 s: the caller, then the tile, turn red
         page.wait_for_selector("[data-caller='support/1795000000.1'].late", timeout=5000)
         page.wait_for_selector(".tile[data-queue=support].late", timeout=WITHIN_MS)
+        save_screenshot(page, "wallboard.png")
     finally:
         caller.hang_up()
     page.wait_for_selector("[data-caller='support/1795000000.1']", state="detached",
                            timeout=WITHIN_MS * 2)
+    for agent in ("1002", "1003"):
+        acd.api("POST", f"/api/agents/{agent}/logout", token=token)
 
 
 def test_a_reload_and_a_dropped_socket_each_start_again_from_a_full_snapshot(

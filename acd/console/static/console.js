@@ -3,42 +3,6 @@
 // build step, nothing loaded from elsewhere. The stream's format: docs/console.md.
 "use strict";
 
-const TEXT = {
-  zh: {
-    title: "acd 监控墙", offline: "未连接", live: "实时", reconnecting: "重新连接中…",
-    login: "登录", username: "用户名", password: "密码", signIn: "登录", logout: "退出",
-    agentRefused: "监控墙仅供班长和管理员使用。", badLogin: "用户名或密码错误",
-    waitingCallers: "排队来电", queue: "队列", position: "位置", caller: "主叫",
-    waited: "已等待", agents: "坐席", agent: "工号", name: "姓名", state: "状态",
-    reason: "原因", inState: "持续", callsToday: "今日接听", talkToday: "今日通话",
-    waiting: "排队", longest: "最长等待", available: "空闲", ringing: "振铃",
-    "on-call": "通话", "wrap-up": "话后", paused: "示忙", "logged-out": "未登录",
-    offered: "呼入", answered: "接听", abandoned: "放弃", serviceLevel: "服务水平",
-    asa: "平均应答", aht: "平均处理", survey: "满意度 1/2/3", vip: "VIP", callback: "回拨",
-    unreachable: "话机不可达", switchTo: "English",
-    clickAgent: "（点击坐席可强制示忙、示闲或签出）", forcePause: "强制示忙",
-    forceResume: "强制示闲", forceLogout: "强制签出", done: "已执行",
-  },
-  en: {
-    title: "acd wallboard", offline: "offline", live: "live", reconnecting: "reconnecting…",
-    login: "Log in", username: "User name", password: "Password", signIn: "Log in",
-    logout: "Log out", agentRefused: "The wallboard is for supervisors and admins.",
-    badLogin: "Wrong user name or password",
-    waitingCallers: "Callers waiting", queue: "Queue", position: "Position",
-    caller: "Caller", waited: "Waited", agents: "Agents", agent: "Agent", name: "Name",
-    state: "State", reason: "Reason", inState: "For", callsToday: "Calls today",
-    talkToday: "Talk today", waiting: "Waiting", longest: "Longest wait",
-    available: "Available", ringing: "Ringing", "on-call": "On call", "wrap-up": "Wrap-up",
-    paused: "Paused", "logged-out": "Logged out", offered: "Offered", answered: "Answered",
-    abandoned: "Abandoned", serviceLevel: "Service level", asa: "ASA", aht: "AHT",
-    survey: "Survey 1/2/3", vip: "VIP", callback: "callback",
-    unreachable: "phone unreachable", switchTo: "中文",
-    clickAgent: "(click an agent to force a pause, make them available or log them out)",
-    forcePause: "Force pause", forceResume: "Make available", forceLogout: "Log out",
-    done: "done",
-  },
-};
-
 const $ = (sel) => document.querySelector(sel);
 let lang = localStorage.getItem("acd.lang") === "en" ? "en" : "zh";
 const t = (key) => TEXT[lang][key] ?? key;
@@ -133,6 +97,7 @@ function paintAgent(id) {
   setText(calls, String(row.answered));
   setText(talk, duration(row.talk_seconds));
   if (onScreen.has(view.tr)) tickAgent(id, serverNow());
+  if (id === selected) refreshActions();
 }
 
 function tickAgent(id, now) {
@@ -392,39 +357,6 @@ function connect() {
   };
 }
 
-// -- supervisor actions on the agent clicked on ------------------------------------
-// (the API refuses what the role may not do; acd writes each action to the audit log)
-
-let selected = null;
-
-function select(id) {
-  if (selected) agentRows.get(selected)?.tr.classList.remove("selected");
-  selected = id;
-  $("#actions").hidden = id === null;
-  $("#actions-result").textContent = "";
-  if (id === null) return;
-  agentRows.get(id).tr.classList.add("selected");
-  const row = agents.get(id);
-  $("#actions-agent").textContent = `${row.id} ${row.name}`;
-}
-
-async function act(action) {
-  const id = selected, token = sessionStorage.getItem("acd.token");
-  if (!id || !token) return;
-  const result = $("#actions-result");
-  result.className = "";
-  result.textContent = "…";
-  const body = action === "pause" ? { reason: $("#actions-reason").value.trim() } : {};
-  const response = await fetch(`/api/agents/${encodeURIComponent(id)}/${action}`, {
-    method: "POST", body: JSON.stringify(body),
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
-  });
-  const answer = await response.json().catch(() => ({}));
-  if (response.status === 401) { signOut(); return; }
-  result.className = response.ok ? "" : "error";
-  result.textContent = response.ok ? t("done") : (answer.message ?? String(response.status));
-}
-
 // -- login -------------------------------------------------------------------------
 
 function showBoard(role, user) {
@@ -480,14 +412,7 @@ async function logIn(event) {
 document.addEventListener("DOMContentLoaded", () => {
   $("#login").addEventListener("submit", logIn);
   $("#logout").addEventListener("click", signOut);
-  $("#agents .rows").addEventListener("click", (event) => {
-    const row = event.target.closest("[data-agent]");
-    if (row) select(row.dataset.agent);
-  });
-  for (const button of document.querySelectorAll("#actions [data-action]")) {
-    button.addEventListener("click", () => act(button.dataset.action));
-  }
-  $("#actions-close").addEventListener("click", () => select(null));
+  wireActions();
   $("#lang").addEventListener("click", () => {
     lang = lang === "zh" ? "en" : "zh";
     localStorage.setItem("acd.lang", lang);
