@@ -125,3 +125,16 @@ def test_an_update_of_some_agents_compares_only_those_and_notices_one_removed():
     wb.rows["agents"]["9999"] = {"id": "9999"}  # an agent a reload removed
     delta = wb.update([], [], T0 + 2, only_agents=["9999"])
     assert delta["gone"] == {"agents": ["9999"]} and "9999" not in wb.snapshot(T0)["agents"]
+
+
+def test_an_unreachable_phone_and_a_pause_asked_during_a_call_show_on_the_agents_row():
+    e, wb = engine(), board()
+    e.handle(ev.AgentLoggedIn("1001", "PJSIP/agent1001"), T0)
+    e.handle(ev.CallQueued("c1", "support", CALLER), T0)
+    e.handle(ev.RingAnswered("c1", "1001"), T0 + 2)
+    update(wb, e, T0 + 2)
+    e.handle(ev.AgentDeviceReachability("1001", False), T0 + 3)
+    e.handle(ev.AgentPaused("1001", "lunch"), T0 + 3)
+    row = update(wb, e, T0 + 3)["agents"]["1001"]
+    assert (row["reachable"], row["state"], row["pending_pause"], row["call_id"]) == \
+        (False, "on-call", "lunch", "c1")
