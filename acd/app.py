@@ -26,12 +26,16 @@ from acd.adapters.asterisk.outbound_dialer import OutboundDialer
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.flows import FlowRegistry
 from acd.adapters.http.app import HttpServices, make_app, replace_users
+from acd.adapters.http.audit import add_audit
+from acd.adapters.http.console import add_console
+from acd.adapters.http.live import EngineViews, LiveStream
 from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.http.metrics import MetricsAccess, MetricsPage, add_metrics
 from acd.adapters.prometheus.exposition import AcdMetrics
 from acd.adapters.prometheus.live import LiveSources
 from acd.adapters.prometheus.surveys import SurveyCountingStore
 from acd.adapters.recordings import Recordings
+from acd.adapters.redis.audit_store import AuditStore
 from acd.adapters.redis.changes import follow_changes
 from acd.adapters.redis.lease import Leadership, Lease
 from acd.adapters.redis.link import UNREACHABLE_ERRORS, RedisLink
@@ -40,6 +44,7 @@ from acd.adapters.redis.outbox import HeldCallStore
 from acd.adapters.redis.routing_commit import RoutingCommit
 from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis, where_is
+from acd.adapters.survey_tally import SatisfactionSplit
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
 from acd.agents.outbound import OwnCalls
 from acd.agents.phone import AgentPhone
@@ -50,8 +55,10 @@ from acd.callflow.registry import CallRegistry
 from acd.callflow.settings import CallSettings, RecordingPlan
 from acd.callflow.state import NotConnected
 from acd.clock import Clock, ShiftedClock, SystemClock
+from acd.config.console import thresholds
 from acd.config.sections import ScheduleOracleAdapter, load_sections
 from acd.config.settings import Config
+from acd.console.wallboard import Wallboard
 from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
 from acd.core.events import AgentClaimReleased
@@ -123,7 +130,13 @@ class App:
                                           link=self.redis_link)
         self.engine = await self._restore_engine()
         self.dispatcher = Dispatcher(self.engine, self.clock)
-        self.routing_commit = RoutingCommit(self.routing_store, self.engine.take_changes)
+        self.live = LiveStream(EngineViews(self.engine),
+                               Wallboard(thresholds(cfg.console, sec.queues)), self.clock.now,
+                               period=daily(cfg.timezone), interval=cfg.console.flush_ms / 1000)
+        self.dispatcher.after_batch(self.live.after_batch)  # the wallboard's pages
+        # (the wallboard re-reads only the agents each batch changed)
+        self.routing_commit = RoutingCommit(self.routing_store,
+                                            self.live.watching(self.engine.take_changes))
         self.dispatcher.set_gate(self.routing_commit.gate)  # claims and state: one trip per batch
         self.dispatcher.after_batch(self.routing_commit.after_batch)
         self.dispatcher.add_sink(self.metrics.events.on_routing)
@@ -137,8 +150,12 @@ class App:
         self.lookup = HttpLookupClient()
         self.caller_lists = CachedRules(ListStore(self.redis, cfg.redis.prefix))
         self.registry = CallRegistry(CallPorts(
-            store=SurveyCountingStore(self.held_calls, self.metrics.events,
-                                      self._survey_questions),
+            # survey answers are counted on their way to the record: for /metrics and
+            # for the wallboard's satisfaction split
+            store=SurveyCountingStore(self.held_calls, [
+                self.metrics.events,
+                SatisfactionSplit(self.live.survey_answered, self._survey_questions)],
+                self._survey_questions),
             routing=self.routing, actions=AmiCallActions(self.ami),
             prompts=self.prompts, lookups=self.lookup, schedules=oracle,
             announcement=self.announcement.playables, clock=self.clock,
@@ -230,6 +247,7 @@ class App:
         self._generation += 1
         self.registry.admission.reconfigure(config.admission)
         self.schedule_oracle.book = sections.schedules
+        self.live.wallboard.thresholds = thresholds(config.console, sections.queues)
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
         if self._runner is not None:  # tokens of users removed or changed are revoked
             await replace_users(self._runner.app, sections.users)
@@ -306,6 +324,11 @@ class App:
             self.metrics.watch(self._metrics_sources())
             add_metrics(web_app, MetricsPage(self.metrics.render, MetricsAccess(
                 cfg.metrics.token(), cfg.metrics.allow_loopback)))
+        add_console(web_app, self.live)  # /console/ and its live stream /api/live
+        add_audit(web_app, AuditStore(self.redis, cfg.redis.prefix,
+                                      retention_days=cfg.console.audit_retention_days,
+                                      max_entries=cfg.console.audit_max_entries),
+                  self.clock.now)  # supervisors' actions, recordings played: /api/audit
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()

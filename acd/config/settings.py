@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from acd.callflow.admission import AdmissionConfig
+from acd.config.console import ConsoleConfig, check_console
 from acd.config.metrics import MetricsConfig
 from acd.yamlsource import LocatedDict, LocatedList, Position, SourceError, load_file
 
@@ -183,6 +184,8 @@ class Config:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     #: who may read GET /metrics (acd.config.metrics)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    #: the supervisors' live wallboard (acd.config.console)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     base_dir: str = "."
 
     def path(self, relative: str) -> Path:
@@ -430,6 +433,7 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
             errors.append(SourceError(
                 sub.pos("full_numbers_for") if isinstance(sub, LocatedDict) else node.pos(),
                 f"privacy.full_numbers_for: {role!r} is not a role (agent, supervisor, admin)"))
+    check_console(config.console, node, errors)
     admission = node.get("admission")
     for key, message in config.admission.problems():
         pos = admission.pos(key) if isinstance(admission, LocatedDict) and key in admission \

@@ -73,7 +73,7 @@ QUESTIONS = {"support": ["satisfaction"], "vip": ["agent", "solved"]}
 
 async def test_each_survey_answer_is_counted_once_for_the_queue_the_caller_was_in():
     memory, answers = Memory(), Answers()
-    store = SurveyCountingStore(memory, answers, lambda q: QUESTIONS.get(q, []))
+    store = SurveyCountingStore(memory, [answers], lambda q: QUESTIONS.get(q, []))
     await store.open_call("c1", {"caller": "13800138000", "queues": [], "survey": ""})
     await store.save_call("c1", {"queues": ["support"]})
     await store.save_call("c1", {"survey": "not-surveyed", "agent": "1001"})

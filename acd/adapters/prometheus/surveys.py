@@ -8,7 +8,7 @@ record holds them in question order, comma-joined when a queue asks several.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from acd.callflow.ports import CallStore
@@ -33,12 +33,13 @@ def answer_label(value: str) -> str:
 
 
 class SurveyCountingStore:
-    """A CallStore that tells `counter` of each survey answer it writes."""
+    """A CallStore that tells `counters` of each survey answer it writes (the metrics,
+    the wallboard's satisfaction split)."""
 
-    def __init__(self, store: CallStore, counter: SurveyCounter,
+    def __init__(self, store: CallStore, counters: Sequence[SurveyCounter],
                  questions: Callable[[str], list[str]]) -> None:
         self._store = store
-        self._counter = counter
+        self._counters = tuple(counters)
         #: a queue -> its questions' names, in order (the call settings' survey)
         self._questions = questions
         #: the last queue of each open record: the one whose survey the caller hears
@@ -59,7 +60,8 @@ class SurveyCountingStore:
         values = survey.split(",") if len(names) > 1 else [survey]
         for index, value in enumerate(values):
             question = names[index] if index < len(names) else f"q{index + 1}"
-            self._counter.survey_answered(queue, question, answer_label(value))
+            for counter in self._counters:
+                counter.survey_answered(queue, question, answer_label(value))
 
     async def open_call(self, call_id: str, fields: Mapping[str, object]) -> None:
         self._look(call_id, fields, closing=False)
