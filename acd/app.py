@@ -169,6 +169,7 @@ class App:
         self.desk = AgentDesk(sec.agents, self.routing, self.redis, cfg.redis.prefix,
                               sec.pause_reasons, sec.devices)
         await self.desk.load()
+        self.dispatcher.add_sink(self.desk.on_routing)  # a logout pending until a call's end
         AgentPhone(self.desk, self.prompts, cfg.languages).register(self.agi)
         EventTranslator(self.registry, self.desk.agent_on_device,
                         self.dispatcher.post).register(self.ami)

@@ -65,6 +65,7 @@ def agent_row(view: AgentView, thresholds: Thresholds) -> Row:
         "id": view["agent_id"], "name": view["name"], "state": view["state"],
         "since": view["since"], "reason": view["reason"], "reachable": view["reachable"],
         "call_id": view["call_id"], "pending_pause": view["pending_pause"],
+        "pending_logout": view["pending_logout"],
         "queues": view["queues"], "answered": stats["answered"],
         "talk_seconds": round(stats["talk_seconds"], 1),
         "pause_alert": thresholds.pause_alert(view["reason"]) if paused else 0.0,

@@ -36,12 +36,23 @@ def logged_in(st: RoutingState, e: ev.AgentLoggedIn, now: float) -> None:
 
 def logged_out(st: RoutingState, e: ev.AgentLoggedOut, now: float) -> None:
     a = agent(st, e.agent_id)
-    if a.state in (S.LOGGED_OUT, S.ON_CALL):
+    if a.state is S.ON_CALL:  # takes effect when the call (and wrap-up) ends, like a pause
+        a.pending_logout, a.pending_pause = True, ""
+        st.touch_agent(a)
+        return
+    if a.state is S.LOGGED_OUT:
         a.check(S.LOGGED_OUT)  # raises with a hint
-    a.pending_pause = ""
+    log_out(st, a, now)
+
+
+def log_out(st: RoutingState, a: AgentRuntime, now: float, *, work_done: bool = False) -> None:
+    """Log the agent out now; `work_done`: their call and wrap-up are already closed (a
+    logout asked for during the call)."""
+    a.pending_pause, a.pending_logout = "", False
     if a.hold_until:
         st.hold(a, 0.0, "")
-    leave_work(st, a, now, to=S.LOGGED_OUT)
+    if not work_done:
+        leave_work(st, a, now, to=S.LOGGED_OUT)
     if a.state is not S.LOGGED_OUT:
         st.set_agent_state(a, S.LOGGED_OUT, "", now)
     if a.left_queues:  # the next login serves every queue of theirs again
@@ -56,7 +67,7 @@ def paused(st: RoutingState, e: ev.AgentPaused, now: float) -> None:
     if e.reason not in allowed:
         raise UnknownPauseReason(e.reason, allowed)
     if a.state is S.ON_CALL:  # 话后示忙: takes effect when the call (and wrap-up) ends
-        a.pending_pause = e.reason
+        a.pending_pause, a.pending_logout = e.reason, False
         st.touch_agent(a)
         return
     a.check(S.PAUSED)
@@ -68,12 +79,12 @@ def paused(st: RoutingState, e: ev.AgentPaused, now: float) -> None:
 
 def resumed(st: RoutingState, e: ev.AgentResumed, now: float) -> None:
     a = agent(st, e.agent_id)
-    if a.state is S.ON_CALL and a.pending_pause:
-        a.pending_pause = ""
+    if a.state is S.ON_CALL and (a.pending_pause or a.pending_logout):
+        a.pending_pause, a.pending_logout = "", False  # "available" after all
         st.touch_agent(a)
         return
-    if a.state is S.WRAP_UP:  # "ready": ends wrap-up and cancels a pending pause
-        a.pending_pause = ""
+    if a.state is S.WRAP_UP:  # "ready": ends wrap-up and cancels a pending pause or logout
+        a.pending_pause, a.pending_logout = "", False
         end_wrap_up(st, a, now)
         return
     if a.state is not S.PAUSED:
@@ -222,7 +233,9 @@ def finish_work(st: RoutingState, a: AgentRuntime, now: float) -> None:
     if a.state is S.ON_CALL:
         st.emit(cmd.ReleaseAgent(a.agent_id, a.call_id))
         a.call_id = ""
-    if a.pending_pause:
+    if a.pending_logout:
+        log_out(st, a, now, work_done=True)
+    elif a.pending_pause:
         reason, a.pending_pause = a.pending_pause, ""
         st.set_agent_state(a, S.PAUSED, reason, now)
     else:

@@ -32,8 +32,9 @@ TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
     # AVAILABLE, PAUSED, WRAP_UP -> ON_CALL only for the agent's own call (OutboundStarted)
     S.AVAILABLE: frozenset({S.RINGING, S.PAUSED, S.LOGGED_OUT, S.ON_CALL}),
     S.RINGING: frozenset({S.ON_CALL, S.AVAILABLE, S.PAUSED, S.LOGGED_OUT}),
-    # ON_CALL -> PAUSED only for a pause requested during the call, when there is no wrap-up
-    S.ON_CALL: frozenset({S.WRAP_UP, S.AVAILABLE, S.PAUSED}),
+    # ON_CALL -> PAUSED / LOGGED_OUT only for a pause or logout requested during the call,
+    # when there is no wrap-up
+    S.ON_CALL: frozenset({S.WRAP_UP, S.AVAILABLE, S.PAUSED, S.LOGGED_OUT}),
     S.WRAP_UP: frozenset({S.AVAILABLE, S.PAUSED, S.LOGGED_OUT, S.ON_CALL}),
     S.PAUSED: frozenset({S.AVAILABLE, S.PAUSED, S.LOGGED_OUT, S.ON_CALL}),
 }
@@ -55,6 +56,7 @@ class AgentRecord(TypedDict):
     device: str
     call_id: str
     pending_pause: str
+    pending_logout: bool
     reachable: bool
     hold_until: float
     hold_reason: str
@@ -82,6 +84,8 @@ class AgentRuntime:
     call_id: str = ""
     #: a pause asked for during a call, applied when the call (and wrap-up) ends
     pending_pause: str = ""
+    #: a logout asked for during a call, applied when the call (and wrap-up) ends
+    pending_logout: bool = False
     reachable: bool = True
     #: not offered calls before this time (after a failed ring, or held by another process)
     hold_until: float = 0.0
@@ -164,7 +168,8 @@ class AgentRuntime:
         return {
             "state": self.state.value, "since": self.since, "reason": self.reason,
             "device": self.device, "call_id": self.call_id,
-            "pending_pause": self.pending_pause, "reachable": self.reachable,
+            "pending_pause": self.pending_pause, "pending_logout": self.pending_logout,
+            "reachable": self.reachable,
             "hold_until": self.hold_until, "hold_reason": self.hold_reason,
             "missed_in_row": self.missed_in_row, "logged_in_at": self.logged_in_at,
             "last_call_end": self.last_call_end, "wrap_until": self.wrap_until,
@@ -181,6 +186,7 @@ class AgentRuntime:
         self.device = data.get("device", self.device)
         self.call_id = data.get("call_id", self.call_id)
         self.pending_pause = data.get("pending_pause", self.pending_pause)
+        self.pending_logout = data.get("pending_logout", self.pending_logout)
         self.reachable = data.get("reachable", self.reachable)
         self.hold_until = data.get("hold_until", self.hold_until)
         self.hold_reason = data.get("hold_reason", self.hold_reason)

@@ -88,7 +88,9 @@ function paintAgent(id) {
   const [num, name, state, reason, , calls, talk] = view.cells;
   setText(num, row.id);
   setText(name, row.name);
-  setText(state, t(row.state) + (row.pending_pause ? ` → ${t("paused")}` : ""));
+  const pending = row.pending_pause ? ` → ${t("paused")}`
+    : row.pending_logout ? ` → ${t("logged-out")}` : "";
+  setText(state, t(row.state) + pending);
   state.className = `state state-${row.state}`;
   const unreachable = !row.reachable && row.state !== "logged-out";
   view.tr.classList.toggle("unreachable", unreachable);
