@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from acd.callflow.admission import AdmissionConfig
+from acd.config.history import HistoryConfig, history_problems
 from acd.yamlsource import LocatedDict, LocatedList, Position, SourceError, load_file
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -178,6 +179,8 @@ class Config:
     #: caps on the calls taken on; past them callers are shed (acd.callflow.admission)
     admission: AdmissionConfig = field(default_factory=AdmissionConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    #: the call history's database and retention (acd.config.history)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     base_dir: str = "."
 
     def path(self, relative: str) -> Path:
@@ -449,6 +452,7 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
             pos = numbers.pos(number) if isinstance(numbers, LocatedDict) else node.pos()
             errors.append(SourceError(pos, f"numbers: {number!r} is not a dialled number "
                                            "(digits only, e.g. '4008001234')"))
+    errors.extend(history_problems(config.history, node.get("history"), node.pos()))
     if config.clock.start_at:
         from datetime import datetime
 

@@ -68,6 +68,10 @@ calls = Table(
     Column("variables", Text, nullable=False, server_default="{}"),      # JSON object
     Column("sensitive_variables", Text, nullable=False, server_default="[]"),
     Column("recording", String(255), nullable=False, server_default=""),
+    #: the history entry that wrote the row (its place in the Redis stream): a row is
+    #: only replaced by a later entry, so two writers applying a record's close and its
+    #: amendment in either order leave the amendment (added by the history writer)
+    Column("revision", BigInteger, nullable=False, server_default="0"),
 )
 Index("calls_arrived", calls.c.arrived_at)
 Index("calls_queue_arrived", calls.c.queue, calls.c.arrived_at)
