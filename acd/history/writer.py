@@ -81,10 +81,19 @@ class HistoryWriter:
         task = self._task
         if task is None:
             return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
         done, _ = await asyncio.wait({task}, timeout=seconds)
         if not done:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            return
+        # what the last moments appended (agents logged out at the stop) goes in now
+        # when the database lets it; otherwise it waits in Redis for the next start
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(max(0.0, deadline - loop.time())):
+                while self.database_up and await self.drain_once():
+                    pass
 
     @property
     def healthy(self) -> bool:
