@@ -14,14 +14,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, delete, event, select
+from sqlalchemy import String, Table, delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from acd.history import schema
 from acd.history.migrations import MIGRATIONS, Migration, migrate
 from acd.history.rows import Batch, Row
+from acd.history.writer import BadRows
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,12 @@ class HistoryDatabase:
             return
         if not self._ready:  # away when acd started: the schema is checked first
             await self.open()
+        try:
+            await self._apply(batch)
+        except (DataError, IntegrityError) as exc:  # the rows, not the database
+            raise BadRows(str(exc).splitlines()[0]) from exc
+
+    async def _apply(self, batch: Batch) -> None:
         async with self.engine.begin() as conn:
             await self._upsert(conn, schema.calls, list(batch.calls.values()),
                                ("call_id",), newer_only=True)
@@ -103,6 +111,7 @@ class HistoryDatabase:
                       keys: tuple[str, ...], *, newer_only: bool = False) -> None:
         if not rows:
             return
+        rows = _clamped(table, rows)
         insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         stmt = insert(table)
         updated = {c.name: stmt.excluded[c.name] for c in table.columns
@@ -147,6 +156,15 @@ class HistoryDatabase:
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
+
+
+def _clamped(table: Table, rows: list[Row]) -> list[Row]:
+    """Text cut to its column's length: PostgreSQL refuses a longer value (SQLite would
+    take it), and one odd caller id must not stop the history."""
+    limits = {c.name: c.type.length for c in table.columns
+              if isinstance(c.type, String) and c.type.length}
+    return [{k: v[:limits[k]] if k in limits and isinstance(v, str) else v
+             for k, v in row.items()} for row in rows]
 
 
 def _sqlite_transactions(engine: AsyncEngine) -> None:

@@ -136,9 +136,12 @@ class HistoryWriter:
         if not entries:
             self.backlog = 0
             return 0
-        batch = batch_of(entries)
         try:
-            await self._sink.apply(batch)
+            await self._sink.apply(batch_of(entries))
+        except BadRows as exc:  # one entry the database refuses: find it, set it aside
+            log.error("history batch refused by the database (%s); applying its %d "
+                      "entries one by one", exc, len(entries))
+            await self._one_by_one(entries)
         except Exception as exc:
             self._database_failed(exc)
             raise _DatabaseDown() from exc
@@ -148,6 +151,18 @@ class HistoryWriter:
         if self._on_applied is not None:
             self._on_applied(entries)
         return len(entries)
+
+    async def _one_by_one(self, entries: Sequence[Entry]) -> None:
+        for entry in entries:
+            try:
+                await self._sink.apply(batch_of([entry]))
+            except BadRows as exc:
+                # (its fields hold callers' numbers: the entry's id and kind only)
+                log.error("history entry %s (%s) set aside: the database refuses it (%s)",
+                          entry.id, entry.fields.get("kind", "?"), exc)
+            except Exception as exc:
+                self._database_failed(exc)
+                raise _DatabaseDown() from exc
 
     def _database_failed(self, exc: Exception) -> None:
         if self.database_up:
@@ -174,6 +189,11 @@ class HistoryWriter:
         """For /api/health: ok, or degraded with how much waits in Redis (counted at
         each failed attempt)."""
         return {"status": "ok" if self.healthy else "degraded", "backlog": self.backlog}
+
+
+class BadRows(Exception):
+    """The database refused a batch for what is in it (a value it cannot take), not
+    because it is away: raised by the sink."""
 
 
 class _DatabaseDown(Exception):

@@ -27,7 +27,7 @@ from acd.history.migrations import MIGRATIONS, Migration
 from acd.history.retention import DAY, purge_once
 from acd.history.rows import Entry
 from acd.history.store import HistoryDatabase
-from acd.history.writer import HistoryWriter
+from acd.history.writer import BadRows, HistoryWriter
 
 DB = 14  # this module's own Redis database; keys also carry a per-test prefix
 T0 = 1_795_000_000.0
@@ -146,6 +146,16 @@ async def test_an_abandoned_call_waited_until_the_caller_left_the_queue(
     await drain(HistoryWriter(stream, database, "w1"))
     [call] = await rows(database, schema.calls, "call_id")
     assert call["wait_seconds"] == 60.0 and call["answered_at"] is None
+
+
+async def test_a_caller_id_longer_than_its_column_is_cut_not_a_stop_of_the_history(
+        redis: Any, prefix: str, database: HistoryDatabase) -> None:
+    calls, stream = stores(redis, prefix)
+    await calls.record_call("c1", {**record("c1"), "caller": "8" * 100, "outcome": "shed"})
+    await calls.record_call("c2", record("c2"))
+    assert await drain(HistoryWriter(stream, database, "w1")) == 2
+    got = await rows(database, schema.calls, "call_id")
+    assert [len(r["caller"]) for r in got] == [64, 11]
 
 
 async def test_an_amended_record_is_updated_not_duplicated(
@@ -358,6 +368,28 @@ async def test_an_entry_that_cannot_be_read_is_set_aside_and_the_rest_applied(
     feed = Feed()
     assert await HistoryWriter(feed, database, "w1").drain_once() == 2
     assert feed.acked == ["1-0", "2-0"] and await database.count(schema.agent_events) == 1
+
+
+async def test_a_record_the_database_refuses_is_set_aside_and_the_others_written(
+        redis: Any, prefix: str, database: HistoryDatabase,
+        caplog: pytest.LogCaptureFixture) -> None:
+    class Picky:  # the real database, refusing one record's value as PostgreSQL might
+        where = database.where
+
+        async def apply(self, batch: Any) -> None:
+            if "bad" in batch.calls:
+                raise BadRows("value out of range")
+            await database.apply(batch)
+
+    calls, stream = stores(redis, prefix)
+    for call_id in ("c1", "bad", "c2"):
+        await calls.record_call(call_id, record(call_id))
+    writer = HistoryWriter(stream, Picky(), "w1")
+    assert await drain(writer) == 3
+    assert sorted(r["call_id"] for r in await rows(database, schema.calls, "call_id")) == [
+        "c1", "c2"]
+    assert await stream.backlog() == 0 and writer.database_up
+    assert any("set aside" in r.getMessage() for r in caplog.records)
 
 
 # -- schema and retention -------------------------------------------------------------------
