@@ -104,7 +104,7 @@ class App:
                                                name="redis-heartbeat"))
         self.history = self._make_history()
         self.calls = CallStore(self.redis, cfg.redis.prefix,
-                               history_stream=self.history.stream.key if self.history else "",
+                               history_stream=self.history.stream_key if self.history else "",
                                keep_closed_seconds=cfg.history.redis_records_days * 86400)
         # the call path's records: held in memory while Redis is away
         self.held_calls = HeldCallStore(self.calls, self.redis_link)
@@ -142,7 +142,7 @@ class App:
         self.dispatcher.add_sink(self.registry.on_routing)
         if self.history is not None:
             self.dispatcher.add_sink(self.history.agent_events.on_routing)
-            await self.history.start(self.calls, self.clock.now)
+            self.history.start(self.clock.now)
         self.desk = AgentDesk(sec.agents, self.routing, self.redis, cfg.redis.prefix,
                               sec.pause_reasons, sec.devices)
         await self.desk.load()
@@ -250,7 +250,8 @@ class App:
             return None
         consumer = cfg.cluster.node or f"{socket.gethostname()}:{cfg.agi.port}"
         return HistoryService(cfg.history, cfg.history.database_url(cfg.base_dir), self.redis,
-                              cfg.redis.prefix, consumer)
+                              cfg.redis.prefix, consumer,
+                              lambda: connect_redis(cfg.redis, poolsize=2))
 
     async def _restore_engine(self) -> RoutingEngine:
         """The routing state as it was before a restart (agents, callers, callbacks, stats)."""

@@ -16,6 +16,7 @@ largest backlog (stream length, sampled every 0.5 s), the lag from the entry's a
 timer wakes in that process (what a FastAGI session on the same loop would wait).
 
     python bench/bench_history.py                           # both, 60 s each
+    python bench/bench_history.py --writer none,loop,thread  # where the writer runs
     python bench/bench_history.py --databases sqlite --seconds 10
 """
 
@@ -26,8 +27,10 @@ import asyncio
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -37,10 +40,12 @@ from common import machine, throwaway_redis  # noqa: E402  (bench/ is the script
 
 from acd.adapters.redis.history_stream import AgentEventRecorder, HistoryStream  # noqa: E402
 from acd.adapters.redis.store import CallStore  # noqa: E402
+from acd.config.history import HistoryConfig  # noqa: E402
 from acd.core import commands as cmd  # noqa: E402
 from acd.core.model import AgentState  # noqa: E402
 from acd.history import schema  # noqa: E402
 from acd.history.rows import Entry  # noqa: E402
+from acd.history.service import HistoryService  # noqa: E402
 from acd.history.store import HistoryDatabase  # noqa: E402
 from acd.history.writer import HistoryWriter  # noqa: E402
 
@@ -109,30 +114,49 @@ async def sample_backlog(stream: HistoryStream, peaks: list[int], stop: asyncio.
 
 
 async def run(database_name: str, url: str, redis_port: int, rate: float,
-              seconds: float) -> Result:
-    prefix = f"bench-history-{database_name}:"
+              seconds: float, *, writer_mode: str = "thread", batch: int = 500,
+              catch_up: bool = False) -> Result:
+    """writer_mode: thread (as `acd serve`: HistoryService, the writer on a loop of its
+    own), loop (the writer on the closing process's loop), none (no writer).
+    catch_up: the database is away while the calls close; the writer starts after the
+    last one (what it costs the loop to apply the whole backlog at once)."""
+    prefix = f"bench-history-{database_name}-{writer_mode}-{time.time()}:"
     redis = await asyncio_redis.Pool.create(host="127.0.0.1", port=redis_port, poolsize=8)
     stream = HistoryStream(redis, prefix)
     calls = CallStore(redis, prefix, history_stream=stream.key, keep_closed_seconds=86400)
     database = HistoryDatabase(url)
     await database.open()
     lag: list[float] = []
-    applied_calls = 0
+    applied = {"calls": 0, "entries": 0}
 
-    def on_applied(entries: object) -> None:
-        nonlocal applied_calls
+    def on_applied(entries: Sequence[Entry]) -> None:  # (in the writer's thread)
         committed = time.time()
-        for entry in entries:  # type: ignore[attr-defined]
-            assert isinstance(entry, Entry)
+        for entry in entries:
             lag.append(committed - int(entry.id.split("-")[0]) / 1000)
-            applied_calls += entry.fields.get("kind") == "call"
+            applied["calls"] += entry.fields.get("kind") == "call"
+        applied["entries"] += len(entries)
 
-    writer = HistoryWriter(stream, database, "bench", on_applied=on_applied)
-    agents = AgentEventRecorder(stream)
+    async def connect() -> Any:
+        return await asyncio_redis.Pool.create(host="127.0.0.1", port=redis_port, poolsize=2)
+
+    service = HistoryService(HistoryConfig(batch_size=batch), url, redis, prefix, "bench",
+                             connect, on_applied=on_applied)
+    writer = HistoryWriter(stream, database, "bench", on_applied=on_applied, batch_size=batch)
+    agents = service.agent_events
+
+    def start_writer() -> None:
+        if writer_mode == "thread":
+            service.start(time.time)
+        elif writer_mode == "loop":
+            writer.start()
+
+    recorder = agents.start()
+    if not catch_up:
+        start_writer()
     stop = asyncio.Event()
     late: list[float] = []
     peaks: list[int] = []
-    tasks = [writer.start(), agents.start(), asyncio.create_task(ticker(late, stop)),
+    tasks = [asyncio.create_task(ticker(late, stop)),
              asyncio.create_task(sample_backlog(stream, peaks, stop))]
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -147,14 +171,26 @@ async def run(database_name: str, url: str, redis_port: int, rate: float,
         task.add_done_callback(running.discard)
     await asyncio.gather(*running)
     produced = loop.time() - start
-    while await stream.backlog() or agents._held:  # noqa: SLF001 - the bench's window
+    if catch_up:
+        await agents.flush()
+        late.clear()  # from here on: the catch-up alone
+        start_writer()
+    writing_from = loop.time()
+    while writer_mode != "none" and (await stream.backlog() or agents._held):  # noqa: SLF001
         await asyncio.sleep(0.05)
-    drained = loop.time() - start - produced
+    drained = loop.time() - writing_from
     stop.set()
-    await writer.stop()
+    await service.stop() if writer_mode == "thread" else await writer.stop()
     await agents.close()
-    for task in tasks[1:]:
+    recorder.cancel()
+    for task in tasks:
         task.cancel()
+    name = f"{database_name}, writer {writer_mode}" + (", catch-up" if catch_up else "")
+    if writer_mode == "none":  # the baseline: the closing alone
+        await redis.delete([stream.key])
+        await database.close()
+        redis.close()
+        return Result(name, produced, total, 0, 0, max(peaks or [0]), [0.0], late, 0.0)
     rows = await database.count(schema.calls)
     assert rows == total, f"{rows} calls in SQL, {total} closed"
     assert await database.count(schema.ring_attempts) == 2 * total
@@ -162,7 +198,7 @@ async def run(database_name: str, url: str, redis_port: int, rate: float,
     assert await database.count(schema.agent_events) > 0
     await database.close()
     redis.close()
-    return Result(database_name, produced, total, applied_calls, writer.applied,
+    return Result(name, produced, total, applied["calls"], applied["entries"],
                   max(peaks or [0]), lag, late, drained)
 
 
@@ -174,7 +210,7 @@ def print_table(results: list[Result], rate: float) -> None:
           "p99 ms | max ms | drained after s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        span = r.seconds + r.drain_seconds
+        span = r.drain_seconds if "catch-up" in r.database else r.seconds + r.drain_seconds
         print(f"| {r.database} | {r.seconds:.1f} | {r.closed / r.seconds:.1f} | "
               f"{r.calls_applied / 2 / span:.1f} | {r.entries:,} | {r.backlog_max:,} | "
               f"{pct(r.lag, 50) * 1000:.0f} | {pct(r.lag, 99) * 1000:.0f} | "
@@ -188,8 +224,11 @@ async def main_async(args: argparse.Namespace) -> None:
         for name in args.databases.split(","):
             if name == "sqlite":
                 folder = tempfile.mkdtemp(prefix="acd-bench-history-")
-                results.append(await run(name, f"sqlite+aiosqlite:///{folder}/var/history.db",
-                                         port, args.rate, args.seconds))
+                url = f"sqlite+aiosqlite:///{folder}/var/history.db"
+                for mode in args.writer.split(","):
+                    results.append(await run(name, url, port, args.rate, args.seconds,
+                                             writer_mode=mode, batch=args.batch,
+                                             catch_up=args.catch_up and mode != "none"))
             elif name == "postgresql":
                 sys.path.insert(0, str(REPO))
                 from tests.pg_process import PostgresProcess
@@ -197,8 +236,12 @@ async def main_async(args: argparse.Namespace) -> None:
                 server = PostgresProcess()
                 server.start()
                 try:
-                    results.append(await run(name, server.url, port, args.rate,
-                                             args.seconds))
+                    for mode in args.writer.split(","):
+                        if mode != "none":
+                            results.append(await run(name, server.url, port, args.rate,
+                                                     args.seconds, writer_mode=mode,
+                                                     batch=args.batch,
+                                                     catch_up=args.catch_up))
                 finally:
                     server.remove()
             else:
@@ -211,6 +254,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=120.0, help="calls closed per second")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--batch", type=int, default=500, help="entries per transaction")
+    parser.add_argument("--catch-up", action="store_true",
+                        help="the database away while calls close: the writer starts after")
+    parser.add_argument("--writer", default="thread",
+                        help="comma-separated: thread (as acd serve), loop (on the closing "
+                             "loop), none (no writer: the closing alone)")
     args = parser.parse_args()
     asyncio.run(main_async(args))
 

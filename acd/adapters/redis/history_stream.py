@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 from collections import deque
@@ -144,6 +145,7 @@ class AgentEventRecorder:
         self._held: deque[cmd.AgentStateChanged] = deque(maxlen=self.MAX_HELD)
         self._wake = asyncio.Event()
         self._failing = False
+        self._writing = asyncio.Lock()  # the task and a stop's flush: one at a time
 
     def on_routing(self, command: cmd.Command) -> None:
         if isinstance(command, cmd.AgentStateChanged):
@@ -156,11 +158,12 @@ class AgentEventRecorder:
 
     async def flush(self) -> None:
         """Write what is held now (a stop; tests)."""
-        while self._held:
-            batch = list(self._held)[:500]
-            await self._stream.append_agent_events(batch)
-            for _ in batch:
-                self._held.popleft()
+        async with self._writing:
+            while self._held:
+                batch = list(itertools.islice(self._held, 500))
+                await self._stream.append_agent_events(batch)
+                for _ in batch:
+                    self._held.popleft()
 
     async def _write_forever(self) -> None:
         delay = 0.5
