@@ -37,6 +37,7 @@ from acd.adapters.redis.store import CallStore
 from acd.callflow.driver import CallPorts
 from acd.callflow.registry import CallRegistry
 from acd.clock import FixedClock
+from acd.core import commands as cmd
 from acd.core import events as ev
 from acd.core.engine import RoutingEngine
 from acd.core.model import AgentConfig, QueueConfig, QueueMember
@@ -58,6 +59,7 @@ class Acd:
     writer: HistoryWriter
     routing: RoutingService
     store: CallStore
+    registry: CallRegistry
 
 
 @pytest.fixture
@@ -93,7 +95,7 @@ async def acd(unused_tcp_port: int, redis_server: Any, tmp_path: Path) -> AsyncI
     await agi.start("127.0.0.1", unused_tcp_port)
     await dispatcher.submit(ev.AgentLoggedIn("1001", "PJSIP/agent1001"))
     try:
-        yield Acd(unused_tcp_port, ami, clock, database, writer, routing, store)
+        yield Acd(unused_tcp_port, ami, clock, database, writer, routing, store, registry)
     finally:
         await agi.close()
         await dispatcher.stop()
@@ -163,3 +165,21 @@ async def test_an_answered_and_rated_call_reaches_the_history_with_its_ring_and_
     states = [r["state"] for r in sorted(await rows(acd, schema.agent_events),
                                          key=lambda r: r["id"])]
     assert states[0] == "available" and "on-call" in states
+
+
+async def test_a_callback_the_customer_never_answered_closes_as_failed_in_the_history(
+        acd: Acd) -> None:
+    await acd.store.open_call("cb1", {
+        "call_id": "cb1", "caller": "13800138000", "called": DID, "arrived_at": T0,
+        "queues": ["support"], "enqueued_at": T0 + 3, "left_queue_at": T0 + 40,
+        "outcome": "callback-requested", "callback": "requested"})
+    acd.clock.advance(900)  # the routing core's last attempt to call back failed
+    acd.registry.on_routing(cmd.CallCompleted("cb1", "support", "callback-failed", "", 0, 0))
+    deadline = asyncio.get_running_loop().time() + 10
+    while not await rows(acd, schema.calls):
+        assert asyncio.get_running_loop().time() < deadline, "not in the history in time"
+        await asyncio.sleep(0.02)
+    [call] = await rows(acd, schema.calls)
+    assert (call["callback"], call["outcome"], call["ended_at"]) == (
+        "failed", "callback-failed", T0 + 900)
+    assert call["wait_seconds"] == 37.0  # until the caller chose to be called back
