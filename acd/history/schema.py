@@ -52,7 +52,8 @@ calls = Table(
     Column("hung_up_by", String(16), nullable=False, server_default=""),
     Column("hangup_cause", String(64), nullable=False, server_default=""),
     #: answered | abandoned | blocked | voicemail | transferred | exited:<reason> |
-    #: callback-requested | answered-by-fallback | unknown-after-restart | shed | ...
+    #: callback-requested | callback-failed | answered-by-fallback |
+    #: unknown-after-restart | shed | ...
     Column("outcome", String(64), nullable=False, server_default=""),
     Column("outcome_reason", Text, nullable=False, server_default=""),
     Column("transfer", String(128), nullable=False, server_default=""),
