@@ -65,6 +65,7 @@ from acd.core.events import AgentClaimReleased
 from acd.core.periods import daily
 from acd.dispatcher import Dispatcher
 from acd.health import Dependencies
+from acd.history.service import HistoryService
 from acd.media import phrases
 from acd.media.announcement import Announcement
 from acd.media.prompts import PromptLibrary
@@ -116,7 +117,10 @@ class App:
         pool = self.redis  # (the pool picks a connection per command: not `pool.ping`)
         self._tasks.append(asyncio.create_task(self.redis_link.watch(lambda: pool.ping()),
                                                name="redis-heartbeat"))
-        self.calls = CallStore(self.redis, cfg.redis.prefix)
+        self.history = self._make_history()
+        self.calls = CallStore(self.redis, cfg.redis.prefix,
+                               history_stream=self.history.stream_key if self.history else "",
+                               keep_closed_seconds=cfg.history.redis_records_days * 86400)
         # the call path's records: held in memory while Redis is away
         self.held_calls = HeldCallStore(self.calls, self.redis_link)
         self.prompts = PromptLibrary(cfg.path(cfg.paths.prompts), cfg.path(cfg.paths.prompt_cache),
@@ -166,6 +170,9 @@ class App:
             self.call_settings, Admission(cfg.admission))
         register_call_routes(self.agi, self.registry)
         self.dispatcher.add_sink(self.registry.on_routing)
+        if self.history is not None:
+            self.dispatcher.add_sink(self.history.agent_events.on_routing)
+            self.history.start(self.clock.now)
         self.desk = AgentDesk(sec.agents, self.routing, self.redis, cfg.redis.prefix,
                               sec.pause_reasons, sec.devices)
         await self.desk.load()
@@ -272,6 +279,16 @@ class App:
                              "fastagi": lambda: self.agi.listening,
                              "routing": lambda: self.dispatcher.running})
 
+    def _make_history(self) -> HistoryService | None:
+        """The call history (history: in config.yaml), drained from Redis into SQL."""
+        cfg = self.config
+        if not cfg.history.enabled:
+            return None
+        consumer = cfg.cluster.node or f"{socket.gethostname()}:{cfg.agi.port}"
+        return HistoryService(cfg.history, cfg.history.database_url(cfg.base_dir), self.redis,
+                              cfg.redis.prefix, consumer,
+                              lambda: connect_redis(cfg.redis, poolsize=2))
+
     async def _restore_engine(self) -> RoutingEngine:
         """The routing state as it was before a restart (agents, callers, callbacks, stats)."""
         sec, tz = self.sections, self.config.timezone
@@ -314,7 +331,8 @@ class App:
             sees_numbers=lambda user: user.role.name.lower() in cfg.privacy.full_numbers_for,
             health=lambda: {"ami": self.ami.connected, "flows_version": self.flows.version,
                             "waiting": self.engine.waiting_count(),
-                            "counters": metrics.snapshot()},
+                            "counters": metrics.snapshot(),
+                            **({"history": self.history.status()} if self.history else {})},
             dependencies=self.dependencies(),
             error_statuses={core_errors.UnknownAgent: 404, AgentNotFound: 404, WrongPin: 403,
                             DeviceNotAllowed: 403, NotConnected: 409,
@@ -414,6 +432,8 @@ class App:
         await self.agi.close()
         await self.registry.drain()
         await self.held_calls.outbox.flush(seconds=1.0)  # (held while Redis was away)
+        if self.history is not None:
+            await self.history.stop()
         if self.recordings is not None:
             await self.recordings.flush(seconds=0.5)
         await self.ami.close()

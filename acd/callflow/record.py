@@ -50,10 +50,20 @@ class CallRecord:
     #: what the agent filed the call under in wrap-up (config dispositions) and their note
     disposition: str = ""
     disposition_note: str = ""
+    #: every agent rung, in ring order (acd.callflow.ring_log): {queue, agent, device,
+    #: started_at, ended_at, result}; result '' while the phone still rings
+    rings: list[dict[str, object]] = field(default_factory=list)
+    #: each answered survey question: {question, answer, queue, agent, answered_at}
+    survey_answers: list[dict[str, object]] = field(default_factory=list)
+    #: when the caller left the queue without an agent (hung up, exit, callback chosen)
+    left_queue_at: float | None = None
+    #: '' (not offered) | requested | completed | failed
+    callback: str = ""
 
     #: fields stored as JSON, and what an empty one reads as
     _JSON_FIELDS: ClassVar[dict[str, Callable[[], object]]] = {
-        "ivr_path": list, "variables": dict, "queues": list, "sensitive_variables": list}
+        "ivr_path": list, "variables": dict, "queues": list, "sensitive_variables": list,
+        "rings": list, "survey_answers": list}
 
     #: fields that are there only when known: empty, they are left out, not written empty
     _ONLY_WHEN_KNOWN: ClassVar[frozenset[str]] = frozenset({
@@ -105,4 +115,6 @@ class CallRecord:
         kwargs.setdefault("variables", {})
         kwargs.setdefault("queues", [])
         kwargs.setdefault("sensitive_variables", [])
+        kwargs.setdefault("rings", [])
+        kwargs.setdefault("survey_answers", [])
         return cls(**kwargs)

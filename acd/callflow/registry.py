@@ -212,6 +212,15 @@ class CallRegistry:
             log.error("call %s: the shed call's record could not be written: %s", call_id,
                       exc)
 
+    async def _close_unreached_callback(self, call_id: str) -> None:
+        try:
+            await self.ports.store.close_call(call_id, {
+                "callback": "failed", "outcome": "callback-failed",
+                "ended_at": self.ports.clock.now()})
+        except Exception as exc:  # Redis away: the record stays open (restart recovery)
+            log.error("call %s: the failed callback's record could not be closed: %s",
+                      call_id, exc)
+
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.get_running_loop().create_task(work, name=name)
         self._runs.add(task)
@@ -280,6 +289,12 @@ class CallRegistry:
             case routing_orders.WrapUpDone():
                 self._to_call(command.call_id, f.WrapUpFinished(command.agent_id,
                                                                 command.seconds))
+            case routing_orders.CallCompleted(outcome="callback-failed") \
+                    if command.call_id not in self.drivers:
+                # the customer was never reached: no session holds the record (it was
+                # kept open for the callback); it closes here, and reaches the history
+                self._spawn(self._close_unreached_callback(command.call_id),
+                            f"callback {command.call_id} failed")
 
     def _to_call(self, call_id: str, fact: f.Fact, *, keep: bool = False) -> None:
         driver = self.drivers.get(call_id)

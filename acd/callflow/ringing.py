@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from acd.callflow import facts as f
 from acd.callflow import orders as o
+from acd.callflow import ring_log
 from acd.callflow.state import Gone, Phase, Ring, Script, reply_to
 from acd.core import commands as routing_orders
 from acd.core import events as routing
@@ -53,6 +54,7 @@ def ring(s: CallSession, order: routing_orders.RingAgents, outcome: Outcome,
     announce = phrases.agent_number(order.targets[0].agent_id, s.lang, languages) \
         if len(order.targets) == 1 and settings.announce_agent else None
     s.music_on = False  # the Dial plays its own music while the phones ring
+    ring_log.started(s, order.queue, order.targets)
     ended = yield from reply_to(o.DialAgents(order.targets, max(1, int(order.timeout)),
                                              whisper, announce))
     current.over = True
@@ -77,6 +79,7 @@ def dial_ended(s: CallSession, current: Ring, ended: f.DialEnded, outcome: Outco
         if current.answered_by or ended.status is f.DialStatus.ANSWERED:
             connect(s, current, ended.peer_device, ended.peer)
             conversation_over(s, current, outcome, agent_hung_up=False)
+        ring_log.ended(s, "caller-gone")
         raise Gone()
     if current.answered_by or (ended.status is f.DialStatus.ANSWERED and not ended.left_early):
         # bridged (Asterisk said so, and the routing core heard it): whatever the Dial
@@ -90,6 +93,7 @@ def dial_ended(s: CallSession, current: Ring, ended: f.DialEnded, outcome: Outco
         status = f.DialStatus.REJECTED
     log.info("%s: %s did not answer (%s)", s.describe(),
              ",".join(t.agent_id for t in current.targets), status)
+    ring_log.ended(s, ring_log.DIAL_RESULTS.get(status, "no-answer"))
     for target in current.targets:
         s.emit(o.PostToRouting(routing.RingFailed(call_id, target.agent_id,
                                                   FAILURES.get(status, "no-answer"))))
@@ -106,6 +110,7 @@ def connect(s: CallSession, current: Ring, device: str, channel: str) -> None:
     current.agent_channel = current.agent_channel or channel or current.legs.get(agent, "")
     s.phase = Phase.CONNECTED
     s.emit(o.PostToRouting(routing.RingAnswered(s.record.call_id, agent)))
+    ring_log.answered(s, agent)
     s.change(agent=agent, answered_at=s.now)
     s.checkpoint()
 
@@ -173,3 +178,4 @@ def on_ring_fact(s: CallSession, current: Ring,
             log.info("%s: stop ringing %s", s.describe(), ", ".join(legs))
         for leg in legs:
             s.emit(o.HangUpLeg(leg))
+        ring_log.ended(s, "stopped", [a for a in fact.agent_ids if a in current.legs])

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from acd.callflow.admission import AdmissionConfig
 from acd.config.console import ConsoleConfig, check_console
+from acd.config.history import HistoryConfig, history_problems
 from acd.config.metrics import MetricsConfig
 from acd.yamlsource import LocatedDict, LocatedList, Position, SourceError, load_file
 
@@ -186,6 +187,8 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     #: the supervisors' live wallboard (acd.config.console)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    #: the call history's database and retention (acd.config.history)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     base_dir: str = "."
 
     def path(self, relative: str) -> Path:
@@ -462,6 +465,7 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
             pos = numbers.pos(number) if isinstance(numbers, LocatedDict) else node.pos()
             errors.append(SourceError(pos, f"numbers: {number!r} is not a dialled number "
                                            "(digits only, e.g. '4008001234')"))
+    errors.extend(history_problems(config.history, node.get("history"), node.pos()))
     if config.clock.start_at:
         from datetime import datetime
 

@@ -79,6 +79,38 @@ async def test_answered_call_is_announced_recorded_surveyed_and_fully_recorded(
     assert abs(wav_seconds(record.recording) - record.talk_seconds) <= 1.0
     assert "/recordings/" in record.recording
     assert record.hangup_cause  # Asterisk's cause, from AMI
+    # ... and the history (SQLite, tests/integration/config.yaml) has it, its ring and
+    # its rating, written behind the call by the history writer
+    history = wait_for(lambda: history_rows(record.call_id), 15,
+                       "the call, its ring and its survey answer in the history database")
+    call, rings, answers = history
+    assert (call["outcome"], call["agent"], call["queue"]) == ("answered", "1001", "support")
+    assert [(r["agent"], r["result"]) for r in rings] == [("1001", "answered")]
+    assert [(a["question"], a["answer"]) for a in answers] == [("satisfaction", "2")]
+
+
+HISTORY_DB = REPO / "var" / "integration-history.db"
+
+
+def history_rows(call_id: str) -> tuple[dict, list[dict], list[dict]] | None:
+    """The call's rows in the history, once its survey answer is there (None before)."""
+    import sqlite3
+
+    if not HISTORY_DB.exists():
+        return None
+    with sqlite3.connect(HISTORY_DB) as db:
+        db.row_factory = sqlite3.Row
+        try:
+            answers = db.execute("SELECT * FROM survey_answers WHERE call_id = ?",
+                                 (call_id,)).fetchall()
+        except sqlite3.OperationalError:  # not created yet
+            return None
+        if not answers:
+            return None
+        call = db.execute("SELECT * FROM calls WHERE call_id = ?", (call_id,)).fetchone()
+        rings = db.execute("SELECT * FROM ring_attempts WHERE call_id = ? ORDER BY attempt",
+                           (call_id,)).fetchall()
+    return dict(call), [dict(r) for r in rings], [dict(a) for a in answers]
 
 
 async def test_caller_who_hangs_up_while_waiting_is_counted_abandoned(
