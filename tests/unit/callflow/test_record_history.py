@@ -164,3 +164,14 @@ def test_the_history_fields_survive_the_records_trip_through_redis():
            if k not in ("rings", "survey_answers", "left_queue_at", "callback")}
     restored = CallRecord.from_hash(old)  # a record written before these fields existed
     assert restored.rings == [] and restored.left_queue_at is None and restored.callback == ""
+
+
+def test_the_history_row_keeps_hold_time_direction_and_disposition():
+    from acd.history.rows import call_row
+
+    record = CallRecord("out-1", "13800138000", "4008001234", 1.0, agent="1001",
+                        talk_seconds=30.0, hold_seconds=12.5, direction="outbound",
+                        disposition="complaint", disposition_note="回电")
+    row = call_row(record, revision=7)
+    assert (row["hold_seconds"], row["direction"], row["disposition"],
+            row["disposition_note"]) == (12.5, "outbound", "complaint", "回电")
