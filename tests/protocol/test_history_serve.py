@@ -13,6 +13,8 @@ from pathlib import Path
 
 from test_serve_lifecycle import _free_port, start, wait_ready, write_config
 
+from acd.history.migrations import MIGRATIONS
+
 
 def get(url: str, token: str = "", body: dict[str, object] | None = None) -> object:
     request = urllib.request.Request(url, data=json.dumps(body).encode() if body else None,
@@ -58,5 +60,5 @@ history: {redis_records_days: 2}
             "SELECT state FROM agent_events WHERE agent = '1001' ORDER BY at")]
         version = db.execute("SELECT version FROM schema_version").fetchone()[0]
         journal = db.execute("PRAGMA journal_mode").fetchone()[0]
-    assert version == 1 and journal == "wal"
+    assert version == len(MIGRATIONS) and journal == "wal"
     assert "available" in states  # written to the stream, then to SQL, before acd stopped
