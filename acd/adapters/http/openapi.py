@@ -82,11 +82,16 @@ ROUTES: tuple[Route, ...] = (
 _PARAM = re.compile(r"\{([^}/:]+)(?::[^}]*)?\}")
 
 
+def _operation_id(route: Route) -> str:
+    """get_api_calls_call_id; a folder's page (/console/) ends in _index."""
+    slug = re.sub(r"[^a-z0-9]+", "_", route.path.lower()).strip("_")
+    return f"{route.method.lower()}_{slug}{'_index' if route.path.endswith('/') else ''}"
+
+
 def _operation(route: Route) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": route.summary,
-        "operationId": f"{route.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', route.path)}"
-                       .strip("_"),
+        "operationId": _operation_id(route),
         "x-acd-role": route.role or "none",
         "responses": {"200": {"description": "done"},
                       "4XX": {"description": "refused: {error, message} says why and what "
