@@ -142,3 +142,35 @@ async def test_the_api_document_is_served_without_a_login(client: TestClient) ->
     document = await resp.json()
     assert document["openapi"] == "3.1.0"
     assert document["paths"]["/api/webhooks"]["get"]["x-acd-role"] == "admin"
+
+
+async def test_the_documented_example_receiver_accepts_acds_signed_deliveries(
+        redis: Any, unused_tcp_port: int) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    from aiohttp import web
+    from webhook_peers import SECRET
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "webhook_receiver.py"
+    spec = importlib.util.spec_from_file_location("webhook_receiver", path)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    handled: list[dict[str, Any]] = []
+    runner = web.AppRunner(example.make_app(SECRET, handled.append))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
+    url = f"http://127.0.0.1:{unused_tcp_port}/acd/events"
+    side = EventSide(redis, redis.prefix, (hook(Receiver(0), "crm", url=url),))
+    side.start()
+    try:
+        await asyncio.sleep(0.1)
+        side.feed.call_event(offered("c1"))
+        await until(lambda: len(handled) == 1, "the example receiver refused the event")
+        [status] = await side.webhooks.status()
+        assert status["pending"] == 0 and status["last_error"] is None
+    finally:
+        await side.stop()
+        await runner.cleanup()
+    assert not example.verified(SECRET, "1", b"{}", "sha256=00", now=1.0)
