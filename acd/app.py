@@ -207,7 +207,7 @@ class App:
             self.ami, self.dispatcher.post, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id,
             agi_key=cfg.agi.key))
         self.dispatcher.start()
-        self._tasks.append(self.events.start())
+        self.events.start()
         self.webhooks.start()
         await self._release_stale_claims()
         await self.ami.start()

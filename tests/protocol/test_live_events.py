@@ -49,7 +49,7 @@ async def acd(redis_server: Any) -> AsyncIterator[tuple[TestClient, Dispatcher[A
     dispatcher.add_sink(feed.on_routing)  # as acd.app wires it
     feed.listen(live.publish)
     dispatcher.start()
-    task = feed.start()
+    feed.start()
     users = {"alice": User("alice", Role.AGENT, password="a-pw", agent_id="1001"),
              "sam": User("sam", Role.SUPERVISOR, password="s-pw"),
              "root": User("root", Role.ADMIN, password="r-pw")}
@@ -58,7 +58,7 @@ async def acd(redis_server: Any) -> AsyncIterator[tuple[TestClient, Dispatcher[A
     async with TestClient(TestServer(app)) as client:
         yield client, dispatcher, feed
     await dispatcher.stop()
-    task.cancel()
+    await feed.close()
     cursor = await redis.scan(match=f"{prefix}*")
     keys = list(await cursor.fetchall())
     if keys:

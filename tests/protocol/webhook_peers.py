@@ -84,14 +84,11 @@ class EventSide:
         self.feed = EventFeed(EventStream(redis, prefix))
         self.webhooks = Webhooks(hooks, self.feed.stream, SystemClock().now)
         self.feed.listen(self.webhooks.on_event)
-        self.task = None
 
     def start(self) -> None:
-        self.task = self.feed.start()
+        self.feed.start()
         self.webhooks.start()
 
     async def stop(self) -> None:
         await self.feed.close()
         await self.webhooks.close()
-        if self.task is not None:
-            self.task.cancel()

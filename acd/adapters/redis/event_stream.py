@@ -131,6 +131,7 @@ class EventFeed:
         self._wake = asyncio.Event()
         self._failing = False
         self._writing = asyncio.Lock()  # the task and a stop's flush: one at a time
+        self._task: asyncio.Task[None] | None = None
 
     # -- in ---------------------------------------------------------------------------
 
@@ -157,9 +158,9 @@ class EventFeed:
         """`listener` gets each event once written (with its id), in order."""
         self._listeners.append(listener)
 
-    def start(self) -> asyncio.Task[None]:
-        return asyncio.get_running_loop().create_task(self._write_forever(),
-                                                      name="event-feed")
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._write_forever(),
+                                                            name="event-feed")
 
     async def flush(self) -> None:
         """Write what is held now (a stop; tests)."""
@@ -197,5 +198,13 @@ class EventFeed:
             self._failing, delay = False, 0.2
 
     async def close(self) -> None:
+        """Stop the task between two writes (a write cut in the middle would be written
+        again, with new ids), then write what is left, for a second at most."""
+        if self._task is not None:
+            async with self._writing:
+                self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.flush(), 1.0)
