@@ -422,7 +422,7 @@ async def test_an_agent_who_puts_the_caller_on_hold_plays_music_and_hold_is_not_
     # 5 s after that, talks 3 s more and hangs up
     phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=3.0, hold=(6.0, 5.0)),
                              workdir=tmp_path / "phones")
-    caller = SippCaller("13812347777", did=DIRECT, hangup_after=None, timeout=40,
+    caller = SippCaller("13812347788", did=DIRECT, hangup_after=None, timeout=40,
                         dtmf=[Dtmf(at, "1") for at in (18.0, 20.0, 22.0)],
                         workdir=tmp_path / "caller")
     with phones:
@@ -431,7 +431,7 @@ async def test_an_agent_who_puts_the_caller_on_hold_plays_music_and_hold_is_not_
     assert [event for event, _at in agent_call.holds] == ["held", "resumed"], \
         phones.diagnostics()
     held_for = agent_call.holds[1][1] - agent_call.holds[0][1]
-    [record] = await call_records.calls_of("13812347777")
+    [record] = await call_records.calls_of("13812347788")
     record = await call_records.wait_closed_call(record.call_id)
     # Asterisk saw the agent's hold and played music to the caller meanwhile
     assert [kind for kind, _channel in holds] == ["hold", "unhold"]
