@@ -102,9 +102,12 @@ async def one_answered_call(acd: AcdService, call_records: Any, caller_number: s
                             tmp_path: Path) -> str:
     status, body = acd.agent_do("1001", "login")
     assert status == 200, body
-    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=3.0),
+    # the agent talks 7 s: longer than the 报工号 the caller hears first (an agent who
+    # hangs up during it never spoke to the caller)
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=7.0),
                              workdir=tmp_path / f"phones-{caller_number}")
-    caller = SippCaller(caller_number, did=DIRECT, hangup_after=None, timeout=60,
+    # the caller hangs up in the survey after the agent's 7 s (no survey answer)
+    caller = SippCaller(caller_number, did=DIRECT, hangup_after=13.0, timeout=60,
                         workdir=tmp_path / f"caller-{caller_number}")
     with phones, caller:
         record = await call_records.wait_call_of(caller_number)
