@@ -28,6 +28,7 @@ from acd.adapters.flows import FlowRegistry
 from acd.adapters.http.app import HttpServices, make_app, replace_users
 from acd.adapters.http.audit import add_audit
 from acd.adapters.http.console import add_console
+from acd.adapters.http.console_admin import add_console_admin
 from acd.adapters.http.live import EngineViews, LiveStream
 from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.http.metrics import MetricsAccess, MetricsPage, add_metrics
@@ -348,6 +349,9 @@ class App:
                                       retention_days=cfg.console.audit_retention_days,
                                       max_entries=cfg.console.audit_max_entries),
                   self.clock.now)  # supervisors' actions, recordings played: /api/audit
+        add_console_admin(web_app, self.recordings or Recordings(  # search old ones too
+            cfg.path(cfg.paths.recordings), cfg.timezone, self.redis, cfg.redis.prefix),
+            self.flows, lambda: self.config, self.clock.now)  # recordings, flow editor
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()

@@ -38,7 +38,13 @@ AUDITED = {
     "/api/calls/{call_id}/spy": ("call.spy", Role.SUPERVISOR),
     "/api/calls/{call_id}/transfer": ("call.transfer", Role.SUPERVISOR),
     "/api/calls/{call_id}/recording": ("recording.play", Role.AGENT),
+    "/api/recordings/{call_id}/audio": ("recording.play", Role.AGENT),
+    "/api/recordings/{call_id}/download": ("recording.download", Role.AGENT),
+    "/api/flows/{name}/save": ("flow.save", Role.ADMIN),
+    "/api/flows/{name}/versions/{version}/restore": ("flow.restore", Role.ADMIN),
 }
+#: what a route's address names, as the entry calls it
+TARGETS = {"agent_id": "agent", "call_id": "call", "name": "flow", "version": "version"}
 #: what of a request's body goes into the entry
 DETAIL_FIELDS = ("reason", "device", "mode", "queue", "extension")
 
@@ -88,10 +94,9 @@ async def _write(request: web.Request, route: str, body_bytes: bytes, status: in
         "at": at, "user": user.name, "role": user.role.name.lower(),
         "action": f"agent.{info['action']}" if kind == "agent" else kind,
         "address": request.remote or "", "status": status}
-    if "agent_id" in info:
-        entry["agent"] = info["agent_id"]
-    if "call_id" in info:
-        entry["call"] = info["call_id"]
+    entry.update({field: info[key] for key, field in TARGETS.items() if key in info})
+    if "Range" in request.headers:  # a player seeking asks for the part it plays
+        entry["range"] = request.headers["Range"][:60]
     if body_bytes:
         try:
             body = json.loads(body_bytes)

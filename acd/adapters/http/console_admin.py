@@ -1,0 +1,28 @@
+"""The console's admin side, added to the API's app by the composition root: the
+recordings search and player, and the flow editor (each in a module of its own)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+
+from acd.adapters.flow_files import FlowFiles
+from acd.adapters.flows import FlowRegistry
+from acd.adapters.http import flow_routes, recording_routes
+from acd.adapters.http.recording_routes import RecordingAccess, RecordingIndex
+from acd.config.settings import Config
+
+
+def add_console_admin(app: web.Application, recordings: RecordingIndex,
+                      flows: FlowRegistry, config: Callable[[], Config],
+                      clock: Callable[[], float]) -> None:
+    """`config` is read at each use, so a reload's console settings apply at once."""
+    recording_routes.register(app, RecordingAccess(
+        recordings, agents_replay_own=lambda: config().console.agents_replay_own,
+        clock=clock))
+    cfg = config()
+    flow_routes.register(app, FlowFiles(
+        flows.directory, cfg.path(cfg.console.flow_versions_dir),
+        kept=lambda: config().console.flow_versions_kept, check=flows.check_replaced),
+        clock)
