@@ -32,7 +32,8 @@ class AuditLog(Protocol):
 
 AUDIT = web.AppKey("audit", AuditLog)
 
-#: route -> (the action's name, the least role whose use of it is audited)
+#: route, or "METHOD route" where reading it is not an action -> (the action's name, the
+#: least role whose use of it is audited)
 AUDITED = {
     "/api/agents/{agent_id}/{action}": ("agent", Role.SUPERVISOR),
     "/api/calls/{call_id}/spy": ("call.spy", Role.SUPERVISOR),
@@ -42,11 +43,17 @@ AUDITED = {
     "/api/recordings/{call_id}/download": ("recording.download", Role.AGENT),
     "/api/flows/{name}/save": ("flow.save", Role.ADMIN),
     "/api/flows/{name}/versions/{version}/restore": ("flow.restore", Role.ADMIN),
+    "POST /api/users": ("user.add", Role.ADMIN),
+    "PATCH /api/users/{user_name}": ("user.change", Role.ADMIN),
+    "DELETE /api/users/{user_name}": ("user.remove", Role.ADMIN),
 }
 #: what a route's address names, as the entry calls it
-TARGETS = {"agent_id": "agent", "call_id": "call", "name": "flow", "version": "version"}
+TARGETS = {"agent_id": "agent", "call_id": "call", "name": "flow", "version": "version",
+           "user_name": "target_user"}
 #: what of a request's body goes into the entry
 DETAIL_FIELDS = ("reason", "device", "mode", "queue", "extension")
+#: body fields whose names the entry already uses for something else (the actor's role)
+RENAMED_FIELDS = {"role": "new_role", "agent": "new_agent", "name": "target_user"}
 
 
 def add_audit(app: web.Application, audit: AuditLog, now: Callable[[], float]) -> None:
@@ -61,7 +68,9 @@ def _middleware(now: Callable[[], float]) -> Any:
         info = request.match_info
         route = info.route.resource.canonical if info.route.resource is not None else ""
         if route not in AUDITED:
-            return await handler(request)
+            route = f"{request.method} {route}"
+            if route not in AUDITED:
+                return await handler(request)
         status = 500
         try:
             response = await handler(request)
@@ -104,6 +113,9 @@ async def _write(request: web.Request, route: str, body_bytes: bytes, status: in
             body = None
         if isinstance(body, dict):
             entry.update({k: str(body[k])[:200] for k in DETAIL_FIELDS if k in body})
+            for key, field in RENAMED_FIELDS.items():  # never over what the route named
+                if key in body:
+                    entry.setdefault(field, str(body[key])[:200])
     try:
         await request.app[AUDIT].write(entry)
     except Exception as exc:  # the action is done: it must not be lost from the record

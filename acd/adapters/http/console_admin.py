@@ -1,5 +1,6 @@
 """The console's admin side, added to the API's app by the composition root: the
-recordings search and player, and the flow editor (each in a module of its own)."""
+recordings search and player, the flow editor and the users (each in a module of its
+own)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from aiohttp import web
 
 from acd.adapters.flow_files import FlowFiles
 from acd.adapters.flows import FlowRegistry
-from acd.adapters.http import flow_routes, recording_routes
+from acd.adapters.http import flow_routes, recording_routes, user_routes
 from acd.adapters.http.recording_routes import RecordingAccess, RecordingIndex
+from acd.adapters.http.user_routes import UserDirectory
 from acd.config.settings import Config
 
 
 def add_console_admin(app: web.Application, recordings: RecordingIndex,
                       flows: FlowRegistry, config: Callable[[], Config],
-                      clock: Callable[[], float]) -> None:
+                      clock: Callable[[], float], users: UserDirectory) -> None:
     """`config` is read at each use, so a reload's console settings apply at once."""
     recording_routes.register(app, RecordingAccess(
         recordings, agents_replay_own=lambda: config().console.agents_replay_own,
@@ -26,3 +28,4 @@ def add_console_admin(app: web.Application, recordings: RecordingIndex,
         flows.directory, cfg.path(cfg.console.flow_versions_dir),
         kept=lambda: config().console.flow_versions_kept, check=flows.check_replaced),
         clock)
+    user_routes.register(app, users)
