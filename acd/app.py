@@ -355,7 +355,8 @@ class App:
             cfg.path(cfg.paths.recordings), cfg.timezone, self.redis, cfg.redis.prefix),
             self.flows, lambda: self.config, self.clock.now,  # recordings, flow editor, users
             UserDirectory(UserStore(self.redis, cfg.redis.prefix), self.sections.users,
-                          lambda: self.desk.agents.keys()))
+                          lambda: self.desk.agents.keys()),
+            ListStore(self.redis, cfg.redis.prefix))  # ...and the caller lists
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()

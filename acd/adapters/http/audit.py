@@ -43,6 +43,9 @@ AUDITED = {
     "/api/recordings/{call_id}/download": ("recording.download", Role.AGENT),
     "/api/flows/{name}/save": ("flow.save", Role.ADMIN),
     "/api/flows/{name}/versions/{version}/restore": ("flow.restore", Role.ADMIN),
+    "POST /api/lists": ("list.add", Role.ADMIN),
+    "/api/lists/remove": ("list.remove", Role.ADMIN),
+    "/api/lists/import": ("list.import", Role.ADMIN),
     "POST /api/users": ("user.add", Role.ADMIN),
     "PATCH /api/users/{user_name}": ("user.change", Role.ADMIN),
     "DELETE /api/users/{user_name}": ("user.remove", Role.ADMIN),
@@ -53,7 +56,8 @@ TARGETS = {"agent_id": "agent", "call_id": "call", "name": "flow", "version": "v
 #: what of a request's body goes into the entry
 DETAIL_FIELDS = ("reason", "device", "mode", "queue", "extension")
 #: body fields whose names the entry already uses for something else (the actor's role)
-RENAMED_FIELDS = {"role": "new_role", "agent": "new_agent", "name": "target_user"}
+RENAMED_FIELDS = {"role": "new_role", "agent": "new_agent", "name": "target_user",
+                  "list": "list", "match": "match", "action": "list_action"}
 
 
 def add_audit(app: web.Application, audit: AuditLog, now: Callable[[], float]) -> None:

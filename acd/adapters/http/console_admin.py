@@ -10,15 +10,18 @@ from aiohttp import web
 
 from acd.adapters.flow_files import FlowFiles
 from acd.adapters.flows import FlowRegistry
-from acd.adapters.http import flow_routes, recording_routes, user_routes
+from acd.adapters.http import flow_routes, list_routes, recording_routes, user_routes
+from acd.adapters.http.list_routes import CallerLists, ListAccess
 from acd.adapters.http.recording_routes import RecordingAccess, RecordingIndex
 from acd.adapters.http.user_routes import UserDirectory
+from acd.announce_prompts import AnnouncePrompts
 from acd.config.settings import Config
 
 
 def add_console_admin(app: web.Application, recordings: RecordingIndex,
                       flows: FlowRegistry, config: Callable[[], Config],
-                      clock: Callable[[], float], users: UserDirectory) -> None:
+                      clock: Callable[[], float], users: UserDirectory,
+                      lists: CallerLists) -> None:
     """`config` is read at each use, so a reload's console settings apply at once."""
     recording_routes.register(app, RecordingAccess(
         recordings, agents_replay_own=lambda: config().console.agents_replay_own,
@@ -29,3 +32,5 @@ def add_console_admin(app: web.Application, recordings: RecordingIndex,
         kept=lambda: config().console.flow_versions_kept, check=flows.check_replaced),
         clock)
     user_routes.register(app, users)
+    list_routes.register(app, ListAccess(  # announce prompts checked as configured now
+        lists, lambda entry: AnnouncePrompts.of_config(config()).problem(entry)))
