@@ -19,6 +19,10 @@ const WORDS = {
     unsaved: "未保存的修改", errorsFound: "个错误，未保存", changedMeanwhile: "文件已被修改，请重新打开",
     name: "用户名", role: "角色", agentId: "坐席工号", device: "话机", add: "添加",
     remove: "删除", removed: "已删除", newPassword: "新密码", source: "来源",
+    listsTitle: "acd 黑白名单", lists: "黑白名单", list: "名单", black: "黑名单",
+    white: "白名单", match: "匹配", number: "号码", action: "处理", target: "目标",
+    priority: "优先级", expires: "到期", note: "备注", importCsv: "导入 CSV",
+    replaceAll: "替换全部", exportCsv: "导出 CSV", imported: "已导入",
   },
   en: {
     recordingsTitle: "acd recordings", flowsTitle: "acd flow editor", usersTitle: "acd users",
@@ -39,5 +43,10 @@ const WORDS = {
     changedMeanwhile: "the file changed meanwhile: reopen it",
     name: "User name", role: "Role", agentId: "Agent", device: "Phone", add: "Add",
     remove: "Remove", removed: "removed", newPassword: "New password", source: "Source",
+    listsTitle: "acd caller lists", lists: "Caller lists", list: "List",
+    black: "blacklist", white: "whitelist", match: "Match", number: "Number",
+    action: "Action", target: "Target", priority: "Priority", expires: "Expires",
+    note: "Note", importCsv: "Import CSV", replaceAll: "replace all",
+    exportCsv: "Export CSV", imported: "imported",
   },
 };
