@@ -43,6 +43,8 @@ AUDITED = {
     "/api/recordings/{call_id}/download": ("recording.download", Role.AGENT),
     "/api/flows/{name}/save": ("flow.save", Role.ADMIN),
     "/api/flows/{name}/versions/{version}/restore": ("flow.restore", Role.ADMIN),
+    "PUT /api/announcement": ("announcement.set", Role.ADMIN),
+    "DELETE /api/announcement": ("announcement.clear", Role.ADMIN),
     "POST /api/lists": ("list.add", Role.ADMIN),
     "/api/lists/remove": ("list.remove", Role.ADMIN),
     "/api/lists/import": ("list.import", Role.ADMIN),

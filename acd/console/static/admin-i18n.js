@@ -23,6 +23,10 @@ const WORDS = {
     white: "白名单", match: "匹配", number: "号码", action: "处理", target: "目标",
     priority: "优先级", expires: "到期", note: "备注", importCsv: "导入 CSV",
     replaceAll: "替换全部", exportCsv: "导出 CSV", imported: "已导入",
+    announcementTitle: "acd 全局公告", announcement: "全局公告", current: "当前",
+    announcementText: "公告内容（来电者在流程的 announcement 节点听到）",
+    expiresOptional: "到期（可选）", switchOn: "发布", switchOff: "关闭", off: "未开启",
+    until: "到期：",
   },
   en: {
     recordingsTitle: "acd recordings", flowsTitle: "acd flow editor", usersTitle: "acd users",
@@ -48,5 +52,9 @@ const WORDS = {
     action: "Action", target: "Target", priority: "Priority", expires: "Expires",
     note: "Note", importCsv: "Import CSV", replaceAll: "replace all",
     exportCsv: "Export CSV", imported: "imported",
+    announcementTitle: "acd announcement", announcement: "Announcement",
+    current: "Now", announcementText: "What callers hear (at a flow's announcement node)",
+    expiresOptional: "Expires (optional)", switchOn: "Switch on", switchOff: "Switch off",
+    off: "off", until: "until",
   },
 };
