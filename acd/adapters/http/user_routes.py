@@ -1,8 +1,8 @@
 """Users and roles managed in the console (admins): GET/POST /api/users,
 PATCH/DELETE /api/users/{name}. Kept in Redis (acd.adapters.redis.user_store) with
-pbkdf2 hashes; config.yaml's `users:` bootstrap (acd.console.user_rules says how the two
-combine). A change of role, agent or password, or a removal, revokes the user's tokens
-(replace_users compares the users before and after). Every acd process polls the
+pbkdf2 hashes; config.yaml's `users:` bootstrap (acd.adapters.http.user_rules says how
+the two combine). A change of role, agent, password or phone, or a removal, revokes the
+user's tokens (replace_users compares the users before and after). Every acd process polls the
 store's version, so a change reaches all of them within POLL_SECONDS.
 """
 
@@ -26,7 +26,7 @@ from acd.adapters.http.app import (
     require,
 )
 from acd.adapters.http.auth import Role, User, hash_password
-from acd.console.user_rules import (
+from acd.adapters.http.user_rules import (
     UserRefused,
     changed_user,
     check_admins_remain,
