@@ -38,6 +38,7 @@ AUDITED = {
     "/api/agents/{agent_id}/{action}": ("agent", Role.SUPERVISOR),
     "/api/calls/{call_id}/spy": ("call.spy", Role.SUPERVISOR),
     "/api/calls/{call_id}/transfer": ("call.transfer", Role.SUPERVISOR),
+    "/api/calls/{call_id}/intercept": ("call.intercept", Role.SUPERVISOR),
     "/api/calls/{call_id}/recording": ("recording.play", Role.AGENT),
     "/api/recordings/{call_id}/audio": ("recording.play", Role.AGENT),
     "/api/recordings/{call_id}/download": ("recording.download", Role.AGENT),

@@ -1,6 +1,6 @@
 """The console's admin side, added to the API's app by the composition root: the
-recordings search and player, the flow editor and the users (each in a module of its
-own)."""
+recordings search and player, the flow editor, the users, the caller lists and taking
+a call over (each in a module of its own)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from aiohttp import web
 
 from acd.adapters.flow_files import FlowFiles
 from acd.adapters.flows import FlowRegistry
-from acd.adapters.http import flow_routes, list_routes, recording_routes, user_routes
+from acd.adapters.http import (
+    flow_routes,
+    intercept,
+    list_routes,
+    recording_routes,
+    user_routes,
+)
 from acd.adapters.http.list_routes import CallerLists, ListAccess
 from acd.adapters.http.recording_routes import RecordingAccess, RecordingIndex
 from acd.adapters.http.user_routes import UserDirectory
@@ -34,3 +40,4 @@ def add_console_admin(app: web.Application, recordings: RecordingIndex,
     user_routes.register(app, users)
     list_routes.register(app, ListAccess(  # announce prompts checked as configured now
         lists, lambda entry: AnnouncePrompts.of_config(config()).problem(entry)))
+    intercept.register(app)
