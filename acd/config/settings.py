@@ -22,6 +22,7 @@ from acd.callflow.admission import AdmissionConfig
 from acd.config.console import ConsoleConfig, check_console
 from acd.config.history import HistoryConfig, history_problems
 from acd.config.metrics import MetricsConfig
+from acd.config.webhooks import load_webhooks
 from acd.yamlsource import LocatedDict, LocatedList, Position, SourceError, load_file
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -189,6 +190,8 @@ class Config:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     #: the call history's database and retention (acd.config.history)
     history: HistoryConfig = field(default_factory=HistoryConfig)
+    #: where events are posted: the raw list, read by acd.config.webhooks.load_webhooks
+    webhooks: object = field(default=None, repr=False)
     base_dir: str = "."
 
     def path(self, relative: str) -> Path:
@@ -198,7 +201,7 @@ class Config:
 
 
 _RAW_SECTIONS = {"schedules", "queues", "agents", "agent_devices", "pause_reasons", "survey",
-                 "users", "dispositions"}
+                 "users", "dispositions", "webhooks"}
 
 
 def _substitute_env(value: str, pos: Position, errors: list[SourceError]) -> str:
@@ -466,6 +469,7 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
             errors.append(SourceError(pos, f"numbers: {number!r} is not a dialled number "
                                            "(digits only, e.g. '4008001234')"))
     errors.extend(history_problems(config.history, node.get("history"), node.pos()))
+    load_webhooks(config.webhooks, node.pos(), errors)  # (errors only: app.py reads them)
     if config.clock.start_at:
         from datetime import datetime
 
