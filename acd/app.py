@@ -25,13 +25,15 @@ from acd.adapters.asterisk.lost_calls import AmiLostCalls
 from acd.adapters.asterisk.outbound_dialer import OutboundDialer
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.flows import FlowRegistry
-from acd.adapters.http.app import HttpServices, make_app, replace_users
+from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.audit import add_audit
 from acd.adapters.http.console import add_console
+from acd.adapters.http.console_admin import add_console_admin
 from acd.adapters.http.integration import add_integration
 from acd.adapters.http.live import EngineViews, LiveStream
 from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.http.metrics import MetricsAccess, MetricsPage, add_metrics
+from acd.adapters.http.user_routes import UserDirectory, reload_users
 from acd.adapters.prometheus.exposition import AcdMetrics
 from acd.adapters.prometheus.live import LiveSources
 from acd.adapters.prometheus.surveys import SurveyCountingStore
@@ -46,6 +48,7 @@ from acd.adapters.redis.outbox import HeldCallStore
 from acd.adapters.redis.routing_commit import RoutingCommit
 from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis, where_is
+from acd.adapters.redis.user_store import UserStore
 from acd.adapters.survey_tally import SatisfactionSplit
 from acd.adapters.webhooks import Webhooks
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
@@ -272,7 +275,7 @@ class App:
         self.live.wallboard.thresholds = thresholds(config.console, sections.queues)
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
         if self._runner is not None:  # tokens of users removed or changed are revoked
-            await replace_users(self._runner.app, sections.users)
+            await reload_users(self._runner.app, sections.users)  # + the console's
         log.info("configuration reloaded from %s: %d queues, %d agents", config.source,
                  len(sections.queues), len(sections.agents))
         return True
@@ -363,6 +366,12 @@ class App:
                                       retention_days=cfg.console.audit_retention_days,
                                       max_entries=cfg.console.audit_max_entries),
                   self.clock.now)  # supervisors' actions, recordings played: /api/audit
+        add_console_admin(web_app, self.recordings or Recordings(  # search old ones too
+            cfg.path(cfg.paths.recordings), cfg.timezone, self.redis, cfg.redis.prefix),
+            self.flows, lambda: self.config, self.clock.now,  # recordings, flow editor, users
+            UserDirectory(UserStore(self.redis, cfg.redis.prefix), self.sections.users,
+                          lambda: self.desk.agents.keys()),
+            ListStore(self.redis, cfg.redis.prefix))  # ...and the caller lists
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()

@@ -409,6 +409,36 @@ async def test_a_supervisor_whispers_to_the_agent_and_the_recording_stays_whole(
     assert record.survey == "not-surveyed"  # the caller left during the survey
 
 
+async def test_a_supervisor_intercepts_the_agent_leaves_and_the_record_shows_the_takeover(
+        acd, logged_in, call_records, asterisk, tmp_path):
+    # (written for issue 13; not yet run on the sandbox: the lead runs tests/integration)
+    logged_in("1001")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5), workdir=tmp_path / "phones")
+    supervisor = SippAgentPhones(PhoneBehaviour(answer_after=0.3), port=5073,
+                                 workdir=tmp_path / "supervisor")
+    caller = SippCaller("13812349999", did=DIRECT, hangup_after=20.0, timeout=40,
+                        workdir=tmp_path / "caller")
+    with phones, supervisor, caller:
+        await phones.wait_for_calls(1, timeout=10)
+        record = await call_records.wait_call_of("13812349999")
+        await call_records.wait_answered(record.call_id)
+        status, body = acd.api("POST", f"/api/calls/{record.call_id}/intercept", {},
+                               user=("supervisor", "test-sup"))
+        assert status == 200, body
+        assert body["from_agent"] == "1001" and body["device"] == "PJSIP/supervisor1"
+        [taken] = await supervisor.wait_for_calls(1, timeout=10)
+        assert taken.agent == "supervisor1"
+        await asyncio.to_thread(caller.wait, 40)
+        [agent_call] = phones.calls()
+    assert agent_call.ended_by == "them"  # acd released the agent's leg
+    [uac] = caller.calls()
+    assert uac.ended_by == "us"  # the caller talked to the supervisor until hanging up
+    record = await call_records.wait_closed_call(record.call_id)
+    assert record.transfer == "intercept:PJSIP/supervisor1" and record.agent == "1001"
+    assert "transfer:intercept:PJSIP/supervisor1" in record.ivr_path
+    assert record.outcome == "transferred"
+
+
 async def test_an_agent_who_puts_the_caller_on_hold_plays_music_and_hold_is_not_talk(
         acd, logged_in, call_records, ami, asterisk, tmp_path):
     music: list[tuple[float, str]] = []

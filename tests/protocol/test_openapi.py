@@ -15,15 +15,21 @@ from pathlib import Path
 from aiohttp import web
 
 import acd
+from acd.adapters.flows import FlowRegistry
 from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.audit import add_audit
 from acd.adapters.http.console import add_console
+from acd.adapters.http.console_admin import add_console_admin
 from acd.adapters.http.integration import add_integration
 from acd.adapters.http.live import LiveStream
 from acd.adapters.http.metrics import MetricsAccess, MetricsPage, add_metrics
 from acd.adapters.http.openapi import document, documented
+from acd.adapters.http.user_routes import UserDirectory
+from acd.config.settings import load_config
 from acd.console.wallboard import Thresholds, Wallboard
+from acd.media.prompts import PromptLibrary
 
+REPO = Path(acd.__file__).resolve().parents[1]
 _ADD = re.compile(r"router\.add_(get|post|put|delete|patch)\(\s*\"([^\"]+)\"")
 
 
@@ -51,6 +57,12 @@ def app_as_acd_builds_it() -> web.Application:
                                 lambda: 0.0))
     add_audit(app, None, lambda: 0.0)  # type: ignore[arg-type]
     add_integration(app, NoWebhooks())
+    flows = FlowRegistry(REPO / "ivr_flows", [], None,
+                         PromptLibrary(REPO / "prompts", REPO / "var" / "prompt-cache"))
+    add_console_admin(app, None, flows,  # type: ignore[arg-type]
+                      lambda: load_config(REPO / "config.yaml", allow_missing_env=True),
+                      lambda: 0.0, UserDirectory(None, {}, tuple),  # type: ignore[arg-type]
+                      None)  # type: ignore[arg-type]
     return app
 
 

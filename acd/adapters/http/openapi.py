@@ -53,6 +53,8 @@ ROUTES: tuple[Route, ...] = (
           body="{kind: queue|extension, target}"),
     Route("POST", "/api/calls/{call_id}/spy", "Listen in or whisper", role="supervisor",
           body="{mode: listen|whisper, device}"),
+    Route("POST", "/api/calls/{call_id}/intercept", "Take the call over on your own phone "
+          "(the agent's leg released)", role="supervisor"),
     Route("POST", "/api/calls/{call_id}/disposition", "File the call in wrap-up",
           body="{disposition, note}"),
     Route("GET", "/api/dispositions", "The configured dispositions"),
@@ -65,9 +67,43 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/announcement", "The announcement played to callers",
           role="supervisor"),
     Route("PUT", "/api/announcement", "Set the announcement", role="admin",
-          body="{prompts}"),
+          body="{prompts, expires_at}"),
     Route("DELETE", "/api/announcement", "Clear the announcement", role="admin"),
     Route("GET", "/api/audit", "Supervisors' actions and recordings played", role="admin"),
+    Route("GET", "/api/recordings", "Recordings by time, agent, queue, caller, survey, "
+          "length (agents: own calls, if allowed)"),
+    Route("POST", "/api/recordings/{call_id}/play", "A short ticket to play or download "
+          "one recording"),
+    Route("GET", "/api/recordings/{call_id}/audio", "The recording, Range requests "
+          "answered (?ticket= or bearer)", role=""),
+    Route("GET", "/api/recordings/{call_id}/download", "The recording as a download "
+          "(?ticket= or bearer)", role=""),
+    Route("GET", "/api/flows", "The IVR flows", role="admin"),
+    Route("GET", "/api/flows/{name}", "A flow's YAML, its sha and kept versions",
+          role="admin"),
+    Route("POST", "/api/flows/{name}/check", "Validate a flow's text (errors at line and "
+          "column)", role="admin", body="{text}"),
+    Route("POST", "/api/flows/{name}/save", "Validate and save a flow (the old text kept)",
+          role="admin", body="{text, sha}"),
+    Route("GET", "/api/flows/{name}/versions/{version}", "A kept version's text",
+          role="admin"),
+    Route("POST", "/api/flows/{name}/versions/{version}/restore", "Save a kept version "
+          "back", role="admin"),
+    Route("GET", "/api/users", "Users, roles, agents and phones", role="admin"),
+    Route("POST", "/api/users", "Add a user", role="admin",
+          body="{name, role, password, agent, device}"),
+    Route("PATCH", "/api/users/{user_name}", "Change a user (their sessions end)",
+          role="admin", body="{role, password, agent, device}"),
+    Route("DELETE", "/api/users/{user_name}", "Remove a user (never the last admin)",
+          role="admin"),
+    Route("GET", "/api/lists", "The caller lists' entries", role="admin"),
+    Route("POST", "/api/lists", "Add or replace a caller list entry", role="admin",
+          body="{list, match, value, action, target, priority, expires, note}"),
+    Route("POST", "/api/lists/remove", "Remove a caller list entry", role="admin",
+          body="{list, match, value}"),
+    Route("POST", "/api/lists/import", "Import a CSV (text/csv body; ?replace=1)",
+          role="admin"),
+    Route("GET", "/api/lists.csv", "Export the caller lists as CSV", role="admin"),
     Route("GET", "/api/webhooks", "Each webhook's delivery: pending, last delivered, last "
           "error, next retry", role="admin"),
     Route("GET", "/api/live", "WebSocket: the wallboard and, on subscription, the events "
