@@ -1,0 +1,295 @@
+"""Redis: routing events from every acd to the one that leads the routing core, and
+its orders back to the acd that holds each call (cluster.mode: active).
+
+| key                   | type | content                                          |
+|-----------------------|------|--------------------------------------------------|
+| routing:inbox         | list | events for the leader, oldest at the tail        |
+| routing:inbox:taken   | list | events the leader took and has not finished yet  |
+| routing:to:<node>     | list | the leader's answers and orders for that node    |
+| routing:owners        | hash | call id -> the node whose FastAGI holds the call |
+
+A follower pushes `{"id", "from", "event"}` (id '' for a post); the leader moves each
+entry to `taken` (BRPOPLPUSH), hands it to its dispatcher and removes it only once
+handled, so a leader killed meanwhile leaves it for the next one, which handles
+`taken` first. Handling an event twice is harmless: the core refuses or ignores a
+fact that no longer matches its state (a CallQueued twice is DuplicateCall). The
+leader sends each order about a call to the call's owner, in the order the core gave
+them, and a submitted event's answer after the orders of its batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import asyncio_redis
+
+from acd.cluster.codec import Codec, routing_codec
+from acd.core import commands as cmd
+from acd.core import errors as core_errors
+from acd.core import events as ev
+
+log = logging.getLogger(__name__)
+
+#: a submitted event unanswered this long: no leader (a failover takes < 5 s)
+SUBMIT_SECONDS = 8.0
+#: how long one blocking read waits before it looks at its stop flag again
+BLOCK_SECONDS = 1
+
+
+class RelayRedis(Protocol):
+    """What the relay needs of asyncio_redis (a connection or a pool)."""
+
+    async def lpush(self, key: str, values: list[str]) -> int: ...
+
+    async def rpush(self, key: str, values: list[str]) -> int: ...
+
+    async def lrem(self, key: str, count: int, value: str) -> int: ...
+
+    async def lrange_aslist(self, key: str, start: int, stop: int) -> list[str]: ...
+
+    async def hset(self, key: str, field: str, value: str) -> int: ...
+
+    async def hdel(self, key: str, fields: list[str]) -> int: ...
+
+    async def hgetall_asdict(self, key: str) -> dict[str, str]: ...
+
+
+class BlockingRedis(Protocol):
+    """A connection of its own for the blocking reads (they hold it while they wait)."""
+
+    async def brpoplpush(self, source: str, destination: str, timeout: int) -> str: ...
+
+    async def blpop(self, keys: list[str], timeout: int) -> Any: ...
+
+
+class LeaderUnreachable(Exception):
+    """No acd led the routing core within SUBMIT_SECONDS: try again shortly."""
+
+
+def _keys(prefix: str) -> tuple[str, str, str]:
+    return f"{prefix}routing:inbox", f"{prefix}routing:inbox:taken", f"{prefix}routing:owners"
+
+
+def to_node(prefix: str, node: str) -> str:
+    return f"{prefix}routing:to:{node}"
+
+
+async def _timed_out(call: Awaitable[Any]) -> Any:
+    """A blocking read; None when it timed out (asyncio_redis raises for that)."""
+    try:
+        return await call
+    except asyncio_redis.exceptions.TimeoutError:
+        return None
+
+
+class _Outbox:
+    """Writes to Redis in the order they were asked for, by one task (a sink or a post
+    must not wait for Redis)."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[Callable[[], Awaitable[Any]]] = asyncio.Queue()
+
+    def put(self, write: Callable[[], Awaitable[Any]]) -> None:
+        self._queue.put_nowait(write)
+
+    async def run(self) -> None:
+        while True:
+            write = await self._queue.get()
+            while True:
+                try:
+                    await write()
+                    break
+                except Exception as exc:  # Redis away: the order must not be skipped
+                    log.warning("routing relay write failed (%s); retrying", exc)
+                    await asyncio.sleep(0.25)
+
+
+class FollowerRouting:
+    """The RoutingPort of an acd that does not lead: events go to the leader's inbox;
+    the leader's orders for this node's calls come back to `on_command`."""
+
+    def __init__(self, redis: RelayRedis, blocking: BlockingRedis, prefix: str, node: str,
+                 on_command: Callable[[cmd.Command], None], codec: Codec | None = None,
+                 submit_seconds: float = SUBMIT_SECONDS) -> None:
+        self._redis, self._blocking = redis, blocking
+        self._inbox = _keys(prefix)[0]
+        self._mine = to_node(prefix, node)
+        self.node = node
+        self.on_command = on_command
+        self._codec = codec or routing_codec()
+        self._submit_seconds = submit_seconds
+        self._waiting: dict[str, asyncio.Future[None]] = {}
+        self._calls: set[str] = set()  # queued from here and not completed (has_call)
+        self._outbox = _Outbox()
+
+    def start(self) -> list[asyncio.Task[None]]:
+        loop = asyncio.get_running_loop()
+        return [loop.create_task(self._outbox.run(), name="routing-forward"),
+                loop.create_task(self._read_forever(), name="routing-orders")]
+
+    def post(self, event: ev.Event) -> None:
+        self._send("", event)
+
+    async def submit(self, event: ev.Event) -> list[cmd.Command]:
+        """Raises the core's domain error (same type) when the leader refuses the event.
+        The orders it gives reach on_command; none are returned here."""
+        request = uuid.uuid4().hex
+        future = self._waiting[request] = asyncio.get_running_loop().create_future()
+        self._send(request, event)
+        try:
+            async with asyncio.timeout(self._submit_seconds):
+                await future
+        except TimeoutError:
+            raise LeaderUnreachable(
+                f"no acd leads the routing core (no answer in {self._submit_seconds:g} s); "
+                "check that one acd holds the lease, then try again") from None
+        finally:
+            self._waiting.pop(request, None)
+        return []
+
+    def has_call(self, call_id: str) -> bool:
+        return call_id in self._calls
+
+    def _send(self, request: str, event: ev.Event) -> None:
+        if isinstance(event, ev.CallQueued):
+            self._calls.add(event.call_id)
+        text = json.dumps({"id": request, "from": self.node,
+                           "event": self._codec.plain(event)}, separators=(",", ":"))
+        self._outbox.put(lambda: self._redis.lpush(self._inbox, [text]))
+
+    async def _read_forever(self) -> None:
+        while True:
+            try:
+                reply = await _timed_out(self._blocking.blpop([self._mine], BLOCK_SECONDS))
+            except Exception as exc:
+                log.warning("routing orders not readable (%s); retrying", exc)
+                await asyncio.sleep(0.25)
+                continue
+            if reply is not None:
+                self._take(json.loads(reply.value))
+
+    def _take(self, message: dict[str, Any]) -> None:
+        if "command" in message:
+            command = self._codec.typed(message["command"])
+            if isinstance(command, cmd.CallCompleted):
+                self._calls.discard(command.call_id)
+            try:
+                self.on_command(command)
+            except Exception:
+                log.exception("routing order %r failed on this acd", command)
+            return
+        future = self._waiting.get(message.get("reply", ""))
+        if future is None or future.done():
+            return  # an answer that came after its submit gave up
+        if "error" in message:
+            future.set_exception(self._codec.decode_error(message["error"]))
+        else:
+            future.set_result(None)
+
+
+Submit = Callable[[ev.Event], Awaitable[list[cmd.Command]]]
+
+
+class LeaderRelay:
+    """The leading acd's side: takes the inbox into its dispatcher (`submit`), and is a
+    dispatcher sink that sends each call's orders to the node holding the call (the
+    leader's own calls go to `local`)."""
+
+    def __init__(self, redis: RelayRedis, blocking: BlockingRedis, prefix: str, node: str,
+                 submit: Submit, local: Callable[[cmd.Command], None],
+                 codec: Codec | None = None) -> None:
+        self._redis, self._blocking = redis, blocking
+        self._prefix = prefix
+        self._inbox, self._taken, self._owners_key = _keys(prefix)
+        self.node = node
+        self._submit = submit
+        self._local = local
+        self._codec = codec or routing_codec()
+        self.owners: dict[str, str] = {}
+        self._outbox = _Outbox()
+        self._handling: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> list[asyncio.Task[None]]:
+        """Who holds which call (as the last leader left it); then what the last leader
+        took and did not finish, oldest first; then the inbox."""
+        self.owners = dict(await self._redis.hgetall_asdict(self._owners_key))
+        left = await self._redis.lrange_aslist(self._taken, 0, -1)
+        if left:
+            log.warning("routing relay: handling %d event(s) the previous leader took "
+                        "and did not finish", len(left))
+        for raw in reversed(left):
+            self._handle(raw)
+        loop = asyncio.get_running_loop()
+        return [loop.create_task(self._outbox.run(), name="routing-relay-out"),
+                loop.create_task(self._read_forever(), name="routing-relay-in")]
+
+    def on_routing(self, command: cmd.Command) -> None:
+        """A dispatcher sink (in place of the local registry's)."""
+        call_id = getattr(command, "call_id", None)
+        owner = self.owners.get(call_id) if isinstance(call_id, str) else None
+        if isinstance(command, cmd.CallCompleted) and owner is not None:
+            del self.owners[command.call_id]
+            self._outbox.put(lambda: self._redis.hdel(self._owners_key, [command.call_id]))
+        if owner is None or owner == self.node:
+            self._local(command)
+            return
+        text = json.dumps({"command": self._codec.plain(command)}, separators=(",", ":"))
+        self._outbox.put(lambda: self._redis.rpush(to_node(self._prefix, owner), [text]))
+
+    async def _read_forever(self) -> None:
+        while True:
+            try:
+                raw = await _timed_out(self._blocking.brpoplpush(self._inbox, self._taken,
+                                                                 BLOCK_SECONDS))
+            except Exception as exc:
+                log.warning("routing inbox not readable (%s); retrying", exc)
+                await asyncio.sleep(0.25)
+                continue
+            if raw is not None:
+                self._handle(raw)
+
+    def _handle(self, raw: str) -> None:
+        # one task per event, started in order: each puts its event in the dispatcher's
+        # queue before its first wait, so the core sees them in the inbox's order and
+        # takes many in one batch
+        task = asyncio.get_running_loop().create_task(self._handled(raw))
+        self._handling.add(task)
+        task.add_done_callback(self._handling.discard)
+
+    async def _handled(self, raw: str) -> None:
+        try:
+            message = json.loads(raw)
+            event = self._codec.typed(message["event"])
+            request, sender = str(message.get("id", "")), str(message["from"])
+        except Exception as exc:
+            log.error("routing inbox: dropped an entry this acd cannot read (%s): %.200s",
+                      exc, raw)
+            self._outbox.put(lambda: self._redis.lrem(self._taken, 1, raw))
+            return
+        if isinstance(event, ev.CallQueued) and self.owners.get(event.call_id) != sender:
+            self.owners[event.call_id] = sender
+            self._outbox.put(lambda: self._redis.hset(self._owners_key, event.call_id, sender))
+        answer: dict[str, Any] = {"reply": request}
+        try:
+            await self._submit(event)
+        except core_errors.RoutingError as exc:
+            answer["error"] = self._codec.encode_error(exc)
+            if not request:
+                log.error("routing core refused %s from %s: %s", type(event).__name__,
+                          sender, exc)
+        if request and sender != self.node:
+            text = json.dumps(answer, separators=(",", ":"))
+            self._outbox.put(lambda: self._redis.rpush(to_node(self._prefix, sender), [text]))
+        self._outbox.put(lambda: self._redis.lrem(self._taken, 1, raw))
+
+    async def close(self) -> None:
+        """A clean stop: what is being handled finishes (what is not stays in Redis)."""
+        if self._handling:
+            with contextlib.suppress(Exception):
+                await asyncio.wait(set(self._handling), timeout=1.0)
