@@ -176,13 +176,7 @@ class FollowerRouting:
 
     def _take(self, message: dict[str, Any]) -> None:
         if "command" in message:
-            command = self._codec.typed(message["command"])
-            if isinstance(command, cmd.CallCompleted):
-                self._calls.discard(command.call_id)
-            try:
-                self.on_command(command)
-            except Exception:
-                log.exception("routing order %r failed on this acd", command)
+            self.deliver(self._codec.typed(message["command"]))
             return
         future = self._waiting.get(message.get("reply", ""))
         if future is None or future.done():
@@ -191,6 +185,15 @@ class FollowerRouting:
             future.set_exception(self._codec.decode_error(message["error"]))
         else:
             future.set_result(None)
+
+    def deliver(self, command: cmd.Command) -> None:
+        """An order of the leader about a call of this node (also the leader's own)."""
+        if isinstance(command, cmd.CallCompleted):
+            self._calls.discard(command.call_id)
+        try:
+            self.on_command(command)
+        except Exception:
+            log.exception("routing order %r failed on this acd", command)
 
 
 Submit = Callable[[ev.Event], Awaitable[list[cmd.Command]]]
@@ -283,7 +286,7 @@ class LeaderRelay:
             if not request:
                 log.error("routing core refused %s from %s: %s", type(event).__name__,
                           sender, exc)
-        if request and sender != self.node:
+        if request:  # (also to this node: its own sessions forward through Redis too)
             text = json.dumps(answer, separators=(",", ":"))
             self._outbox.put(lambda: self._redis.rpush(to_node(self._prefix, sender), [text]))
         self._outbox.put(lambda: self._redis.lrem(self._taken, 1, raw))
