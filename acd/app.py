@@ -42,7 +42,7 @@ from acd.adapters.redis.link import UNREACHABLE_ERRORS, RedisLink
 from acd.adapters.redis.list_store import CachedRules, ListStore
 from acd.adapters.redis.outbox import HeldCallStore
 from acd.adapters.redis.routing_commit import RoutingCommit
-from acd.adapters.redis.routing_relay import FollowerRouting, LeaderRelay
+from acd.adapters.redis.routing_relay import FollowerRouting, LeaderRelay, LeaderUnreachable
 from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis, where_is
 from acd.adapters.survey_tally import SatisfactionSplit
@@ -328,6 +328,9 @@ class App:
         self.dispatcher.start()
         await self._release_stale_claims()
 
+    async def reload_shared(self) -> None:
+        await self.desk.load()  # agents' phones: a login through another acd
+
     def _post_from_ami(self, event: RoutingEvent) -> None:
         """AMI's routing facts (phones reachable or not) come from the leader's AMI only:
         every acd sees the same Asterisk events, and each fact has one source."""
@@ -385,6 +388,7 @@ class App:
             error_statuses={core_errors.UnknownAgent: 404, AgentNotFound: 404, WrongPin: 403,
                             DeviceNotAllowed: 403, NotConnected: 409,
                             core_errors.RoutingError: 409, ValueError: 400,
+                            LeaderUnreachable: 503,  # (cluster.mode active)
                             **dict.fromkeys(UNREACHABLE_ERRORS, 503)})
         web_app = make_app(services)
         if cfg.metrics.enabled:

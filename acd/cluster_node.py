@@ -50,6 +50,10 @@ class LeadingCore(Protocol):
         """Start the dispatcher and the leader's own duties (claims left over...)."""
         ...
 
+    async def reload_shared(self) -> None:
+        """Re-read what other acds change in Redis and this one caches (agents' phones)."""
+        ...
+
 
 class ActiveNode:
     def __init__(self, leadership: Leadership, forward: FollowerRouting, relay: LeaderRelay,
@@ -59,6 +63,7 @@ class ActiveNode:
         self.relay = relay
         self.core = core
         self.tasks: list[asyncio.Task[None]] = []
+        self._taking_lead = False  # from then on, no copy of the saved state is adopted
 
     @property
     def leading(self) -> bool:
@@ -71,13 +76,11 @@ class ActiveNode:
         return self.tasks
 
     async def _run(self, stopping: asyncio.Event) -> None:
-        refreshing = asyncio.get_running_loop().create_task(self._refresh_views(),
-                                                            name="cluster-views")
-        try:
-            if not await self.leadership.acquire(stopping):
-                return
-        finally:
-            refreshing.cancel()
+        self.tasks.append(asyncio.get_running_loop().create_task(self._refresh(),
+                                                                 name="cluster-refresh"))
+        if not await self.leadership.acquire(stopping):
+            return
+        self._taking_lead = True
         started = time.monotonic()
         self.core.adopt(await self.core.saved_engine())
         await self.core.lead()
@@ -87,11 +90,15 @@ class ActiveNode:
                     time.monotonic() - started)
         await self.leadership.keep()
 
-    async def _refresh_views(self) -> None:
+    async def _refresh(self) -> None:
         failing = False
         while True:
             try:
-                self.core.adopt(await self.core.saved_engine())
+                if not self._taking_lead:
+                    engine = await self.core.saved_engine()
+                    if not self._taking_lead:  # (the lead may have come meanwhile)
+                        self.core.adopt(engine)
+                await self.core.reload_shared()
                 failing = False
             except Exception as exc:
                 if not failing:

@@ -217,3 +217,23 @@ async def until_list(redis: Any, key: str, length: int) -> None:
     while await redis.llen(key) < length:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.01)
+
+
+async def test_a_callback_is_the_leaders_call_once_its_dialer_places_it(
+        connect: Any, prefix: str) -> None:
+    leader = await start_leader(connect, prefix, "a")
+    follower, got = await start_follower(connect, prefix, "b")
+    await follower.submit(ev.AgentLoggedIn("1001", "PJSIP/1001"))
+    await follower.submit(ev.AgentPaused("1001", "busy"))
+    await follower.submit(ev.CallQueued("c1", "sales", "13800000001"))
+    await follower.submit(ev.CallbackRequested("c1", "13800000001"))
+    assert leader.relay.owners["c1"] == "b"
+    await follower.submit(ev.AgentResumed("1001"))  # the callback is placed: by the leader
+    await until(lambda: any(isinstance(c, cmd.PlaceCallback) for c in leader.local))
+    assert leader.relay.owners["c1"] == "a"
+    redis = await connect()  # (a next leader knows it too)
+    deadline = time.monotonic() + 5
+    while await redis.hget(f"{prefix}routing:owners", "c1") != "a":
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    leader.die()

@@ -235,6 +235,8 @@ class LeaderRelay:
     def on_routing(self, command: cmd.Command) -> None:
         """A dispatcher sink (in place of the local registry's)."""
         call_id = getattr(command, "call_id", None)
+        if isinstance(command, cmd.PlaceCallback):  # the leader's callback dialer calls the
+            self._own(command.call_id, self.node)  # customer into its own FastAGI
         owner = self.owners.get(call_id) if isinstance(call_id, str) else None
         if isinstance(command, cmd.CallCompleted) and owner is not None:
             del self.owners[command.call_id]
@@ -244,6 +246,12 @@ class LeaderRelay:
             return
         text = json.dumps({"command": self._codec.plain(command)}, separators=(",", ":"))
         self._outbox.put(lambda: self._redis.rpush(to_node(self._prefix, owner), [text]))
+
+    def _own(self, call_id: str, node: str) -> None:
+        """`node` holds the call from now on: the core's orders about it go there."""
+        if self.owners.get(call_id) != node:
+            self.owners[call_id] = node
+            self._outbox.put(lambda: self._redis.hset(self._owners_key, call_id, node))
 
     async def _read_forever(self) -> None:
         while True:
@@ -275,9 +283,8 @@ class LeaderRelay:
                       exc, raw)
             self._outbox.put(lambda: self._redis.lrem(self._taken, 1, raw))
             return
-        if isinstance(event, ev.CallQueued) and self.owners.get(event.call_id) != sender:
-            self.owners[event.call_id] = sender
-            self._outbox.put(lambda: self._redis.hset(self._owners_key, event.call_id, sender))
+        if isinstance(event, ev.CallQueued):
+            self._own(event.call_id, sender)
         answer: dict[str, Any] = {"reply": request}
         try:
             await self._submit(event)
