@@ -56,7 +56,7 @@ from acd.callflow.registry import CallRegistry
 from acd.callflow.settings import CallSettings, RecordingPlan
 from acd.callflow.state import NotConnected
 from acd.clock import Clock, ShiftedClock, SystemClock
-from acd.cluster_node import ActiveNode, ForwardedRouting
+from acd.cluster_node import ActiveNode, ForwardedRouting, moved_agents
 from acd.config.console import thresholds
 from acd.config.sections import ScheduleOracleAdapter, load_sections
 from acd.config.settings import Config
@@ -320,8 +320,12 @@ class App:
         return self._engine_from(await self.routing_store.load())
 
     def adopt(self, engine: RoutingEngine) -> None:
+        before, after = self.live.views, EngineViews(engine)
         self.engine = self.routing.engine = self.dispatcher.engine = engine
-        self.live.views = EngineViews(engine)
+        self.live.views = after
+        # the wallboard's pages: the rows of agents whose view moved, as a batch would
+        self.live.watching(lambda: moved_agents(before, after))()
+        self.live.changed()
 
     async def lead(self) -> None:
         """The routing core starts deciding (at start; active: once this acd leads)."""

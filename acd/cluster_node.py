@@ -21,11 +21,13 @@ import logging
 import time
 from typing import Protocol
 
+from acd.adapters.http.live import LiveViews
 from acd.adapters.redis.lease import Leadership
 from acd.adapters.redis.routing_relay import FollowerRouting, LeaderRelay
 from acd.core import commands as cmd
 from acd.core import events as ev
 from acd.core.engine import RoutingEngine
+from acd.core.snapshot import VERSION, Changes
 from acd.dispatcher import Dispatcher
 from acd.routing_service import RoutingService
 
@@ -126,3 +128,12 @@ class ForwardedRouting(RoutingService):
     def has_call(self, call_id: str) -> bool:
         # a call queued here, or (the saved state) through an acd that died since
         return self.forward.has_call(call_id) or self.engine.has_call(call_id)
+
+
+def moved_agents(before: LiveViews, after: LiveViews) -> Changes:
+    """The agents whose view differs between two copies of the routing state, in the
+    shape of the engine's changes (what the wallboard re-reads after a batch)."""
+    moved = {view["agent_id"]: None for view in after.agents()
+             if before.agent(view["agent_id"]) != view}
+    return {"version": VERSION, "period": "", "seq": 0, "agents": dict(moved), "calls": {},
+            "queues": {}}

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from test_history_serve import get
 from test_serve_lifecycle import _free_port, start, wait_ready, write_config
 
@@ -118,11 +119,19 @@ async def test_the_follower_serves_calls_routed_by_the_leader_and_leads_within_5
         token_a = api(base_a, "/api/login", "", admin)["token"]
         token_b = api(base_b, "/api/login", "", admin)["token"]
 
-        # the agent logs in and pauses through the follower: the leader's engine has it
+        # the agent logs in through the follower: the leader's engine has them; paused
+        # through the leader, the follower's views and wallboard show it within a second
         api(base_b, "/api/agents/1001/login", token_b, {"device": "PJSIP/agent1001"})
-        api(base_b, "/api/agents/1001/pause", token_b, {"reason": "busy"})
-        assert agent(base_a, token_a)["state"] == "paused"
-        await until(lambda: agent(base_b, token_b)["state"] == "paused", 2)  # (its copy)
+        assert agent(base_a, token_a)["state"] == "available"
+        async with aiohttp.ClientSession() as http, http.ws_connect(f"{base_b}/api/live") as ws:
+            await ws.send_str(json.dumps({"type": "auth", "token": token_b}))
+            assert json.loads((await ws.receive(timeout=2)).data)["type"] == "snapshot"
+            api(base_a, "/api/agents/1001/pause", token_a, {"reason": "busy"})
+            async with asyncio.timeout(1.5):
+                while json.loads((await ws.receive()).data).get("agents", {}).get(
+                        "1001", {}).get("state") != "paused":
+                    pass
+        assert agent(base_b, token_b)["state"] == "paused"
 
         # two callers reach the follower and wait in the leader's queue
         for n in (1, 2):
