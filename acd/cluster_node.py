@@ -126,8 +126,14 @@ class ForwardedRouting(RoutingService):
         return await self.forward.submit(event)
 
     def has_call(self, call_id: str) -> bool:
-        # a call queued here, or (the saved state) through an acd that died since
-        return self.forward.has_call(call_id) or self.engine.has_call(call_id)
+        """Asked when a call comes back to this acd: one queued here, or one the routing
+        core holds for an acd that died since, whose orders then come here."""
+        if self.forward.has_call(call_id):
+            return True
+        if self.engine.has_call(call_id):
+            self.forward.take_over(call_id)
+            return True
+        return False
 
 
 def moved_agents(before: LiveViews, after: LiveViews) -> Changes:

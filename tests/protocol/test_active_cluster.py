@@ -1,7 +1,8 @@
 """Two `acd serve` processes in cluster.mode active on one real Redis: the follower
 takes calls over FastAGI, the leader's engine queues them and sees the agent logged in
 through the follower's API; the leader killed with SIGKILL, the follower leads within
-5 s, and its waiting callers keep their places and are served, one at a time."""
+5 s, and the waiting callers (also the dead leader's, which the dialplan brings back)
+keep their places and are served, one at a time."""
 
 from __future__ import annotations
 
@@ -47,9 +48,10 @@ class Caller:
         self.commands: list[str] = []
 
     @classmethod
-    async def call(cls, port: int, n: int) -> Caller:
+    async def call(cls, port: int, n: int, tries: int = 0) -> Caller:
+        """`tries`: 1 for a call the dialplan brings back after its acd did not answer."""
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        headers = {"agi_network": "yes", "agi_network_script": "call?tries=0",
+        headers = {"agi_network": "yes", "agi_network_script": f"call?tries={tries}",
                    "agi_channel": f"PJSIP/trunk-{n:08x}", "agi_uniqueid": f"1795000000.{n}",
                    "agi_callerid": f"138001380{n:02d}", "agi_dnid": "4008001234",
                    "agi_context": "acd-inbound", "agi_extension": "4008001234",
@@ -112,8 +114,8 @@ async def test_the_follower_serves_calls_routed_by_the_leader_and_leads_within_5
         await until(lambda: any(logged_at(log, "leads the routing core") is not None
                                 for log in (log_a, log_b)))
         if logged_at(log_b, "leads the routing core") is not None:  # b leads: swap
-            (a, log_a, http_a), (b, log_b, http_b) = (b, log_b, http_b), (a, log_a, http_a)
-            agi_b = agi_a
+            (a, log_a, http_a, agi_a), (b, log_b, http_b, agi_b) = \
+                (b, log_b, http_b, agi_b), (a, log_a, http_a, agi_a)
         base_a, base_b = f"http://127.0.0.1:{http_a}", f"http://127.0.0.1:{http_b}"
         admin = {"username": "admin", "password": "test-admin"}
         token_a = api(base_a, "/api/login", "", admin)["token"]
@@ -133,12 +135,12 @@ async def test_the_follower_serves_calls_routed_by_the_leader_and_leads_within_5
                     pass
         assert agent(base_b, token_b)["state"] == "paused"
 
-        # two callers reach the follower and wait in the leader's queue
-        for n in (1, 2):
-            callers.append(await Caller.call(agi_b, n))
+        # a caller reaches the leader, two more the follower: all wait in the leader's queue
+        for n, port in ((0, agi_a), (1, agi_b), (2, agi_b)):
+            callers.append(await Caller.call(port, n))
             assert await callers[-1].until("SET MUSIC") == "SET MUSIC ON default"
             callers[-1].writer.write(b"200 result=0\n")
-        await until(lambda: api(base_a, "/api/health")["waiting"] == 2)
+        await until(lambda: api(base_a, "/api/health")["waiting"] == 3)
 
         killed = time.time()
         a.send_signal(signal.SIGKILL)
@@ -147,14 +149,20 @@ async def test_the_follower_serves_calls_routed_by_the_leader_and_leads_within_5
         took_over = logged_at(log_b, "leads the routing core")
         assert took_over is not None and took_over - killed < 5.0, took_over - killed
 
-        # the agent comes back: the first caller is rung, the second still waits
+        # the dead leader's caller comes back to the other acd (the dialplan's retry)
+        callers[0] = await Caller.call(agi_b, 0, tries=1)
+        assert (await callers[0].until("SET MUSIC")).startswith("SET MUSIC ON")
+        callers[0].writer.write(b"200 result=0\n")
+
+        # the agent comes back: the first caller is rung, the others still wait
         api(base_b, "/api/agents/1001/resume", token_b, {"agent": "1001"})  # (a POST)
         dial = await callers[0].until("EXEC Dial")
         assert "PJSIP/agent1001" in dial
-        assert api(base_b, "/api/health")["waiting"] == 1
-        assert agent(base_b, token_b)["call_id"] == "1795000000.1"
+        assert api(base_b, "/api/health")["waiting"] == 2
+        assert agent(base_b, token_b)["call_id"] == "1795000000.0"
         await asyncio.sleep(0.3)
-        assert not any(c.startswith("EXEC Dial") for c in callers[1].commands)
+        for later in callers[1:]:
+            assert not any(c.startswith("EXEC Dial") for c in later.commands)
         print(json.dumps({"takeover_seconds": round(took_over - killed, 2)}))
     finally:
         for caller in callers:

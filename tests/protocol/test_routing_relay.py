@@ -237,3 +237,18 @@ async def test_a_callback_is_the_leaders_call_once_its_dialer_places_it(
         assert time.monotonic() < deadline
         await asyncio.sleep(0.01)
     leader.die()
+
+
+async def test_a_call_taken_up_by_another_acd_gets_its_orders_there(connect: Any,
+                                                                     prefix: str) -> None:
+    leader = await start_leader(connect, prefix, "a")
+    dead, _ = await start_follower(connect, prefix, "b")
+    await dead.submit(ev.AgentLoggedIn("1001", "PJSIP/1001"))
+    await dead.submit(ev.AgentPaused("1001", "busy"))
+    await dead.submit(ev.CallQueued("c1", "sales", "13800000001"))
+    survivor, got = await start_follower(connect, prefix, "c")
+    survivor.take_over("c1")  # the dialplan brought c1 back to acd c
+    await survivor.submit(ev.AgentResumed("1001"))
+    await until(lambda: rung(got) == [("c1", "1001")])
+    assert survivor.has_call("c1") and leader.relay.owners["c1"] == "c"
+    leader.die()

@@ -8,7 +8,8 @@ its orders back to the acd that holds each call (cluster.mode: active).
 | routing:to:<node>     | list | the leader's answers and orders for that node    |
 | routing:owners        | hash | call id -> the node whose FastAGI holds the call |
 
-A follower pushes `{"id", "from", "event"}` (id '' for a post); the leader moves each
+A follower pushes `{"id", "from", "event"}` (id '' for a post), or `{"own", "from"}` for
+a call it took over from an acd that died; the leader moves each
 entry to `taken` (BRPOPLPUSH), hands it to its dispatcher and removes it only once
 handled, so a leader killed meanwhile leaves it for the next one, which handles
 `taken` first. Handling an event twice is harmless: the core refuses or ignores a
@@ -156,6 +157,13 @@ class FollowerRouting:
     def has_call(self, call_id: str) -> bool:
         return call_id in self._calls
 
+    def take_over(self, call_id: str) -> None:
+        """A call another acd held came back to this one (the dialplan brought it after
+        that acd died): the leader's orders about it come here from now on."""
+        self._calls.add(call_id)
+        text = json.dumps({"own": call_id, "from": self.node}, separators=(",", ":"))
+        self._outbox.put(lambda: self._redis.lpush(self._inbox, [text]))
+
     def _send(self, request: str, event: ev.Event) -> None:
         if isinstance(event, ev.CallQueued):
             self._calls.add(event.call_id)
@@ -276,6 +284,10 @@ class LeaderRelay:
     async def _handled(self, raw: str) -> None:
         try:
             message = json.loads(raw)
+            if "own" in message:  # (FollowerRouting.take_over)
+                self._own(str(message["own"]), str(message["from"]))
+                self._outbox.put(lambda: self._redis.lrem(self._taken, 1, raw))
+                return
             event = self._codec.typed(message["event"])
             request, sender = str(message.get("id", "")), str(message["from"])
         except Exception as exc:
