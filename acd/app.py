@@ -253,8 +253,9 @@ class App:
             for error in exc.errors:
                 log.error("reload refused: %s", error)
             return False
-        await self.dispatcher.apply(
-            lambda now: self.engine.reconfigure(sections.queues, sections.agents, now))
+        if self.cluster is None or self.cluster.leading:  # (a follower's copy: re-read)
+            await self.dispatcher.apply(
+                lambda now: self.engine.reconfigure(sections.queues, sections.agents, now))
         self.sections = sections
         self.desk.agents = {a.agent_id: a for a in sections.agents}
         self.desk.pause_reasons = sections.pause_reasons or self.desk.pause_reasons

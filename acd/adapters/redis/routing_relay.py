@@ -305,6 +305,8 @@ class LeaderRelay:
             if not request:
                 log.error("routing core refused %s from %s: %s", type(event).__name__,
                           sender, exc)
+        except Exception as exc:  # the step failed (logged by the dispatcher): the sender
+            answer["error"] = self._codec.encode_error(exc)  # hears it now, not in 8 s
         if request:  # (also to this node: its own sessions forward through Redis too)
             text = json.dumps(answer, separators=(",", ":"))
             self._outbox.put(lambda: self._redis.rpush(to_node(self._prefix, sender), [text]))
