@@ -8,7 +8,8 @@ a follower's FollowerRouting. Printed:
   leader's answer is back (the API's path): p50/p99/max;
 - ring: a caller queued on the follower (post) until the leader's RingAgents order is on
   the follower (the call path's extra delay against a single acd): p50/p99/max;
-- the same submit straight into the leader's dispatcher, for comparison.
+- the same submit straight into the leader's dispatcher, for comparison;
+- a burst: as many events posted at once, how many a second the leader takes in.
 
     python bench/bench_relay.py                 # 2,000 of each
     python bench/bench_relay.py --count 500
@@ -92,10 +93,16 @@ async def run(port: int, count: int) -> None:
         await rung[call]
         ring.append(time.perf_counter() - started)
         await follower.submit(ev.CallAbandoned(call))
+    started = time.perf_counter()  # a burst: posted at once, the last one submitted
+    for n in range(count):
+        follower.post(ev.AgentPaused("1001", "busy") if n % 2 == 0 else ev.AgentResumed("1001"))
+    await follower.submit(ev.AgentDeviceReachability("1001", True))
+    burst = count / (time.perf_counter() - started)
     print(machine())
     print(summary("submit, forwarded", forwarded))
     print(summary("submit, on the leader", local))
     print(summary("caller queued -> ring order", ring))
+    print(f"{'a burst, forwarded':<28} n={count:>5}  {burst:,.0f} events/s handled")
     for task in tasks:
         task.cancel()
     await dispatcher.stop()

@@ -6,6 +6,7 @@ its orders back to the acd that holds each call (cluster.mode: active).
 | routing:inbox         | list | events for the leader, oldest at the tail        |
 | routing:inbox:taken   | list | events the leader took and has not finished yet  |
 | routing:to:<node>     | list | the leader's answers and orders for that node    |
+|                       |      | (expires a day after it was last empty)          |
 | routing:owners        | hash | call id -> the node whose FastAGI holds the call |
 
 A follower pushes `{"id", "from", "event"}` (id '' for a post), or `{"own", "from"}` for
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 
 #: a submitted event unanswered this long: no leader (a failover takes < 5 s)
 SUBMIT_SECONDS = 8.0
+#: orders for a node that does not read them (it died for good) are dropped this late
+NODE_LIST_SECONDS = 86400
 #: how long one blocking read waits before it looks at its stop flag again
 BLOCK_SECONDS = 1
 
@@ -53,6 +56,8 @@ class RelayRedis(Protocol):
     async def lrem(self, key: str, count: int, value: str) -> int: ...
 
     async def lrange_aslist(self, key: str, start: int, stop: int) -> list[str]: ...
+
+    async def expire(self, key: str, seconds: int) -> int: ...
 
     async def hset(self, key: str, field: str, value: str) -> int: ...
 
@@ -253,7 +258,12 @@ class LeaderRelay:
             self._local(command)
             return
         text = json.dumps({"command": self._codec.plain(command)}, separators=(",", ":"))
-        self._outbox.put(lambda: self._redis.rpush(to_node(self._prefix, owner), [text]))
+        self._outbox.put(lambda: self._send_to(owner, text))
+
+    async def _send_to(self, node: str, text: str) -> None:
+        key = to_node(self._prefix, node)
+        if await self._redis.rpush(key, [text]) == 1:  # a node that never comes back
+            await self._redis.expire(key, NODE_LIST_SECONDS)  # leaves no list for ever
 
     def _own(self, call_id: str, node: str) -> None:
         """`node` holds the call from now on: the core's orders about it go there."""
@@ -309,7 +319,7 @@ class LeaderRelay:
             answer["error"] = self._codec.encode_error(exc)  # hears it now, not in 8 s
         if request:  # (also to this node: its own sessions forward through Redis too)
             text = json.dumps(answer, separators=(",", ":"))
-            self._outbox.put(lambda: self._redis.rpush(to_node(self._prefix, sender), [text]))
+            self._outbox.put(lambda: self._send_to(sender, text))
         self._outbox.put(lambda: self._redis.lrem(self._taken, 1, raw))
 
     async def close(self) -> None:
