@@ -24,12 +24,14 @@ from acd.core import commands as cmd
 from acd.core import errors as core_errors
 from acd.core import events as ev
 from acd.core.engine import RoutingEngine
-from acd.core.model import AgentConfig, QueueConfig, QueueMember
+from acd.core.model import AgentConfig, QueueConfig, QueueMember, RoutingSettings
 from acd.dispatcher import Dispatcher
 
 DB = 12  # this module's own database; keys also carry a per-test prefix
 AGENTS = ("1001", "1002")
 QUEUES = [QueueConfig("sales", members=tuple(QueueMember(a) for a in AGENTS))]
+#: an agent who missed a ring is offered the next caller after 0.2 s (not 5 s)
+SETTINGS = RoutingSettings(ring_failure_delay_seconds=0.2)
 
 
 def today(now: float) -> str:
@@ -89,8 +91,9 @@ async def start_leader(connect: Callable[[], Any], prefix: str, node: str) -> Le
     store = RoutingStore(redis, prefix)
     saved = await store.load()
     engine = (RoutingEngine.restore(QUEUES, [AgentConfig(a) for a in AGENTS], saved,
-                                    time.time(), period_key=today) if saved else
-              RoutingEngine(QUEUES, [AgentConfig(a) for a in AGENTS], period_key=today))
+                                    time.time(), period_key=today, settings=SETTINGS)
+              if saved else RoutingEngine(QUEUES, [AgentConfig(a) for a in AGENTS],
+                                          period_key=today, settings=SETTINGS))
     dispatcher: Dispatcher[ev.Event, cmd.Command] = Dispatcher(engine, SystemClock())
     commit = RoutingCommit(store, engine.take_changes)
     dispatcher.set_gate(commit.gate)

@@ -9,14 +9,18 @@ its orders back to the acd that holds each call (cluster.mode: active).
 |                       |      | (expires a day after it was last empty)          |
 | routing:owners        | hash | call id -> the node whose FastAGI holds the call |
 
-A follower pushes `{"id", "from", "event"}` (id '' for a post), or `{"own", "from"}` for
-a call it took over from an acd that died; the leader moves each
-entry to `taken` (BRPOPLPUSH), hands it to its dispatcher and removes it only once
-handled, so a leader killed meanwhile leaves it for the next one, which handles
-`taken` first. Handling an event twice is harmless: the core refuses or ignores a
-fact that no longer matches its state (a CallQueued twice is DuplicateCall). The
-leader sends each order about a call to the call's owner, in the order the core gave
-them, and a submitted event's answer after the orders of its batch.
+A follower pushes `{"id", "from", "event"}` (id '' for a post), or `{"own", "from"}`
+for a call it took over from an acd that died. The leader moves entries to `taken` (up
+to BATCH at a time), hands each to its dispatcher and removes it once handled, i.e.
+once the routing commit has saved its batch; a leader killed meanwhile leaves it for
+the next one, which handles `taken` first. An entry handled and saved in the moment
+before the kill is handled again: the core refuses or ignores a fact that no longer
+matches its state (a CallQueued twice is DuplicateCall, a repeated answer or hang-up is
+ignored), except a ring failure repeated after the core rang the same agent for the
+same caller again within that moment. The leader sends each order about a call to the
+call's owner, in the order the core gave them, and a submitted event's answer after
+the orders of its batch. Writes go out in order, as many as are waiting in one round
+trip (one Lua script).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from typing import Any, Protocol
 
 import asyncio_redis
 
+from acd.adapters.redis.client import Redis
+from acd.adapters.redis.store import Scripts
 from acd.cluster.codec import Codec, routing_codec
 from acd.core import commands as cmd
 from acd.core import errors as core_errors
@@ -46,24 +52,10 @@ NODE_LIST_SECONDS = 86400
 BLOCK_SECONDS = 1
 
 
-class RelayRedis(Protocol):
+class RelayRedis(Redis, Protocol):
     """What the relay needs of asyncio_redis (a connection or a pool)."""
 
-    async def lpush(self, key: str, values: list[str]) -> int: ...
-
-    async def rpush(self, key: str, values: list[str]) -> int: ...
-
-    async def lrem(self, key: str, count: int, value: str) -> int: ...
-
     async def lrange_aslist(self, key: str, start: int, stop: int) -> list[str]: ...
-
-    async def expire(self, key: str, seconds: int) -> int: ...
-
-    async def hset(self, key: str, field: str, value: str) -> int: ...
-
-    async def hdel(self, key: str, fields: list[str]) -> int: ...
-
-    async def hgetall_asdict(self, key: str) -> dict[str, str]: ...
 
 
 class BlockingRedis(Protocol):
@@ -94,24 +86,60 @@ async def _timed_out(call: Awaitable[Any]) -> Any:
         return None
 
 
+# ARGV: groups of four (what, key, value, extra), run in order in one round trip:
+# lpush / rpush (extra: the list's expiry when it is new) / lrem / hset (extra: value) /
+# hdel. (Keys outside KEYS: a single Redis, as everywhere in acd; not Redis Cluster.)
+_WRITE = """
+for i = 1, #ARGV, 4 do
+  local what, key, value, extra = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  if what == 'lpush' then redis.call('LPUSH', key, value)
+  elseif what == 'rpush' then
+    if redis.call('RPUSH', key, value) == 1 then redis.call('EXPIRE', key, extra) end
+  elseif what == 'lrem' then redis.call('LREM', key, 1, value)
+  elseif what == 'hset' then redis.call('HSET', key, value, extra)
+  elseif what == 'hdel' then redis.call('HDEL', key, value) end
+end
+return #ARGV / 4
+"""
+
+# KEYS: inbox, taken; ARGV: at most this many. The oldest entries, moved to `taken`.
+_TAKE = """
+local out = {}
+for i = 1, tonumber(ARGV[1]) do
+  local entry = redis.call('RPOPLPUSH', KEYS[1], KEYS[2])
+  if not entry then break end
+  out[#out + 1] = entry
+end
+if #out == 0 then return '[]' end
+return cjson.encode(out)
+"""
+
+#: writes (and inbox entries) taken in one round trip at most
+BATCH = 256
+
+
 class _Outbox:
-    """Writes to Redis in the order they were asked for, by one task (a sink or a post
-    must not wait for Redis)."""
+    """Writes to Redis in the order they were asked for, by one task, as many as are
+    waiting in one round trip (a sink or a post must not wait for Redis)."""
 
-    def __init__(self) -> None:
-        self._queue: asyncio.Queue[Callable[[], Awaitable[Any]]] = asyncio.Queue()
+    def __init__(self, scripts: Scripts) -> None:
+        self._scripts = scripts
+        self._queue: asyncio.Queue[tuple[str, str, str, str]] = asyncio.Queue()
 
-    def put(self, write: Callable[[], Awaitable[Any]]) -> None:
-        self._queue.put_nowait(write)
+    def put(self, what: str, key: str, value: str, extra: str = "") -> None:
+        self._queue.put_nowait((what, key, value, extra))
 
     async def run(self) -> None:
         while True:
-            write = await self._queue.get()
+            batch = [await self._queue.get()]
+            while len(batch) < BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            args = [item for write in batch for item in write]
             while True:
                 try:
-                    await write()
+                    await self._scripts.run("relay_write", _WRITE, [], args)
                     break
-                except Exception as exc:  # Redis away: the order must not be skipped
+                except Exception as exc:  # Redis away: no write may be skipped
                     log.warning("routing relay write failed (%s); retrying", exc)
                     await asyncio.sleep(0.25)
 
@@ -132,7 +160,8 @@ class FollowerRouting:
         self._submit_seconds = submit_seconds
         self._waiting: dict[str, asyncio.Future[None]] = {}
         self._calls: set[str] = set()  # queued from here and not completed (has_call)
-        self._outbox = _Outbox()
+        self._scripts = Scripts(redis)
+        self._outbox = _Outbox(self._scripts)
 
     def start(self) -> list[asyncio.Task[None]]:
         loop = asyncio.get_running_loop()
@@ -167,14 +196,14 @@ class FollowerRouting:
         that acd died): the leader's orders about it come here from now on."""
         self._calls.add(call_id)
         text = json.dumps({"own": call_id, "from": self.node}, separators=(",", ":"))
-        self._outbox.put(lambda: self._redis.lpush(self._inbox, [text]))
+        self._outbox.put("lpush", self._inbox, text)
 
     def _send(self, request: str, event: ev.Event) -> None:
         if isinstance(event, ev.CallQueued):
             self._calls.add(event.call_id)
         text = json.dumps({"id": request, "from": self.node,
                            "event": self._codec.plain(event)}, separators=(",", ":"))
-        self._outbox.put(lambda: self._redis.lpush(self._inbox, [text]))
+        self._outbox.put("lpush", self._inbox, text)
 
     async def _read_forever(self) -> None:
         while True:
@@ -228,7 +257,8 @@ class LeaderRelay:
         self._local = local
         self._codec = codec or routing_codec()
         self.owners: dict[str, str] = {}
-        self._outbox = _Outbox()
+        self._scripts = Scripts(redis)
+        self._outbox = _Outbox(self._scripts)
         self._handling: set[asyncio.Task[None]] = set()
 
     async def start(self) -> list[asyncio.Task[None]]:
@@ -253,34 +283,37 @@ class LeaderRelay:
         owner = self.owners.get(call_id) if isinstance(call_id, str) else None
         if isinstance(command, cmd.CallCompleted) and owner is not None:
             del self.owners[command.call_id]
-            self._outbox.put(lambda: self._redis.hdel(self._owners_key, [command.call_id]))
+            self._outbox.put("hdel", self._owners_key, command.call_id)
         if owner is None or owner == self.node:
             self._local(command)
             return
         text = json.dumps({"command": self._codec.plain(command)}, separators=(",", ":"))
-        self._outbox.put(lambda: self._send_to(owner, text))
+        self._send_to(owner, text)
 
-    async def _send_to(self, node: str, text: str) -> None:
-        key = to_node(self._prefix, node)
-        if await self._redis.rpush(key, [text]) == 1:  # a node that never comes back
-            await self._redis.expire(key, NODE_LIST_SECONDS)  # leaves no list for ever
+    def _send_to(self, node: str, text: str) -> None:
+        # (the list expires: a node that never comes back leaves none for ever)
+        self._outbox.put("rpush", to_node(self._prefix, node), text, str(NODE_LIST_SECONDS))
 
     def _own(self, call_id: str, node: str) -> None:
         """`node` holds the call from now on: the core's orders about it go there."""
         if self.owners.get(call_id) != node:
             self.owners[call_id] = node
-            self._outbox.put(lambda: self._redis.hset(self._owners_key, call_id, node))
+            self._outbox.put("hset", self._owners_key, call_id, node)
 
     async def _read_forever(self) -> None:
         while True:
-            try:
-                raw = await _timed_out(self._blocking.brpoplpush(self._inbox, self._taken,
-                                                                 BLOCK_SECONDS))
+            try:  # what is waiting, many at a time; else wait for the next one
+                taken: list[str] = json.loads(await self._scripts.run(
+                    "relay_take", _TAKE, [self._inbox, self._taken], [str(BATCH)]))
+                if not taken:
+                    raw = await _timed_out(self._blocking.brpoplpush(
+                        self._inbox, self._taken, BLOCK_SECONDS))
+                    taken = [] if raw is None else [raw]
             except Exception as exc:
                 log.warning("routing inbox not readable (%s); retrying", exc)
                 await asyncio.sleep(0.25)
                 continue
-            if raw is not None:
+            for raw in taken:
                 self._handle(raw)
 
     def _handle(self, raw: str) -> None:
@@ -296,14 +329,14 @@ class LeaderRelay:
             message = json.loads(raw)
             if "own" in message:  # (FollowerRouting.take_over)
                 self._own(str(message["own"]), str(message["from"]))
-                self._outbox.put(lambda: self._redis.lrem(self._taken, 1, raw))
+                self._outbox.put("lrem", self._taken, raw)
                 return
             event = self._codec.typed(message["event"])
             request, sender = str(message.get("id", "")), str(message["from"])
         except Exception as exc:
             log.error("routing inbox: dropped an entry this acd cannot read (%s): %.200s",
                       exc, raw)
-            self._outbox.put(lambda: self._redis.lrem(self._taken, 1, raw))
+            self._outbox.put("lrem", self._taken, raw)
             return
         if isinstance(event, ev.CallQueued):
             self._own(event.call_id, sender)
@@ -319,8 +352,8 @@ class LeaderRelay:
             answer["error"] = self._codec.encode_error(exc)  # hears it now, not in 8 s
         if request:  # (also to this node: its own sessions forward through Redis too)
             text = json.dumps(answer, separators=(",", ":"))
-            self._outbox.put(lambda: self._send_to(sender, text))
-        self._outbox.put(lambda: self._redis.lrem(self._taken, 1, raw))
+            self._send_to(sender, text)
+        self._outbox.put("lrem", self._taken, raw)
 
     async def close(self) -> None:
         """A clean stop: what is being handled finishes (what is not stays in Redis)."""
