@@ -286,7 +286,7 @@ class App:
                              "ami": lambda: self.ami.connected,
                              "fastagi": lambda: self.agi.listening,
                              "routing": lambda: self.dispatcher.running or (
-                                 self.cluster is not None and not self.cluster.leading)})
+                                 self.cluster is not None and self.cluster.led_elsewhere)})
 
     def _make_history(self) -> HistoryService | None:
         """The call history (history: in config.yaml), drained from Redis into SQL."""

@@ -66,10 +66,17 @@ class ActiveNode:
         self.core = core
         self.tasks: list[asyncio.Task[None]] = []
         self._taking_lead = False  # from then on, no copy of the saved state is adopted
+        self.leader = ""  # the lease holder as last read ('' : none)
 
     @property
     def leading(self) -> bool:
         return self.leadership.leading
+
+    @property
+    def led_elsewhere(self) -> bool:
+        """Another acd leads the routing core (as last read): this one's events are
+        decided there (health: routing is down while no acd leads, as in a takeover)."""
+        return not self.leading and bool(self.leader)
 
     def start(self, stopping: asyncio.Event) -> list[asyncio.Task[None]]:
         self.tasks = [*self.forward.start(),
@@ -97,6 +104,7 @@ class ActiveNode:
         while True:
             try:
                 if not self._taking_lead:
+                    self.leader = await self.leadership.lease.holder() or ""
                     engine = await self.core.saved_engine()
                     if not self._taking_lead:  # (the lead may have come meanwhile)
                         self.core.adopt(engine)

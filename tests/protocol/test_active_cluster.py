@@ -141,6 +141,7 @@ async def test_the_follower_serves_calls_routed_by_the_leader_and_leads_within_5
             assert await callers[-1].until("SET MUSIC") == "SET MUSIC ON default"
             callers[-1].writer.write(b"200 result=0\n")
         await until(lambda: api(base_a, "/api/health")["waiting"] == 3)
+        assert api(base_b, "/api/health")["dependencies"]["routing"] == "up"  # (led by a)
 
         killed = time.time()
         a.send_signal(signal.SIGKILL)
