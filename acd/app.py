@@ -113,6 +113,7 @@ class App:
         self._generation = 0  # bumped by each reload: a new call reads the new settings
         self.exit_code = 0
         self.cluster: ActiveNode | None = None  # cluster.mode active (acd.cluster_node)
+        self._fallback: FallbackQueue | None = None
 
     async def start(self) -> None:
         cfg, sec = self.config, self.sections
@@ -192,6 +193,7 @@ class App:
                                      self._agent_seen)
             self.dispatcher.add_sink(fallback.on_routing)
             self.ami.on_resync(fallback.resync)
+            self._fallback = fallback
             self._tasks.append(fallback.start())
         caller_id = next(iter(cfg.numbers), "")
         self.own_calls = OwnCalls(
@@ -332,6 +334,10 @@ class App:
         """The routing core starts deciding (at start; active: once this acd leads)."""
         self.dispatcher.start()
         await self._release_stale_claims()
+        if self.cluster is not None and self._fallback is not None:  # what it last applied
+            # is what it saw before another acd led: read the members back, correct them
+            self._tasks.append(asyncio.create_task(self._fallback.resync(),
+                                                   name="fallback-resync"))
 
     async def reload_shared(self) -> None:
         await self.desk.load()  # agents' phones: a login through another acd
