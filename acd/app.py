@@ -46,6 +46,7 @@ from acd.adapters.redis.link import UNREACHABLE_ERRORS, RedisLink
 from acd.adapters.redis.list_store import CachedRules, ListStore
 from acd.adapters.redis.outbox import HeldCallStore
 from acd.adapters.redis.routing_commit import RoutingCommit
+from acd.adapters.redis.routing_relay import FollowerRouting, LeaderRelay, LeaderUnreachable
 from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis, where_is
 from acd.adapters.redis.user_store import UserStore
@@ -61,6 +62,7 @@ from acd.callflow.registry import CallRegistry
 from acd.callflow.settings import CallSettings, RecordingPlan
 from acd.callflow.state import NotConnected
 from acd.clock import Clock, ShiftedClock, SystemClock
+from acd.cluster_node import ActiveNode, ForwardedRouting, moved_agents
 from acd.config.console import thresholds
 from acd.config.sections import ScheduleOracleAdapter, load_sections
 from acd.config.settings import Config
@@ -69,7 +71,9 @@ from acd.console.wallboard import Wallboard
 from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
 from acd.core.events import AgentClaimReleased
+from acd.core.events import Event as RoutingEvent
 from acd.core.periods import daily
+from acd.core.snapshot import Snapshot
 from acd.dispatcher import Dispatcher
 from acd.health import Dependencies
 from acd.history.service import HistoryService
@@ -115,6 +119,8 @@ class App:
         self._call_settings: tuple[tuple[int, int], CallSettings] | None = None
         self._generation = 0  # bumped by each reload: a new call reads the new settings
         self.exit_code = 0
+        self.cluster: ActiveNode | None = None  # cluster.mode active (acd.cluster_node)
+        self._fallback: FallbackQueue | None = None
 
     async def start(self) -> None:
         cfg, sec = self.config, self.sections
@@ -146,8 +152,8 @@ class App:
                                period=daily(cfg.timezone), interval=cfg.console.flush_ms / 1000)
         self.dispatcher.after_batch(self.live.after_batch)  # the wallboard's pages
         # (the wallboard re-reads only the agents each batch changed)
-        self.routing_commit = RoutingCommit(self.routing_store,
-                                            self.live.watching(self.engine.take_changes))
+        self.routing_commit = RoutingCommit(self.routing_store, self.live.watching(
+            lambda: self.engine.take_changes()))  # (the engine a new leader adopted)
         self.dispatcher.set_gate(self.routing_commit.gate)  # claims and state: one trip per batch
         self.dispatcher.after_batch(self.routing_commit.after_batch)
         self.dispatcher.add_sink(self.metrics.events.on_routing)
@@ -162,6 +168,7 @@ class App:
         self.webhooks = Webhooks(load_webhooks(cfg.webhooks, None, []), self.events.stream,
                                  SystemClock().now)  # (wall time: receivers check it)
         self.events.listen(self.webhooks.on_event)
+        self.cluster = await self._active_node() if cfg.cluster.mode == "active" else None
         self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
                                       cfg.redis.prefix, cfg.recording.format,
                                       link=self.redis_link)
@@ -184,7 +191,8 @@ class App:
             agent_on_device=self._agent_on_device, events=self.events),
             self.call_settings, Admission(cfg.admission))
         register_call_routes(self.agi, self.registry)
-        self.dispatcher.add_sink(self.registry.on_routing)
+        self.dispatcher.add_sink(self.cluster.relay.on_routing if self.cluster
+                                 else self.registry.on_routing)  # (active: to each call's acd)
         if self.history is not None:
             self.dispatcher.add_sink(self.history.agent_events.on_routing)
             self.history.start(self.clock.now)
@@ -194,12 +202,13 @@ class App:
         self.dispatcher.add_sink(self.desk.on_routing)  # a logout pending until a call's end
         AgentPhone(self.desk, self.prompts, cfg.languages).register(self.agi)
         EventTranslator(self.registry, self.desk.agent_on_device,
-                        self.dispatcher.post).register(self.ami)
+                        self._post_from_ami).register(self.ami)
         if cfg.ami.fallback_queue:
             fallback = FallbackQueue(self.ami, cfg.ami.fallback_queue, self._agents_seen,
                                      self._agent_seen)
             self.dispatcher.add_sink(fallback.on_routing)
             self.ami.on_resync(fallback.resync)
+            self._fallback = fallback
             self._tasks.append(fallback.start())
         caller_id = next(iter(cfg.numbers), "")
         self.own_calls = OwnCalls(
@@ -209,10 +218,9 @@ class App:
         self.dispatcher.add_sink(CallbackDialer(
             self.ami, self.dispatcher.post, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id,
             agi_key=cfg.agi.key))
-        self.dispatcher.start()
         self.events.start()
-        self.webhooks.start()
-        await self._release_stale_claims()
+        if self.cluster is None:
+            await self.lead()
         await self.ami.start()
         await self._prepare_busy_prompt()
         await self.agi.start(cfg.agi.host, cfg.agi.port)
@@ -263,8 +271,9 @@ class App:
             for error in exc.errors:
                 log.error("reload refused: %s", error)
             return False
-        await self.dispatcher.apply(
-            lambda now: self.engine.reconfigure(sections.queues, sections.agents, now))
+        if self.cluster is None or self.cluster.leading:  # (a follower's copy: re-read)
+            await self.dispatcher.apply(
+                lambda now: self.engine.reconfigure(sections.queues, sections.agents, now))
         self.sections = sections
         self.desk.agents = {a.agent_id: a for a in sections.agents}
         self.desk.pause_reasons = sections.pause_reasons or self.desk.pause_reasons
@@ -294,7 +303,8 @@ class App:
         return Dependencies({"redis": lambda: self.redis_link.up,
                              "ami": lambda: self.ami.connected,
                              "fastagi": lambda: self.agi.listening,
-                             "routing": lambda: self.dispatcher.running})
+                             "routing": lambda: self.dispatcher.running or (
+                                 self.cluster is not None and self.cluster.led_elsewhere)})
 
     def _make_history(self) -> HistoryService | None:
         """The call history (history: in config.yaml), drained from Redis into SQL."""
@@ -308,16 +318,70 @@ class App:
 
     async def _restore_engine(self) -> RoutingEngine:
         """The routing state as it was before a restart (agents, callers, callbacks, stats)."""
-        sec, tz = self.sections, self.config.timezone
         snapshot = await self.routing_store.load()
+        engine = self._engine_from(snapshot)
         if snapshot:
-            engine = RoutingEngine.restore(sec.queues, sec.agents, snapshot, self.clock.now(),
-                                           period_key=daily(tz), settings=sec.settings)
             log.info("routing state restored from Redis: %d agents, %d waiting",
                      len(engine.agent_ids()), engine.waiting_count())
-            return engine
+        return engine
+
+    def _engine_from(self, snapshot: Snapshot | None) -> RoutingEngine:
+        sec, tz = self.sections, self.config.timezone
+        if snapshot:
+            return RoutingEngine.restore(sec.queues, sec.agents, snapshot, self.clock.now(),
+                                         period_key=daily(tz), settings=sec.settings)
         return RoutingEngine(sec.queues, sec.agents, settings=sec.settings,
                              period_key=daily(tz))
+
+    # -- cluster.mode active (acd.cluster_node): this App is its LeadingCore ----------
+
+    async def saved_engine(self) -> RoutingEngine:
+        return self._engine_from(await self.routing_store.load())
+
+    def adopt(self, engine: RoutingEngine) -> None:
+        before, after = self.live.views, EngineViews(engine)
+        self.engine = self.routing.engine = self.dispatcher.engine = engine
+        self.live.views = after
+        # the wallboard's pages: the rows of agents whose view moved, as a batch would
+        self.live.watching(lambda: moved_agents(before, after))()
+        self.live.changed()
+
+    async def lead(self) -> None:
+        """The routing core starts deciding (at start; active: once this acd leads)."""
+        self.dispatcher.start()
+        await self._release_stale_claims()
+        # webhooks are delivered by the acd that leads: one sender per webhook, in order
+        # (the events themselves reach the shared stream from every acd)
+        self.webhooks.start()
+        if self.cluster is not None and self._fallback is not None:  # what it last applied
+            # is what it saw before another acd led: read the members back, correct them
+            self._tasks.append(asyncio.create_task(self._fallback.resync(),
+                                                   name="fallback-resync"))
+
+    async def reload_shared(self) -> None:
+        await self.desk.load()  # agents' phones: a login through another acd
+
+    def _post_from_ami(self, event: RoutingEvent) -> None:
+        """AMI's routing facts (phones reachable or not) come from the leader's AMI only:
+        every acd sees the same Asterisk events, and each fact has one source."""
+        if self.cluster is None or self.cluster.leading:
+            self.dispatcher.post(event)
+
+    async def _active_node(self) -> ActiveNode:
+        """Every acd serves calls; the lease holder leads the routing core."""
+        cfg = self.config
+        leadership = await self._leadership()
+        node = leadership.lease.node
+
+        async def blocking() -> Any:  # a pool of its own per blocking reader
+            return await connect_redis(cfg.redis, poolsize=1)
+
+        forward = FollowerRouting(self.redis, await blocking(), cfg.redis.prefix, node,
+                                  lambda command: self.registry.on_routing(command))
+        relay = LeaderRelay(self.redis, await blocking(), cfg.redis.prefix, node,
+                            self.dispatcher.submit, forward.deliver)
+        self.routing = ForwardedRouting(self.dispatcher, self.engine, forward)
+        return ActiveNode(leadership, forward, relay, self)
 
     async def _release_stale_claims(self) -> None:
         """Claims a killed acd had not released yet would keep their agents from every
@@ -354,6 +418,7 @@ class App:
             error_statuses={core_errors.UnknownAgent: 404, AgentNotFound: 404, WrongPin: 403,
                             DeviceNotAllowed: 403, NotConnected: 409,
                             core_errors.RoutingError: 409, ValueError: 400,
+                            LeaderUnreachable: 503,  # (cluster.mode active)
                             **dict.fromkeys(UNREACHABLE_ERRORS, 503)})
         web_app = make_app(services)
         if cfg.metrics.enabled:
@@ -452,7 +517,8 @@ class App:
         self.registry.stop()
         await self.dispatcher.stop()
         with contextlib.suppress(Exception):
-            await self.routing_commit.close()
+            if self.cluster is None or self.cluster.leading:  # (a follower's is a copy)
+                await self.routing_commit.close()
         await self.agi.close()
         await self.registry.drain()
         await self.held_calls.outbox.flush(seconds=1.0)  # (held while Redis was away)
@@ -476,6 +542,9 @@ class App:
             loop.add_signal_handler(sig, self._on_stop_signal)
         loop.add_signal_handler(signal.SIGHUP, lambda: self._tasks.append(
             asyncio.create_task(self.reload(), name="reload")))
+        if self.config.cluster.mode == "active":
+            await self._serve_active()
+            return
         leadership = await self._leadership()
         if not await leadership.acquire(self._stopping):
             log.info("acd stopped while standing by")
@@ -486,17 +555,33 @@ class App:
             await self._stopping.wait()
         finally:
             keeping.cancel()
-            log.info("acd stopping")
-            try:  # a stop that hangs on a peer never keeps acd up: calls resume elsewhere
-                async with asyncio.timeout(STOP_SECONDS):
-                    await self.stop()
-                    if leadership.leading:  # a standby takes over now, not in a while
-                        await leadership.lease.give_up()
-            except TimeoutError:
-                log.error("acd did not stop cleanly within %.0f s; exiting anyway",
-                          STOP_SECONDS)
-            except Exception as exc:
-                log.warning("leadership lease not given up (%s); it lapses by itself", exc)
+            await self._stop_within(leadership)
+
+    async def _serve_active(self) -> None:
+        """cluster.mode active: serve calls at once; lead the routing core when the lease
+        comes to this acd (acd.cluster_node)."""
+        await self.start()
+        assert self.cluster is not None
+        self._tasks += self.cluster.start(self._stopping)
+        try:
+            await self._stopping.wait()
+        finally:
+            for task in self.cluster.tasks:
+                task.cancel()
+            await self.cluster.relay.close()
+            await self._stop_within(self.cluster.leadership)
+
+    async def _stop_within(self, leadership: Leadership) -> None:
+        log.info("acd stopping")
+        try:  # a stop that hangs on a peer never keeps acd up: calls resume elsewhere
+            async with asyncio.timeout(STOP_SECONDS):
+                await self.stop()
+                if leadership.leading:  # a standby takes over now, not in a while
+                    await leadership.lease.give_up()
+        except TimeoutError:
+            log.error("acd did not stop cleanly within %.0f s; exiting anyway", STOP_SECONDS)
+        except Exception as exc:
+            log.warning("leadership lease not given up (%s); it lapses by itself", exc)
 
     async def _leadership(self) -> Leadership:
         """The lease that lets one acd of several serve (its own small Redis pool, so

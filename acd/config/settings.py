@@ -152,6 +152,9 @@ class ClusterConfig:
     #: how long the serving acd's lease lasts unrenewed: a standby takes over this long
     #: after the leader died (it renews every quarter of it)
     lease_seconds: float = 2.0
+    #: standby: one acd serves, the others wait for the lease; active: every acd serves
+    #: calls, the lease holder leads the routing core (acd.cluster, docs/operations.md)
+    mode: str = "standby"
 
 
 @dataclass(frozen=True)
@@ -462,6 +465,12 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
             sub.pos("lease_seconds") if isinstance(sub, LocatedDict) else node.pos(),
             f"cluster.lease_seconds {lease:g}: seconds between 0.2 and 60 (how long a "
             "standby acd waits for a dead one)"))
+    if config.cluster.mode not in ("standby", "active"):
+        sub = node.get("cluster")
+        errors.append(SourceError(
+            sub.pos("mode") if isinstance(sub, LocatedDict) and "mode" in sub else node.pos(),
+            f"cluster.mode {config.cluster.mode!r}: standby (one acd serves, the others wait) "
+            "or active (every acd serves calls, one leads the routing core)"))
     numbers = node.get("numbers")
     for number in config.numbers:
         if not number.isdigit():

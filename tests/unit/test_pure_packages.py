@@ -22,6 +22,7 @@ def pure_modules() -> list[Path]:
                 if path.name not in CALLFLOW_ASYNC]
     modules += [ACD / "media" / "playables.py", ACD / "media" / "phrases.py"]
     modules += [ACD / "history" / "rows.py", ACD / "integration" / "events.py"]
+    modules += [ACD / "cluster" / "codec.py"]
     return modules
 
 
