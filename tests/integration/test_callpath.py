@@ -411,16 +411,15 @@ async def test_a_supervisor_whispers_to_the_agent_and_the_recording_stays_whole(
 
 async def test_a_supervisor_intercepts_the_agent_leaves_and_the_record_shows_the_takeover(
         acd, logged_in, call_records, asterisk, tmp_path):
-    # (written for issue 13; not yet run on the sandbox: the lead runs tests/integration)
     logged_in("1001")
     phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5), workdir=tmp_path / "phones")
     supervisor = SippAgentPhones(PhoneBehaviour(answer_after=0.3), port=5073,
                                  workdir=tmp_path / "supervisor")
-    caller = SippCaller("13812349999", did=DIRECT, hangup_after=20.0, timeout=40,
+    caller = SippCaller("13812340419", did=DIRECT, hangup_after=20.0, timeout=40,
                         workdir=tmp_path / "caller")
     with phones, supervisor, caller:
         await phones.wait_for_calls(1, timeout=10)
-        record = await call_records.wait_call_of("13812349999")
+        record = await call_records.wait_call_of("13812340419")
         await call_records.wait_answered(record.call_id)
         status, body = acd.api("POST", f"/api/calls/{record.call_id}/intercept", {},
                                user=("supervisor", "test-sup"))
