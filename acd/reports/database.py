@@ -1,0 +1,44 @@
+"""The history database as the reports open it: its URL from the config, its tables.
+
+The history writer owns the database (its config section, its migrations); until
+that is wired, reports open it here, in two small functions meant to be swapped:
+`history_url` (config `history.url`, default a SQLite file under var/) and
+`create_tables` (the schema as it is today, on an empty database).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from acd.config.settings import Config
+from acd.history.schema import metadata
+
+DEFAULT_URL = "sqlite+aiosqlite:///var/history.db"
+
+
+def history_url(config: Config) -> str:
+    """config `history.url` when the config has that section, else DEFAULT_URL; a
+    relative SQLite path is taken from the config file's folder, like other paths."""
+    section = getattr(config, "history", None)
+    url = make_url(str(getattr(section, "url", "") or DEFAULT_URL))
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = config.path(url.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = url.set(database=str(path))
+    return url.render_as_string(hide_password=False)
+
+
+def open_history(url: str) -> AsyncEngine:
+    """An engine for `url` (sqlite+aiosqlite:///FILE or postgresql+asyncpg://...)."""
+    if url.startswith("sqlite") and "///" in url:
+        Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    return create_async_engine(url)
+
+
+async def create_tables(engine: AsyncEngine) -> None:
+    """The history's tables where they are missing (the writer's migrations replace this)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)

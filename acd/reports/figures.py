@@ -1,0 +1,243 @@
+"""The reports' figures from the sums the database returns: ratios, averages, the shape.
+
+The database adds things up per bucket and per queue or agent (acd.reports.queries);
+this module turns those sums into the figures docs/reports.md defines (service
+level, ASA, AHT, occupancy...) and into one shape for every report:
+
+    {"report", "interval", "timezone", "from", "to",
+     "columns": [{"name", "kind"}],          # kind: time|text|count|seconds|ratio
+     "rows": [[...], ...],                   # buckets with activity, in time order
+     "buckets": [label, ...],                # every bucket of the range
+     "series": {entity: {column: [value per bucket]}}}   # dense, chart-ready
+
+A ratio is a fraction (0.8 is 80 %) and is null where its denominator is 0; seconds
+are rounded to 0.01 s, ratios to 0.0001.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+Cell = str | int | float | None
+Sums = Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # time | text | count | seconds | ratio
+
+
+@dataclass(frozen=True)
+class Figure:
+    column: Column
+    compute: Callable[[Sums], Cell]
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: str
+    interval: str
+    timezone: str
+    start: str
+    end: str
+    #: the columns naming an entity (queue, agent, queue + question), after "bucket"
+    keys: tuple[str, ...]
+    columns: tuple[Column, ...]
+    rows: list[list[Cell]]
+    buckets: list[str]
+    series: dict[str, dict[str, list[Cell]]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {"report": self.kind, "interval": self.interval, "timezone": self.timezone,
+                "from": self.start, "to": self.end,
+                "columns": [{"name": c.name, "kind": c.kind} for c in self.columns],
+                "rows": self.rows, "buckets": self.buckets, "series": self.series}
+
+
+def ratio(part: float, whole: float) -> float | None:
+    return None if not whole else round(part / whole, 4)
+
+
+def average(total: float, count: float) -> float | None:
+    return None if not count else round(total / count, 2)
+
+
+def seconds(value: float) -> float:
+    return round(value, 2)
+
+
+def _count(name: str) -> Figure:
+    return Figure(Column(name, "count"), lambda s: int(s.get(name, 0)))
+
+
+def _seconds(name: str) -> Figure:
+    return Figure(Column(name, "seconds"), lambda s: seconds(s.get(name, 0)))
+
+
+def _queue_base(s: Sums) -> float:
+    """Calls a service level and an abandon rate are taken over: short abandons left
+    before anyone could have answered them."""
+    return s.get("offered", 0) - s.get("short_abandoned", 0)
+
+
+def _handled(s: Sums) -> float:
+    return s.get("talk_seconds", 0) + s.get("hold_seconds", 0) + s.get("wrap_up_seconds", 0)
+
+
+QUEUE_FIGURES = (
+    _count("offered"), _count("answered"), _count("abandoned"), _count("short_abandoned"),
+    _count("exited"),
+    Figure(Column("unanswered_other", "count"), lambda s: int(
+        s.get("offered", 0) - s.get("answered", 0) - s.get("abandoned", 0)
+        - s.get("short_abandoned", 0) - s.get("exited", 0))),
+    _count("answered_in_service_level"),
+    Figure(Column("service_level", "ratio"),
+           lambda s: ratio(s.get("answered_in_service_level", 0), _queue_base(s))),
+    Figure(Column("abandon_rate", "ratio"),
+           lambda s: ratio(s.get("abandoned", 0), _queue_base(s))),
+    Figure(Column("asa", "seconds"),
+           lambda s: average(s.get("answered_wait_seconds", 0), s.get("answered", 0))),
+    _seconds("longest_wait"),
+    _seconds("talk_seconds"),
+    Figure(Column("average_talk", "seconds"),
+           lambda s: average(s.get("talk_seconds", 0), s.get("answered", 0))),
+    _seconds("hold_seconds"),
+    Figure(Column("average_hold", "seconds"),
+           lambda s: average(s.get("hold_seconds", 0), s.get("answered", 0))),
+    _seconds("wrap_up_seconds"),
+    Figure(Column("aht", "seconds"), lambda s: average(_handled(s), s.get("answered", 0))),
+    _count("callbacks_requested"), _count("callbacks_completed"), _count("transfers"),
+)
+
+AGENT_FIGURES = (
+    _count("answered"), _seconds("talk_seconds"), _seconds("hold_seconds"),
+    _seconds("wrap_up_seconds"),
+    Figure(Column("aht", "seconds"), lambda s: average(_handled(s), s.get("answered", 0))),
+    _count("transfers"), _count("rings"), _count("rings_answered"), _count("missed_rings"),
+    Figure(Column("average_ring_to_answer", "seconds"),
+           lambda s: average(s.get("ring_answer_seconds", 0), s.get("rings_answered", 0))),
+    _count("answered_within_rings"),
+    Figure(Column("answered_within_rings_share", "ratio"),
+           lambda s: ratio(s.get("answered_within_rings", 0), s.get("rings_answered", 0))),
+)
+
+SURVEY_FIGURES = (
+    _count("answers"), _count("answer_1"), _count("answer_2"), _count("answer_3"),
+    _count("answer_other"),
+    *(Figure(Column(f"share_{n}", "ratio"),
+             lambda s, n=n: ratio(s.get(f"answer_{n}", 0), s.get("answers", 0)))
+      for n in (1, 2, 3)),
+)
+
+#: the agent states of acd.core (AgentState values) that count as logged in
+LOGGED_IN_STATES = ("available", "ringing", "on-call", "wrap-up", "paused")
+
+
+def _working(s: Sums) -> float:
+    return s.get("on-call", 0) + s.get("wrap-up", 0)
+
+
+def _logged_in(s: Sums) -> float:
+    return sum(s.get(state, 0) for state in LOGGED_IN_STATES)
+
+
+def state_figures(pause_reasons: Iterable[str]) -> tuple[Figure, ...]:
+    """The agent-states report's figures: one pause column per reason seen."""
+    return (
+        Figure(Column("logged_in", "seconds"), lambda s: seconds(_logged_in(s))),
+        *(Figure(Column(state.replace("-", "_"), "seconds"),
+                 lambda s, state=state: seconds(s.get(state, 0)))
+          for state in LOGGED_IN_STATES),
+        *(Figure(Column(f"paused:{reason or 'none'}", "seconds"),
+                 lambda s, reason=reason: seconds(s.get(f"paused:{reason}", 0)))
+          for reason in sorted(pause_reasons)),
+        Figure(Column("occupancy", "ratio"),
+               lambda s: ratio(_working(s), _logged_in(s) - s.get("paused", 0))),
+    )
+
+
+def pivot_states(rows: Iterable[Mapping[str, object]]) -> tuple[list[dict[str, object]],
+                                                                 set[str]]:
+    """(bucket, agent, state, reason, seconds) rows as one row of sums per bucket and
+    agent; the pause reasons seen."""
+    merged: dict[tuple[int, str], dict[str, object]] = {}
+    reasons: set[str] = set()
+    for row in rows:
+        bucket, agent = int(str(row["bucket"])), str(row["agent"])
+        state, spent = str(row["state"]), float(str(row["seconds"]))
+        target = merged.setdefault((bucket, agent), {"bucket": bucket, "agent": agent})
+        target[state] = float(str(target.get(state, 0))) + spent
+        if state == "paused":
+            reason = str(row["reason"])
+            reasons.add(reason)
+            key = f"paused:{reason}"
+            target[key] = float(str(target.get(key, 0))) + spent
+    return list(merged.values()), reasons
+
+
+def add_all_questions(rows: Iterable[Mapping[str, object]]) -> list[dict[str, object]]:
+    """Survey sums per question, and per queue and bucket for all questions together
+    (question "all")."""
+    out = [dict(row) for row in rows]
+    totals: dict[tuple[int, str], dict[str, object]] = {}
+    for row in out:
+        key = (int(str(row["bucket"])), str(row["queue"]))
+        total = totals.setdefault(key, {"bucket": key[0], "queue": key[1], "question": "all"})
+        for name, value in row.items():
+            if name not in ("bucket", "queue", "question"):
+                total[name] = float(str(total.get(name, 0))) + float(str(value))
+    return out + list(totals.values())
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a report is: its name, the columns naming an entity, its figures."""
+
+    kind: str
+    keys: tuple[str, ...]
+    figures: Sequence[Figure]
+
+
+def build(shape: Shape, sums: Iterable[Mapping[str, object]], buckets: Sequence[str], *,
+          interval: str, timezone: str, start: str, end: str) -> Report:
+    """The report: a row per bucket and entity that had activity, and dense series."""
+    by_entity: dict[tuple[str, ...], dict[int, Mapping[str, object]]] = {}
+    for row in sums:
+        entity = tuple(str(row[key]) for key in shape.keys)
+        by_entity.setdefault(entity, {})[int(str(row["bucket"]))] = row
+    columns = (Column("bucket", "time"), *(Column(k, "text") for k in shape.keys),
+               *(f.column for f in shape.figures))
+    empty: dict[str, float] = {}
+    rows: list[tuple[int, tuple[str, ...], list[Cell]]] = []
+    series: dict[str, dict[str, list[Cell]]] = {}
+    for entity in sorted(by_entity):
+        line: dict[str, list[Cell]] = {f.column.name: [] for f in shape.figures}
+        for index in range(len(buckets)):
+            found = by_entity[entity].get(index)
+            numbers = _numbers(found) if found is not None else empty
+            values = [f.compute(numbers) for f in shape.figures]
+            for figure, value in zip(shape.figures, values, strict=True):
+                line[figure.column.name].append(value)
+            if found is not None:
+                rows.append((index, entity, [buckets[index], *entity, *values]))
+        series["/".join(entity)] = line
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return Report(shape.kind, interval, timezone, start, end, shape.keys, columns,
+                  [r[2] for r in rows], list(buckets), series)
+
+
+def _numbers(row: Mapping[str, object]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, value in row.items():
+        if isinstance(value, int | float):
+            out[name] = float(value)
+        elif value is None:
+            out[name] = 0.0
+    return out
+
+
+QUEUES = Shape("queues", ("queue",), QUEUE_FIGURES)
+AGENTS = Shape("agents", ("agent",), AGENT_FIGURES)
+SURVEYS = Shape("surveys", ("queue", "question"), SURVEY_FIGURES)
