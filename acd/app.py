@@ -56,6 +56,7 @@ from acd.media import phrases
 from acd.media.announcement import Announcement
 from acd.media.prompts import PromptLibrary
 from acd.privacy import set_log_full_numbers
+from acd.reports.wiring import attach as attach_reports
 from acd.routing_service import RoutingService
 
 log = logging.getLogger(__name__)
@@ -283,7 +284,9 @@ class App:
                             DeviceNotAllowed: 403, NotConnected: 409,
                             core_errors.RoutingError: 409, ValueError: 400,
                             **dict.fromkeys(UNREACHABLE_ERRORS, 503)})
-        self._runner = web.AppRunner(make_app(services), access_log=None)
+        web_app = make_app(services)
+        attach_reports(web_app, cfg, self.sections.queues)
+        self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()
 

@@ -190,7 +190,8 @@ async def insert(engine: AsyncEngine, month: Month, batch: int = 5000) -> None:
 
 
 _CALL_DEFAULTS: dict[str, object] = {
-    "caller": "", "called": "", "ended_at": None, "enqueued_at": None, "answered_at": None, "agent": "",
+    "caller": "", "called": "", "ended_at": None, "enqueued_at": None, "answered_at": None,
+    "agent": "",
     "wait_seconds": None, "ring_attempts": 0, "talk_seconds": 0.0, "hold_seconds": 0.0,
     "wrap_up_seconds": 0.0, "hung_up_by": "", "hangup_cause": "", "outcome": "",
     "outcome_reason": "", "transfer": "", "callback": "", "survey": "", "rule": "",

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from acd.callflow.admission import AdmissionConfig
+from acd.config.reports import ReportsConfig
 from acd.yamlsource import LocatedDict, LocatedList, Position, SourceError, load_file
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -178,6 +179,8 @@ class Config:
     #: caps on the calls taken on; past them callers are shed (acd.callflow.admission)
     admission: AdmissionConfig = field(default_factory=AdmissionConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    #: the report figures' thresholds (acd.config.reports, docs/reports.md)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
     base_dir: str = "."
 
     def path(self, relative: str) -> Path:

@@ -123,12 +123,15 @@ AGENT_FIGURES = (
            lambda s: ratio(s.get("answered_within_rings", 0), s.get("rings_answered", 0))),
 )
 
+def _share(answer: int) -> Figure:
+    return Figure(Column(f"share_{answer}", "ratio"),
+                  lambda s: ratio(s.get(f"answer_{answer}", 0), s.get("answers", 0)))
+
+
 SURVEY_FIGURES = (
     _count("answers"), _count("answer_1"), _count("answer_2"), _count("answer_3"),
     _count("answer_other"),
-    *(Figure(Column(f"share_{n}", "ratio"),
-             lambda s, n=n: ratio(s.get(f"answer_{n}", 0), s.get("answers", 0)))
-      for n in (1, 2, 3)),
+    *(_share(n) for n in (1, 2, 3)),
 )
 
 #: the agent states of acd.core (AgentState values) that count as logged in
@@ -143,15 +146,16 @@ def _logged_in(s: Sums) -> float:
     return sum(s.get(state, 0) for state in LOGGED_IN_STATES)
 
 
+def _spent(name: str, key: str) -> Figure:
+    return Figure(Column(name, "seconds"), lambda s: seconds(s.get(key, 0)))
+
+
 def state_figures(pause_reasons: Iterable[str]) -> tuple[Figure, ...]:
     """The agent-states report's figures: one pause column per reason seen."""
     return (
         Figure(Column("logged_in", "seconds"), lambda s: seconds(_logged_in(s))),
-        *(Figure(Column(state.replace("-", "_"), "seconds"),
-                 lambda s, state=state: seconds(s.get(state, 0)))
-          for state in LOGGED_IN_STATES),
-        *(Figure(Column(f"paused:{reason or 'none'}", "seconds"),
-                 lambda s, reason=reason: seconds(s.get(f"paused:{reason}", 0)))
+        *(_spent(state.replace("-", "_"), state) for state in LOGGED_IN_STATES),
+        *(_spent(f"paused:{reason or 'none'}", f"paused:{reason}")
           for reason in sorted(pause_reasons)),
         Figure(Column("occupancy", "ratio"),
                lambda s: ratio(_working(s), _logged_in(s) - s.get("paused", 0))),

@@ -145,7 +145,8 @@ def _sl_of(queue: ColumnElement[str], limits: Thresholds) -> ColumnElement[float
                 else_=limits.default_service_level)
 
 
-def _aggregate(c: Any, sums: list[ColumnElement[Any]], *keys: Column[Any]) -> Select[Any]:
+def _aggregate(c: Any, sums: list[ColumnElement[Any]], *keys: ColumnElement[Any]
+               ) -> Select[Any]:
     return select(c.c.bucket, *keys, *sums).group_by(c.c.bucket, *keys)
 
 
