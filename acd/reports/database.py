@@ -25,17 +25,22 @@ def history_url(config: Config) -> str:
     section = getattr(config, "history", None)
     url = make_url(str(getattr(section, "url", "") or DEFAULT_URL))
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        path = config.path(url.database)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        url = url.set(database=str(path))
+        url = url.set(database=str(config.path(url.database)))
     return url.render_as_string(hide_password=False)
 
 
 def open_history(url: str) -> AsyncEngine:
     """An engine for `url` (sqlite+aiosqlite:///FILE or postgresql+asyncpg://...)."""
-    if url.startswith("sqlite") and "///" in url:
-        Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
     return create_async_engine(url)
+
+
+def missing_file(url: str) -> Path | None:
+    """The SQLite file `url` names when there is none (SQLite would make an empty one)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(str(parsed.database))
+    return None if path.exists() else path
 
 
 async def create_tables(engine: AsyncEngine) -> None:

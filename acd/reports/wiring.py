@@ -10,7 +10,7 @@ from aiohttp import web
 from acd.adapters.http.reports import REPORTS, ReportService
 from acd.config.settings import Config
 from acd.core.model import QueueConfig
-from acd.reports.database import create_tables, history_url, open_history
+from acd.reports.database import create_tables, history_url, missing_file, open_history
 from acd.reports.engine import ReportEngine
 from acd.reports.queries import Thresholds
 
@@ -27,7 +27,11 @@ def attach(app: web.Application, config: Config, queues: list[QueueConfig]) -> N
     app[REPORTS] = service
 
     async def history(_: web.Application) -> AsyncIterator[None]:
-        engine = open_history(history_url(config))
+        url = history_url(config)
+        new_file = missing_file(url)
+        if new_file is not None:  # a first start: SQLite makes the file, not its folder
+            new_file.parent.mkdir(parents=True, exist_ok=True)
+        engine = open_history(url)
         await create_tables(engine)
         service.source = ReportEngine(engine, thresholds(config, queues))
         yield
