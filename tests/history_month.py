@@ -38,7 +38,10 @@ def _days(first: date, days: int) -> Iterator[date]:
 
 
 def generate(first: date, days: int, calls_per_day: int, zone: str, seed: int = 12,
-             agent_events: bool = True) -> Month:
+             agent_events: bool = True, queues: tuple[str, ...] = QUEUES,
+             agents: tuple[str, ...] = AGENTS, prefix: str = "c") -> Month:
+    """`days` from `first`: calls_per_day calls a day (+2 on bucket boundaries); agents'
+    states from the day before `first` (a shift that runs into the range)."""
     rng = random.Random(seed)
     tz = ZoneInfo(zone)
     month = Month()
@@ -48,20 +51,22 @@ def generate(first: date, days: int, calls_per_day: int, zone: str, seed: int = 
         closing = datetime(day.year, day.month, day.day, 22, tzinfo=tz).timestamp()
         for _ in range(calls_per_day):
             number += 1
-            _call(rng, month, f"c{number}", rng.uniform(opening, closing))
+            _call(rng, month, f"{prefix}{number}", rng.uniform(opening, closing), queues,
+                  agents)
         # a few calls exactly on bucket boundaries (10:15:00, 11:00:00 local)
         for hour, minute in ((10, 15), (11, 0)):
             number += 1
             moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
-            _call(rng, month, f"c{number}", moment.timestamp())
+            _call(rng, month, f"{prefix}{number}", moment.timestamp(), queues, agents)
     if agent_events:
-        for agent in AGENTS:
+        for agent in agents:
             _shifts(rng, month, agent, first - timedelta(days=1), days + 1, tz)
     return month
 
 
-def _call(rng: random.Random, month: Month, call_id: str, arrived: float) -> None:
-    queue = rng.choice(QUEUES)
+def _call(rng: random.Random, month: Month, call_id: str, arrived: float,
+          queues: tuple[str, ...], agents: tuple[str, ...]) -> None:
+    queue = rng.choice(queues)
     kind = rng.choices(["answered", "abandoned", "exited", "callback", "not-queued"],
                        weights=[70, 17, 4, 4, 5])[0]
     enqueued = arrived + rng.uniform(3, 30)
@@ -78,11 +83,11 @@ def _call(rng: random.Random, month: Month, call_id: str, arrived: float) -> Non
     wait = rng.choice([rng.uniform(0, 8), rng.uniform(0, 90), rng.uniform(0, 25)])
     row["wait_seconds"] = wait
     attempt, ring_at = 0, enqueued + rng.uniform(0, 2)
-    agent = rng.choice(AGENTS)
+    agent = rng.choice(agents)
     if kind == "answered":
         for _ in range(rng.choice([0, 0, 0, 1, 1, 2])):
             attempt += 1
-            other = rng.choice(AGENTS)
+            other = rng.choice(agents)
             result = rng.choices(["no-answer", "busy", "rejected", "failed"],
                                  weights=[80, 8, 8, 4])[0]
             month.rings.append(_ring(call_id, attempt, queue, other, ring_at,

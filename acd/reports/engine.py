@@ -8,8 +8,7 @@ the history database, so it runs on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy import Select, insert, text
@@ -32,11 +31,6 @@ class ReportSource(Protocol):
 
     async def report(self, kind: str, span: ReportRange, *, queue: str | None = None,
                      agent: str | None = None) -> Report: ...
-
-
-def _plain(row: Mapping[str, Any]) -> dict[str, object]:
-    """A result row with PostgreSQL's numeric sums as floats."""
-    return {k: float(v) if isinstance(v, Decimal) else v for k, v in row.items()}
 
 
 class ReportEngine:
@@ -95,7 +89,8 @@ class ReportEngine:
 
 async def _rows(conn: AsyncConnection, statement: Select[Any]) -> list[dict[str, object]]:
     result = await conn.execute(statement)
-    return [_plain(row) for row in result.mappings()]
+    names = list(result.keys())
+    return [dict(zip(names, row, strict=True)) for row in result]
 
 
 def _merge(*parts: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 Cell = str | int | float | None
 Sums = Mapping[str, float]
@@ -47,13 +48,31 @@ class Report:
     columns: tuple[Column, ...]
     rows: list[list[Cell]]
     buckets: list[str]
-    series: dict[str, dict[str, list[Cell]]] = field(default_factory=dict)
+    #: each row's bucket number (an index into `buckets`)
+    positions: list[int] = field(default_factory=list)
+    #: each figure's value in a bucket without activity
+    blank: tuple[Cell, ...] = ()
+
+    def series(self) -> dict[str, dict[str, list[Cell]]]:
+        """Per entity, each figure's value in every bucket of the range (a chart's line)."""
+        keys = len(self.keys)
+        names = [c.name for c in self.columns[1 + keys:]]
+        out: dict[str, dict[str, list[Cell]]] = {}
+        for row, position in zip(self.rows, self.positions, strict=True):
+            entity = "/".join(str(cell) for cell in row[1:1 + keys])
+            line = out.get(entity)
+            if line is None:
+                line = out[entity] = {name: [blank] * len(self.buckets)
+                                      for name, blank in zip(names, self.blank, strict=True)}
+            for name, value in zip(names, row[1 + keys:], strict=True):
+                line[name][position] = value
+        return out
 
     def to_json(self) -> dict[str, object]:
         return {"report": self.kind, "interval": self.interval, "timezone": self.timezone,
                 "from": self.start, "to": self.end,
                 "columns": [{"name": c.name, "kind": c.kind} for c in self.columns],
-                "rows": self.rows, "buckets": self.buckets, "series": self.series}
+                "rows": self.rows, "buckets": self.buckets, "series": self.series()}
 
 
 def ratio(part: float, whole: float) -> float | None:
@@ -206,40 +225,25 @@ class Shape:
 
 def build(shape: Shape, sums: Iterable[Mapping[str, object]], buckets: Sequence[str], *,
           interval: str, timezone: str, start: str, end: str) -> Report:
-    """The report: a row per bucket and entity that had activity, and dense series."""
-    by_entity: dict[tuple[str, ...], dict[int, Mapping[str, object]]] = {}
+    """The report: a row per bucket and entity that had activity, in time order."""
+    computed: list[tuple[int, tuple[str, ...], list[Cell]]] = []
     for row in sums:
-        entity = tuple(str(row[key]) for key in shape.keys)
-        by_entity.setdefault(entity, {})[int(str(row["bucket"]))] = row
+        numbers = _numbers(row)
+        computed.append((int(str(row["bucket"])), tuple(str(row[key]) for key in shape.keys),
+                         [f.compute(numbers) for f in shape.figures]))
+    computed.sort(key=lambda r: (r[0], r[1]))
     columns = (Column("bucket", "time"), *(Column(k, "text") for k in shape.keys),
                *(f.column for f in shape.figures))
-    empty: dict[str, float] = {}
-    rows: list[tuple[int, tuple[str, ...], list[Cell]]] = []
-    series: dict[str, dict[str, list[Cell]]] = {}
-    for entity in sorted(by_entity):
-        line: dict[str, list[Cell]] = {f.column.name: [] for f in shape.figures}
-        for index in range(len(buckets)):
-            found = by_entity[entity].get(index)
-            numbers = _numbers(found) if found is not None else empty
-            values = [f.compute(numbers) for f in shape.figures]
-            for figure, value in zip(shape.figures, values, strict=True):
-                line[figure.column.name].append(value)
-            if found is not None:
-                rows.append((index, entity, [buckets[index], *entity, *values]))
-        series["/".join(entity)] = line
-    rows.sort(key=lambda r: (r[0], r[1]))
     return Report(shape.kind, interval, timezone, start, end, shape.keys, columns,
-                  [r[2] for r in rows], list(buckets), series)
+                  [[buckets[index], *entity, *values] for index, entity, values in computed],
+                  list(buckets), [index for index, _, _ in computed],
+                  tuple(f.compute({}) for f in shape.figures))
 
 
 def _numbers(row: Mapping[str, object]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for name, value in row.items():
-        if isinstance(value, int | float):
-            out[name] = float(value)
-        elif value is None:
-            out[name] = 0.0
-    return out
+    """The numbers of a result row (PostgreSQL gives a numeric sum as a Decimal)."""
+    return {name: float(value) for name, value in row.items()
+            if isinstance(value, int | float | Decimal)}
 
 
 QUEUES = Shape("queues", ("queue",), QUEUE_FIGURES)

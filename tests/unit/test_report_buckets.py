@@ -90,7 +90,7 @@ def test_ratios_with_nothing_to_divide_by_are_null_and_series_cover_every_bucket
     row = dict(zip([c.name for c in report.columns], report.rows[0], strict=True))
     assert row["service_level"] == 0.5  # 1 of the 2 that were not short abandons
     assert row["asa"] == 15.0 and row["aht"] == 65.0
-    series = report.series["sales"]
+    series = report.series()["sales"]
     assert series["offered"] == [0, 4, 0]
     assert series["service_level"] == [None, 0.5, None]
 
