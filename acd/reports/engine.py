@@ -7,6 +7,7 @@ the history database, so it runs on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -67,12 +68,14 @@ class ReportEngine:
                 sums, reasons = figures.pivot_states(spent)
                 shape = figures.Shape("agent-states", ("agent",),
                                       figures.state_figures(reasons))
-        return figures.build(shape, sums, labels, interval=span.interval.value,
-                             timezone=span.zone, start=_label(span, span.start),
-                             end=_label(span, span.end))
+        # a month of 15-minute rows per agent is seconds of Python: on a thread, so the
+        # event loop (FastAGI sessions) gets its turns meanwhile
+        return await asyncio.to_thread(
+            figures.build, shape, sums, labels, interval=span.interval.value,
+            timezone=span.zone, start=_label(span, span.start), end=_label(span, span.end))
 
     async def _state_rows(self, conn: AsyncConnection, buckets: list[Any], parts: Any,
-                          where: Filters) -> list[dict[str, object]]:
+                          where: Filters) -> list[dict[str, Any]]:
         """The state sums, with the range's buckets in a temporary table of this
         connection for the statement to cut intervals at."""
         async with conn.begin():
@@ -87,15 +90,15 @@ class ReportEngine:
         return rows
 
 
-async def _rows(conn: AsyncConnection, statement: Select[Any]) -> list[dict[str, object]]:
+async def _rows(conn: AsyncConnection, statement: Select[Any]) -> list[dict[str, Any]]:
     result = await conn.execute(statement)
     names = list(result.keys())
     return [dict(zip(names, row, strict=True)) for row in result]
 
 
-def _merge(*parts: list[dict[str, object]]) -> list[dict[str, object]]:
+def _merge(*parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows of different statements about the same bucket and agent as one row."""
-    merged: dict[tuple[object, object], dict[str, object]] = {}
+    merged: dict[tuple[object, object], dict[str, Any]] = {}
     for rows in parts:
         for row in rows:
             merged.setdefault((row["bucket"], row["agent"]), {}).update(row)
