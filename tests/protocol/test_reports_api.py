@@ -149,3 +149,24 @@ async def test_reports_say_unavailable_when_the_history_database_is_not_open(
         resp = await c.get(f"/api/reports/queues?{DAY}", headers=await login(c, "sam", "s-pw"))
         assert resp.status == 503
         assert "history database" in (await resp.json())["message"]
+
+
+async def test_the_service_opens_the_history_database_beside_its_config_and_serves_reports(
+        tmp_path: Path) -> None:
+    from acd.config.settings import load_config
+    from acd.reports.wiring import attach
+
+    (tmp_path / "config.yaml").write_text(
+        "timezone: Asia/Shanghai\nreports: {max_range_days: 7}\n")
+    config = load_config(tmp_path / "config.yaml")
+    app = make_app(HttpServices(users={"sam": User("sam", Role.SUPERVISOR, password="s-pw")}))
+    attach(app, config, [])
+    async with TestClient(TestServer(app)) as c:
+        headers = await login(c, "sam", "s-pw")
+        resp = await c.get(f"/api/reports/agent-states?{DAY}", headers=headers)
+        assert resp.status == 200
+        assert (await resp.json())["rows"] == []
+        too_long = await c.get("/api/reports/queues?from=2026-11-01&to=2026-11-30",
+                               headers=headers)
+        assert "at most 7 days" in (await too_long.json())["message"]
+    assert (tmp_path / "var" / "history.db").is_file()
