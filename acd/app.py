@@ -22,11 +22,20 @@ from acd.adapters.asterisk.callback_dialer import CallbackDialer
 from acd.adapters.asterisk.events import EventTranslator
 from acd.adapters.asterisk.fallback_queue import AgentSeen, FallbackQueue
 from acd.adapters.asterisk.lost_calls import AmiLostCalls
+from acd.adapters.asterisk.outbound_dialer import OutboundDialer
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.flows import FlowRegistry
 from acd.adapters.http.app import HttpServices, make_app, replace_users
+from acd.adapters.http.audit import add_audit
+from acd.adapters.http.console import add_console
+from acd.adapters.http.live import EngineViews, LiveStream
 from acd.adapters.http.lookup import HttpLookupClient
+from acd.adapters.http.metrics import MetricsAccess, MetricsPage, add_metrics
+from acd.adapters.prometheus.exposition import AcdMetrics
+from acd.adapters.prometheus.live import LiveSources
+from acd.adapters.prometheus.surveys import SurveyCountingStore
 from acd.adapters.recordings import Recordings
+from acd.adapters.redis.audit_store import AuditStore
 from acd.adapters.redis.changes import follow_changes
 from acd.adapters.redis.lease import Leadership, Lease
 from acd.adapters.redis.link import UNREACHABLE_ERRORS, RedisLink
@@ -35,7 +44,9 @@ from acd.adapters.redis.outbox import HeldCallStore
 from acd.adapters.redis.routing_commit import RoutingCommit
 from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis, where_is
+from acd.adapters.survey_tally import SatisfactionSplit
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
+from acd.agents.outbound import OwnCalls
 from acd.agents.phone import AgentPhone
 from acd.callflow.admission import Admission, ShedTo
 from acd.callflow.driver import CallPorts
@@ -44,14 +55,17 @@ from acd.callflow.registry import CallRegistry
 from acd.callflow.settings import CallSettings, RecordingPlan
 from acd.callflow.state import NotConnected
 from acd.clock import Clock, ShiftedClock, SystemClock
+from acd.config.console import thresholds
 from acd.config.sections import ScheduleOracleAdapter, load_sections
 from acd.config.settings import Config
+from acd.console.wallboard import Wallboard
 from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
 from acd.core.events import AgentClaimReleased
 from acd.core.periods import daily
 from acd.dispatcher import Dispatcher
 from acd.health import Dependencies
+from acd.history.service import HistoryService
 from acd.media import phrases
 from acd.media.announcement import Announcement
 from acd.media.prompts import PromptLibrary
@@ -87,6 +101,8 @@ class App:
         self.clock = make_clock(config)
         self.ami = AmiClient(config.ami)
         self.agi = AgiServer(max_sessions=config.agi.max_sessions, key=config.agi.key)
+        self.metrics = AcdMetrics()  # GET /metrics (acd.adapters.prometheus)
+        self.agi.observer = self.metrics.events
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._runner: web.AppRunner | None = None
@@ -102,7 +118,10 @@ class App:
         pool = self.redis  # (the pool picks a connection per command: not `pool.ping`)
         self._tasks.append(asyncio.create_task(self.redis_link.watch(lambda: pool.ping()),
                                                name="redis-heartbeat"))
-        self.calls = CallStore(self.redis, cfg.redis.prefix)
+        self.history = self._make_history()
+        self.calls = CallStore(self.redis, cfg.redis.prefix,
+                               history_stream=self.history.stream_key if self.history else "",
+                               keep_closed_seconds=cfg.history.redis_records_days * 86400)
         # the call path's records: held in memory while Redis is away
         self.held_calls = HeldCallStore(self.calls, self.redis_link)
         self.prompts = PromptLibrary(cfg.path(cfg.paths.prompts), cfg.path(cfg.paths.prompt_cache),
@@ -116,9 +135,18 @@ class App:
                                           link=self.redis_link)
         self.engine = await self._restore_engine()
         self.dispatcher = Dispatcher(self.engine, self.clock)
-        self.routing_commit = RoutingCommit(self.routing_store, self.engine.take_changes)
+        self.live = LiveStream(EngineViews(self.engine),
+                               Wallboard(thresholds(cfg.console, sec.queues)), self.clock.now,
+                               period=daily(cfg.timezone), interval=cfg.console.flush_ms / 1000)
+        self.dispatcher.after_batch(self.live.after_batch)  # the wallboard's pages
+        # (the wallboard re-reads only the agents each batch changed)
+        self.routing_commit = RoutingCommit(self.routing_store,
+                                            self.live.watching(self.engine.take_changes))
         self.dispatcher.set_gate(self.routing_commit.gate)  # claims and state: one trip per batch
         self.dispatcher.after_batch(self.routing_commit.after_batch)
+        self.dispatcher.add_sink(self.metrics.events.on_routing)
+        self.dispatcher.observe_latency(self.metrics.events.routing_decided)
+        self.metrics.events.start_queues(self.engine.queue_names())
         self.routing = RoutingService(self.dispatcher, self.engine)
         self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
                                       cfg.redis.prefix, cfg.recording.format,
@@ -127,7 +155,13 @@ class App:
         self.lookup = HttpLookupClient()
         self.caller_lists = CachedRules(ListStore(self.redis, cfg.redis.prefix))
         self.registry = CallRegistry(CallPorts(
-            store=self.held_calls, routing=self.routing, actions=AmiCallActions(self.ami),
+            # survey answers are counted on their way to the record: for /metrics and
+            # for the wallboard's satisfaction split
+            store=SurveyCountingStore(self.held_calls, [
+                self.metrics.events,
+                SatisfactionSplit(self.live.survey_answered, self._survey_questions)],
+                self._survey_questions),
+            routing=self.routing, actions=AmiCallActions(self.ami),
             prompts=self.prompts, lookups=self.lookup, schedules=oracle,
             announcement=self.announcement.playables, clock=self.clock,
             recordings=self.recordings,
@@ -137,9 +171,13 @@ class App:
             self.call_settings, Admission(cfg.admission))
         register_call_routes(self.agi, self.registry)
         self.dispatcher.add_sink(self.registry.on_routing)
+        if self.history is not None:
+            self.dispatcher.add_sink(self.history.agent_events.on_routing)
+            self.history.start(self.clock.now)
         self.desk = AgentDesk(sec.agents, self.routing, self.redis, cfg.redis.prefix,
                               sec.pause_reasons, sec.devices)
         await self.desk.load()
+        self.dispatcher.add_sink(self.desk.on_routing)  # a logout pending until a call's end
         AgentPhone(self.desk, self.prompts, cfg.languages).register(self.agi)
         EventTranslator(self.registry, self.desk.agent_on_device,
                         self.dispatcher.post).register(self.ami)
@@ -150,6 +188,10 @@ class App:
             self.ami.on_resync(fallback.resync)
             self._tasks.append(fallback.start())
         caller_id = next(iter(cfg.numbers), "")
+        self.own_calls = OwnCalls(
+            self.held_calls, self.routing,
+            OutboundDialer(self.ami, f"agi://{cfg.agi.host}:{cfg.agi.port}", cfg.agi.key),
+            self.desk.devices.get, caller_id, clock=self.clock.now)
         self.dispatcher.add_sink(CallbackDialer(
             self.ami, self.dispatcher.post, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id,
             agi_key=cfg.agi.key))
@@ -214,6 +256,7 @@ class App:
         self._generation += 1
         self.registry.admission.reconfigure(config.admission)
         self.schedule_oracle.book = sections.schedules
+        self.live.wallboard.thresholds = thresholds(config.console, sections.queues)
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
         if self._runner is not None:  # tokens of users removed or changed are revoked
             await replace_users(self._runner.app, sections.users)
@@ -236,6 +279,16 @@ class App:
                              "ami": lambda: self.ami.connected,
                              "fastagi": lambda: self.agi.listening,
                              "routing": lambda: self.dispatcher.running})
+
+    def _make_history(self) -> HistoryService | None:
+        """The call history (history: in config.yaml), drained from Redis into SQL."""
+        cfg = self.config
+        if not cfg.history.enabled:
+            return None
+        consumer = cfg.cluster.node or f"{socket.gethostname()}:{cfg.agi.port}"
+        return HistoryService(cfg.history, cfg.history.database_url(cfg.base_dir), self.redis,
+                              cfg.redis.prefix, consumer,
+                              lambda: connect_redis(cfg.redis, poolsize=2))
 
     async def _restore_engine(self) -> RoutingEngine:
         """The routing state as it was before a restart (agents, callers, callbacks, stats)."""
@@ -275,20 +328,43 @@ class App:
             recordings_dir=cfg.path(cfg.paths.recordings), agent_actions=self.desk.api_action,
             views=self.routing, announcements=self.announcement, transfer=self._transfer,
             transfer_agent=self.registry.connected_agent, spy=self._spy,
+            own_calls=self.own_calls, dispositions=lambda: self.sections.dispositions,
             sees_numbers=lambda user: user.role.name.lower() in cfg.privacy.full_numbers_for,
             health=lambda: {"ami": self.ami.connected, "flows_version": self.flows.version,
                             "waiting": self.engine.waiting_count(),
-                            "counters": metrics.snapshot()},
+                            "counters": metrics.snapshot(),
+                            **({"history": self.history.status()} if self.history else {})},
             dependencies=self.dependencies(),
             error_statuses={core_errors.UnknownAgent: 404, AgentNotFound: 404, WrongPin: 403,
                             DeviceNotAllowed: 403, NotConnected: 409,
                             core_errors.RoutingError: 409, ValueError: 400,
                             **dict.fromkeys(UNREACHABLE_ERRORS, 503)})
         web_app = make_app(services)
+        if cfg.metrics.enabled:
+            self.metrics.watch(self._metrics_sources())
+            add_metrics(web_app, MetricsPage(self.metrics.render, MetricsAccess(
+                cfg.metrics.token(), cfg.metrics.allow_loopback)))
+        add_console(web_app, self.live)  # /console/ and its live stream /api/live
+        add_audit(web_app, AuditStore(self.redis, cfg.redis.prefix,
+                                      retention_days=cfg.console.audit_retention_days,
+                                      max_entries=cfg.console.audit_max_entries),
+                  self.clock.now)  # supervisors' actions, recordings played: /api/audit
         attach_reports(web_app, cfg, self.sections.queues)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()
+
+    def _metrics_sources(self) -> LiveSources:
+        ami, link, dispatcher = self.ami, self.redis_link, self.dispatcher
+        return LiveSources(
+            views=self.routing, now=self.clock.now, agi_sessions_open=lambda: len(
+                self.agi.active), ami_connected=lambda: ami.connected,
+            ami_logins=lambda: ami.logins, redis_up=lambda: link.up,
+            redis_outages=lambda: link.outages, routing_running=lambda: dispatcher.running,
+            routing_backlog=lambda: dispatcher.backlog)
+
+    def _survey_questions(self, queue: str) -> list[str]:
+        return [question.name for question in self.call_settings().survey(queue).questions]
 
     def _agent_on_device(self, device: str) -> str | None:
         return self.desk.agent_on_device(device)  # the desk is made after the registry
@@ -358,6 +434,8 @@ class App:
         await self.agi.close()
         await self.registry.drain()
         await self.held_calls.outbox.flush(seconds=1.0)  # (held while Redis was away)
+        if self.history is not None:
+            await self.history.stop()
         if self.recordings is not None:
             await self.recordings.flush(seconds=0.5)
         await self.ami.close()

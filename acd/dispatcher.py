@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -62,11 +63,13 @@ class Dispatcher(Generic[E, C]):
         self.clock = clock
         #: events handled per round trip at most: bounds one batch's latency under a burst
         self.max_batch = max_batch
-        self._inbox: asyncio.Queue[tuple[E | _Apply[C], asyncio.Future[list[C]] | None]] = \
-            asyncio.Queue()
+        #: (event, its sender's future, when it was posted: time.perf_counter())
+        self._inbox: asyncio.Queue[tuple[E | _Apply[C], asyncio.Future[list[C]] | None,
+                                         float]] = asyncio.Queue()
         self._sinks: list[CommandSink[C]] = []
         self._after_batch: list[Callable[[list[C]], Awaitable[None]]] = []
         self._gate: Gate[C, E] | None = None
+        self._latency: Callable[[float], None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._stopping = False
@@ -92,10 +95,20 @@ class Dispatcher(Generic[E, C]):
         """
         self._gate = gate
 
+    def observe_latency(self, observe: Callable[[float], None]) -> None:
+        """Called with each event's seconds from its post to its batch's commands handed
+        to the sinks (the inbox, the engine, the gate's Redis round trip): the metrics."""
+        self._latency = observe
+
+    @property
+    def backlog(self) -> int:
+        """Events posted and not yet taken into a batch."""
+        return self._inbox.qsize()
+
     # -- input -------------------------------------------------------------------
 
     def post(self, event: E) -> None:
-        self._inbox.put_nowait((event, None))
+        self._inbox.put_nowait((event, None, time.perf_counter()))
 
     async def submit(self, event: E) -> list[C]:
         """Post an event and wait until it is handled; domain errors are raised here.
@@ -110,7 +123,7 @@ class Dispatcher(Generic[E, C]):
 
     async def _handled(self, item: E | _Apply[C]) -> list[C]:
         future: asyncio.Future[list[C]] = asyncio.get_running_loop().create_future()
-        self._inbox.put_nowait((item, future))
+        self._inbox.put_nowait((item, future, time.perf_counter()))
         return await future
 
     # -- the loop ----------------------------------------------------------------
@@ -159,27 +172,31 @@ class Dispatcher(Generic[E, C]):
                 await self._step(batch)
             except Exception as exc:  # the loop must outlive any one batch
                 log.exception("routing step failed on %s",
-                              ", ".join(_what(item) for item, _ in batch) or "timer")
-                for _, future in batch:
+                              ", ".join(_what(item) for item, _, _ in batch) or "timer")
+                for _, future, _ in batch:
                     if future is not None and not future.done():
                         future.set_exception(exc)
 
     async def _step(self, batch: list[tuple[E | _Apply[C],
-                                            asyncio.Future[list[C]] | None]]) -> None:
+                                            asyncio.Future[list[C]] | None, float]]) -> None:
         now = self.clock.now()
         commands: list[C] = []
         deadline = self.engine.next_deadline()
         if deadline is not None and deadline <= now:  # due, even while events keep coming
             commands += self._handle(None, None, now)
-        for item, future in batch:
+        for item, future, _ in batch:
             commands += self._handle(item, future, self.clock.now())
         if self._gate is not None:
             commands = await self._through_gate(commands, self.clock.now())
-        for _, future in batch:
+        for _, future, _ in batch:
             if future is not None and not future.done():
                 future.set_result(commands)
         for command in commands:
             self._deliver(command)
+        if self._latency is not None:
+            handed_out = time.perf_counter()
+            for _, _, posted in batch:
+                self._latency(handed_out - posted)
         for hook in self._after_batch:
             try:
                 await hook(commands)

@@ -69,7 +69,7 @@ def mask_call(data: Mapping[str, Any]) -> dict[str, Any]:
     variables = data.get("variables")
     if isinstance(variables, Mapping):
         out["variables"] = mask_values(variables, data.get("sensitive_variables") or ())
-    for key in ("rule", "transfer"):
+    for key in ("rule", "transfer", "disposition_note"):
         if isinstance(data.get(key), str):
             out[key] = mask_numbers_in(data[key])
     path = data.get("ivr_path")

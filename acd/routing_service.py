@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from acd.core import commands as cmd
 from acd.core import events as ev
+from acd.core.census import Census
 from acd.core.engine import RoutingEngine
 from acd.core.views import AgentView, QueueView
 from acd.dispatcher import Dispatcher
@@ -33,3 +34,7 @@ class RoutingService:
 
     def queues(self) -> list[QueueView]:
         return [self.engine.queue_view(q) for q in self.engine.queue_names()]
+
+    def census(self) -> Census:
+        """Head counts of queues and agents (the metrics)."""
+        return self.engine.census()

@@ -21,6 +21,7 @@ between rounds the rings are answered and the line refilled, untimed.
 
     python bench/bench_routing.py                 # 100, 1,000, 10,000 agents
     python bench/bench_routing.py --agents 1000 --decisions 2000 --rates 5000,0
+    python bench/bench_routing.py --agents 1000 --rates 5000,0 --metrics   # + /metrics
 """
 
 from __future__ import annotations
@@ -243,6 +244,12 @@ async def flow_row(bench: Bench, scenario: str, args: argparse.Namespace,
                    rate: float) -> tuple[list[int], float, list[str]]:
     """Through the dispatcher at `rate`: latencies, decisions/s, the last columns."""
     flow = Flow(bench.engine, bench.store, bench.now, rate)
+    if args.metrics:  # as acd.app wires them: a sink for the orders, the latency hook
+        from acd.adapters.prometheus.exposition import AcdMetrics
+
+        metrics = AcdMetrics()
+        flow.dispatcher.add_sink(metrics.events.on_routing)
+        flow.dispatcher.observe_latency(metrics.events.routing_decided)
     if scenario == "agent frees":
         samples, elapsed = await bench.agent_frees_flow(flow, args.waiting, args.decisions,
                                                         args.gc_freeze)
@@ -257,7 +264,8 @@ async def main_async(args: argparse.Namespace) -> None:
     strategy = Strategy(args.strategy)
     print(f"machine: {machine()}")
     print(f"strategy {strategy.value}; {args.decisions} timed decisions per row; latency in ms"
-          f"{'; gc.freeze() before the dispatcher rows' if args.gc_freeze else ''}")
+          f"{'; gc.freeze() before the dispatcher rows' if args.gc_freeze else ''}"
+          f"{'; metrics attached to the dispatcher' if args.metrics else ''}")
     with redis_server(args.redis_host, args.redis_port) as (host, port):
         redis = await asyncio_redis.Connection.create(host, port, db=args.redis_db)
         info = (await redis.info("server"))._data
@@ -313,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave the state built before the dispatcher rows out of "
                              "garbage collections (gc.freeze): the collector's share of the "
                              "latency tail")
+    parser.add_argument("--metrics", action="store_true",
+                        help="the dispatcher rows with the Prometheus metrics attached")
     parser.add_argument("--strategy", default=Strategy.LEAST_CALLS.value,
                         choices=[s.value for s in Strategy if s is not Strategy.RING_ALL])
     parser.add_argument("--redis-host", default="127.0.0.1")

@@ -67,14 +67,21 @@ def generate(first: date, days: int, calls_per_day: int, zone: str, seed: int = 
 def _call(rng: random.Random, month: Month, call_id: str, arrived: float,
           queues: tuple[str, ...], agents: tuple[str, ...]) -> None:
     queue = rng.choice(queues)
-    kind = rng.choices(["answered", "abandoned", "exited", "callback", "not-queued"],
-                       weights=[70, 17, 4, 4, 5])[0]
+    kind = rng.choices(["answered", "abandoned", "exited", "callback", "not-queued",
+                        "outbound"], weights=[70, 17, 4, 4, 5, 3])[0]
     enqueued = arrived + rng.uniform(3, 30)
     row: dict[str, object] = {
         "call_id": call_id, "caller": f"1380013{rng.randrange(10000):04d}",
         "called": "4008001234", "arrived_at": arrived, "queue": queue,
         "queues": f'["{queue}"]', "enqueued_at": enqueued, "outcome": kind,
         "hung_up_by": "caller"}
+    if kind == "outbound":  # an agent's own call: neither offered nor answered for reports
+        agent = rng.choice(agents)
+        row.update(queue=rng.choice(["", queue]), direction="outbound", agent=agent,
+                   answered_at=arrived + 10, talk_seconds=rng.uniform(30, 300),
+                   outcome="answered", ended_at=arrived + 200, enqueued_at=None)
+        month.calls.append(row)
+        return
     if kind == "not-queued":
         row.update(queue="", queues="[]", enqueued_at=None, outcome="ivr-hangup",
                    ended_at=arrived + 20)
@@ -201,4 +208,5 @@ _CALL_DEFAULTS: dict[str, object] = {
     "wrap_up_seconds": 0.0, "hung_up_by": "", "hangup_cause": "", "outcome": "",
     "outcome_reason": "", "transfer": "", "callback": "", "survey": "", "rule": "",
     "schedule": "", "schedule_state": "", "ivr_path": "[]", "variables": "{}",
-    "sensitive_variables": "[]", "recording": "", "queues": "[]"}
+    "sensitive_variables": "[]", "recording": "", "queues": "[]", "revision": 0,
+    "direction": "", "disposition": "", "disposition_note": ""}

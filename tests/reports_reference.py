@@ -53,7 +53,7 @@ def _group(rows: Iterable[dict[str, object]], time_of: str, entity: Callable[[di
 
 def queues(month: Month, interval: str, zone: str, start: float, end: float, *,
            short: float, levels: dict[str, float], default_level: float) -> dict[Key, Figures]:
-    queued = [c for c in month.calls if c["queue"]]
+    queued = [c for c in month.calls if c["queue"] and c.get("direction") != "outbound"]
     out = {}
     for key, rows in _group(queued, "arrived_at", lambda c: (c["queue"],), interval, zone,
                             start, end).items():
@@ -92,7 +92,8 @@ def queues(month: Month, interval: str, zone: str, start: float, end: float, *,
 
 def agents(month: Month, interval: str, zone: str, start: float, end: float, *,
            within: float) -> dict[Key, Figures]:
-    taken = [c for c in month.calls if c.get("agent") and c.get("answered_at") is not None]
+    taken = [c for c in month.calls if c.get("agent") and c.get("answered_at") is not None
+             and c.get("direction") != "outbound"]
     by_calls = _group(taken, "arrived_at", lambda c: (c["agent"],), interval, zone, start, end)
     by_rings = _group(month.rings, "started_at", lambda r: (r["agent"],), interval, zone,
                       start, end)

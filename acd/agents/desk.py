@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from acd.config.routing import DevicePolicy
+from acd.core import commands as cmd
 from acd.core import events as ev
-from acd.core.model import AgentConfig
+from acd.core.model import AgentConfig, AgentState
 from acd.core.views import AgentView
 
 log = logging.getLogger(__name__)
@@ -111,10 +113,24 @@ class AgentDesk:
             await self.redis.hset(f"{self.prefix}{DEVICES_KEY}", agent_id, device)
         log.info("agent %s logged in on %s", agent_id, device)
 
-    async def logout(self, agent_id: str) -> None:
+    async def logout(self, agent_id: str) -> bool:
+        """Log the agent out; False when they are on a call: the logout then applies when
+        the call (and wrap-up) ends, and the phone is forgotten then (on_routing)."""
         await self.dispatcher.submit(ev.AgentLoggedOut(agent_id))
+        if self.dispatcher.engine.agent_view(agent_id)["state"] != "logged-out":
+            log.info("agent %s logs out when the call ends", agent_id)
+            return False
         await self._forget(agent_id)
         log.info("agent %s logged out", agent_id)
+        return True
+
+    def on_routing(self, command: object) -> Coroutine[Any, Any, None] | None:
+        """A dispatcher sink: a logout that was pending until the call's end forgets the
+        agent's phone when it happens."""
+        if isinstance(command, cmd.AgentStateChanged) and \
+                command.state is AgentState.LOGGED_OUT and command.agent_id in self.devices:
+            return self._forget(command.agent_id)
+        return None
 
     async def _forget(self, agent_id: str) -> None:
         self.devices.pop(agent_id, None)
@@ -150,14 +166,22 @@ class AgentDesk:
                                        f"(agents.{agent_id}.devices in config.yaml)")
             await self.login(agent_id, device, take_over=supervisor)
         elif action == "logout":
-            await self.logout(agent_id)
+            if not await self.logout(agent_id):
+                return {"agent": agent_id, "action": action, "ok": True, "pending": True}
         elif action == "pause":
             await self.pause(agent_id, str(body.get("reason", "busy")))
         elif action == "resume":
             await self.resume(agent_id)
         elif action == "wrap-up-end":
             await self.end_wrap_up(agent_id)
+        elif action in ("queue-login", "queue-logout"):
+            queue = body.get("queue")
+            if not isinstance(queue, str) or not queue or len(queue) > 64:
+                raise ValueError(f'{action} needs {{"queue": NAME}}')
+            event = ev.AgentQueueLogin if action == "queue-login" else ev.AgentQueueLogout
+            await self.dispatcher.submit(event(agent_id, queue))
+            log.info("agent %s %s %s", agent_id, action, queue)
         else:
             raise ValueError(f"unknown action {action!r}: login, logout, pause, resume, "
-                             "wrap-up-end")
+                             "wrap-up-end, queue-login, queue-logout")
         return {"agent": agent_id, "action": action, "ok": True}

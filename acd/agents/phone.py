@@ -87,7 +87,10 @@ class AgentPhone:
         await self._say(channel, done)
 
     async def logout(self, channel: AgiChannel) -> None:
-        await self._on_phone(channel, self.desk.logout, "logout_ok")
+        async def logout(agent_id: str) -> None:
+            await self.desk.logout(agent_id)  # during a call: when it ends
+
+        await self._on_phone(channel, logout, "logout_ok")
 
     async def pause(self, channel: AgiChannel) -> None:
         reason = channel.params.get("reason", "3")

@@ -33,8 +33,15 @@ def called_back(s: CallSession, target: routing_orders.RingTarget,
     except Gone:
         if not outcome.answered:  # the customer hung up before the agent answered
             s.emit(o.PostToRouting(routing.CallAbandoned(record.call_id)))
-            s.change(outcome="abandoned")
+            s.change(outcome="abandoned", callback="failed", left_queue_at=s.now)
+        else:
+            s.change(callback="completed")
         raise
     if not answered:  # now a live caller at the front of the queue
-        outcome = yield from wait_and_connect(s, Handoff(queue), resume=True)
+        try:
+            outcome = yield from wait_and_connect(s, Handoff(queue), resume=True)
+        except Gone:
+            s.change(callback="failed")
+            raise
+    s.change(callback="completed" if outcome.answered else "failed")
     yield from after_queue(s, outcome)

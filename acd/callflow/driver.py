@@ -373,7 +373,7 @@ class CallDriver:
                                                    order.ring_seconds, whisper, announce)
             case o.DialNumber():
                 return await telephony.dial_number(order.number, order.ring_seconds,
-                                                   order.context)
+                                                   order.context, private=order.private)
             case o.ReadLastDial():
                 last = await telephony.last_dial()
                 agent = self.ports.agent_on_device(last.peer_device) if last.peer_device \

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from acd.callflow import facts as f
 from acd.callflow import orders as o
+from acd.callflow import ring_log
 from acd.callflow.state import Gone, Phase, Script
 from acd.core import events as routing
 
@@ -43,6 +44,8 @@ def finish(s: CallSession) -> None:
     """The call is over: the record gets its end, then closes (after the recording)."""
     record = s.record
     s.change(ended_at=s.now)
+    # a ring still open (a call acd lost track of mid-Dial) ends with the call
+    ring_log.ended(s, "caller-gone" if record.hung_up_by == "caller" else "failed")
     s.phase = Phase.ENDING
     if record.recording:
         # final only once the channel is gone: the driver waits for the file

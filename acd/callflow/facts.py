@@ -171,6 +171,16 @@ class CallerBridged:
 
 
 @dataclass(frozen=True)
+class HoldChanged:
+    """A party of the conversation put it on hold (the other side hears music) or took
+    it off hold (AMI Hold / Unhold: a softphone's hold key sends a re-INVITE)."""
+
+    held: bool
+    #: whose phone pressed hold: "agent" or "caller"
+    by: str
+
+
+@dataclass(frozen=True)
 class KeyPressed:
     """The caller pressed a key while acd was not reading keys (AMI DTMFEnd)."""
 
@@ -259,6 +269,6 @@ Fact = (
     ChannelDone | Played | Collected | DialEnded | CallerHungUp | RuleDecided
     | AnnouncementFetched | LookupAnswered | ScheduleDecided | RoutingAnswered | Routed
     | StopRingingOrdered | WrapUpFinished | LegRinging | AgentAnswered | CallerBridged
-    | KeyPressed
+    | KeyPressed | HoldChanged
     | ChannelGone | TransferAsked | SpyAsked | RecordingFinished | TimerFired
 )

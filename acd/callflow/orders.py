@@ -78,6 +78,9 @@ class DialNumber:
     number: str
     ring_seconds: int
     context: str = "acd-transfer"  # the dialplan context that places the call
+    #: the called party's identity is not passed back to this channel (an agent's own
+    #: call: their phone never learns the customer's number)
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,8 @@ class PostToRouting:
     """Tell the routing core what happened (a ring's outcome, a hang-up)."""
 
     event: (routing.RingAnswered | routing.RingFailed | routing.CallEnded
-            | routing.CallAbandoned | routing.CallTransferred | routing.CallLeftForFallback)
+            | routing.CallAbandoned | routing.CallTransferred | routing.CallLeftForFallback
+            | routing.OutboundEnded)
 
 
 @dataclass(frozen=True)

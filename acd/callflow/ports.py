@@ -54,9 +54,10 @@ class Telephony(Protocol):
         ...
 
     async def dial_number(self, number: str, ring_seconds: int,
-                          context: str = "acd-transfer") -> DialEnded:
+                          context: str = "acd-transfer", *, private: bool = False) -> DialEnded:
         """Put the caller through to `number` via the dialplan's `context`; returns when
-        that call ends."""
+        that call ends. `private`: no word of the called party's identity comes back
+        to this channel (connected line)."""
         ...
 
     async def last_dial(self) -> DialEnded:

@@ -92,12 +92,13 @@ def wait_and_connect(s: CallSession, handoff: Handoff, *, resume: bool = False,
                     yield o.PlayPrompts(prompts)
             elif isinstance(order, routing_orders.ExitQueue):
                 outcome.exit_target, outcome.exit_reason = order.target, order.reason
+                s.change(left_queue_at=s.now)
                 yield from music(s, False)
                 return outcome
     except Gone:
         if not outcome.answered and not outcome.callback:
             s.emit(o.PostToRouting(routing.CallAbandoned(record.call_id)))
-            s.change(outcome="abandoned")
+            s.change(outcome="abandoned", left_queue_at=s.now)
         raise
 
 
@@ -117,7 +118,7 @@ def request_callback(s: CallSession) -> Script[bool]:
     if answer.error:  # e.g. CallbackNotPossible: keep waiting
         log.info("%s: callback refused: %s", s.describe(), answer.error)
         return False
-    s.change(outcome="callback-requested")
+    s.change(outcome="callback-requested", callback="requested", left_queue_at=s.now)
     s.add_to("ivr_path", "callback:requested")
     s.checkpoint()
     log.info("%s: keeps its place; %s will be called back", s.describe(), logged(number))

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 @dataclass
 class CallRecord:
     call_id: str
+    #: the customer's number; on an agent's own call too (direction outbound)
     caller: str
     called: str
     arrived_at: float
@@ -32,7 +33,9 @@ class CallRecord:
     answered_at: float | None = None
     agent: str = ""
     ring_attempts: int = 0
+    #: the conversation's time off hold; the time on hold is in hold_seconds
     talk_seconds: float = 0.0
+    hold_seconds: float = 0.0
     wrap_up_seconds: float = 0.0
     hung_up_by: str = ""  # caller | agent | system
     hangup_cause: str = ""
@@ -42,13 +45,29 @@ class CallRecord:
     transfer: str = ""
     survey: str = ""  # '1' satisfied, '2' average, '3' unsatisfied, 'not-surveyed', 'no-answer'
     recording: str = ""
+    #: "outbound" for an agent's own call (left out for calls to the 400 number)
+    direction: str = ""
+    #: what the agent filed the call under in wrap-up (config dispositions) and their note
+    disposition: str = ""
+    disposition_note: str = ""
+    #: every agent rung, in ring order (acd.callflow.ring_log): {queue, agent, device,
+    #: started_at, ended_at, result}; result '' while the phone still rings
+    rings: list[dict[str, object]] = field(default_factory=list)
+    #: each answered survey question: {question, answer, queue, agent, answered_at}
+    survey_answers: list[dict[str, object]] = field(default_factory=list)
+    #: when the caller left the queue without an agent (hung up, exit, callback chosen)
+    left_queue_at: float | None = None
+    #: '' (not offered) | requested | completed | failed
+    callback: str = ""
 
     #: fields stored as JSON, and what an empty one reads as
     _JSON_FIELDS: ClassVar[dict[str, Callable[[], object]]] = {
-        "ivr_path": list, "variables": dict, "queues": list, "sensitive_variables": list}
+        "ivr_path": list, "variables": dict, "queues": list, "sensitive_variables": list,
+        "rings": list, "survey_answers": list}
 
     #: fields that are there only when known: empty, they are left out, not written empty
-    _ONLY_WHEN_KNOWN: ClassVar[frozenset[str]] = frozenset({"schedule", "schedule_state"})
+    _ONLY_WHEN_KNOWN: ClassVar[frozenset[str]] = frozenset({
+        "schedule", "schedule_state", "direction", "disposition", "disposition_note"})
 
     def fields(self) -> dict[str, object]:
         """Every field by name (the schedule's only when one was consulted); lists and
@@ -96,4 +115,6 @@ class CallRecord:
         kwargs.setdefault("variables", {})
         kwargs.setdefault("queues", [])
         kwargs.setdefault("sensitive_variables", [])
+        kwargs.setdefault("rings", [])
+        kwargs.setdefault("survey_answers", [])
         return cls(**kwargs)

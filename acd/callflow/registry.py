@@ -119,6 +119,22 @@ class CallRegistry:
                                           target, ring_seconds)
         await self._serve(session, channel)
 
+    async def on_outbound(self, channel: Telephony, params: Mapping[str, str]) -> None:
+        """`outbound`: the agent answered their phone for a call of their own (see
+        acd.agents.outbound); dial the other party. Never shed."""
+        self.admission.hold()
+        try:
+            record = await self.ports.store.get_call(params.get("call_id", ""))
+            if record is None or record.ended_at or record.call_id != channel.call_id:
+                log.error("own call %s unknown or already over; hanging up",
+                          params.get("call_id", "?"))
+                await channel.hangup()
+                return
+            await self._serve(CallSession.outbound(record, self.settings(),
+                                                   self.ports.clock.now()), channel)
+        finally:
+            self.admission.release()
+
     async def on_phone_transfer(self, channel: Telephony) -> None:
         """`transfer`: an agent's phone blind-transferred the caller to `channel.called`
         (the transfer key, SIP REFER); the call goes on with its record. Never shed."""
@@ -196,6 +212,15 @@ class CallRegistry:
             log.error("call %s: the shed call's record could not be written: %s", call_id,
                       exc)
 
+    async def _close_unreached_callback(self, call_id: str) -> None:
+        try:
+            await self.ports.store.close_call(call_id, {
+                "callback": "failed", "outcome": "callback-failed",
+                "ended_at": self.ports.clock.now()})
+        except Exception as exc:  # Redis away: the record stays open (restart recovery)
+            log.error("call %s: the failed callback's record could not be closed: %s",
+                      call_id, exc)
+
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.get_running_loop().create_task(work, name=name)
         self._runs.add(task)
@@ -264,6 +289,12 @@ class CallRegistry:
             case routing_orders.WrapUpDone():
                 self._to_call(command.call_id, f.WrapUpFinished(command.agent_id,
                                                                 command.seconds))
+            case routing_orders.CallCompleted(outcome="callback-failed") \
+                    if command.call_id not in self.drivers:
+                # the customer was never reached: no session holds the record (it was
+                # kept open for the callback); it closes here, and reaches the history
+                self._spawn(self._close_unreached_callback(command.call_id),
+                            f"callback {command.call_id} failed")
 
     def _to_call(self, call_id: str, fact: f.Fact, *, keep: bool = False) -> None:
         driver = self.drivers.get(call_id)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from acd.callflow import facts as f
 from acd.callflow import orders as o
+from acd.callflow import ring_log
 from acd.callflow.state import Gone, Phase, Ring, Script, reply_to
 from acd.core import commands as routing_orders
 from acd.core import events as routing
@@ -53,6 +54,7 @@ def ring(s: CallSession, order: routing_orders.RingAgents, outcome: Outcome,
     announce = phrases.agent_number(order.targets[0].agent_id, s.lang, languages) \
         if len(order.targets) == 1 and settings.announce_agent else None
     s.music_on = False  # the Dial plays its own music while the phones ring
+    ring_log.started(s, order.queue, order.targets)
     ended = yield from reply_to(o.DialAgents(order.targets, max(1, int(order.timeout)),
                                              whisper, announce))
     current.over = True
@@ -77,6 +79,7 @@ def dial_ended(s: CallSession, current: Ring, ended: f.DialEnded, outcome: Outco
         if current.answered_by or ended.status is f.DialStatus.ANSWERED:
             connect(s, current, ended.peer_device, ended.peer)
             conversation_over(s, current, outcome, agent_hung_up=False)
+        ring_log.ended(s, "caller-gone")
         raise Gone()
     if current.answered_by or (ended.status is f.DialStatus.ANSWERED and not ended.left_early):
         # bridged (Asterisk said so, and the routing core heard it): whatever the Dial
@@ -90,6 +93,7 @@ def dial_ended(s: CallSession, current: Ring, ended: f.DialEnded, outcome: Outco
         status = f.DialStatus.REJECTED
     log.info("%s: %s did not answer (%s)", s.describe(),
              ",".join(t.agent_id for t in current.targets), status)
+    ring_log.ended(s, ring_log.DIAL_RESULTS.get(status, "no-answer"))
     for target in current.targets:
         s.emit(o.PostToRouting(routing.RingFailed(call_id, target.agent_id,
                                                   FAILURES.get(status, "no-answer"))))
@@ -106,15 +110,38 @@ def connect(s: CallSession, current: Ring, device: str, channel: str) -> None:
     current.agent_channel = current.agent_channel or channel or current.legs.get(agent, "")
     s.phase = Phase.CONNECTED
     s.emit(o.PostToRouting(routing.RingAnswered(s.record.call_id, agent)))
+    ring_log.answered(s, agent)
     s.change(agent=agent, answered_at=s.now)
     s.checkpoint()
+
+
+def on_hold(s: CallSession, current: Ring, fact: f.HoldChanged) -> None:
+    """Hold and resume during the conversation: the time on hold is kept apart from the
+    talk time (a repeated Hold, or an Unhold without one, changes nothing)."""
+    if fact.held and current.held_since is None:
+        current.held_since = s.now
+        log.info("%s: on hold (%s)", s.describe(), fact.by)
+    elif not fact.held and current.held_since is not None:
+        _end_hold(s, current)
+        log.info("%s: off hold (%s)", s.describe(), fact.by)
+
+
+def _end_hold(s: CallSession, current: Ring) -> None:
+    """Close a hold in progress, into the conversation's and the record's hold time."""
+    if current.held_since is not None:
+        seconds = s.now - current.held_since
+        current.held_seconds += seconds
+        current.held_since = None
+        s.change(hold_seconds=round(s.record.hold_seconds + seconds, 3))
 
 
 def conversation_over(s: CallSession, current: Ring, outcome: Outcome, *,
                       agent_hung_up: bool) -> None:
     """The agent's part ends: hung up (by either side) or transferred away."""
     record = s.record
-    talk = round(record.talk_seconds + s.now - (current.answered_at or s.now), 3)
+    _end_hold(s, current)
+    conversation = s.now - (current.answered_at or s.now)
+    talk = round(record.talk_seconds + max(0.0, conversation - current.held_seconds), 3)
     outcome.answered, outcome.agent_id = True, current.answered_by
     s.change(agent=current.answered_by, talk_seconds=talk)
     s.wrap_up_expected = True
@@ -151,3 +178,4 @@ def on_ring_fact(s: CallSession, current: Ring,
             log.info("%s: stop ringing %s", s.describe(), ", ".join(legs))
         for leg in legs:
             s.emit(o.HangUpLeg(leg))
+        ring_log.ended(s, "stopped", [a for a in fact.agent_ids if a in current.legs])

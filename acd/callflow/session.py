@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Literal
 
-from acd.callflow import callback, ending, resume, ringing, supervision, transfers
+from acd.callflow import callback, ending, outbound, resume, ringing, supervision, transfers
 from acd.callflow import facts as f
 from acd.callflow import orders as o
 from acd.callflow.arrival import new_call
@@ -91,6 +91,12 @@ class CallSession:
         """The customer we called back answered."""
         return cls(record, settings, now,
                    lambda s: callback.called_back(s, target, ring_seconds))
+
+    @classmethod
+    def outbound(cls, record: CallRecord, settings: CallSettings, now: float) -> CallSession:
+        """The agent answered their phone for a call of their own (record.caller: whom
+        to dial)."""
+        return cls(record, settings, now, outbound.placed)
 
     @classmethod
     def phone_transferred(cls, record: CallRecord, settings: CallSettings, now: float,
@@ -258,6 +264,9 @@ class CallSession:
                     f.StopRingingOrdered():
                 if self.ring is not None and not self.ring.over:
                     ringing.on_ring_fact(self, self.ring, fact)
+            case f.HoldChanged():
+                if self.ring is not None and not self.ring.over and self.ring.answered_by:
+                    ringing.on_hold(self, self.ring, fact)
             case f.TransferAsked() | f.SpyAsked():
                 ring = self.ring
                 if ring is None or ring.over or not ring.answered_by or \

@@ -68,6 +68,10 @@ class Ring:
     agent_channel: str = ""
     #: ("queue" | "extension", target): an API transfer ends the agent's leg
     transfer: tuple[str, str] | None = None
+    #: since when the conversation is on hold (None: it is not), and its seconds on
+    #: hold so far (the record's hold_seconds sums every conversation of the call)
+    held_since: float | None = None
+    held_seconds: float = 0.0
     over: bool = False
 
 

@@ -58,6 +58,7 @@ def ask(s: CallSession, queue: str) -> Script[None]:
     languages = s.settings.languages
     s.change(survey="not-surveyed")  # until the caller answers (they may hang up)
     answers: dict[str, str] = {}
+    answered: list[dict[str, object]] = []
     for question in config.questions:
         answer = "no-answer"
         prompts = phrases.spoken(question.prompt, s.lang, languages)
@@ -65,12 +66,14 @@ def ask(s: CallSession, queue: str) -> Script[None]:
             got = yield from reply_to(o.CollectDigits(prompts, config.timeout, 1))
             if got.digits and got.digits in question.digits:
                 answer = got.digits
+                answered.append({"question": question.name, "answer": answer, "queue": queue,
+                                 "agent": s.record.agent, "answered_at": s.now})
                 break
             if attempt < config.retries:
                 yield o.PlayPrompts(phrases.spoken(config.invalid_prompt, s.lang, languages))
         answers[question.name] = answer
     s.change(survey=",".join(answers.values()) if len(answers) > 1
-             else next(iter(answers.values()), "not-surveyed"))
+             else next(iter(answers.values()), "not-surveyed"), survey_answers=answered)
     log.info("%s: survey %s", s.describe(), answers)
     yield o.PlayPrompts(phrases.spoken(config.thanks_prompt, s.lang, languages))
     yield o.HangUp()

@@ -3,7 +3,7 @@
 ```yaml
 queues:
   support:
-    strategy: least-calls           # least-calls | shortest-talk-time | longest-idle | ...
+    strategy: least-calls           # least-calls | shortest-talk-time | fastest-answer | ...
     members: ["1001", "1002", {agent: "1003", penalty: 1}]
     wrap_up_seconds: 5
     transfer_code: "601"            # agents transfer a caller here by dialling 601

@@ -6,6 +6,7 @@ accepts is exactly what serve runs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,8 @@ class Sections:
     users: dict[str, User] = field(default_factory=dict)
     #: things worth saying that do not stop acd, e.g. a user who cannot log in
     warnings: tuple[str, ...] = ()
+    #: the categories an agent files a call under in wrap-up (code -> label)
+    dispositions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,7 @@ def load_sections(config: Config) -> Sections:
         errors.append(SourceError(getattr(config.pause_reasons, "position", None),
                                   "pause_reasons: expected a mapping of code to reason "
                                   "(e.g. 1: lunch)"))
+    dispositions = _dispositions(config.dispositions, errors)
     warnings: list[str] = []
     users = _users(config.users, {a.agent_id for a in agents}, errors, warnings)
     if errors:
@@ -227,4 +231,31 @@ def load_sections(config: Config) -> Sections:
         settings = RoutingSettings(**{**settings.__dict__, "pause_reasons":
                                       frozenset(pause.values()) | {"no-answer"}})
     return Sections(queues, agents, settings, ScheduleBook(schedules), surveys, pause,
-                    telephony, devices, users, tuple(warnings))
+                    telephony, devices, users, tuple(warnings), dispositions)
+
+
+_DISPOSITION_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def _dispositions(section: object, errors: list[SourceError]) -> dict[str, str]:
+    """`dispositions: {complaint: 投诉, order: 订单}`: short codes, printable labels."""
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        errors.append(SourceError(getattr(section, "position", None),
+                                  "dispositions: expected a mapping of code to label "
+                                  "(e.g. complaint: 投诉)"))
+        return {}
+    out: dict[str, str] = {}
+    for code, label in section.items():
+        pos = section.pos(code) if isinstance(section, LocatedDict) else None
+        text = str(label) if isinstance(label, str | int) else ""
+        if not _DISPOSITION_CODE.fullmatch(str(code)):
+            errors.append(SourceError(pos, f"dispositions.{code}: a code is 1 to 32 letters, "
+                                           "digits, _ or -"))
+        elif not text or len(text) > 60 or not text.isprintable():
+            errors.append(SourceError(pos, f"dispositions.{code}: the label must be 1 to 60 "
+                                           "printable characters"))
+        else:
+            out[str(code)] = text
+    return out

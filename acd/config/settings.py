@@ -19,6 +19,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from acd.callflow.admission import AdmissionConfig
+from acd.config.console import ConsoleConfig, check_console
+from acd.config.history import HistoryConfig, history_problems
+from acd.config.metrics import MetricsConfig
 from acd.config.reports import ReportsConfig
 from acd.yamlsource import LocatedDict, LocatedList, Position, SourceError, load_file
 
@@ -171,6 +174,8 @@ class Config:
     #: every agent phone (PJSIP/agent{1001..1020}); default: each agent's own
     agent_devices: object = None
     pause_reasons: object = None
+    #: wrap-up categories an agent files a call under (code -> label)
+    dispositions: object = None
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     survey: object = None
     #: located YAML holding plain passwords: never in a repr
@@ -179,6 +184,12 @@ class Config:
     #: caps on the calls taken on; past them callers are shed (acd.callflow.admission)
     admission: AdmissionConfig = field(default_factory=AdmissionConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    #: who may read GET /metrics (acd.config.metrics)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    #: the supervisors' live wallboard (acd.config.console)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    #: the call history's database and retention (acd.config.history)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     #: the report figures' thresholds (acd.config.reports, docs/reports.md)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     base_dir: str = "."
@@ -190,7 +201,7 @@ class Config:
 
 
 _RAW_SECTIONS = {"schedules", "queues", "agents", "agent_devices", "pause_reasons", "survey",
-                 "users"}
+                 "users", "dispositions"}
 
 
 def _substitute_env(value: str, pos: Position, errors: list[SourceError]) -> str:
@@ -428,11 +439,16 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
             errors.append(SourceError(
                 sub.pos("full_numbers_for") if isinstance(sub, LocatedDict) else node.pos(),
                 f"privacy.full_numbers_for: {role!r} is not a role (agent, supervisor, admin)"))
+    check_console(config.console, node, errors)
     admission = node.get("admission")
     for key, message in config.admission.problems():
         pos = admission.pos(key) if isinstance(admission, LocatedDict) and key in admission \
             else node.pos()
         errors.append(SourceError(pos, f"admission.{key}: {message}"))
+    metrics = node.get("metrics")
+    for key, message in config.metrics.problems():
+        errors.append(SourceError(metrics.pos(key) if isinstance(metrics, LocatedDict)
+                                  and key in metrics else node.pos(), f"metrics.{key}: {message}"))
     limit = config.ivr.max_seconds_to_agent
     if not 0 <= limit < float("inf"):
         sub = node.get("ivr")
@@ -452,6 +468,7 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
             pos = numbers.pos(number) if isinstance(numbers, LocatedDict) else node.pos()
             errors.append(SourceError(pos, f"numbers: {number!r} is not a dialled number "
                                            "(digits only, e.g. '4008001234')"))
+    errors.extend(history_problems(config.history, node.get("history"), node.pos()))
     if config.clock.start_at:
         from datetime import datetime
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from acd.core import commands as cmd
 from acd.core import events as ev
 from acd.core.agents import AgentRuntime
-from acd.core.errors import IllegalTransition, UnknownAgent, UnknownPauseReason
-from acd.core.model import NO_ANSWER_REASON, AgentState
+from acd.core.errors import IllegalTransition, UnknownAgent, UnknownPauseReason, UnknownQueue
+from acd.core.model import NO_ANSWER_REASON, OUTBOUND_REASON, AgentState
 from acd.core.outcomes import exit_queue
 from acd.core.routing import back_from_ring, ring_over
 from acd.core.state import RoutingState
@@ -28,7 +28,7 @@ def logged_in(st: RoutingState, e: ev.AgentLoggedIn, now: float) -> None:
     if a.state is not S.LOGGED_OUT:
         raise IllegalTransition(a.agent_id, a.state.value, S.AVAILABLE.value, "already logged in")
     a.device, a.logged_in_at, a.missed_in_row, a.reachable = e.device, now, 0, True
-    counting = [st.queues[n] for n in st.agent_queues[a.agent_id] if st.queues[n].uses_counts()]
+    counting = [st.queues[n] for n in st.serving(a) if st.queues[n].uses_counts()]
     if counting:  # late-login fairness: see acd/core/agents.py
         a.seed(max(q.floor_calls for q in counting), max(q.floor_talk for q in counting))
     st.set_agent_state(a, S.AVAILABLE, "", now)
@@ -36,14 +36,28 @@ def logged_in(st: RoutingState, e: ev.AgentLoggedIn, now: float) -> None:
 
 def logged_out(st: RoutingState, e: ev.AgentLoggedOut, now: float) -> None:
     a = agent(st, e.agent_id)
-    if a.state in (S.LOGGED_OUT, S.ON_CALL):
+    if a.state is S.ON_CALL:  # takes effect when the call (and wrap-up) ends, like a pause
+        a.pending_logout, a.pending_pause = True, ""
+        st.touch_agent(a)
+        return
+    if a.state is S.LOGGED_OUT:
         a.check(S.LOGGED_OUT)  # raises with a hint
-    a.pending_pause = ""
+    log_out(st, a, now)
+
+
+def log_out(st: RoutingState, a: AgentRuntime, now: float, *, work_done: bool = False) -> None:
+    """Log the agent out now; `work_done`: their call and wrap-up are already closed (a
+    logout asked for during the call)."""
+    a.pending_pause, a.pending_logout = "", False
     if a.hold_until:
         st.hold(a, 0.0, "")
-    leave_work(st, a, now, to=S.LOGGED_OUT)
+    if not work_done:
+        leave_work(st, a, now, to=S.LOGGED_OUT)
     if a.state is not S.LOGGED_OUT:
         st.set_agent_state(a, S.LOGGED_OUT, "", now)
+    if a.left_queues:  # the next login serves every queue of theirs again
+        a.left_queues.clear()
+        st.touch_agent(a)
     leave_if_empty(st, st.agent_queues[a.agent_id], now)
 
 
@@ -53,7 +67,7 @@ def paused(st: RoutingState, e: ev.AgentPaused, now: float) -> None:
     if e.reason not in allowed:
         raise UnknownPauseReason(e.reason, allowed)
     if a.state is S.ON_CALL:  # 话后示忙: takes effect when the call (and wrap-up) ends
-        a.pending_pause = e.reason
+        a.pending_pause, a.pending_logout = e.reason, False
         st.touch_agent(a)
         return
     a.check(S.PAUSED)
@@ -65,12 +79,12 @@ def paused(st: RoutingState, e: ev.AgentPaused, now: float) -> None:
 
 def resumed(st: RoutingState, e: ev.AgentResumed, now: float) -> None:
     a = agent(st, e.agent_id)
-    if a.state is S.ON_CALL and a.pending_pause:
-        a.pending_pause = ""
+    if a.state is S.ON_CALL and (a.pending_pause or a.pending_logout):
+        a.pending_pause, a.pending_logout = "", False  # "available" after all
         st.touch_agent(a)
         return
-    if a.state is S.WRAP_UP:  # "ready": ends wrap-up and cancels a pending pause
-        a.pending_pause = ""
+    if a.state is S.WRAP_UP:  # "ready": ends wrap-up and cancels a pending pause or logout
+        a.pending_pause, a.pending_logout = "", False
         end_wrap_up(st, a, now)
         return
     if a.state is not S.PAUSED:
@@ -94,6 +108,52 @@ def reachability(st: RoutingState, e: ev.AgentDeviceReachability, now: float) ->
         a.reachable = e.reachable
         st.touch_agent(a)
         st.refresh_pool(a)
+
+
+def queue_served(st: RoutingState, e: ev.AgentQueueLogin | ev.AgentQueueLogout,
+                 now: float) -> None:
+    """Per-queue login and logout: a logged-in agent takes calls from a subset of their
+    queues. A call already ringing or connected is not affected."""
+    a = agent(st, e.agent_id)
+    if e.queue not in st.agent_queues[a.agent_id]:
+        if e.queue not in st.queues:
+            raise UnknownQueue(e.queue)
+        raise IllegalTransition(a.agent_id, "not a member", f"serving {e.queue}",
+                                f"agent {a.agent_id} is not a member of {e.queue}")
+    if a.state is S.LOGGED_OUT:
+        raise IllegalTransition(a.agent_id, a.state.value, f"serving {e.queue}", "log in first")
+    serving = isinstance(e, ev.AgentQueueLogin)
+    st.set_serving(a, e.queue, serving)
+    if not serving:
+        leave_if_empty(st, [e.queue], now)
+
+
+def outbound_started(st: RoutingState, e: ev.OutboundStarted, now: float) -> None:
+    """The agent calls out: on that call, offered no caller; from a pause (a 回访 is
+    often made paused) they go back to it afterwards, from wrap-up it ends."""
+    a = agent(st, e.agent_id)
+    if a.state in (S.LOGGED_OUT, S.RINGING, S.ON_CALL):
+        hint = {S.LOGGED_OUT: "log in first", S.RINGING: "answer the ringing call first",
+                S.ON_CALL: "the agent is on a call"}
+        raise IllegalTransition(a.agent_id, a.state.value, S.ON_CALL.value, hint[a.state])
+    if a.hold_until:
+        st.hold(a, 0.0, "")
+    if a.state is S.PAUSED:
+        a.pending_pause = a.reason
+    elif a.state is S.WRAP_UP:
+        close_wrap_up(st, a, now)
+    a.call_id = e.call_id
+    st.set_agent_state(a, S.ON_CALL, OUTBOUND_REASON, now)
+
+
+def outbound_ended(st: RoutingState, e: ev.OutboundEnded, now: float) -> None:
+    """Their own call is over: no wrap-up (no queue's), straight back to work or to the
+    pause they were in (or asked for meanwhile)."""
+    a = st.agents.get(e.agent_id)
+    if a is None or a.state is not S.ON_CALL or a.reason != OUTBOUND_REASON \
+            or a.call_id != e.call_id:
+        return  # a late or repeated word: the agent has moved on
+    finish_work(st, a, now)
 
 
 def claim_lost(st: RoutingState, e: ev.AgentClaimLost, now: float) -> None:
@@ -173,7 +233,9 @@ def finish_work(st: RoutingState, a: AgentRuntime, now: float) -> None:
     if a.state is S.ON_CALL:
         st.emit(cmd.ReleaseAgent(a.agent_id, a.call_id))
         a.call_id = ""
-    if a.pending_pause:
+    if a.pending_logout:
+        log_out(st, a, now, work_done=True)
+    elif a.pending_pause:
         reason, a.pending_pause = a.pending_pause, ""
         st.set_agent_state(a, S.PAUSED, reason, now)
     else:

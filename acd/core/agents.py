@@ -29,12 +29,14 @@ S = AgentState
 #: the legal moves; anything else is refused with IllegalTransition
 TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
     S.LOGGED_OUT: frozenset({S.AVAILABLE}),
-    S.AVAILABLE: frozenset({S.RINGING, S.PAUSED, S.LOGGED_OUT}),
+    # AVAILABLE, PAUSED, WRAP_UP -> ON_CALL only for the agent's own call (OutboundStarted)
+    S.AVAILABLE: frozenset({S.RINGING, S.PAUSED, S.LOGGED_OUT, S.ON_CALL}),
     S.RINGING: frozenset({S.ON_CALL, S.AVAILABLE, S.PAUSED, S.LOGGED_OUT}),
-    # ON_CALL -> PAUSED only for a pause requested during the call, when there is no wrap-up
-    S.ON_CALL: frozenset({S.WRAP_UP, S.AVAILABLE, S.PAUSED}),
-    S.WRAP_UP: frozenset({S.AVAILABLE, S.PAUSED, S.LOGGED_OUT}),
-    S.PAUSED: frozenset({S.AVAILABLE, S.PAUSED, S.LOGGED_OUT}),
+    # ON_CALL -> PAUSED / LOGGED_OUT only for a pause or logout requested during the call,
+    # when there is no wrap-up
+    S.ON_CALL: frozenset({S.WRAP_UP, S.AVAILABLE, S.PAUSED, S.LOGGED_OUT}),
+    S.WRAP_UP: frozenset({S.AVAILABLE, S.PAUSED, S.LOGGED_OUT, S.ON_CALL}),
+    S.PAUSED: frozenset({S.AVAILABLE, S.PAUSED, S.LOGGED_OUT, S.ON_CALL}),
 }
 
 HINTS: dict[tuple[AgentState, AgentState], str] = {
@@ -54,6 +56,7 @@ class AgentRecord(TypedDict):
     device: str
     call_id: str
     pending_pause: str
+    pending_logout: bool
     reachable: bool
     hold_until: float
     hold_reason: str
@@ -64,6 +67,8 @@ class AgentRecord(TypedDict):
     calls_offset: float
     talk_offset: float
     stats: AgentStatsRecord
+    answer_speeds: list[float]
+    left_queues: list[str]
 
 
 @dataclass
@@ -79,6 +84,8 @@ class AgentRuntime:
     call_id: str = ""
     #: a pause asked for during a call, applied when the call (and wrap-up) ends
     pending_pause: str = ""
+    #: a logout asked for during a call, applied when the call (and wrap-up) ends
+    pending_logout: bool = False
     reachable: bool = True
     #: not offered calls before this time (after a failed ring, or held by another process)
     hold_until: float = 0.0
@@ -90,6 +97,11 @@ class AgentRuntime:
     calls_offset: float = 0.0
     talk_offset: float = 0.0
     stats: AgentStats = field(default_factory=AgentStats)
+    #: queues of theirs the agent logged out of (per-queue logout; cleared at logout)
+    left_queues: set[str] = field(default_factory=set)
+    #: seconds from ringing to answering (or to giving up) of the latest offers, oldest
+    #: first (fastest-answer); kept across periods: a speed is a habit, not a quota
+    answer_speeds: list[float] = field(default_factory=list)
 
     @property
     def agent_id(self) -> str:
@@ -108,6 +120,15 @@ class AgentRuntime:
     @property
     def rank_talk(self) -> float:
         return self.stats.talk_seconds + self.talk_offset
+
+    def rank_speed(self, prior: float) -> float:
+        """The average answer speed, smoothed by `prior` worth two offers."""
+        return (sum(self.answer_speeds) + 2 * prior) / (len(self.answer_speeds) + 2)
+
+    def rang_for(self, seconds: float, window: int) -> None:
+        """An offer ended after `seconds` of ringing (answered, or let time out)."""
+        self.answer_speeds.append(round(max(0.0, seconds), 3))
+        del self.answer_speeds[:-window]
 
     @property
     def idle_since(self) -> float:
@@ -147,12 +168,14 @@ class AgentRuntime:
         return {
             "state": self.state.value, "since": self.since, "reason": self.reason,
             "device": self.device, "call_id": self.call_id,
-            "pending_pause": self.pending_pause, "reachable": self.reachable,
+            "pending_pause": self.pending_pause, "pending_logout": self.pending_logout,
+            "reachable": self.reachable,
             "hold_until": self.hold_until, "hold_reason": self.hold_reason,
             "missed_in_row": self.missed_in_row, "logged_in_at": self.logged_in_at,
             "last_call_end": self.last_call_end, "wrap_until": self.wrap_until,
             "calls_offset": self.calls_offset, "talk_offset": self.talk_offset,
-            "stats": self.stats.to_dict(),
+            "stats": self.stats.to_dict(), "answer_speeds": list(self.answer_speeds),
+            "left_queues": sorted(self.left_queues),
         }
 
     def load(self, data: AgentRecord) -> None:
@@ -163,6 +186,7 @@ class AgentRuntime:
         self.device = data.get("device", self.device)
         self.call_id = data.get("call_id", self.call_id)
         self.pending_pause = data.get("pending_pause", self.pending_pause)
+        self.pending_logout = data.get("pending_logout", self.pending_logout)
         self.reachable = data.get("reachable", self.reachable)
         self.hold_until = data.get("hold_until", self.hold_until)
         self.hold_reason = data.get("hold_reason", self.hold_reason)
@@ -173,6 +197,8 @@ class AgentRuntime:
         self.calls_offset = data.get("calls_offset", self.calls_offset)
         self.talk_offset = data.get("talk_offset", self.talk_offset)
         self.stats = AgentStats.from_dict(data.get("stats", {}))
+        self.answer_speeds = list(data.get("answer_speeds", self.answer_speeds))
+        self.left_queues = set(data.get("left_queues", self.left_queues))
 
 
 def presence(state: AgentState) -> tuple[int, int]:

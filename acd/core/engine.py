@@ -16,6 +16,7 @@ from acd.core import agent_flow, call_flow, snapshot, views
 from acd.core import commands as cmd
 from acd.core import events as ev
 from acd.core.calls import CallState
+from acd.core.census import Census, count_heads
 from acd.core.model import AgentConfig, QueueConfig, RoutingSettings
 from acd.core.periods import PeriodKey, daily
 from acd.core.routing import dispatch
@@ -65,6 +66,12 @@ def _apply(st: RoutingState, event: ev.Event, now: float) -> None:
             call_flow.callback_failed(st, event, now)
         case ev.CallbackCancelled():
             call_flow.callback_cancelled(st, event, now)
+        case ev.AgentQueueLogin() | ev.AgentQueueLogout():
+            agent_flow.queue_served(st, event, now)
+        case ev.OutboundStarted():
+            agent_flow.outbound_started(st, event, now)
+        case ev.OutboundEnded():
+            agent_flow.outbound_ended(st, event, now)
         case _:
             assert_never(event)
 
@@ -136,7 +143,7 @@ class RoutingEngine:
                 settings: RoutingSettings | None = None) -> RoutingEngine:
         """An engine continuing from a snapshot; commands it owes come from `on_timer(now)`."""
         engine = cls(queues, agents, period_key=period_key, settings=settings)
-        snapshot.load(engine._st, data, now)
+        snapshot.load(engine._st, data, now, restart=True)
         engine._st.dirty_agents.clear()
         engine._st.dirty_calls.clear()
         engine._st.dirty_queues.clear()
@@ -168,6 +175,10 @@ class RoutingEngine:
 
     def stats(self) -> PeriodStats:
         return views.stats(self._st)
+
+    def census(self) -> Census:
+        """Head counts for the metrics: cheaper than every view (acd.core.census)."""
+        return count_heads(self._st)
 
     def agent_ids(self) -> list[str]:
         return list(self._st.agents)

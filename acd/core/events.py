@@ -145,9 +145,46 @@ class AgentClaimReleased:
     agent_id: str
 
 
+@dataclass(frozen=True)
+class AgentQueueLogin:
+    """A logged-in agent takes calls from this queue of theirs again (the default)."""
+
+    agent_id: str
+    queue: str
+
+
+@dataclass(frozen=True)
+class AgentQueueLogout:
+    """A logged-in agent stops taking calls from this queue of theirs; their other
+    queues go on. Undone by AgentQueueLogin, or by logging out altogether."""
+
+    agent_id: str
+    queue: str
+
+
+@dataclass(frozen=True)
+class OutboundStarted:
+    """The agent places a call of their own (click-to-call, a 回访, an internal call):
+    on that call until OutboundEnded, and offered no caller meanwhile. Refused while
+    they ring or talk, or are logged out."""
+
+    agent_id: str
+    call_id: str
+
+
+@dataclass(frozen=True)
+class OutboundEnded:
+    """The agent's own call is over (or never reached them): back to work, or to the
+    pause they were in."""
+
+    agent_id: str
+    call_id: str
+
+
 Event = (
     AgentLoggedIn | AgentLoggedOut | AgentPaused | AgentResumed | AgentDeviceReachability
     | CallQueued | CallAbandoned | CallLeftForFallback | RingAnswered | RingFailed | CallEnded
     | CallTransferred    | WrapUpEnded | CallbackRequested | CallbackFailed | CallbackCancelled
-    | AgentClaimLost | AgentClaimReleased
+    | AgentClaimLost | AgentClaimReleased | OutboundStarted | OutboundEnded
+    | AgentQueueLogin | AgentQueueLogout
 )

@@ -25,6 +25,9 @@ class Strategy(StrEnum):
     ROUND_ROBIN = "round-robin"
     #: every available agent of the best penalty level rings at once
     RING_ALL = "ring-all"
+    #: the shortest average ring-to-answer time over the agent's last offers
+    #: (平均应答速度); a ring they let time out counts its whole length
+    FASTEST_ANSWER = "fastest-answer"
 
 
 class AgentState(StrEnum):
@@ -49,6 +52,8 @@ DEFAULT_PAUSE_REASONS = frozenset(
 
 #: the reason the engine itself uses when it pauses an agent who keeps missing calls
 NO_ANSWER_REASON = "no-answer"
+#: the reason of an agent on a call of their own (OutboundStarted)
+OUTBOUND_REASON = "outbound"
 
 
 @dataclass(frozen=True)
@@ -139,3 +144,8 @@ class RoutingSettings:
     ring_grace_seconds: float = 5.0
     #: weight of the newest call in the exponential average of handle times
     handle_time_smoothing: float = 0.1
+    #: fastest-answer: how many of an agent's latest offers their average covers, and
+    #: the prior it starts from (worth two offers), so that one lucky quick answer does
+    #: not win every call and a newcomer is neither first nor last
+    answer_speed_window: int = 20
+    answer_speed_prior_seconds: float = 6.0

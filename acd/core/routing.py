@@ -43,7 +43,7 @@ def dispatch(st: RoutingState, now: float) -> None:
 
 def best_call_for(st: RoutingState, agent: AgentRuntime) -> CallRuntime | None:
     best: tuple[Key, str] | None = None
-    for name in st.agent_queues.get(agent.agent_id, ()):
+    for name in st.serving(agent):
         q = st.queues[name]
         if not q.waiting:
             continue
@@ -114,6 +114,7 @@ def answered(st: RoutingState, call: CallRuntime, agent: AgentRuntime, now: floa
     st.cancel_call_timer(call, TimerKind.RING)
     agent.missed_in_row = 0
     agent.stats.answered += 1
+    agent.rang_for(now - agent.since, st.settings.answer_speed_window)
     st.set_agent_state(agent, AgentState.ON_CALL, call.offer_queue, now)
     call.state, call.agent_id, call.answered_at, call.ringing = (
         CallState.CONNECTED, agent.agent_id, now, [])
@@ -140,6 +141,7 @@ def ring_failed(st: RoutingState, call: CallRuntime, agent: AgentRuntime,
     if reason == "no-answer":
         agent.stats.missed += 1
         agent.missed_in_row += 1
+        agent.rang_for(now - agent.since, st.settings.answer_speed_window)
     else:
         agent.stats.failed += 1
     q = st.queues.get(call.offer_queue)

@@ -21,7 +21,7 @@ from typing import TypedDict
 from acd.core import commands as cmd
 from acd.core.agents import AgentRecord, presence
 from acd.core.calls import CallRecord, CallRuntime, CallState
-from acd.core.model import AgentState
+from acd.core.model import OUTBOUND_REASON, AgentState
 from acd.core.outcomes import complete, exit_queue
 from acd.core.queues import QueueRuntime
 from acd.core.state import RoutingState
@@ -89,7 +89,9 @@ def _queue_dict(q: QueueRuntime) -> QueueRecord:
             "handle_seconds": q.handle_seconds, "stats": q.stats.to_dict()}
 
 
-def load(st: RoutingState, data: Snapshot, now: float) -> None:
+def load(st: RoutingState, data: Snapshot, now: float, *, restart: bool = False) -> None:
+    """Continue from `data`: after a restart (`restart`) or a reload of the
+    configuration."""
     if data.get("version", VERSION) != VERSION:
         raise ValueError(f"routing snapshot version {data.get('version')} is not {VERSION}")
     st.period, st.seq = data.get("period", ""), int(data.get("seq", 0))
@@ -108,12 +110,16 @@ def load(st: RoutingState, data: Snapshot, now: float) -> None:
             gone[agent_id] = ad
     for call_id, cd in data.get("calls", {}).items():
         st.calls[call_id] = CallRuntime.from_dict(cd)
-    _reconcile(st, gone, now)
+    _reconcile(st, gone, now, restart=restart)
     _rebuild(st)
 
 
-def _reconcile(st: RoutingState, gone: dict[str, AgentRecord], now: float) -> None:
-    """Make agents and calls agree again after a reload changed the configuration."""
+def _reconcile(st: RoutingState, gone: dict[str, AgentRecord], now: float, *,
+               restart: bool) -> None:
+    """Make agents and calls agree again after a reload changed the configuration, or
+    after a restart. An agent's own call (outbound) has no caller in the core: it
+    survives a reload, not a restart (its channel ran only acd's FastAGI session, so
+    Asterisk hung it up when that acd went away)."""
     for agent_id, ad in gone.items():
         if ad.get("state") != AgentState.LOGGED_OUT.value:
             st.emit(cmd.AgentStateChanged(agent_id, AgentState.LOGGED_OUT, "removed", now))
@@ -125,10 +131,16 @@ def _reconcile(st: RoutingState, gone: dict[str, AgentRecord], now: float) -> No
         held = st.calls.get(a.call_id)
         ringing = a.state is AgentState.RINGING and (held is None or a.agent_id not in held.ringing)
         talking = a.state is AgentState.ON_CALL and (held is None or held.agent_id != a.agent_id)
+        own_call = talking and a.reason == OUTBOUND_REASON
+        if own_call and not restart:
+            continue
         if ringing or talking:
             st.emit(cmd.ReleaseAgent(a.agent_id, a.call_id))
-            a.call_id, a.state, a.since, a.reason = "", AgentState.AVAILABLE, now, ""
-            st.emit(cmd.AgentStateChanged(a.agent_id, a.state, "", now))
+            back = AgentState.PAUSED if own_call and a.pending_pause else AgentState.AVAILABLE
+            reason = a.pending_pause if back is AgentState.PAUSED else ""
+            a.call_id, a.state, a.since, a.reason = "", back, now, reason
+            a.pending_pause = ""
+            st.emit(cmd.AgentStateChanged(a.agent_id, a.state, reason, now))
 
 
 def _reconcile_call(st: RoutingState, call: CallRuntime, now: float) -> None:
@@ -156,7 +168,8 @@ def _rebuild(st: RoutingState) -> None:
     """Derived structures: queue counters, waiting heaps, pools and timers."""
     for a in st.agents.values():
         logged_in, staffed = presence(a.state)
-        for name in st.agent_queues.get(a.agent_id, ()):
+        a.left_queues &= set(st.agent_queues.get(a.agent_id, ()))  # a reload took some away
+        for name in st.serving(a):
             st.queues[name].logged_in += logged_in
             st.queues[name].staffed += staffed
         if a.state is AgentState.WRAP_UP:

@@ -93,7 +93,7 @@ class RoutingState:
         agent.enter(state, reason, now)
         after = presence(state)
         if before != after:
-            for name in self.agent_queues.get(agent.agent_id, ()):
+            for name in self.serving(agent):
                 q = self.queues[name]
                 q.logged_in += after[0] - before[0]
                 q.staffed += after[1] - before[1]
@@ -106,7 +106,7 @@ class RoutingState:
         agent_id = agent.agent_id
         if agent.eligible and agent_id not in self.pooled:
             self.pooled.add(agent_id)
-            for name in self.agent_queues.get(agent_id, ()):
+            for name in self.serving(agent):
                 q = self.queues[name]
                 q.pool.add(self.candidate(agent, q), agent.config.skills)
             self.pending_agents.append(agent_id)
@@ -115,10 +115,39 @@ class RoutingState:
             for name in self.agent_queues.get(agent_id, ()):
                 self.queues[name].pool.discard(agent_id)
 
+    def serving(self, agent: AgentRuntime) -> list[str]:
+        """The agent's queues they take calls from now: their members' queues less the
+        ones they logged out of (per-queue logout)."""
+        queues = self.agent_queues.get(agent.agent_id, [])
+        return [n for n in queues if n not in agent.left_queues] if agent.left_queues \
+            else queues
+
+    def set_serving(self, agent: AgentRuntime, queue: str, serving: bool) -> None:
+        """Per-queue login (`serving`) or logout: the queue's counters and pool follow."""
+        if (queue not in agent.left_queues) == serving:
+            return
+        if serving:
+            agent.left_queues.discard(queue)
+        else:
+            agent.left_queues.add(queue)
+        q, sign = self.queues[queue], 1 if serving else -1
+        logged_in, staffed = presence(agent.state)
+        q.logged_in += sign * logged_in
+        q.staffed += sign * staffed
+        if agent.agent_id in self.pooled:
+            if serving:
+                q.pool.add(self.candidate(agent, q), agent.config.skills)
+                self.pending_agents.append(agent.agent_id)
+            else:
+                q.pool.discard(agent.agent_id)
+        self.touch_agent(agent)
+        self.touch_queue(q)
+
     def candidate(self, agent: AgentRuntime, q: QueueRuntime) -> Candidate:
         penalty, position = q.members[agent.agent_id]
         return Candidate(agent.agent_id, penalty, position, agent.rank_calls, agent.rank_talk,
-                         agent.idle_since, agent.number_rank)
+                         agent.idle_since, agent.number_rank,
+                         agent.rank_speed(self.settings.answer_speed_prior_seconds))
 
     def repool_all(self) -> None:
         """Re-key every available agent (their metrics changed: new period, reload)."""

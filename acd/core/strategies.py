@@ -5,8 +5,8 @@ by skill set, so that a call needing skills only looks at partitions whose
 skills cover them: a choice costs O(P log n), P being the number of distinct
 skill sets among the queue's members (a handful in practice), n the agents.
 
-- least calls, shortest talk time, longest idle: a lazy heap per partition keyed
-  (penalty, metric, idle since, agent-number rank). The key is fixed while the
+- least calls, shortest talk time, fastest answer, longest idle: a lazy heap per
+  partition keyed (penalty, metric, idle since, agent-number rank). The key is fixed while the
   agent is available: metrics only change during a call.
 - round robin: per partition and penalty level, a Fenwick set of member
   positions; the next agent is the first available position after the one
@@ -37,6 +37,8 @@ class Candidate:
     talk: float
     idle_since: float
     number_rank: int
+    #: average seconds from ringing to answering (fastest-answer)
+    speed: float = 0.0
 
 
 def rank_key(strategy: Strategy, c: Candidate) -> Key:
@@ -45,6 +47,8 @@ def rank_key(strategy: Strategy, c: Candidate) -> Key:
         return (c.penalty, c.calls, c.idle_since, c.number_rank)
     if strategy is Strategy.SHORTEST_TALK_TIME:
         return (c.penalty, c.talk, c.idle_since, c.number_rank)
+    if strategy is Strategy.FASTEST_ANSWER:
+        return (c.penalty, c.speed, c.idle_since, c.number_rank)
     return (c.penalty, c.idle_since, c.number_rank)
 
 

@@ -20,6 +20,8 @@ class AgentView(TypedDict):
     device: str
     call_id: str
     pending_pause: str
+    #: a logout asked for during the call, applied when it (and wrap-up) ends
+    pending_logout: bool
     reachable: bool
     #: in the pools of the agent's queues right now (available, reachable, not held)
     available_for_calls: bool
@@ -28,6 +30,8 @@ class AgentView(TypedDict):
     missed_in_row: int
     skills: list[str]
     queues: list[str]
+    #: the queues they take calls from now (all of `queues` but those logged out of)
+    serving: list[str]
     wrap_until: float
     stats: AgentStatsRecord
 
@@ -73,11 +77,13 @@ def agent_view(st: RoutingState, agent_id: str) -> AgentView:
     return {
         "agent_id": a.agent_id, "name": a.config.name, "state": a.state.value,
         "since": a.since, "reason": a.reason, "device": a.device, "call_id": a.call_id,
-        "pending_pause": a.pending_pause, "reachable": a.reachable,
+        "pending_pause": a.pending_pause, "pending_logout": a.pending_logout,
+        "reachable": a.reachable,
         "available_for_calls": a.agent_id in st.pooled,
         "hold_until": a.hold_until, "hold_reason": a.hold_reason,
         "missed_in_row": a.missed_in_row, "skills": sorted(a.config.skills),
         "queues": list(st.agent_queues.get(a.agent_id, ())),
+        "serving": st.serving(a),
         "wrap_until": a.wrap_until, "stats": a.stats.to_dict(),
     }
 

@@ -52,7 +52,8 @@ calls = Table(
     Column("hung_up_by", String(16), nullable=False, server_default=""),
     Column("hangup_cause", String(64), nullable=False, server_default=""),
     #: answered | abandoned | blocked | voicemail | transferred | exited:<reason> |
-    #: callback-requested | answered-by-fallback | unknown-after-restart | shed | ...
+    #: callback-requested | callback-failed | answered-by-fallback |
+    #: unknown-after-restart | shed | ...
     Column("outcome", String(64), nullable=False, server_default=""),
     Column("outcome_reason", Text, nullable=False, server_default=""),
     Column("transfer", String(128), nullable=False, server_default=""),
@@ -68,6 +69,16 @@ calls = Table(
     Column("variables", Text, nullable=False, server_default="{}"),      # JSON object
     Column("sensitive_variables", Text, nullable=False, server_default="[]"),
     Column("recording", String(255), nullable=False, server_default=""),
+    #: the history entry that wrote the row (its place in the Redis stream): a row is
+    #: only replaced by a later entry, so two writers applying a record's close and its
+    #: amendment in either order leave the amendment (added by the history writer)
+    Column("revision", BigInteger, nullable=False, server_default="0"),
+    #: schema version 2: "" for a call to the 400 number, "outbound" for an agent's own
+    #: call (not an offered call: reports of queues and agents' answered calls leave it
+    #: out); what the agent filed the call under in wrap-up, and their note
+    Column("direction", String(16), nullable=False, server_default=""),
+    Column("disposition", String(32), nullable=False, server_default=""),
+    Column("disposition_note", Text, nullable=False, server_default=""),
 )
 Index("calls_arrived", calls.c.arrived_at)
 Index("calls_queue_arrived", calls.c.queue, calls.c.arrived_at)

@@ -1,9 +1,10 @@
-"""The history database as the reports open it: its URL from the config, its tables.
+"""The history database as the reports open it: for reading, beside the history writer.
 
-The history writer owns the database (its config section, its migrations); until
-that is wired, reports open it here, in two small functions meant to be swapped:
-`history_url` (config `history.url`, default a SQLite file under var/) and
-`create_tables` (the schema as it is today, on an empty database).
+The writer (acd.history) owns the database: its URL (config `history:`), its schema
+and migrations. Reports open their own engine on the same URL, with plain transactions
+(the writer's SQLite engine begins each with BEGIN IMMEDIATE, a write lock a report
+must not hold for seconds); in WAL mode, which the writer sets, a report reads while
+the writer writes.
 """
 
 from __future__ import annotations
@@ -11,37 +12,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from acd.config.settings import Config
-from acd.history.schema import metadata
-
-DEFAULT_URL = "sqlite+aiosqlite:///var/history.db"
+from acd.history.migrations import MIGRATIONS, migrate
+from acd.history.store import sqlite_file
 
 
 def history_url(config: Config) -> str:
-    """config `history.url` when the config has that section, else DEFAULT_URL; a
-    relative SQLite path is taken from the config file's folder, like other paths."""
-    section = getattr(config, "history", None)
-    url = make_url(str(getattr(section, "url", "") or DEFAULT_URL))
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        url = url.set(database=str(config.path(url.database)))
-    return url.render_as_string(hide_password=False)
+    """The history database's URL, as the writer connects to it."""
+    return config.history.database_url(config.base_dir)
 
 
 def open_history(url: str) -> AsyncEngine:
     """An engine for `url` (sqlite+aiosqlite:///FILE or postgresql+asyncpg://...)."""
-    return create_async_engine(url)
+    return create_async_engine(url, connect_args={"timeout": 15})
 
 
 def missing_file(url: str) -> Path | None:
     """The SQLite file `url` names when there is none (SQLite would make an empty one)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    path = Path(str(parsed.database))
-    return None if path.exists() else path
+    path = sqlite_file(url)
+    return path if path is not None and not path.exists() else None
 
 
 #: Covering indexes for the queue and agent reports: the database reads a narrow index
@@ -50,8 +41,8 @@ def missing_file(url: str) -> Path | None:
 #: proposal for the history's migrations; bench/bench_reports.py times both.
 REPORT_INDEXES = (
     "CREATE INDEX IF NOT EXISTS calls_report ON calls (arrived_at, queue, agent, "
-    "answered_at, outcome, wait_seconds, talk_seconds, hold_seconds, wrap_up_seconds, "
-    "callback, transfer)",
+    "direction, answered_at, outcome, wait_seconds, talk_seconds, hold_seconds, "
+    "wrap_up_seconds, callback, transfer)",
     "CREATE INDEX IF NOT EXISTS ring_attempts_report ON ring_attempts (started_at, agent, "
     "queue, result, ended_at)",
 )
@@ -64,6 +55,7 @@ async def create_report_indexes(engine: AsyncEngine) -> None:
 
 
 async def create_tables(engine: AsyncEngine) -> None:
-    """The history's tables where they are missing (the writer's migrations replace this)."""
+    """The history's tables at the current schema version (the writer's migrations): for
+    tests and benches that fill a database themselves."""
     async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+        await migrate(conn, MIGRATIONS)

@@ -36,6 +36,9 @@ from sqlalchemy.sql.expression import FunctionElement
 from acd.history.schema import agent_events, calls, ring_attempts, survey_answers
 from acd.reports.buckets import Segment
 
+#: calls.direction of an agent's own call: not offered, not an answered call
+OUTBOUND = "outbound"
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -106,7 +109,7 @@ def queue_sums(parts: Sequence[Segment], where: Filters, limits: Thresholds) -> 
         calls.c.answered_at, calls.c.outcome, calls.c.wait_seconds, calls.c.talk_seconds,
         calls.c.hold_seconds, calls.c.wrap_up_seconds, calls.c.callback, calls.c.transfer,
     ).where(calls.c.arrived_at >= where.start, calls.c.arrived_at < where.end,
-            calls.c.queue != "")
+            calls.c.queue != "", calls.c.direction != OUTBOUND)
     if where.queue is not None:
         inner = inner.where(calls.c.queue == where.queue)
     if where.agent is not None:
@@ -156,7 +159,8 @@ def agent_call_sums(parts: Sequence[Segment], where: Filters) -> Select[Any]:
         bucket_number(calls.c.arrived_at, parts).label("bucket"), calls.c.agent,
         calls.c.talk_seconds, calls.c.hold_seconds, calls.c.wrap_up_seconds, calls.c.transfer,
     ).where(calls.c.arrived_at >= where.start, calls.c.arrived_at < where.end,
-            calls.c.agent != "", calls.c.answered_at.is_not(None))
+            calls.c.agent != "", calls.c.answered_at.is_not(None),
+            calls.c.direction != OUTBOUND)
     if where.agent is not None:
         inner = inner.where(calls.c.agent == where.agent)
     if where.queue is not None:

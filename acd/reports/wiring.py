@@ -10,7 +10,7 @@ from aiohttp import web
 from acd.adapters.http.reports import REPORTS, ReportService
 from acd.config.settings import Config
 from acd.core.model import QueueConfig
-from acd.reports.database import create_tables, history_url, missing_file, open_history
+from acd.reports.database import history_url, open_history
 from acd.reports.engine import ReportEngine
 from acd.reports.queries import Thresholds
 
@@ -22,17 +22,16 @@ def thresholds(config: Config, queues: Iterable[QueueConfig]) -> Thresholds:
 
 
 def attach(app: web.Application, config: Config, queues: list[QueueConfig]) -> None:
-    """Serve reports from the history database at config `history.url`."""
+    """Serve reports from the history database at config `history.url` (the writer
+    creates and migrates it; until it has, a report answers 503)."""
     service = ReportService(config.timezone, config.reports.max_range_days)
     app[REPORTS] = service
+    if not config.history.enabled:
+        service.unavailable = "the history is off (history.enabled: false in the config)"
+        return
 
     async def history(_: web.Application) -> AsyncIterator[None]:
-        url = history_url(config)
-        new_file = missing_file(url)
-        if new_file is not None:  # a first start: SQLite makes the file, not its folder
-            new_file.parent.mkdir(parents=True, exist_ok=True)
-        engine = open_history(url)
-        await create_tables(engine)
+        engine = open_history(history_url(config))
         service.source = ReportEngine(engine, thresholds(config, queues))
         yield
         service.source = None

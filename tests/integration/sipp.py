@@ -88,6 +88,10 @@ class AgentCall:
     ended_at: float | None = None
     ended_by: Literal["us", "them"] | None = None
     transferred_to: str = ""  # the number this phone blind-transferred the caller to
+    #: ("held" | "resumed", when our re-INVITE was accepted), in order
+    holds: list[tuple[str, float]] = field(default_factory=list)
+    #: the caller id the phone was shown (the From URI's user)
+    from_user: str = ""
 
 
 def _udp_port_bound(port: int) -> bool:
@@ -470,6 +474,9 @@ class PhoneBehaviour:
     talk_time: float | None = None  # hang up after this; None = wait for their BYE
     #: after talk_time, blind-transfer the caller to this number (SIP REFER) instead
     transfer_to: str = ""
+    #: (seconds after the answer, seconds on hold): press hold, then resume; talk_time
+    #: then counts from the resume
+    hold: tuple[float, float] | None = None
 
 
 class SippAgentPhones(SippProcess):
@@ -500,15 +507,17 @@ class SippAgentPhones(SippProcess):
     def _prepare(self, workdir: Path) -> None:
         # sipp needs at least one line to index; "-" matches no request URI.
         rows = [f"{agent};{_behaviour_fields(b)}" for agent, b in self.overrides.items()]
-        (workdir / "agents.csv").write_text("SEQUENTIAL\n" + "\n".join(rows or ["-;answer;0;0;-"])
-                                            + "\n")
+        rows = rows or ["-;answer;0;0;-;0;0"]
+        (workdir / "agents.csv").write_text("SEQUENTIAL\n" + "\n".join(rows) + "\n")
         _link(SCENARIOS / "agent.wav", workdir / "agent.wav")
 
     def _arguments(self) -> list[str]:
-        mode, answer_ms, talk_ms, transfer_to = _behaviour_fields(self.default).split(";")
+        mode, answer_ms, talk_ms, transfer_to, hold_at_ms, hold_ms = \
+            _behaviour_fields(self.default).split(";")
         return [
             "-set", "mode", mode, "-set", "answer_ms", answer_ms, "-set", "talk_ms", talk_ms,
-            "-set", "transfer_to", transfer_to,
+            "-set", "transfer_to", transfer_to, "-set", "hold_at_ms", hold_at_ms,
+            "-set", "hold_ms", hold_ms,
             "-inf", "agents.csv", "-infindex", "agents.csv", "0",
             "-timeout", f"{round(self.timeout)}s",
         ]
@@ -530,7 +539,9 @@ class SippAgentPhones(SippProcess):
         for row in _log_lines(self.events_log):
             number, agent, event, at = int(row[1]), row[2], row[3], _epoch(row[4], row[5])
             if event == "invite":
-                records[number] = AgentCall(number, agent, row[6], at)
+                records[number] = AgentCall(number, agent, row[6], at,
+                                            from_user=row[8].removeprefix("sip:")
+                                            .removesuffix("@") if len(row) > 8 else "")
                 continue
             call = records.get(number)
             if call is None:  # e.g. a stray CANCEL for a call this run never saw
@@ -541,6 +552,8 @@ class SippAgentPhones(SippProcess):
                 call.outcome, call.ended_at = event, at
             elif event == "transferred":
                 call.transferred_to = row[6]
+            elif event in ("held", "resumed"):
+                call.holds.append((event, at))
             elif event in ("hangup", "bye"):
                 call.ended_at, call.ended_by = at, "us" if event == "hangup" else "them"
         return [records[n] for n in sorted(records)]
@@ -556,5 +569,6 @@ class SippAgentPhones(SippProcess):
 
 def _behaviour_fields(behaviour: PhoneBehaviour) -> str:
     talk_ms = 0 if behaviour.talk_time is None else max(1, round(behaviour.talk_time * 1000))
+    hold_at, hold_for = behaviour.hold or (0.0, 0.0)
     return (f"{behaviour.mode};{round(behaviour.answer_after * 1000)};{talk_ms};"
-            f"{behaviour.transfer_to or '-'}")
+            f"{behaviour.transfer_to or '-'};{round(hold_at * 1000)};{round(hold_for * 1000)}")

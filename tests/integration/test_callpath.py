@@ -79,6 +79,38 @@ async def test_answered_call_is_announced_recorded_surveyed_and_fully_recorded(
     assert abs(wav_seconds(record.recording) - record.talk_seconds) <= 1.0
     assert "/recordings/" in record.recording
     assert record.hangup_cause  # Asterisk's cause, from AMI
+    # ... and the history (SQLite, tests/integration/config.yaml) has it, its ring and
+    # its rating, written behind the call by the history writer
+    history = wait_for(lambda: history_rows(record.call_id), 15,
+                       "the call, its ring and its survey answer in the history database")
+    call, rings, answers = history
+    assert (call["outcome"], call["agent"], call["queue"]) == ("answered", "1001", "support")
+    assert [(r["agent"], r["result"]) for r in rings] == [("1001", "answered")]
+    assert [(a["question"], a["answer"]) for a in answers] == [("satisfaction", "2")]
+
+
+HISTORY_DB = REPO / "var" / "integration-history.db"
+
+
+def history_rows(call_id: str) -> tuple[dict, list[dict], list[dict]] | None:
+    """The call's rows in the history, once its survey answer is there (None before)."""
+    import sqlite3
+
+    if not HISTORY_DB.exists():
+        return None
+    with sqlite3.connect(HISTORY_DB) as db:
+        db.row_factory = sqlite3.Row
+        try:
+            answers = db.execute("SELECT * FROM survey_answers WHERE call_id = ?",
+                                 (call_id,)).fetchall()
+        except sqlite3.OperationalError:  # not created yet
+            return None
+        if not answers:
+            return None
+        call = db.execute("SELECT * FROM calls WHERE call_id = ?", (call_id,)).fetchone()
+        rings = db.execute("SELECT * FROM ring_attempts WHERE call_id = ? ORDER BY attempt",
+                           (call_id,)).fetchall()
+    return dict(call), [dict(r) for r in rings], [dict(a) for a in answers]
 
 
 async def test_caller_who_hangs_up_while_waiting_is_counted_abandoned(
@@ -375,3 +407,42 @@ async def test_a_supervisor_whispers_to_the_agent_and_the_recording_stays_whole(
     assert record.agent == "1001" and record.hung_up_by == "agent"
     assert abs(wav_seconds(record.recording) - record.talk_seconds) <= 1.0
     assert record.survey == "not-surveyed"  # the caller left during the survey
+
+
+async def test_an_agent_who_puts_the_caller_on_hold_plays_music_and_hold_is_not_talk(
+        acd, logged_in, call_records, ami, asterisk, tmp_path):
+    music: list[tuple[float, str]] = []
+    holds: list[tuple[str, str]] = []
+    ami.register_event("MusicOnHoldStart",
+                       lambda _m, e: music.append((time.time(), e.get("Channel", ""))))
+    ami.register_event("Hold", lambda _m, e: holds.append(("hold", e.get("Channel", ""))))
+    ami.register_event("Unhold", lambda _m, e: holds.append(("unhold", e.get("Channel", ""))))
+    logged_in("1001")
+    # the agent answers at 0.5 s, presses hold 6 s later (after the 报工号), resumes
+    # 5 s after that, talks 3 s more and hangs up
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=3.0, hold=(6.0, 5.0)),
+                             workdir=tmp_path / "phones")
+    caller = SippCaller("13812347777", did=DIRECT, hangup_after=None, timeout=40,
+                        dtmf=[Dtmf(at, "1") for at in (18.0, 20.0, 22.0)],
+                        workdir=tmp_path / "caller")
+    with phones:
+        await run_caller(caller)
+        [agent_call] = phones.calls()
+    assert [event for event, _at in agent_call.holds] == ["held", "resumed"], \
+        phones.diagnostics()
+    held_for = agent_call.holds[1][1] - agent_call.holds[0][1]
+    [record] = await call_records.calls_of("13812347777")
+    record = await call_records.wait_closed_call(record.call_id)
+    # Asterisk saw the agent's hold and played music to the caller meanwhile
+    assert [kind for kind, _channel in holds] == ["hold", "unhold"]
+    assert holds[0][1].startswith("PJSIP/agent1001-")
+    held_at, resumed_at = agent_call.holds[0][1], agent_call.holds[1][1]
+    assert any(channel.startswith("PJSIP/anonymous-") and held_at - 0.5 < at < resumed_at
+               for at, channel in music), (music, held_at, resumed_at)
+    assert record.outcome == "answered" and record.hung_up_by == "agent"
+    assert abs(record.hold_seconds - held_for) < 0.5, (record.hold_seconds, held_for)
+    # talk: the bridge (after the ~3 s 报工号) until the hang-up, less the hold
+    assert 3.0 < record.talk_seconds < 7.5, record.talk_seconds
+    assert record.survey == "1"
+    # the recording holds what the caller heard: the talk and the music on hold
+    assert abs(wav_seconds(record.recording) - record.talk_seconds - record.hold_seconds) <= 1.0

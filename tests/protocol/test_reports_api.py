@@ -148,25 +148,43 @@ async def test_reports_say_unavailable_when_the_history_database_is_not_open(
     async with TestClient(TestServer(app)) as c:
         resp = await c.get(f"/api/reports/queues?{DAY}", headers=await login(c, "sam", "s-pw"))
         assert resp.status == 503
-        assert "history database" in (await resp.json())["message"]
+        assert "history database is not open" in (await resp.json())["message"]
 
 
-async def test_the_service_opens_the_history_database_beside_its_config_and_serves_reports(
+async def test_the_service_reads_the_history_database_the_writer_keeps(
         tmp_path: Path) -> None:
     from acd.config.settings import load_config
+    from acd.history.store import HistoryDatabase
+    from acd.reports.database import history_url
     from acd.reports.wiring import attach
 
     (tmp_path / "config.yaml").write_text(
         "timezone: Asia/Shanghai\nreports: {max_range_days: 7}\n")
     config = load_config(tmp_path / "config.yaml")
+    writer_side = HistoryDatabase(history_url(config))  # var/history.db beside the config
+    await writer_side.open()
+    await insert(writer_side.engine, generate(date(2026, 11, 2), 1, 20, ZONE, seed=4))
+    await writer_side.close()
     app = make_app(HttpServices(users={"sam": User("sam", Role.SUPERVISOR, password="s-pw")}))
     attach(app, config, [])
     async with TestClient(TestServer(app)) as c:
         headers = await login(c, "sam", "s-pw")
-        resp = await c.get(f"/api/reports/agent-states?{DAY}", headers=headers)
+        resp = await c.get(f"/api/reports/queues?{DAY}&interval=total", headers=headers)
         assert resp.status == 200
-        assert (await resp.json())["rows"] == []
+        assert sum(row[2] for row in (await resp.json())["rows"]) > 10
         too_long = await c.get("/api/reports/queues?from=2026-11-01&to=2026-11-30",
                                headers=headers)
         assert "at most 7 days" in (await too_long.json())["message"]
-    assert (tmp_path / "var" / "history.db").is_file()
+
+
+async def test_reports_say_the_history_is_off_when_it_is_disabled(tmp_path: Path) -> None:
+    from acd.config.settings import load_config
+    from acd.reports.wiring import attach
+
+    (tmp_path / "config.yaml").write_text("history: {enabled: false}\n")
+    app = make_app(HttpServices(users={"sam": User("sam", Role.SUPERVISOR, password="s-pw")}))
+    attach(app, load_config(tmp_path / "config.yaml"), [])
+    async with TestClient(TestServer(app)) as c:
+        resp = await c.get(f"/api/reports/queues?{DAY}", headers=await login(c, "sam", "s-pw"))
+        assert resp.status == 503
+        assert "history.enabled: false" in (await resp.json())["message"]

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from acd.history.schema import metadata
@@ -33,13 +34,18 @@ async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[As
         engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/history.db")
     else:
         engine = create_async_engine(request.getfixturevalue("postgres_url"))
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.drop_all)
+        await _drop(engine)
     await create_tables(engine)
     yield engine
+    await _drop(engine)
+    await engine.dispose()
+
+
+async def _drop(engine: AsyncEngine) -> None:
+    """The history's tables and schema version gone (the session's PostgreSQL is shared)."""
     async with engine.begin() as conn:
         await conn.run_sync(metadata.drop_all)
-    await engine.dispose()
+        await conn.execute(text("DROP TABLE IF EXISTS schema_version"))
 
 
 def _table(report: Report) -> dict[tuple[str, ...], dict[str, object]]:

@@ -262,7 +262,9 @@ async def test_a_killed_leader_left_every_ring_it_placed_in_redis_whole(
         rings[call] = agent
     os.kill(leader.pid, signal.SIGKILL)  # mid-stream: batches were still coming
     leader.wait(timeout=10)
-    rings.update(line.split()[1:] for line in leader.stdout if line.startswith("RING"))
+    # the kill may cut the last line short: only whole lines name a call and its agent
+    rings.update(line.split()[1:] for line in leader.stdout
+                 if line.startswith("RING") and line.endswith("\n") and len(line.split()) == 3)
     state = await RoutingStore(redis, prefix).load()
     assert state is not None
     for call, agent in rings.items():  # every ring placed was decided and saved

@@ -3,6 +3,8 @@ from the API, among the phones that agent may use."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from acd.agents.desk import AgentDesk, DeviceNotAllowed
@@ -99,3 +101,34 @@ def test_agent_devices_are_configured_with_ranges_and_checked(tmp_path):
     config.write_text('agents:\n  "1001": {devices: ["PJSIP/agent1001&PJSIP/x"]}\n')
     with pytest.raises(ConfigError, match=r"config.yaml:2:\d+: agents.1001.devices"):
         load_sections(load_config(config))
+
+
+async def test_an_agent_logs_in_and_out_of_one_queue_from_the_api(desk):
+    from acd.core.errors import UnknownQueue
+
+    await desk.api_action("1001", "login", {})
+    await desk.api_action("1001", "queue-logout", {"queue": "q"})
+    assert desk.dispatcher.engine.agent_view("1001")["serving"] == []
+    await desk.api_action("1001", "queue-login", {"queue": "q"})
+    assert desk.dispatcher.engine.agent_view("1001")["serving"] == ["q"]
+    with pytest.raises(UnknownQueue):
+        await desk.api_action("1001", "queue-logout", {"queue": "nope"})
+    with pytest.raises(ValueError, match="queue"):
+        await desk.api_action("1001", "queue-logout", {})
+
+
+async def test_logging_out_during_a_call_applies_when_it_ends_and_then_forgets_the_phone(desk):
+    from acd.core import events as ev
+
+    desk.dispatcher.add_sink(desk.on_routing)
+    await desk.api_action("1001", "login", {})
+    await desk.dispatcher.submit(ev.CallQueued("c1", "q", "13800138000"))
+    await desk.dispatcher.submit(ev.RingAnswered("c1", "1001"))
+    answer = await desk.api_action("1001", "logout", {})
+    assert answer["pending"] is True
+    assert desk.dispatcher.engine.agent_view("1001")["pending_logout"]
+    assert desk.agent_on_device("PJSIP/agent1001") == "1001"  # still on the call
+    await desk.dispatcher.submit(ev.CallEnded("c1", "1001"))
+    assert desk.dispatcher.engine.agent_view("1001")["state"] == "logged-out"
+    await asyncio.sleep(0.05)  # the sink's work (forgetting the phone) runs as a task
+    assert desk.agent_on_device("PJSIP/agent1001") is None

@@ -124,3 +124,17 @@ def test_a_cluster_lease_outside_sensible_seconds_is_refused_with_its_line(tmp_p
         load_config(path)
     assert any("config.yaml:2" in str(e) and "cluster.lease_seconds" in str(e)
                for e in error.value.errors)
+
+
+def test_dispositions_are_short_codes_with_printable_labels_errors_at_their_line(tmp_path):
+    from acd.config.sections import load_sections
+
+    path = write(tmp_path, "dispositions:\n  complaint: 投诉\n  order: 订单\n")
+    assert load_sections(load_config(path)).dispositions == {"complaint": "投诉",
+                                                             "order": "订单"}
+    path = write(tmp_path, "dispositions:\n  complaint: 投诉\n  bad code: x\n")
+    with pytest.raises(ConfigError, match=r"config.yaml:3:\d+: dispositions.bad code"):
+        load_sections(load_config(path))
+    path = write(tmp_path, "dispositions: [complaint]\n")
+    with pytest.raises(ConfigError, match=r"config.yaml:1:\d+: dispositions: expected a "):
+        load_sections(load_config(path))

@@ -16,11 +16,12 @@ CALLFLOW_ASYNC = frozenset({"driver.py", "registry.py", "ports.py"})
 
 
 def pure_modules() -> list[Path]:
-    modules = [path for package in ("core", "ivr", "rules")
+    modules = [path for package in ("core", "ivr", "rules", "console")
                for path in sorted((ACD / package).glob("*.py"))]
     modules += [path for path in sorted((ACD / "callflow").glob("*.py"))
                 if path.name not in CALLFLOW_ASYNC]
     modules += [ACD / "media" / "playables.py", ACD / "media" / "phrases.py"]
+    modules += [ACD / "history" / "rows.py"]
     return modules
 
 

@@ -17,6 +17,7 @@ import contextlib
 import hmac
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -24,6 +25,7 @@ from urllib.parse import parse_qsl
 from panoramisk.fast_agi import Application
 from panoramisk.utils import parse_agi_result
 
+from acd.adapters.asterisk.agi_observer import AgiObserver, NoObserver, command_name
 from acd.adapters.asterisk.syntax import (
     Bare,
     UnsafeValue,
@@ -96,8 +98,10 @@ class AgiChannel:
 
     def __init__(self, headers: dict[str, str], params: dict[str, str],
                  reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
-                 quick_seconds: float = QUICK_SECONDS) -> None:
+                 quick_seconds: float = QUICK_SECONDS,
+                 observer: AgiObserver | None = None) -> None:
         self.headers = headers
+        self._observer = observer or NoObserver()
         #: the answer time of a command that returns at once (ANSWER, SET VARIABLE...)
         self.quick_seconds = quick_seconds
         self.params = params
@@ -162,16 +166,21 @@ class AgiChannel:
         `timeout` ends the session: the next line could be that late answer."""
         if "\n" in command or "\r" in command or "\0" in command:  # built by syntax: never
             raise AgiCommandFailed(f"refused to send a command with a line break: {command!r}")
-        timeout = timeout or self.quick_seconds
+        # only a command that returns at once times Asterisk; a long one times the caller
+        quick, timeout = timeout is None, timeout or self.quick_seconds
         count("agi_commands")
         async with self._command_lock:
             if self._reader_task.done():
                 raise CallerHungUp(self.call_id)
+            sent = time.perf_counter()
             self._writer.write((command + "\n").encode())
             try:
                 async with asyncio.timeout(timeout):
                     await self._writer.drain()
                     result = await self._answer(command)
+                if quick:
+                    self._observer.command_answered(command_name(command),
+                                                    time.perf_counter() - sent)
             except TimeoutError:
                 log.error("call %s: Asterisk did not answer %s within %.0f s; ending the "
                           "session", self.call_id, command.split(" ", 2)[:2], timeout)
@@ -284,10 +293,12 @@ class AgiChannel:
         return await self._dial(list(devices), ring_seconds, "gm", announce)
 
     async def dial_number(self, number: str, ring_seconds: int,
-                          context: str = "acd-transfer") -> DialEnded:
+                          context: str = "acd-transfer", *, private: bool = False) -> DialEnded:
         """Put the caller through to an extension or outside number, placed by the
-        dialplan's `context` ([acd-transfer] unless an IVR node names another)."""
-        return await self._dial([f"Local/{number}@{context}"], ring_seconds, "", None)
+        dialplan's `context` ([acd-transfer] unless an IVR node names another).
+        `private`: Dial's I option, no connected-line update reaches this channel."""
+        return await self._dial([f"Local/{number}@{context}"], ring_seconds,
+                                "I" if private else "", None)
 
     async def _dial(self, devices: list[str], ring_seconds: int, options: str,
                     announce: tuple[str | None, str | None] | None) -> DialEnded:
@@ -379,6 +390,8 @@ class AgiServer(Application):  # type: ignore[misc]
         #: the shared secret the dialplan passes as ?key=...; empty: none asked for
         self._key = key
         self._open = 0
+        #: told of sessions served and of Asterisk's answer times (the metrics)
+        self.observer: AgiObserver = NoObserver()
 
     def route(self, script: str, handler: Handler) -> None:
         # Only `async def` handlers: panoramisk would wrap a plain function with
@@ -416,7 +429,7 @@ class AgiServer(Application):  # type: ignore[misc]
             route = self._route.get(script)
             count("agi_sessions")
             channel = AgiChannel(headers, params, reader, writer,
-                                 quick_seconds=self.quick_seconds)
+                                 quick_seconds=self.quick_seconds, observer=self.observer)
             refusal = self._refusal(route, params.pop("key", ""), writer)
             if refusal:
                 log.error("call %s: FastAGI session refused (%s); the dialplan falls back",
@@ -425,6 +438,7 @@ class AgiServer(Application):  # type: ignore[misc]
                 return
             assert route is not None
             self.active[channel.call_id] = channel
+            self.observer.session_served()
             await route(channel)
         except CallerHungUp:
             log.info("call %s: caller hung up", channel.call_id if channel else "?")

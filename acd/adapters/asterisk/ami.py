@@ -87,6 +87,8 @@ class AmiClient:
         self._logged_in = asyncio.Event()
         self._lost_at: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        #: logins since start, the first included (reconnects: the ones after it)
+        self.logins = 0
 
     @property
     def connected(self) -> bool:
@@ -219,6 +221,7 @@ class AmiClient:
 
     def _on_login(self, manager: Manager) -> None:
         self._logged_in.set()
+        self.logins += 1
         self._spawn(self._filter_events(), "event filter")
         if self._lost_at is not None:
             log.warning("AMI connection to %s:%s is back after %.1f s; re-reading channels",

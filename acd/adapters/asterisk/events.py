@@ -6,6 +6,7 @@
 | DialEnd, DialStatus ANSWER | AgentAnswered | the call's session |
 | BridgeEnter (the caller's channel) | CallerBridged | the call's session |
 | DTMFEnd, received | KeyPressed | the call's session |
+| Hold / Unhold (either side's phone) | HoldChanged | the call's session (Linkedid) |
 | Hangup | ChannelGone | the call's session (adopted orphans close on it) |
 | DeviceStateChange of an agent's phone | AgentDeviceReachability | the routing core |
 | after every login: CoreShowChannels | resync | the call registry |
@@ -66,6 +67,8 @@ class EventTranslator:
         ami.on_event("BridgeEnter", self.on_bridge_enter, exclude=[agents_side])
         ami.on_event("DTMFEnd", self.on_dtmf, only=EventFilter("Direction", "Received"))
         ami.on_event("Hangup", self.on_hangup, exclude=[agents_side])
+        ami.on_event("Hold", self.on_hold)
+        ami.on_event("Unhold", self.on_hold)
         ami.on_event("DeviceStateChange", self.on_device_state,
                      only=EventFilter("State", "^(UNAVAILABLE|INVALID|NOT_INUSE)$", "regex"),
                      exclude=[EventFilter("Device", "Queue:", "starts_with")])
@@ -88,6 +91,15 @@ class EventTranslator:
     def on_dtmf(self, event: Event) -> None:
         if event.get("Direction") == "Received":
             self.calls.deliver(event.get("Uniqueid", ""), f.KeyPressed(event.get("Digit", "")))
+
+    def on_hold(self, event: Event) -> None:
+        """A softphone's hold key (a re-INVITE without our audio): Asterisk plays music
+        to the other side. The agent's leg belongs to the call through its Linkedid,
+        the caller's own channel id (the call's id)."""
+        agent_side = event.get("Context") == AGENT_CONTEXT
+        self.calls.deliver(event.get("Linkedid") or event.get("Uniqueid", ""),
+                           f.HoldChanged(event.get("Event") == "Hold",
+                                         "agent" if agent_side else "caller"))
 
     def on_hangup(self, event: Event) -> None:
         self.calls.deliver(event.get("Uniqueid", ""),

@@ -8,7 +8,8 @@ from acd.callflow.registry import CallRegistry
 
 def register_call_routes(agi: AgiServer, registry: CallRegistry) -> None:
     """`call` (the 400 number, and calls back after a restart), `callback` (a customer
-    we called back answered), `transfer` (an agent's phone transferred the caller)."""
+    we called back answered), `transfer` (an agent's phone transferred the caller),
+    `outbound` (an agent answered their phone for a call of their own)."""
 
     async def call(channel: AgiChannel) -> None:
         await registry.on_call(channel, channel.params)
@@ -19,6 +20,10 @@ def register_call_routes(agi: AgiServer, registry: CallRegistry) -> None:
     async def transfer(channel: AgiChannel) -> None:
         await registry.on_phone_transfer(channel)
 
+    async def outbound(channel: AgiChannel) -> None:
+        await registry.on_outbound(channel, channel.params)
+
     agi.route("call", call)
     agi.route("callback", callback)
     agi.route("transfer", transfer)
+    agi.route("outbound", outbound)

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -38,6 +38,9 @@ from acd.callflow.record import CallRecord
 from acd.core.views import AgentView, QueueView
 from acd.privacy import mask_call, mask_number
 from acd.rules.numbers import dialable
+
+if TYPE_CHECKING:
+    from acd.adapters.http.own_calls import OwnCallPlacer
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,8 @@ class CallRecords(Protocol):
                     ) -> AsyncIterator[list[dict[str, str]]]: ...
 
     async def get_call(self, call_id: str) -> CallRecord | None: ...
+
+    async def save_call(self, call_id: str, changes: Mapping[str, object]) -> None: ...
 
 
 class AgentActions(Protocol):
@@ -109,6 +114,10 @@ class HttpServices:
     transfer_agent: Callable[[str], str | None] | None = None
     #: (call_id, mode, device) -> the agent listened to
     spy: Callable[[str, str, str], Awaitable[str]] | None = None
+    #: agents' own calls (acd.agents.outbound.OwnCalls)
+    own_calls: OwnCallPlacer | None = None
+    #: the wrap-up categories (config dispositions: code -> label), as reloaded
+    dispositions: Callable[[], Mapping[str, str]] = field(default=lambda: {})
     #: acd's own numbers for /api/health (waiting callers, counters...)
     health: Callable[[], dict[str, Any]] = field(default=lambda: {})
     #: Redis, AMI, FastAGI and the routing core, each up or down (/api/health, /api/ready)
@@ -530,6 +539,10 @@ def make_app(services: HttpServices) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=1024 * 1024)
     app[SERVICES] = services
     app.cleanup_ctx.extend([_login_pool, _purge_sessions])
+    from acd.adapters.http import dispositions, own_calls  # they need this module's helpers
+
+    own_calls.register(app)
+    dispositions.register(app)
     app.router.add_get("/api/health", health)
     app.router.add_get("/api/ready", ready)
     app.router.add_post("/api/login", login)

@@ -36,6 +36,8 @@ class ReportService:
     timezone: str
     max_range_days: float
     source: ReportSource | None = None
+    #: why there are no reports, when that is known (the history is off)
+    unavailable: str = "the history database is not open"
 
 
 REPORTS = web.AppKey("reports", ReportService)
@@ -64,8 +66,8 @@ async def get_report(request: web.Request) -> web.StreamResponse:
         raise ApiError(f"format must be one of {'|'.join(FORMATS)}, not {shape!r}")
     service = request.app.get(REPORTS)
     if service is None or service.source is None:
-        raise ApiError("reports are not available: the history database is not open",
-                       status=503)
+        why = service.unavailable if service is not None else "they are not set up"
+        raise ApiError(f"reports are not available: {why}", status=503)
     try:
         span = parse_range(request.query.get("from", ""), request.query.get("to", ""),
                            request.query.get("interval", "day"), service.timezone,

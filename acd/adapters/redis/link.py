@@ -71,6 +71,8 @@ class RedisLink:
         self._down_since: float | None = None  # monotonic; None while up or never up
         self._up = asyncio.Event()
         self._on_return: list[Callable[[], None]] = []
+        #: times Redis went away since start (the metrics)
+        self.outages = 0
 
     @property
     def up(self) -> bool:
@@ -140,6 +142,7 @@ class RedisLink:
         if not up:
             self._up.clear()
             self._down_since = time.monotonic()
+            self.outages += 1
             log.error("Redis at %s is unreachable (%s): calls are served from memory; call "
                       "records and routing state are kept and written when it is back",
                       self.where, why)

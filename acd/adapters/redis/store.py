@@ -4,10 +4,16 @@ Keys written here (all under the configured prefix, default `acd:`):
 
 | key                       | type | content                                   | expiry |
 |---------------------------|------|-------------------------------------------|--------|
-| call:{call_id}            | hash | CallRecord fields (acd.callflow.record)             | none   |
-| calls:by_start            | zset | call_id scored by arrival time (epoch s)  | none   |
+| call:{call_id}            | hash | CallRecord fields (acd.callflow.record)   | (1)    |
+| calls:by_start            | zset | call_id scored by arrival time (epoch s)  | (2)    |
 | calls:active              | set  | call ids not yet closed (restart recovery)| none   |
 | announcement              | str  | JSON list of prompt refs, absent when off | none   |
+
+(1) history.redis_records_days after the record closes (none while the call goes on);
+(2) trimmed daily to the same days (acd.history.retention).
+
+A record's close (and a change to a closed record) appends the whole record to the
+history stream in the same script (acd.adapters.redis.history_stream).
 
 Routing state lives in acd.adapters.redis.routing_store, caller lists in
 acd.adapters.redis.list_store; each module documents its own keys.
@@ -28,6 +34,7 @@ from acd.adapters.redis.client import LuaScript, Redis
 from acd.adapters.redis.connection import RedisRefused as RedisRefused
 from acd.adapters.redis.connection import connect_redis as connect_redis
 from acd.adapters.redis.connection import where_is as where_is
+from acd.adapters.redis.history_stream import APPEND_RECORD_LUA
 from acd.adapters.redis.link import bounded
 from acd.callflow.record import CallRecord
 
@@ -88,15 +95,33 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
 """
-# KEYS: call hash, calls:by_start; ARGV: call id, arrival, field, value...
-_RECORD_CALL = """
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+# KEYS: call hash, calls:by_start, history stream ('' none);
+# ARGV: call id, arrival, keep seconds, field, value...
+_RECORD_CALL = APPEND_RECORD_LUA + """
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+append_record(KEYS[1], KEYS[3], ARGV[3])
 """
-# KEYS: call hash, calls:active; ARGV: call id, field, value...
-_CLOSE_CALL = """
-if #ARGV > 1 then redis.call('HSET', KEYS[1], unpack(ARGV, 2)) end
+# KEYS: call hash, calls:active, history stream ('' none); ARGV: call id, keep seconds,
+# field, value...
+_CLOSE_CALL = APPEND_RECORD_LUA + """
+if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
 redis.call('SREM', KEYS[2], ARGV[1])
+append_record(KEYS[1], KEYS[3], ARGV[2])
+"""
+# KEYS: call hash, calls:active, history stream ('' none); ARGV: call id, keep seconds,
+# field, value... A change to a record no longer active (closed: a late fact such as
+# the agent's wrap-up) is an amendment: the history hears it too.
+_SAVE_CALL = APPEND_RECORD_LUA + """
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 and existed == 1 then
+  append_record(KEYS[1], KEYS[3], '0')
+end
+"""
+# KEYS: calls:by_start; ARGV: oldest arrival kept
+_FORGET_BEFORE = """
+return redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
 """
 
 
@@ -143,10 +168,15 @@ def _records(hashes: list[CallHash]) -> list[CallRecord]:
 
 
 class CallStore:
-    def __init__(self, redis: Redis, prefix: str = "acd:") -> None:
+    def __init__(self, redis: Redis, prefix: str = "acd:", *, history_stream: str = "",
+                 keep_closed_seconds: int = 0) -> None:
+        """history_stream: where closed records go for the history ('' : nowhere);
+        keep_closed_seconds: how long a closed record stays in Redis (0: for ever)."""
         self._redis = redis
         self._p = prefix
         self._scripts = Scripts(redis)
+        self._stream = history_stream
+        self._keep = str(int(keep_closed_seconds))
 
     def _key(self, call_id: str) -> str:
         return f"{self._p}call:{call_id}"
@@ -161,17 +191,30 @@ class CallStore:
 
     async def save_call(self, call_id: str, changes: Mapping[str, object]) -> None:
         if changes:
-            await self._redis.hmset(self._key(call_id), CallRecord.encode(changes))
+            await self._scripts.run(
+                "save_call", _SAVE_CALL,
+                [self._key(call_id), f"{self._p}calls:active", self._stream],
+                [call_id, self._keep, *flat_fields(CallRecord.encode(changes))])
 
     async def close_call(self, call_id: str, changes: Mapping[str, object]) -> None:
         await self._scripts.run(
-            "close_call", _CLOSE_CALL, [self._key(call_id), f"{self._p}calls:active"],
-            [call_id, *flat_fields(CallRecord.encode(changes))])
+            "close_call", _CLOSE_CALL,
+            [self._key(call_id), f"{self._p}calls:active", self._stream],
+            [call_id, self._keep, *flat_fields(CallRecord.encode(changes))])
 
     async def record_call(self, call_id: str, fields: Mapping[str, object]) -> None:
         await self._scripts.run(
-            "record_call", _RECORD_CALL, [self._key(call_id), f"{self._p}calls:by_start"],
-            [call_id, repr(fields["arrived_at"]), *flat_fields(CallRecord.encode(fields))])
+            "record_call", _RECORD_CALL,
+            [self._key(call_id), f"{self._p}calls:by_start", self._stream],
+            [call_id, repr(fields["arrived_at"]), self._keep,
+             *flat_fields(CallRecord.encode(fields))])
+
+    async def forget_before(self, arrived_before: float) -> int:
+        """The recent-calls index keeps only calls arrived since `arrived_before` (their
+        hashes expire by themselves); the number of entries dropped."""
+        return int(await self._scripts.run("forget_before", _FORGET_BEFORE,
+                                           [f"{self._p}calls:by_start"],
+                                           [repr(float(arrived_before))]))
 
     async def get_call(self, call_id: str) -> CallRecord | None:
         data = await self._redis.hgetall_asdict(self._key(call_id))

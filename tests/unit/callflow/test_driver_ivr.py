@@ -187,7 +187,8 @@ class Caller:
         raise AssertionError("no agent in these calls")
 
     async def dial_number(self, number: str, ring_seconds: int,
-                          context: str = "acd-transfer") -> f.DialEnded:
+                          context: str = "acd-transfer", *, private: bool = False,
+                          ) -> f.DialEnded:
         self.ran.append(("put through", number, context, ring_seconds))
         if self.leaves_while_put_through:  # hangs up while it rings (Dial: CANCEL)
             self._leave()

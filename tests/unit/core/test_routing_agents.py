@@ -43,6 +43,7 @@ LEGAL = [
     ("ringing", ev.AgentLoggedOut("1001"), "logged-out"),
     ("on-call", ev.CallEnded("c1", "1001"), "wrap-up"),
     ("on-call", ev.AgentPaused("1001", "busy"), "on-call"),  # applied after the call
+    ("on-call", ev.AgentLoggedOut("1001"), "on-call"),  # applied after the call
     ("wrap-up", ev.WrapUpEnded("1001"), "available"),
     ("wrap-up", ev.AgentResumed("1001"), "available"),
     ("wrap-up", ev.AgentPaused("1001", "break"), "paused"),
@@ -68,7 +69,6 @@ ILLEGAL = [
     ("available", ev.AgentLoggedIn("1001", "PJSIP/1001"), "already logged in"),
     ("paused", ev.AgentLoggedIn("1001", "PJSIP/1001"), "already logged in"),
     ("logged-out", ev.AgentLoggedOut("1001"), "already logged out"),
-    ("on-call", ev.AgentLoggedOut("1001"), "end the call first"),
     ("logged-out", ev.AgentPaused("1001", "break"), "log in first"),
     ("logged-out", ev.AgentResumed("1001"), "log in first"),
     ("available", ev.AgentResumed("1001"), "already available"),
@@ -269,3 +269,44 @@ def test_logging_out_in_wrap_up_releases_the_agent():
     h.send(ev.AgentLoggedOut("1001"))
     assert cmd.ReleaseAgent("1001", "c1") in h.out
     assert h.engine.agent_view("1001")["since"] == T0
+
+
+def test_a_logout_asked_for_during_a_call_applies_after_wrap_up():
+    h = harness()
+    put_in(h, "on-call")
+    h.send(ev.AgentLoggedOut("1001"))
+    view = h.engine.agent_view("1001")
+    assert view["state"] == "on-call" and view["pending_logout"]
+    h.hang_up("c1", "1001")
+    assert h.state("1001") == "wrap-up"
+    h.advance(30)  # the queue's wrap-up
+    assert h.state("1001") == "logged-out"
+    assert not h.engine.agent_view("1001")["pending_logout"]
+    states = [c.state.value for c in h.of(cmd.AgentStateChanged, log=True)]
+    assert states[-2:] == ["wrap-up", "logged-out"]
+    wrap = h.engine.stats()["agents"]["1001"]["wrap_up_seconds"]
+    assert wrap == 30.0  # counted once
+
+
+def test_a_pending_logout_without_wrap_up_applies_as_the_call_ends():
+    h = Harness([queue(members=["1001"])])
+    h.login("1001")
+    h.call("c1")
+    h.answer("c1", "1001")
+    h.send(ev.AgentLoggedOut("1001"))
+    h.hang_up("c1", "1001")
+    assert h.state("1001") == "logged-out"
+    h.call("c2")
+    assert h.rung("c2") == []
+
+
+def test_resuming_or_pausing_during_the_call_replaces_a_pending_logout():
+    h = harness()
+    put_in(h, "on-call")
+    h.send(ev.AgentLoggedOut("1001"))
+    h.send(ev.AgentResumed("1001"))
+    assert not h.engine.agent_view("1001")["pending_logout"]
+    h.send(ev.AgentLoggedOut("1001"))
+    h.send(ev.AgentPaused("1001", "break"))
+    view = h.engine.agent_view("1001")
+    assert not view["pending_logout"] and view["pending_pause"] == "break"

@@ -247,3 +247,64 @@ def test_an_agent_listing_a_queue_is_a_member_with_penalty_zero():
     h.login("1001")
     h.call("c1")
     assert h.rung("c1") == ["1001"]
+
+
+def answer_after(h: Harness, call_id: str, seconds: float) -> str:
+    """Queue a call; whoever rings answers after `seconds`, talks a minute, hangs up."""
+    h.call(call_id)
+    agent_id = h.rung(call_id)[0]
+    h.advance(seconds)
+    h.answer(call_id, agent_id)
+    h.advance(60)
+    h.hang_up(call_id, agent_id)
+    return agent_id
+
+
+def test_fastest_answer_prefers_the_agent_who_answers_soonest_on_average():
+    h = Harness([queue(members=["1001", "1002"], strategy=S.FASTEST_ANSWER)])
+    h.login("1001", "1002")
+    assert answer_after(h, "c1", 12.0) == "1001"  # slow
+    assert answer_after(h, "c2", 2.0) == "1002"   # quick (1001 idle since later)
+    # 1002: (2 + 2*6) / 3 = 4.7 s on average, 1001: (12 + 12) / 3 = 8 s
+    for i in range(3, 7):
+        assert answer_after(h, f"c{i}", 2.0) == "1002"
+    assert h.engine.agent_view("1002")["state"] == "available"
+
+
+def test_a_ring_let_time_out_counts_its_whole_length_against_the_agent():
+    h = Harness([queue(members=["1001", "1002"], strategy=S.FASTEST_ANSWER,
+                       ring_timeout_seconds=20)], ring_failure_delay_seconds=0)
+    h.login("1001", "1002")
+    h.call("c1")
+    assert h.rung("c1") == ["1001"]
+    h.advance(20)
+    h.send(ev.RingFailed("c1", "1001", "no-answer"))
+    assert h.rung("c1") == ["1002"]
+    h.advance(3)
+    h.answer("c1", "1002")
+    h.advance(30)
+    h.hang_up("c1", "1002")
+    h.call("c2")
+    assert h.rung("c2") == ["1002"]  # 3 s beats a missed 20 s
+
+
+def test_a_newcomer_starts_from_the_prior_neither_first_nor_last():
+    h = Harness([queue(members=["1001", "1002", "1003"], strategy=S.FASTEST_ANSWER)],
+                answer_speed_prior_seconds=6.0, answer_speed_window=3)
+    h.login("1002")
+    assert answer_after(h, "c1", 15.0) == "1002"  # slow: (15 + 12) / 3 = 9
+    h.login("1001", "1003")                       # no history: 6 each
+    assert answer_after(h, "c2", 1.0) == "1001"   # quick: (1 + 12) / 3 = 4.3
+    h.call("c3")
+    assert h.rung("c3") == ["1001"]
+    h.answer("c3", "1001")
+    h.call("c4")
+    assert h.rung("c4") == ["1003"]  # the newcomer before the slow agent
+
+
+def test_the_average_covers_only_the_latest_offers():
+    h = Harness([queue(members=["1001"], strategy=S.FASTEST_ANSWER)], answer_speed_window=3)
+    h.login("1001")
+    for i, seconds in enumerate([30.0, 1.0, 1.0, 1.0]):
+        answer_after(h, f"c{i}", seconds)
+    assert h.engine._st.agents["1001"].answer_speeds == [1.0, 1.0, 1.0]

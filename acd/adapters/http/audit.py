@@ -1,0 +1,117 @@
+"""The audit log's HTTP side: every supervisor action through the API (forcing an agent's
+state, listening in, transferring a call) and every recording played or downloaded is
+written as it is answered; admins read the log at `GET /api/audit`.
+
+A middleware, so that no route can forget it: it sees the route, the user the route let
+in, the body and the status. An entry is written also when the action was refused (the
+status says so). If Redis cannot take it, the entry goes to acd's log instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from acd.adapters.http.app import SERVICES, USER, ApiError, Handler, require
+from acd.adapters.http.auth import Role
+
+log = logging.getLogger(__name__)
+
+
+class AuditLog(Protocol):
+    """acd.adapters.redis.audit_store.AuditStore."""
+
+    async def write(self, entry: dict[str, Any]) -> None: ...
+
+    async def recent(self, limit: int = 100, since: float = 0.0) -> list[dict[str, Any]]: ...
+
+
+AUDIT = web.AppKey("audit", AuditLog)
+
+#: route -> (the action's name, the least role whose use of it is audited)
+AUDITED = {
+    "/api/agents/{agent_id}/{action}": ("agent", Role.SUPERVISOR),
+    "/api/calls/{call_id}/spy": ("call.spy", Role.SUPERVISOR),
+    "/api/calls/{call_id}/transfer": ("call.transfer", Role.SUPERVISOR),
+    "/api/calls/{call_id}/recording": ("recording.play", Role.AGENT),
+}
+#: what of a request's body goes into the entry
+DETAIL_FIELDS = ("reason", "device", "mode", "queue", "extension")
+
+
+def add_audit(app: web.Application, audit: AuditLog, now: Callable[[], float]) -> None:
+    app[AUDIT] = audit
+    app.middlewares.append(_middleware(now))
+    app.router.add_get("/api/audit", list_audit)
+
+
+def _middleware(now: Callable[[], float]) -> Any:
+    @web.middleware
+    async def audit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        info = request.match_info
+        route = info.route.resource.canonical if info.route.resource is not None else ""
+        if route not in AUDITED:
+            return await handler(request)
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except (ApiError, web.HTTPException) as exc:
+            status = exc.status
+            raise
+        except Exception as exc:  # a domain error: the status the API will answer with
+            mapped = request.app[SERVICES].error_statuses
+            status = next((code for kind, code in mapped.items() if isinstance(exc, kind)), 500)
+            raise
+        finally:
+            # after the route: it reads the body itself (a body read before would look
+            # empty to it); aiohttp keeps what it read, and read() returns it again
+            body = await request.read() if request.body_exists else b""
+            await _write(request, route, body, status, now())
+
+    return audit_middleware
+
+
+async def _write(request: web.Request, route: str, body_bytes: bytes, status: int,
+                 at: float) -> None:
+    user = request.get(USER)
+    kind, least = AUDITED[route]
+    if user is None or user.role < least:
+        return  # refused before anything happened, or an agent acting on their own
+    info = request.match_info
+    entry: dict[str, Any] = {
+        "at": at, "user": user.name, "role": user.role.name.lower(),
+        "action": f"agent.{info['action']}" if kind == "agent" else kind,
+        "address": request.remote or "", "status": status}
+    if "agent_id" in info:
+        entry["agent"] = info["agent_id"]
+    if "call_id" in info:
+        entry["call"] = info["call_id"]
+    if body_bytes:
+        try:
+            body = json.loads(body_bytes)
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if isinstance(body, dict):
+            entry.update({k: str(body[k])[:200] for k in DETAIL_FIELDS if k in body})
+    try:
+        await request.app[AUDIT].write(entry)
+    except Exception as exc:  # the action is done: it must not be lost from the record
+        log.error("audit entry not stored (%s); here it is: %s", exc,
+                  json.dumps(entry, ensure_ascii=False))
+
+
+@require(Role.ADMIN)
+async def list_audit(request: web.Request) -> web.StreamResponse:
+    """?limit=N (at most 1000, default 100)&since=EPOCH: newest first."""
+    try:
+        limit = min(1000, max(1, int(request.query.get("limit", "100"))))
+        since = float(request.query.get("since", "0"))
+    except ValueError:
+        raise ApiError("limit is a whole number and since an epoch time (seconds)") from None
+    return web.json_response(await request.app[AUDIT].recent(limit, since))

@@ -1,0 +1,1 @@
+"""The supervisors' console: the live wallboard's model (pure) and its page's files."""
