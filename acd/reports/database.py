@@ -37,8 +37,9 @@ def missing_file(url: str) -> Path | None:
 
 #: Covering indexes for the queue and agent reports: the database reads a narrow index
 #: instead of every wide row of the month (SQLite, a million calls: the queue report's
-#: statement 4.6 s -> 1.4 s; docs/benchmarks.md). Not in acd/history/schema.py: a
-#: proposal for the history's migrations; bench/bench_reports.py times both.
+#: statement 4.6 s -> 1.4 s; docs/benchmarks.md; PostgreSQL's was slower with them).
+#: Not in acd/history/schema.py: a proposal for the history's migrations (SQLite);
+#: bench/bench_reports.py times both.
 REPORT_INDEXES = (
     "CREATE INDEX IF NOT EXISTS calls_report ON calls (arrived_at, queue, agent, "
     "direction, answered_at, outcome, wait_seconds, talk_seconds, hold_seconds, "
