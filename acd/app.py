@@ -25,18 +25,22 @@ from acd.adapters.asterisk.lost_calls import AmiLostCalls
 from acd.adapters.asterisk.outbound_dialer import OutboundDialer
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.flows import FlowRegistry
-from acd.adapters.http.app import HttpServices, make_app, replace_users
+from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.audit import add_audit
 from acd.adapters.http.console import add_console
+from acd.adapters.http.console_admin import add_console_admin
+from acd.adapters.http.integration import add_integration
 from acd.adapters.http.live import EngineViews, LiveStream
 from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.http.metrics import MetricsAccess, MetricsPage, add_metrics
+from acd.adapters.http.user_routes import UserDirectory, reload_users
 from acd.adapters.prometheus.exposition import AcdMetrics
 from acd.adapters.prometheus.live import LiveSources
 from acd.adapters.prometheus.surveys import SurveyCountingStore
 from acd.adapters.recordings import Recordings
 from acd.adapters.redis.audit_store import AuditStore
 from acd.adapters.redis.changes import follow_changes
+from acd.adapters.redis.event_stream import EventFeed, EventStream
 from acd.adapters.redis.lease import Leadership, Lease
 from acd.adapters.redis.link import UNREACHABLE_ERRORS, RedisLink
 from acd.adapters.redis.list_store import CachedRules, ListStore
@@ -44,7 +48,9 @@ from acd.adapters.redis.outbox import HeldCallStore
 from acd.adapters.redis.routing_commit import RoutingCommit
 from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis, where_is
+from acd.adapters.redis.user_store import UserStore
 from acd.adapters.survey_tally import SatisfactionSplit
+from acd.adapters.webhooks import Webhooks
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
 from acd.agents.outbound import OwnCalls
 from acd.agents.phone import AgentPhone
@@ -58,6 +64,7 @@ from acd.clock import Clock, ShiftedClock, SystemClock
 from acd.config.console import thresholds
 from acd.config.sections import ScheduleOracleAdapter, load_sections
 from acd.config.settings import Config
+from acd.config.webhooks import load_webhooks
 from acd.console.wallboard import Wallboard
 from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
@@ -148,6 +155,14 @@ class App:
         self.dispatcher.observe_latency(self.metrics.events.routing_decided)
         self.metrics.events.start_queues(self.engine.queue_names())
         self.routing = RoutingService(self.dispatcher, self.engine)
+        # integrators' events (docs/integration.md): agents' states from the routing
+        # core, calls' facts from their sessions; out to webhooks and /api/live
+        self.events = EventFeed(EventStream(self.redis, cfg.redis.prefix))
+        self.dispatcher.add_sink(self.events.on_routing)
+        self.events.listen(self.live.publish)
+        self.webhooks = Webhooks(load_webhooks(cfg.webhooks, None, []), self.events.stream,
+                                 SystemClock().now)  # (wall time: receivers check it)
+        self.events.listen(self.webhooks.on_event)
         self.recordings = (Recordings(cfg.path(cfg.paths.recordings), cfg.timezone, self.redis,
                                       cfg.redis.prefix, cfg.recording.format,
                                       link=self.redis_link)
@@ -167,7 +182,7 @@ class App:
             recordings=self.recordings,
             caller_lists=self.caller_lists,
             lost_calls=AmiLostCalls(self.ami, self._agent_on_device),
-            agent_on_device=self._agent_on_device),
+            agent_on_device=self._agent_on_device, events=self.events),
             self.call_settings, Admission(cfg.admission))
         register_call_routes(self.agi, self.registry)
         self.dispatcher.add_sink(self.registry.on_routing)
@@ -196,6 +211,8 @@ class App:
             self.ami, self.dispatcher.post, f"agi://{cfg.agi.host}:{cfg.agi.port}", caller_id,
             agi_key=cfg.agi.key))
         self.dispatcher.start()
+        self.events.start()
+        self.webhooks.start()
         await self._release_stale_claims()
         await self.ami.start()
         await self._prepare_busy_prompt()
@@ -259,7 +276,7 @@ class App:
         self.live.wallboard.thresholds = thresholds(config.console, sections.queues)
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
         if self._runner is not None:  # tokens of users removed or changed are revoked
-            await replace_users(self._runner.app, sections.users)
+            await reload_users(self._runner.app, sections.users)  # + the console's
         log.info("configuration reloaded from %s: %d queues, %d agents", config.source,
                  len(sections.queues), len(sections.agents))
         return True
@@ -345,10 +362,17 @@ class App:
             add_metrics(web_app, MetricsPage(self.metrics.render, MetricsAccess(
                 cfg.metrics.token(), cfg.metrics.allow_loopback)))
         add_console(web_app, self.live)  # /console/ and its live stream /api/live
+        add_integration(web_app, self.webhooks)  # /api/openapi.json, /api/webhooks
         add_audit(web_app, AuditStore(self.redis, cfg.redis.prefix,
                                       retention_days=cfg.console.audit_retention_days,
                                       max_entries=cfg.console.audit_max_entries),
                   self.clock.now)  # supervisors' actions, recordings played: /api/audit
+        add_console_admin(web_app, self.recordings or Recordings(  # search old ones too
+            cfg.path(cfg.paths.recordings), cfg.timezone, self.redis, cfg.redis.prefix),
+            self.flows, lambda: self.config, self.clock.now,  # recordings, flow editor, users
+            UserDirectory(UserStore(self.redis, cfg.redis.prefix), self.sections.users,
+                          lambda: self.desk.agents.keys()),
+            ListStore(self.redis, cfg.redis.prefix))  # ...and the caller lists
         attach_reports(web_app, cfg, self.sections.queues)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
@@ -434,6 +458,8 @@ class App:
         await self.agi.close()
         await self.registry.drain()
         await self.held_calls.outbox.flush(seconds=1.0)  # (held while Redis was away)
+        await self.events.close()  # (the calls' last events written, then no more sent)
+        await self.webhooks.close()
         if self.history is not None:
             await self.history.stop()
         if self.recordings is not None:

@@ -74,6 +74,16 @@ class FlowRegistry:
             return [SourceError(None, f"cannot read flows folder {self.directory}: {exc}")]
         return self._build(texts, self._version)[1]
 
+    def check_replaced(self, path: Path, text: str) -> list[SourceError]:
+        """Validate the folder as it would be with `path` holding `text` (the console's
+        flow editor, before it saves), without changing what is served."""
+        try:
+            texts: dict[Path, str | bytes] = dict(read_flow_files(self.directory))
+        except OSError as exc:
+            return [SourceError(None, f"cannot read flows folder {self.directory}: {exc}")]
+        texts[path] = text
+        return self._build(dict(sorted(texts.items())), self._version)[1]
+
     def load(self) -> FlowSet:
         """Load at start; raises FlowErrors with every error."""
         try:

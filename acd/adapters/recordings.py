@@ -82,6 +82,20 @@ for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[1]) end
 """
 
 
+# KEYS: an index; ARGV: max score, min score, offset, count, the hashes' key prefix.
+# Newest first: [call id, [field, value, ...]], ... (an entry purged meanwhile: no fields)
+_PAGE = """
+local ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', ARGV[3],
+                       ARGV[4])
+local out = {}
+for _, id in ipairs(ids) do
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HGETALL', ARGV[5] .. id)
+end
+return out
+"""
+
+
 class Recordings:
     def __init__(self, root: Path, timezone: str, redis: Redis | None = None,
                  prefix: str = "acd:", output_format: str = "wav",
@@ -179,6 +193,39 @@ class Recordings:
             f"{self.prefix}{key}", score_bound(since),
             score_bound(until if until is not None else float("inf")))
         return [await redis.hgetall_asdict(f"{self.prefix}rec:{i}") for i in ids]
+
+    async def page(self, *, agent: str = "", queue: str = "", caller: str = "",
+                   since: float = 0, until: float = float("inf"), offset: int = 0,
+                   count: int = 100) -> list[tuple[str, dict[str, str]]]:
+        """(call id, index entry), newest first, from the most selective index: the
+        console's search pages through these and filters the rest itself."""
+        key = (f"rec:by_agent:{agent}" if agent else f"rec:by_queue:{queue}" if queue
+               else f"rec:by_caller:{caller}" if caller else "rec:by_time")
+        self._index_store()
+        assert self._scripts is not None
+        top = "+inf" if until == float("inf") else repr(until)
+        reply = await self._scripts.run(
+            "page_recordings", _PAGE, [f"{self.prefix}{key}"],
+            [top, repr(since), str(offset), str(count), f"{self.prefix}rec:"])
+        found = []
+        for i in range(0, len(reply or []), 2):
+            flat = list(reply[i + 1] or [])
+            fields = dict(zip(flat[::2], flat[1::2], strict=True))
+            if fields:
+                found.append((str(reply[i]), {str(k): str(v) for k, v in fields.items()}))
+        return found
+
+    def file_of(self, stored: str) -> Path | None:
+        """The file an index entry or call record names, if it is a file inside the
+        recordings folder: a stored path is never trusted further than that."""
+        if not stored:
+            return None
+        path = Path(stored).resolve()
+        return path if path.is_relative_to(self.root) and path.is_file() else None
+
+    async def entry(self, call_id: str) -> dict[str, str]:
+        """The index entry of one call's recording ({} when there is none)."""
+        return await self._index_store().hgetall_asdict(f"{self.prefix}rec:{call_id}")
 
     async def purge_older_than(self, days: float, now: float | None = None) -> list[str]:
         """Retention: delete recordings older than `days`; log each one removed.

@@ -28,6 +28,7 @@ from acd.callflow.ports import (
     Announcement,
     CallActions,
     CallerLists,
+    CallEvents,
     CallStore,
     Lookups,
     LostCalls,
@@ -64,6 +65,8 @@ class CallPorts:
     lost_calls: LostCalls | None = None
     #: the agent logged in on a device (PJSIP/agent1001), if any
     agent_on_device: Callable[[str], str | None] = lambda _device: None
+    #: the event feed for integrators (None: no one listens)
+    events: CallEvents | None = None
 
 
 class _Failed:
@@ -210,6 +213,9 @@ class CallDriver:
                                                      order.mode, self.call_id), inline)
             case o.HandOver():
                 self._handed_over.append(self.session)
+            case o.TellIntegrators():
+                if ports.events is not None:
+                    ports.events.call_event(order)
             case o.FinishRecording():
                 self._spawn(self._finish_recording(order))
             case o.SubmitToRouting():

@@ -236,9 +236,10 @@ class ChannelGone:
 
 @dataclass(frozen=True)
 class TransferAsked:
-    """Blind transfer of the connected caller to a queue or an extension."""
+    """Blind transfer of the connected caller to a queue or an extension, or a
+    supervisor taking the call over (intercept: the target is their phone)."""
 
-    kind: str  # "queue" | "extension"
+    kind: str  # "queue" | "extension" | "intercept"
     target: str
 
 

@@ -220,9 +220,21 @@ class HandOver:
     call_id: str
 
 
+@dataclass(frozen=True)
+class TellIntegrators:
+    """A fact about the call for integrators (webhooks, /api/live events): `kind` is
+    the event's type (acd.integration.events), `at` the session's time of the fact."""
+
+    kind: str
+    call_id: str
+    agent_id: str
+    at: float
+    data: dict[str, object] = field(default_factory=dict)
+
+
 Order = (
     ChannelOrder | Question | PostToRouting | HangUpLeg | Spy | SaveRecord | OpenRecord
-    | CloseRecord | FinishRecording | HandOver
+    | CloseRecord | FinishRecording | HandOver | TellIntegrators
 )
 CHANNEL_ORDERS = (Answer, PlayPrompts, CollectDigits, StartMusic, StopMusic, StartRecording,
                   DialAgents, DialNumber, ReadLastDial, RecordVoicemail, HangUp)

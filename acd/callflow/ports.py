@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from acd.callflow.facts import DialEnded, LostCallAccount
+from acd.callflow.orders import TellIntegrators
 from acd.callflow.record import CallRecord
 from acd.core import commands as routing_orders
 from acd.core import events as routing
@@ -100,6 +101,13 @@ class CallStore(Protocol):
     async def get_call(self, call_id: str) -> CallRecord | None: ...
 
     async def active_call_ids(self) -> set[str]: ...
+
+
+class CallEvents(Protocol):
+    """The event feed for integrators (webhooks, /api/live): takes a call's fact at
+    once, never waits (acd.adapters.redis.event_stream)."""
+
+    def call_event(self, notice: TellIntegrators) -> None: ...
 
 
 class RoutingPort(Protocol):

@@ -14,8 +14,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from acd.callflow import facts as f
+from acd.callflow import notices, ring_log
 from acd.callflow import orders as o
-from acd.callflow import ring_log
 from acd.callflow.state import Gone, Phase, Ring, Script, reply_to
 from acd.core import commands as routing_orders
 from acd.core import events as routing
@@ -55,6 +55,7 @@ def ring(s: CallSession, order: routing_orders.RingAgents, outcome: Outcome,
         if len(order.targets) == 1 and settings.announce_agent else None
     s.music_on = False  # the Dial plays its own music while the phones ring
     ring_log.started(s, order.queue, order.targets)
+    notices.offered(s, order.queue, order.targets)
     ended = yield from reply_to(o.DialAgents(order.targets, max(1, int(order.timeout)),
                                              whisper, announce))
     current.over = True
@@ -109,6 +110,7 @@ def connect(s: CallSession, current: Ring, device: str, channel: str) -> None:
     current.answered_by, current.answered_at = agent, s.now
     current.agent_channel = current.agent_channel or channel or current.legs.get(agent, "")
     s.phase = Phase.CONNECTED
+    notices.answered(s, agent, current.queue)
     s.emit(o.PostToRouting(routing.RingAnswered(s.record.call_id, agent)))
     ring_log.answered(s, agent)
     s.change(agent=agent, answered_at=s.now)
@@ -121,9 +123,11 @@ def on_hold(s: CallSession, current: Ring, fact: f.HoldChanged) -> None:
     if fact.held and current.held_since is None:
         current.held_since = s.now
         log.info("%s: on hold (%s)", s.describe(), fact.by)
+        notices.hold_changed(s, current.answered_by, True, fact.by)
     elif not fact.held and current.held_since is not None:
         _end_hold(s, current)
         log.info("%s: off hold (%s)", s.describe(), fact.by)
+        notices.hold_changed(s, current.answered_by, False, fact.by)
 
 
 def _end_hold(s: CallSession, current: Ring) -> None:
@@ -149,6 +153,7 @@ def conversation_over(s: CallSession, current: Ring, outcome: Outcome, *,
         kind, target = current.transfer
         outcome.transfer = current.transfer
         s.change(transfer=f"{record.transfer},{kind}:{target}".lstrip(","))
+        notices.transferred(s, current.answered_by, kind, target)
         s.emit(o.PostToRouting(routing.CallTransferred(record.call_id, current.answered_by,
                                                        f"{kind}:{target}")))
         return

@@ -24,7 +24,16 @@ from collections import deque
 from collections.abc import Callable
 from typing import Literal
 
-from acd.callflow import callback, ending, outbound, resume, ringing, supervision, transfers
+from acd.callflow import (
+    callback,
+    ending,
+    notices,
+    outbound,
+    resume,
+    ringing,
+    supervision,
+    transfers,
+)
 from acd.callflow import facts as f
 from acd.callflow import orders as o
 from acd.callflow.arrival import new_call
@@ -411,6 +420,7 @@ class CallSession:
         self._closed = True
         self._close_by = self._open_by = None
         self.phase = Phase.CLOSED
+        notices.ended(self)
         if self._opened:
             self._out.append(o.CloseRecord(self.record.call_id, dict(self._dirty)))
         else:  # never written: the whole record, opened and closed in one write

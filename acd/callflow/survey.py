@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from acd.callflow import notices
 from acd.callflow import orders as o
 from acd.callflow.state import Script, reply_to
 from acd.media import phrases
@@ -74,6 +75,7 @@ def ask(s: CallSession, queue: str) -> Script[None]:
         answers[question.name] = answer
     s.change(survey=",".join(answers.values()) if len(answers) > 1
              else next(iter(answers.values()), "not-surveyed"), survey_answers=answered)
+    notices.survey_answered(s, s.record.survey, answered)
     log.info("%s: survey %s", s.describe(), answers)
     yield o.PlayPrompts(phrases.spoken(config.thanks_prompt, s.lang, languages))
     yield o.HangUp()

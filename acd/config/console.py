@@ -24,6 +24,13 @@ class ConsoleConfig:
     audit_retention_days: float = 180.0
     #: ...and at most this many entries
     audit_max_entries: int = 200_000
+    #: an agent user may find and replay their own calls' recordings (the console's
+    #: recordings page); supervisors and admins always may
+    agents_replay_own: bool = False
+    #: earlier versions of a flow kept when the flow editor saves (var/flow-versions/)
+    flow_versions_kept: int = 20
+    #: where they are kept, a folder per flow (relative to config.yaml's folder)
+    flow_versions_dir: str = "var/flow-versions"
 
     def problems(self) -> list[tuple[str, str]]:
         """(key, what is wrong) for each value the wallboard cannot run on."""
@@ -38,6 +45,8 @@ class ConsoleConfig:
             found.append(("audit_retention_days", "must be more than 0 days"))
         if self.audit_max_entries < 1:
             found.append(("audit_max_entries", "must be 1 or more"))
+        if not 1 <= self.flow_versions_kept <= 1000:
+            found.append(("flow_versions_kept", "must be 1 to 1000"))
         if not 20 <= self.flush_ms <= 1000:
             found.append(("flush_ms", "must be 20 to 1000 (a change shows within 1 s)"))
         return found

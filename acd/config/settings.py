@@ -23,6 +23,7 @@ from acd.config.console import ConsoleConfig, check_console
 from acd.config.history import HistoryConfig, history_problems
 from acd.config.metrics import MetricsConfig
 from acd.config.reports import ReportsConfig
+from acd.config.webhooks import load_webhooks
 from acd.yamlsource import LocatedDict, LocatedList, Position, SourceError, load_file
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -190,6 +191,8 @@ class Config:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     #: the call history's database and retention (acd.config.history)
     history: HistoryConfig = field(default_factory=HistoryConfig)
+    #: where events are posted: the raw list, read by acd.config.webhooks.load_webhooks
+    webhooks: object = field(default=None, repr=False)
     #: the report figures' thresholds (acd.config.reports, docs/reports.md)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     base_dir: str = "."
@@ -201,7 +204,7 @@ class Config:
 
 
 _RAW_SECTIONS = {"schedules", "queues", "agents", "agent_devices", "pause_reasons", "survey",
-                 "users", "dispositions"}
+                 "users", "dispositions", "webhooks"}
 
 
 def _substitute_env(value: str, pos: Position, errors: list[SourceError]) -> str:
@@ -469,6 +472,7 @@ def _check_values(config: Config, node: LocatedDict, errors: list[SourceError]) 
             errors.append(SourceError(pos, f"numbers: {number!r} is not a dialled number "
                                            "(digits only, e.g. '4008001234')"))
     errors.extend(history_problems(config.history, node.get("history"), node.pos()))
+    load_webhooks(config.webhooks, node.pos(), errors)  # (errors only: app.py reads them)
     if config.clock.start_at:
         from datetime import datetime
 

@@ -12,8 +12,15 @@ from acd.media.playables import Playable, Speech, checked_speech
 MAX_PROMPTS = 10
 
 
+#: the furthest an announcement's expiry may be set (a year)
+MAX_EXPIRY_SECONDS = 366 * 86400
+
+
 class AnnouncementStore(Protocol):
-    async def set_announcement(self, prompts: list[dict[str, str]] | None) -> None: ...
+    async def set_announcement(self, prompts: list[dict[str, str]] | None,
+                               expires_at: float | None = None, now: float = 0.0) -> None: ...
+
+    async def announcement_expires(self) -> float | None: ...
 
     async def announcement(self) -> list[object] | None:
         """As stored (JSON): {text, lang} mappings; plain strings from older versions.
@@ -37,8 +44,16 @@ class Announcement:
     def invalidate(self) -> None:
         self._read_at = float("-inf")
 
-    async def set(self, prompts: list[object] | None) -> None:
-        """Checked now (ValueError says what is wrong), stored as plain {text, lang}."""
+    async def set(self, prompts: list[object] | None, expires_at: float | None = None,
+                  now: float | None = None) -> None:
+        """Checked now (ValueError says what is wrong), stored as plain {text, lang};
+        with `expires_at` (epoch seconds) it switches itself off then."""
+        now = time.time() if now is None else now
+        if expires_at is not None and not (
+                isinstance(expires_at, int | float) and not isinstance(expires_at, bool)
+                and now < expires_at <= now + MAX_EXPIRY_SECONDS):
+            raise ValueError("expires_at is a time (epoch seconds) in the future, within a "
+                             "year")
         checked = None
         if prompts:
             if len(prompts) > MAX_PROMPTS:
@@ -51,11 +66,15 @@ class Announcement:
                     if isinstance(prompt, dict) else (prompt, self.languages[0])
                 speech = checked_speech(text, lang, self.languages, f"prompt {index}")
                 checked.append({"text": speech.text, "lang": speech.lang})
-        await self.store.set_announcement(checked)
+        await self.store.set_announcement(checked, expires_at if checked else None, now)
         self.invalidate()
 
     async def get(self) -> list[object] | None:
         return await self.store.announcement()
+
+    async def expires_at(self) -> float | None:
+        """When the announcement switches itself off; None: when an admin says so."""
+        return await self.store.announcement_expires()
 
     async def playables(self) -> tuple[Playable, ...]:
         """What callers hear now (nothing when it is off)."""

@@ -67,6 +67,8 @@ class ServedAcd:
     log: Path
     agi_port: int
     http_port: int
+    #: the test Redis it uses (database 14 unless told)
+    redis_port: int = 0
 
     @property
     def url(self) -> str:
@@ -107,7 +109,7 @@ def start_acd(folder: Path, redis_port: int, **config: Any) -> ServedAcd:
                             cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONPATH": str(REPO),
                                  "ACD_CONSOLE_PW": PASSWORD})
-    served = ServedAcd(proc, log, agi_port, http_port)
+    served = ServedAcd(proc, log, agi_port, http_port, redis_port)
     deadline = time.monotonic() + 30
     while True:
         try:

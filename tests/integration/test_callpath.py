@@ -409,6 +409,36 @@ async def test_a_supervisor_whispers_to_the_agent_and_the_recording_stays_whole(
     assert record.survey == "not-surveyed"  # the caller left during the survey
 
 
+async def test_a_supervisor_intercepts_the_agent_leaves_and_the_record_shows_the_takeover(
+        acd, logged_in, call_records, asterisk, tmp_path):
+    # (written for issue 13; not yet run on the sandbox: the lead runs tests/integration)
+    logged_in("1001")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5), workdir=tmp_path / "phones")
+    supervisor = SippAgentPhones(PhoneBehaviour(answer_after=0.3), port=5073,
+                                 workdir=tmp_path / "supervisor")
+    caller = SippCaller("13812349999", did=DIRECT, hangup_after=20.0, timeout=40,
+                        workdir=tmp_path / "caller")
+    with phones, supervisor, caller:
+        await phones.wait_for_calls(1, timeout=10)
+        record = await call_records.wait_call_of("13812349999")
+        await call_records.wait_answered(record.call_id)
+        status, body = acd.api("POST", f"/api/calls/{record.call_id}/intercept", {},
+                               user=("supervisor", "test-sup"))
+        assert status == 200, body
+        assert body["from_agent"] == "1001" and body["device"] == "PJSIP/supervisor1"
+        [taken] = await supervisor.wait_for_calls(1, timeout=10)
+        assert taken.agent == "supervisor1"
+        await asyncio.to_thread(caller.wait, 40)
+        [agent_call] = phones.calls()
+    assert agent_call.ended_by == "them"  # acd released the agent's leg
+    [uac] = caller.calls()
+    assert uac.ended_by == "us"  # the caller talked to the supervisor until hanging up
+    record = await call_records.wait_closed_call(record.call_id)
+    assert record.transfer == "intercept:PJSIP/supervisor1" and record.agent == "1001"
+    assert "transfer:intercept:PJSIP/supervisor1" in record.ivr_path
+    assert record.outcome == "transferred"
+
+
 async def test_an_agent_who_puts_the_caller_on_hold_plays_music_and_hold_is_not_talk(
         acd, logged_in, call_records, ami, asterisk, tmp_path):
     music: list[tuple[float, str]] = []
@@ -422,7 +452,7 @@ async def test_an_agent_who_puts_the_caller_on_hold_plays_music_and_hold_is_not_
     # 5 s after that, talks 3 s more and hangs up
     phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=3.0, hold=(6.0, 5.0)),
                              workdir=tmp_path / "phones")
-    caller = SippCaller("13812347777", did=DIRECT, hangup_after=None, timeout=40,
+    caller = SippCaller("13812347788", did=DIRECT, hangup_after=None, timeout=40,
                         dtmf=[Dtmf(at, "1") for at in (18.0, 20.0, 22.0)],
                         workdir=tmp_path / "caller")
     with phones:
@@ -431,7 +461,7 @@ async def test_an_agent_who_puts_the_caller_on_hold_plays_music_and_hold_is_not_
     assert [event for event, _at in agent_call.holds] == ["held", "resumed"], \
         phones.diagnostics()
     held_for = agent_call.holds[1][1] - agent_call.holds[0][1]
-    [record] = await call_records.calls_of("13812347777")
+    [record] = await call_records.calls_of("13812347788")
     record = await call_records.wait_closed_call(record.call_id)
     # Asterisk saw the agent's hold and played music to the caller meanwhile
     assert [kind for kind, _channel in holds] == ["hold", "unhold"]

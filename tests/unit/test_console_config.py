@@ -41,3 +41,15 @@ def errors_of(path: Path) -> str:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     return "\n".join(str(e) for e in info.value.errors)
+
+
+def test_the_console_admin_settings_are_read_and_checked_at_their_line(tmp_path):
+    config = load_config(write(tmp_path, "console:\n  agents_replay_own: true\n"
+                                         "  flow_versions_kept: 5\n"))
+    assert config.console.agents_replay_own is True
+    assert config.console.flow_versions_kept == 5
+    assert config.console.flow_versions_dir == "var/flow-versions"
+    path = write(tmp_path, "console:\n  flow_versions_kept: 0\n")
+    assert f"{path}:2:" in errors_of(path) and "flow_versions_kept" in errors_of(path)
+    path = write(tmp_path, "console:\n  agents_replay_own: maybe\n")
+    assert f"{path}:2:" in errors_of(path)

@@ -21,7 +21,7 @@ def pure_modules() -> list[Path]:
     modules += [path for path in sorted((ACD / "callflow").glob("*.py"))
                 if path.name not in CALLFLOW_ASYNC]
     modules += [ACD / "media" / "playables.py", ACD / "media" / "phrases.py"]
-    modules += [ACD / "history" / "rows.py"]
+    modules += [ACD / "history" / "rows.py", ACD / "integration" / "events.py"]
     return modules
 
 

@@ -93,9 +93,12 @@ class Views(Protocol):
 class Announcements(Protocol):
     """The global announcement (acd.media.announcement.Announcement)."""
 
-    async def set(self, prompts: list[object] | None) -> None: ...
+    async def set(self, prompts: list[object] | None,
+                  expires_at: float | None = None) -> None: ...
 
     async def get(self) -> list[object] | None: ...
+
+    async def expires_at(self) -> float | None: ...
 
 
 @dataclass
@@ -468,8 +471,13 @@ async def set_announcement(request: web.Request) -> web.StreamResponse:
     prompts = body.get("prompts")
     if not isinstance(prompts, list) or not prompts:
         raise ApiError('give "prompts": a non-empty list of prompt refs or {"text": ...}')
-    await _available(request.app[SERVICES].announcements, "announcements are").set(prompts)
-    return web.json_response({"announcement": prompts})
+    expires_at = body.get("expires_at")  # epoch seconds; absent: until cleared
+    try:
+        await _available(request.app[SERVICES].announcements, "announcements are").set(
+            prompts, expires_at)
+    except ValueError as exc:
+        raise ApiError(str(exc)) from None
+    return web.json_response({"announcement": prompts, "expires_at": expires_at})
 
 
 @require(Role.ADMIN)
@@ -481,7 +489,10 @@ async def clear_announcement(request: web.Request) -> web.StreamResponse:
 @require(Role.SUPERVISOR)
 async def get_announcement(request: web.Request) -> web.StreamResponse:
     announcements = _available(request.app[SERVICES].announcements, "announcements are")
-    return web.json_response({"announcement": await announcements.get()})
+    prompts = await announcements.get()
+    return web.json_response({"announcement": prompts,
+                              "expires_at": await announcements.expires_at() if prompts
+                              else None})
 
 
 async def replace_users(app: web.Application, users: Mapping[str, User]) -> set[str]:

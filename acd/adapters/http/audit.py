@@ -32,15 +32,35 @@ class AuditLog(Protocol):
 
 AUDIT = web.AppKey("audit", AuditLog)
 
-#: route -> (the action's name, the least role whose use of it is audited)
+#: route, or "METHOD route" where reading it is not an action -> (the action's name, the
+#: least role whose use of it is audited)
 AUDITED = {
     "/api/agents/{agent_id}/{action}": ("agent", Role.SUPERVISOR),
     "/api/calls/{call_id}/spy": ("call.spy", Role.SUPERVISOR),
     "/api/calls/{call_id}/transfer": ("call.transfer", Role.SUPERVISOR),
+    "/api/calls/{call_id}/intercept": ("call.intercept", Role.SUPERVISOR),
     "/api/calls/{call_id}/recording": ("recording.play", Role.AGENT),
+    "/api/recordings/{call_id}/audio": ("recording.play", Role.AGENT),
+    "/api/recordings/{call_id}/download": ("recording.download", Role.AGENT),
+    "/api/flows/{name}/save": ("flow.save", Role.ADMIN),
+    "/api/flows/{name}/versions/{version}/restore": ("flow.restore", Role.ADMIN),
+    "PUT /api/announcement": ("announcement.set", Role.ADMIN),
+    "DELETE /api/announcement": ("announcement.clear", Role.ADMIN),
+    "POST /api/lists": ("list.add", Role.ADMIN),
+    "/api/lists/remove": ("list.remove", Role.ADMIN),
+    "/api/lists/import": ("list.import", Role.ADMIN),
+    "POST /api/users": ("user.add", Role.ADMIN),
+    "PATCH /api/users/{user_name}": ("user.change", Role.ADMIN),
+    "DELETE /api/users/{user_name}": ("user.remove", Role.ADMIN),
 }
+#: what a route's address names, as the entry calls it
+TARGETS = {"agent_id": "agent", "call_id": "call", "name": "flow", "version": "version",
+           "user_name": "target_user"}
 #: what of a request's body goes into the entry
 DETAIL_FIELDS = ("reason", "device", "mode", "queue", "extension")
+#: body fields whose names the entry already uses for something else (the actor's role)
+RENAMED_FIELDS = {"role": "new_role", "agent": "new_agent", "name": "target_user",
+                  "list": "list", "match": "match", "action": "list_action"}
 
 
 def add_audit(app: web.Application, audit: AuditLog, now: Callable[[], float]) -> None:
@@ -55,7 +75,9 @@ def _middleware(now: Callable[[], float]) -> Any:
         info = request.match_info
         route = info.route.resource.canonical if info.route.resource is not None else ""
         if route not in AUDITED:
-            return await handler(request)
+            route = f"{request.method} {route}"
+            if route not in AUDITED:
+                return await handler(request)
         status = 500
         try:
             response = await handler(request)
@@ -88,10 +110,9 @@ async def _write(request: web.Request, route: str, body_bytes: bytes, status: in
         "at": at, "user": user.name, "role": user.role.name.lower(),
         "action": f"agent.{info['action']}" if kind == "agent" else kind,
         "address": request.remote or "", "status": status}
-    if "agent_id" in info:
-        entry["agent"] = info["agent_id"]
-    if "call_id" in info:
-        entry["call"] = info["call_id"]
+    entry.update({field: info[key] for key, field in TARGETS.items() if key in info})
+    if "Range" in request.headers:  # a player seeking asks for the part it plays
+        entry["range"] = request.headers["Range"][:60]
     if body_bytes:
         try:
             body = json.loads(body_bytes)
@@ -99,6 +120,9 @@ async def _write(request: web.Request, route: str, body_bytes: bytes, status: in
             body = None
         if isinstance(body, dict):
             entry.update({k: str(body[k])[:200] for k in DETAIL_FIELDS if k in body})
+            for key, field in RENAMED_FIELDS.items():  # never over what the route named
+                if key in body:
+                    entry.setdefault(field, str(body[key])[:200])
     try:
         await request.app[AUDIT].write(entry)
     except Exception as exc:  # the action is done: it must not be lost from the record

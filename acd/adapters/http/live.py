@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
@@ -28,6 +29,7 @@ from acd.core.engine import RoutingEngine
 from acd.core.errors import UnknownAgent
 from acd.core.snapshot import Changes
 from acd.core.views import AgentView, QueueView
+from acd.integration.events import Event, concerns_agent, masked, unknown_patterns, wanted
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 CLOSE_TOO_SLOW = 4408
 #: the close code of a session that ended (logged out, expired, user removed)
 CLOSE_LOGGED_OUT = 4401
+#: integrators' events waiting for one page at most; past that it is too slow
+MAX_EVENTS = 1000
 
 
 class LiveViews(Protocol):
@@ -81,6 +85,10 @@ class Socket(Protocol):
 
 
 def encode(message: Message) -> str:
+    return encode_json(message)
+
+
+def encode_json(message: object) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -98,6 +106,11 @@ class LiveClient:
         self.text: str | None = None  # `pending` encoded, when it is one shared delta
         self.wake = asyncio.Event()
         self.wake.set()
+        #: the event types this page subscribed to ({"type": "subscribe", ...}), and
+        #: the events waiting for it, encoded
+        self.subscribed: tuple[str, ...] = ()
+        self.events: deque[str] = deque()
+        self.too_slow = False
 
     def offer(self, part: Message, text: str | None) -> None:
         if self.resync:
@@ -168,6 +181,23 @@ class LiveStream:
         delay = max(0.0, self._last_flush + self.interval - loop.time())
         self._timer = loop.call_later(delay, self.flush)
 
+    def publish(self, event: Event) -> None:
+        """An integrators' event (the event feed's listener): to each page subscribed
+        to its type that may see it (a supervisor: all; an agent: their own calls and
+        state), numbers masked per role."""
+        for client in list(self.clients):
+            viewer = client.viewer
+            if not client.subscribed or not wanted(event["type"], client.subscribed):
+                continue
+            if not viewer.sees_everything and not concerns_agent(event, viewer.agent_id):
+                continue
+            if len(client.events) >= MAX_EVENTS:
+                client.too_slow = True
+            else:
+                client.events.append(encode_json({"type": "event", "event": masked(
+                    event, viewer.sees_numbers)}))
+            client.wake.set()
+
     def survey_answered(self, queue: str, answer: str) -> None:
         """A caller's survey answer (acd/adapters/survey_tally.py)."""
         self.wallboard.survey_answered(queue, answer, self.period(self.now()))
@@ -223,20 +253,40 @@ class LiveStream:
     async def serve(self, socket: Socket, viewer: Viewer, still_allowed: Callable[[], bool],
                     incoming: Callable[[], Awaitable[str | None]]) -> None:
         """Stream to this socket until it closes. `incoming()` returns the page's next
-        text message (None: closed); {"type": "resync"} asks for a fresh snapshot."""
+        text message (None: closed); {"type": "resync"} asks for a fresh snapshot;
+        {"type": "subscribe", "events": ["call.*", ...]} asks for integrators' events
+        too (acknowledged with {"type": "subscribed", ...}; [] ends them)."""
         client = LiveClient(socket, viewer, still_allowed, self.max_rows)
         self.clients.add(client)
         writer = asyncio.create_task(self._write(client), name="live-writer")
         try:
             while (text := await incoming()) is not None:
-                with contextlib.suppress(ValueError, AttributeError):
-                    if json.loads(text).get("type") == "resync":
+                with contextlib.suppress(ValueError, AttributeError, TypeError):
+                    message = json.loads(text)
+                    if message.get("type") == "resync":
                         client.ask_resync()
+                    elif message.get("type") == "subscribe":
+                        self._subscribe(client, message.get("events"))
         finally:
             self.clients.discard(client)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
+
+    @staticmethod
+    def _subscribe(client: LiveClient, events: object) -> None:
+        reply: dict[str, object]
+        if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+            reply = {"type": "error", "message": 'subscribe: "events" is a list of event '
+                     'types, e.g. ["call.*", "agent.state"]'}
+        elif unknown := unknown_patterns(events):
+            reply = {"type": "error", "message": f"subscribe: no event type {unknown[0]!r}"
+                     " (docs/integration.md)"}
+        else:
+            client.subscribed = tuple(events)
+            reply = {"type": "subscribed", "events": list(client.subscribed)}
+        client.events.append(encode_json(reply))
+        client.wake.set()
 
     async def _write(self, client: LiveClient) -> None:
         while not client.socket.closed:
@@ -246,6 +296,12 @@ class LiveStream:
                 await client.socket.close(code=CLOSE_LOGGED_OUT,
                                           message=b"session ended: log in again")
                 return
+            if client.too_slow:
+                await self._close_too_slow(client)
+                return
+            while client.events:
+                if not await self._send(client, client.events.popleft()):
+                    return
             if client.resync:
                 client.resync, client.pending, client.text = False, None, None
                 text = self.snapshot_for(client.viewer)
@@ -254,14 +310,24 @@ class LiveStream:
                 client.pending, client.text = None, None
             else:
                 continue
-            try:
-                async with asyncio.timeout(self.send_timeout):
-                    await client.socket.send_str(text)
-            except TimeoutError:
-                log.warning("live stream: a page took over %.0f s to take one message; "
-                            "closed (it reconnects and gets a snapshot)", self.send_timeout)
-                await client.socket.close(code=CLOSE_TOO_SLOW, message=b"too slow: reconnect")
+            if not await self._send(client, text):
                 return
-            except (ConnectionError, RuntimeError):
-                return  # the page went away mid-send; `serve` forgets it
-            self.bytes_sent += len(text)
+
+    async def _send(self, client: LiveClient, text: str) -> bool:
+        """False: the page is gone or too slow (closed)."""
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                await client.socket.send_str(text)
+        except TimeoutError:
+            await self._close_too_slow(client)
+            return False
+        except (ConnectionError, RuntimeError):
+            return False  # the page went away mid-send; `serve` forgets it
+        self.bytes_sent += len(text)
+        return True
+
+    async def _close_too_slow(self, client: LiveClient) -> None:
+        log.warning("live stream: a page fell too far behind (over %.0f s for one message, "
+                    "or %d events waiting); closed (it reconnects and gets a snapshot)",
+                    self.send_timeout, MAX_EVENTS)
+        await client.socket.close(code=CLOSE_TOO_SLOW, message=b"too slow: reconnect")

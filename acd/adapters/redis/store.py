@@ -266,13 +266,28 @@ class CallStore:
 
     # -- the global announcement (IVR) ---------------------------------------
 
-    async def set_announcement(self, prompts: list[dict[str, str]] | None) -> None:
+    async def set_announcement(self, prompts: list[dict[str, str]] | None,
+                               expires_at: float | None = None, now: float = 0.0) -> None:
+        """With `expires_at`, Redis itself drops the announcement then (a key TTL), in
+        every acd process at once, even one that was down meanwhile."""
         key = f"{self._p}announcement"
+        tx = await self._redis.multi()
         if prompts:
-            await self._redis.set(key, json.dumps(prompts, ensure_ascii=False))
+            ttl = max(1, int((expires_at - now) * 1000)) if expires_at is not None else None
+            await tx.set(key, json.dumps(prompts, ensure_ascii=False), pexpire=ttl)
+            if expires_at is not None:
+                await tx.set(f"{key}:expires", repr(expires_at), pexpire=ttl)
+            else:
+                await tx.delete([f"{key}:expires"])
         else:
-            await self._redis.delete([key])
-        await self._redis.publish(changes_channel(self._p), "announcement")
+            await tx.delete([key, f"{key}:expires"])
+        await tx.publish(changes_channel(self._p), "announcement")
+        await tx.exec()
+
+    async def announcement_expires(self) -> float | None:
+        """When the announcement set with an expiry ends (epoch seconds); None: never."""
+        raw = await bounded(self._redis.get(f"{self._p}announcement:expires"))
+        return float(raw) if raw else None
 
     async def announcement(self) -> list[object] | None:
         """RedisUnavailable (a ConnectionError) when Redis is away: callers hear the one

@@ -1,6 +1,7 @@
 // Supervisor actions on the agent clicked on: force a pause, make available, log out, and
-// listen/whisper/barge on their call. The API refuses what the role may not do (shown as
-// is); acd writes each action to the audit log. Loaded after console.js.
+// listen/whisper/barge on their call or take it over (intercept). The API refuses what
+// the role may not do (shown as is); acd writes each action to the audit log. Loaded
+// after console.js.
 "use strict";
 
 let selected = null;
@@ -47,11 +48,14 @@ async function act(action) {
 }
 
 // listen (silent), whisper (to the agent) or barge (both): the supervisor's own phone
-// (users.NAME.device) rings and joins the call
+// (users.NAME.device) rings and joins the call; intercept: it takes the call over (the
+// agent's leg is released)
 async function spy(mode) {
   const row = agents.get(selected);
   if (!row?.call_id) return;
-  await post(`/api/calls/${encodeURIComponent(row.call_id)}/spy`, { mode });
+  const call = encodeURIComponent(row.call_id);
+  if (mode === "intercept") await post(`/api/calls/${call}/intercept`, {});
+  else await post(`/api/calls/${call}/spy`, { mode });
 }
 
 function wireActions() {

@@ -16,7 +16,8 @@ const TEXT = {
     unreachable: "话机不可达", switchTo: "English",
     clickAgent: "（点击坐席可强制示忙、示闲或签出）", forcePause: "强制示忙",
     forceResume: "强制示闲", forceLogout: "强制签出", done: "已执行",
-    listen: "监听", whisper: "耳语", barge: "强插",
+    listen: "监听", whisper: "耳语", barge: "强插", intercept: "接管",
+    recordings: "录音", flows: "IVR 流程", users: "用户", lists: "黑白名单", announcement: "全局公告",
   },
   en: {
     title: "acd wallboard", offline: "offline", live: "live", reconnecting: "reconnecting…",
@@ -35,5 +36,7 @@ const TEXT = {
     clickAgent: "(click an agent to force a pause, make them available or log them out)",
     forcePause: "Force pause", forceResume: "Make available", forceLogout: "Log out",
     done: "done", listen: "Listen", whisper: "Whisper", barge: "Barge in",
+    intercept: "Take over",
+    recordings: "Recordings", flows: "IVR flows", users: "Users", lists: "Caller lists", announcement: "Announcement",
   },
 };

@@ -496,3 +496,21 @@ def test_a_record_closes_without_asterisks_cause_when_it_does_not_come():
     assert call.closed == 0
     call.feed(f.TimerFired(), after=1.0)  # AMI away: no Hangup event
     assert call.closed == 1 and call.stored["hangup_cause"] == ""
+
+
+def test_a_supervisor_who_intercepts_replaces_the_agent_and_the_record_shows_it():
+    call = connected(queued())
+    assert call.feed(f.TransferAsked("intercept", "PJSIP/supervisor1"), after=30) == [
+        o.HangUpLeg(LEG)]
+    call.feed(answered_dial())  # the agent's leg is gone; the caller is still here
+    assert call.routing()[-1] == ev.CallTransferred("c1", "1001", "intercept:PJSIP/supervisor1")
+    assert isinstance(call.waiting_for, o.DialAgents)
+    assert [t.device for t in call.waiting_for.targets] == ["PJSIP/supervisor1"]
+    call.feed(f.DialEnded(f.DialStatus.ANSWERED, "PJSIP/supervisor1-0001"), after=90)
+    call.settle()
+    call.feed(f.CallerHungUp())
+    call.end()
+    assert call.stored["transfer"] == "intercept:PJSIP/supervisor1"
+    assert "transfer:intercept:PJSIP/supervisor1" in call.stored["ivr_path"]
+    assert call.stored["outcome"] == "transferred" and call.stored["talk_seconds"] == 30
+    assert call.closed == 1

@@ -1,0 +1,1 @@
+"""Events for integrators: what acd tells CRMs and other systems (pure)."""
