@@ -81,6 +81,7 @@ from acd.media import phrases
 from acd.media.announcement import Announcement
 from acd.media.prompts import PromptLibrary
 from acd.privacy import set_log_full_numbers
+from acd.reports.wiring import attach as attach_reports
 from acd.routing_service import RoutingService
 
 log = logging.getLogger(__name__)
@@ -437,6 +438,7 @@ class App:
             UserDirectory(UserStore(self.redis, cfg.redis.prefix), self.sections.users,
                           lambda: self.desk.agents.keys()),
             ListStore(self.redis, cfg.redis.prefix))  # ...and the caller lists
+        attach_reports(web_app, cfg, self.sections.queues)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()

@@ -22,6 +22,7 @@ from acd.callflow.admission import AdmissionConfig
 from acd.config.console import ConsoleConfig, check_console
 from acd.config.history import HistoryConfig, history_problems
 from acd.config.metrics import MetricsConfig
+from acd.config.reports import ReportsConfig
 from acd.config.webhooks import load_webhooks
 from acd.yamlsource import LocatedDict, LocatedList, Position, SourceError, load_file
 
@@ -195,6 +196,8 @@ class Config:
     history: HistoryConfig = field(default_factory=HistoryConfig)
     #: where events are posted: the raw list, read by acd.config.webhooks.load_webhooks
     webhooks: object = field(default=None, repr=False)
+    #: the report figures' thresholds (acd.config.reports, docs/reports.md)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
     base_dir: str = "."
 
     def path(self, relative: str) -> Path:

@@ -572,4 +572,6 @@ def make_app(services: HttpServices) -> web.Application:
     app.router.add_get("/api/announcement", get_announcement)
     app.router.add_put("/api/announcement", set_announcement)
     app.router.add_delete("/api/announcement", clear_announcement)
+    from acd.adapters.http import reports  # a module of its own that imports this one
+    reports.register(app)
     return app

@@ -64,6 +64,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/agents/{agent_id}/{action}", "login, logout, pause, resume, "
           "wrapup-done", body="{device, reason, pin}"),
     Route("GET", "/api/queues", "Queues and their figures", role="supervisor"),
+    Route("GET", "/api/reports/{kind}", "A report (queues, agents, surveys, agent-states) "
+          "per 15m/hour/day: ?from=&to=&interval=&queue=&agent=&format=json|csv|xlsx "
+          "(docs/reports.md)", role="supervisor"),
     Route("GET", "/api/announcement", "The announcement played to callers",
           role="supervisor"),
     Route("PUT", "/api/announcement", "Set the announcement", role="admin",
