@@ -21,6 +21,14 @@ class TimerKind(StrEnum):
     HOLD = "hold"
 
 
+#: which of several timers due at the same moment fires first: what ends a ring or a
+#: caller's wait before what only informs (a caller past max wait is not announced a
+#: position first)
+PRECEDENCE = {kind: rank for rank, kind in enumerate((
+    TimerKind.RING, TimerKind.MAX_WAIT, TimerKind.OVERFLOW, TimerKind.CALLBACK_RETRY,
+    TimerKind.ANNOUNCE, TimerKind.WRAP_UP, TimerKind.HOLD))}
+
+
 @dataclass(eq=False)
 class Timer:
     when: float
@@ -30,8 +38,12 @@ class Timer:
 
 
 class Deadlines:
+    """Timers due at the same moment fire by PRECEDENCE, then by key, never in the order
+    they were scheduled: an engine restored from a snapshot (which re-arms its timers in
+    another order) then decides exactly as the original would."""
+
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Timer]] = []
+        self._heap: list[tuple[float, int, str, int, Timer]] = []
         self._counter = 0
         self._cancelled = 0
 
@@ -41,7 +53,7 @@ class Deadlines:
     def schedule(self, when: float, kind: TimerKind, key: str) -> Timer:
         timer = Timer(when, kind, key)
         self._counter += 1
-        heapq.heappush(self._heap, (when, self._counter, timer))
+        heapq.heappush(self._heap, (when, PRECEDENCE[kind], key, self._counter, timer))
         return timer
 
     def cancel(self, timer: Timer | None) -> None:
@@ -50,7 +62,7 @@ class Deadlines:
         timer.cancelled = True
         self._cancelled += 1
         if self._cancelled > 64 and self._cancelled * 2 > len(self._heap):
-            self._heap = [e for e in self._heap if not e[2].cancelled]
+            self._heap = [e for e in self._heap if not e[-1].cancelled]
             heapq.heapify(self._heap)
             self._cancelled = 0
 
@@ -61,13 +73,13 @@ class Deadlines:
     def pop_due(self, now: float) -> Timer | None:
         self._drop_cancelled()
         if self._heap and self._heap[0][0] <= now:
-            timer = heapq.heappop(self._heap)[2]
+            timer = heapq.heappop(self._heap)[-1]
             timer.cancelled = True  # fired: a later cancel() is a no-op
             return timer
         return None
 
     def _drop_cancelled(self) -> None:
         heap = self._heap
-        while heap and heap[0][2].cancelled:
+        while heap and heap[0][-1].cancelled:
             heapq.heappop(heap)
             self._cancelled -= 1
