@@ -52,6 +52,9 @@ class CallRegistry:
         self._shed_unreported = 0
         self._shed_reported_at = float("-inf")
         self.drivers: dict[str, CallDriver] = {}
+        #: calls whose FastAGI session began but whose session is not started yet (their
+        #: record is being read): never adopted as orphans meanwhile
+        self._arriving: set[str] = set()
         self._pending: OrderedDict[str, list[f.Fact]] = OrderedDict()
         self._handed_over: dict[str, tuple[CallRecord, float]] = {}
         self._runs: set[asyncio.Task[None]] = set()
@@ -73,9 +76,11 @@ class CallRegistry:
                 return
         else:
             self.admission.hold()
+        self._arriving.add(channel.call_id)
         try:
             await self._arrived(channel, first, now)
         finally:
+            self._arriving.discard(channel.call_id)
             self.admission.release()
 
     async def _arrived(self, channel: Telephony, first: bool, now: float) -> None:
@@ -328,11 +333,11 @@ class CallRegistry:
         waits in acd for an agent it already has."""
         now = self.ports.clock.now()
         for call_id in await self.ports.store.active_call_ids():
-            if call_id in self.drivers:
+            if self._ours(call_id):
                 continue
             record = await self.ports.store.get_call(call_id)
-            if record is None or record.ended_at:
-                continue
+            if record is None or record.ended_at or self._ours(call_id):
+                continue  # (the call may have come back while its record was read)
             session = CallSession.adopted(record, self.settings(), now)
             self._start(session, None)
             if call_id not in live:
@@ -359,6 +364,10 @@ class CallRegistry:
             else:
                 log.warning("call %s: still up in Asterisk but not ours (acd restarted "
                             "mid-call); its record closes when it hangs up", call_id)
+
+    def _ours(self, call_id: str) -> bool:
+        """A session here holds the call, or is about to (its FastAGI session began)."""
+        return call_id in self.drivers or call_id in self._arriving
 
     # -- lifecycle -------------------------------------------------------------------------
 
