@@ -57,7 +57,7 @@ from acd.agents.outbound import OwnCalls
 from acd.agents.phone import AgentPhone
 from acd.callflow.admission import Admission, ShedTo
 from acd.callflow.driver import CallPorts
-from acd.callflow.facts import SpyAsked, TransferAsked
+from acd.callflow.facts import CallControl, CallControlAsked, SpyAsked, TransferAsked
 from acd.callflow.registry import CallRegistry
 from acd.callflow.settings import CallSettings, RecordingPlan
 from acd.callflow.state import NotConnected
@@ -409,6 +409,7 @@ class App:
             recordings_dir=cfg.path(cfg.paths.recordings), agent_actions=self.desk.api_action,
             views=self.routing, announcements=self.announcement, transfer=self._transfer,
             transfer_agent=self.registry.connected_agent, spy=self._spy,
+            call_control=self._call_control,
             own_calls=self.own_calls, dispositions=lambda: self.sections.dispositions,
             sees_numbers=lambda user: user.role.name.lower() in cfg.privacy.full_numbers_for,
             health=lambda: {"ami": self.ami.connected, "flows_version": self.flows.version,
@@ -477,6 +478,9 @@ class App:
 
     async def _spy(self, call_id: str, mode: str, device: str) -> str:
         return await self.registry.ask(call_id, SpyAsked(mode, device))
+
+    async def _call_control(self, call_id: str, control: str, target: str) -> str:
+        return await self.registry.ask(call_id, CallControlAsked(CallControl(control), target))
 
     async def _prepare_prompts(self) -> None:
         from acd.ivr.flowset import speech_to_prepare

@@ -102,7 +102,7 @@ class CallDriver:
         """A fact from the routing core, Asterisk's events or the recordings adapter."""
         self.inbox.put_nowait((fact, None))
 
-    async def ask(self, fact: f.TransferAsked | f.SpyAsked) -> str:
+    async def ask(self, fact: f.TransferAsked | f.SpyAsked | f.CallControlAsked) -> str:
         """An API request: done (the agent on the call), or NotConnected/ValueError."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.inbox.put_nowait((fact, done))
@@ -211,6 +211,9 @@ class CallDriver:
             case o.Spy():
                 await self._action(ports.actions.spy(order.device, order.channel,
                                                      order.mode, self.call_id), inline)
+            case o.ControlAgentLeg():
+                await self._action(ports.actions.control_agent_leg(
+                    order.channel, order.control, order.target), inline)
             case o.HandOver():
                 self._handed_over.append(self.session)
             case o.TellIntegrators():

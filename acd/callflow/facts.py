@@ -12,7 +12,8 @@ Each fact has exactly one source:
   dispatcher;
 - `LegRinging`, `AgentAnswered`, `CallerBridged`, `KeyPressed`, `ChannelGone`:
   Asterisk's AMI events, through the translator;
-- `TransferAsked`, `SpyAsked`: the HTTP API;
+- `TransferAsked`, `SpyAsked`, `CallControlAsked`: the HTTP API;
+- `ConsultEnded`: AMI AttendedTransfer, through the translator;
 - `RecordingFinished`: the recordings adapter, after post-processing;
 - `TimerFired`: the driver's one timer, at the session's `next_deadline()`.
 """
@@ -32,6 +33,7 @@ __all__ = [
     "ChannelGone", "Collected", "DialEnded", "DialStatus", "Fact", "KeyPressed",
     "LegRinging", "LookupAnswered", "LostCallAccount", "Played", "RecordingFinished", "Routed",
     "RoutingAnswered", "RoutingOrder", "RuleDecided", "ScheduleDecided", "SpyAsked",
+    "AgentLegGone", "CallControl", "CallControlAsked", "ConsultEnded",
     "StopRingingOrdered", "TimerFired", "TransferAsked", "WrapUpFinished",
 ]
 
@@ -251,6 +253,48 @@ class SpyAsked:
     device: str
 
 
+class CallControl(StrEnum):
+    """What an agent does to their connected call from the desk (the same as the keys
+    of asterisk/features.conf on the phone)."""
+
+    HOLD = "hold"
+    RESUME = "resume"
+    CONSULT = "consult"                    # call a colleague while the caller holds
+    CONSULT_COMPLETE = "consult-complete"  # the caller goes to the colleague
+    CONSULT_CANCEL = "consult-cancel"      # back to the caller
+    CONFERENCE = "conference"              # the three of them together
+
+
+@dataclass(frozen=True)
+class CallControlAsked:
+    """The agent (or a supervisor) asks for a call control; `target` is the number a
+    consultation rings."""
+
+    control: CallControl
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class ConsultEnded:
+    """The agent's consultation became a transfer (the agent left, the caller talks to
+    the colleague) or a three-way call (AMI AttendedTransfer, DestType Threeway). A
+    consultation taken back (*1) ends in an Unhold instead: nothing to tell."""
+
+    conference: bool
+    #: the number the consultation rang (from the consultation's Local channel)
+    target: str
+    #: the agent's channel that consulted
+    agent_channel: str
+
+
+@dataclass(frozen=True)
+class AgentLegGone:
+    """The agent's own channel hung up (AMI Hangup in the agents' context): only a
+    three-way call, which the caller and the colleague may go on with, needs it."""
+
+    channel: str
+
+
 # -- from the recordings adapter, and the timer ---------------------------------------
 
 
@@ -272,4 +316,5 @@ Fact = (
     | StopRingingOrdered | WrapUpFinished | LegRinging | AgentAnswered | CallerBridged
     | KeyPressed | HoldChanged
     | ChannelGone | TransferAsked | SpyAsked | RecordingFinished | TimerFired
+    | CallControlAsked | ConsultEnded | AgentLegGone
 )

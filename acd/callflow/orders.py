@@ -177,6 +177,16 @@ class Spy:
 
 
 @dataclass(frozen=True)
+class ControlAgentLeg:
+    """A call control on the agent's `channel`: hold or resume the caller, consult
+    `target`, complete, cancel or join the consultation (asterisk/features.conf)."""
+
+    channel: str
+    control: str
+    target: str = ""
+
+
+@dataclass(frozen=True)
 class SaveRecord:
     """Write these fields of the call record (only those that changed)."""
 
@@ -233,8 +243,8 @@ class TellIntegrators:
 
 
 Order = (
-    ChannelOrder | Question | PostToRouting | HangUpLeg | Spy | SaveRecord | OpenRecord
-    | CloseRecord | FinishRecording | HandOver | TellIntegrators
+    ChannelOrder | Question | PostToRouting | HangUpLeg | Spy | ControlAgentLeg | SaveRecord
+    | OpenRecord | CloseRecord | FinishRecording | HandOver | TellIntegrators
 )
 CHANNEL_ORDERS = (Answer, PlayPrompts, CollectDigits, StartMusic, StopMusic, StartRecording,
                   DialAgents, DialNumber, ReadLastDial, RecordVoicemail, HangUp)

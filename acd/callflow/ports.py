@@ -84,6 +84,10 @@ class CallActions(Protocol):
 
     async def spy(self, device: str, channel: str, mode: str, call_id: str) -> None: ...
 
+    async def control_agent_leg(self, channel: str, control: str, target: str) -> None:
+        """Hold, resume, consult `target`, complete, cancel or join the consultation."""
+        ...
+
 
 class CallStore(Protocol):
     """Call records (Redis)."""

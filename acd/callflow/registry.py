@@ -311,9 +311,10 @@ class CallRegistry:
 
     # -- the HTTP API ----------------------------------------------------------------------
 
-    async def ask(self, call_id: str, request: f.TransferAsked | f.SpyAsked) -> str:
-        """Transfer or listen in on a connected call; the agent on it. NotConnected when
-        the call is not connected to an agent."""
+    async def ask(self, call_id: str,
+                  request: f.TransferAsked | f.SpyAsked | f.CallControlAsked) -> str:
+        """Transfer, listen in on or control a connected call; the agent on it.
+        NotConnected when the call is not connected to an agent."""
         driver = self.drivers.get(call_id)
         if driver is None or driver.session.finished:
             raise NotConnected(f"call {call_id} is not connected to an agent")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from acd.callflow import controls, notices, ring_log
 from acd.callflow import facts as f
-from acd.callflow import notices, ring_log
 from acd.callflow import orders as o
 from acd.callflow.state import Gone, Phase, Ring, Script, reply_to
 from acd.core import commands as routing_orders
@@ -66,6 +66,13 @@ def dial_ended(s: CallSession, current: Ring, ended: f.DialEnded, outcome: Outco
     """What the Dial's end means; True when the caller talked to the agent. Raises Gone
     when the caller hung up."""
     call_id = s.record.call_id
+    if current.handed_to:  # the agent left after a consultation; the colleague is done
+        outcome.answered, outcome.agent_id = True, current.answered_by
+        s.change(outcome="transferred",
+                 hung_up_by="caller" if ended.caller_gone else "agent")
+        if ended.caller_gone:
+            raise Gone()
+        return True
     if ended.transferred_to:  # the agent's phone transferred the caller (SIP REFER)
         connect(s, current, ended.peer_device, ended.peer)
         current.transfer = s.settings.transfer_target(ended.transferred_to)
@@ -125,12 +132,13 @@ def on_hold(s: CallSession, current: Ring, fact: f.HoldChanged) -> None:
         log.info("%s: on hold (%s)", s.describe(), fact.by)
         notices.hold_changed(s, current.answered_by, True, fact.by)
     elif not fact.held and current.held_since is not None:
-        _end_hold(s, current)
+        end_hold(s, current)
+        controls.on_hold_ended(current)
         log.info("%s: off hold (%s)", s.describe(), fact.by)
         notices.hold_changed(s, current.answered_by, False, fact.by)
 
 
-def _end_hold(s: CallSession, current: Ring) -> None:
+def end_hold(s: CallSession, current: Ring) -> None:
     """Close a hold in progress, into the conversation's and the record's hold time."""
     if current.held_since is not None:
         seconds = s.now - current.held_since
@@ -143,7 +151,7 @@ def conversation_over(s: CallSession, current: Ring, outcome: Outcome, *,
                       agent_hung_up: bool) -> None:
     """The agent's part ends: hung up (by either side) or transferred away."""
     record = s.record
-    _end_hold(s, current)
+    end_hold(s, current)
     conversation = s.now - (current.answered_at or s.now)
     talk = round(record.talk_seconds + max(0.0, conversation - current.held_seconds), 3)
     outcome.answered, outcome.agent_id = True, current.answered_by

@@ -26,6 +26,7 @@ from typing import Literal
 
 from acd.callflow import (
     callback,
+    controls,
     ending,
     notices,
     outbound,
@@ -276,13 +277,16 @@ class CallSession:
             case f.HoldChanged():
                 if self.ring is not None and not self.ring.over and self.ring.answered_by:
                     ringing.on_hold(self, self.ring, fact)
+            case f.CallControlAsked():
+                controls.on_control(self, self._connected_ring(), fact)
+            case f.ConsultEnded():
+                if self.ring is not None and not self.ring.over and self.ring.answered_by:
+                    controls.on_consult_ended(self, self.ring, fact)
+            case f.AgentLegGone():
+                if self.ring is not None and not self.ring.over and self.ring.answered_by:
+                    controls.on_agent_leg_gone(self, self.ring, fact)
             case f.TransferAsked() | f.SpyAsked():
-                ring = self.ring
-                if ring is None or ring.over or not ring.answered_by or \
-                        not ring.agent_channel:
-                    raise NotConnected(f"call {self.record.call_id} is not connected to "
-                                       "an agent")
-                supervision.on_request(self, ring, fact)
+                supervision.on_request(self, self._connected_ring(), fact)
             case f.ChannelGone():
                 self._on_channel_gone(fact)
             case f.WrapUpFinished(seconds=seconds):
@@ -297,6 +301,14 @@ class CallSession:
                 self._on_timer()
             case _:
                 self._on_reply(fact)
+
+    def _connected_ring(self) -> Ring:
+        """The Dial connected to an agent who is still on the call; NotConnected if none."""
+        ring = self.ring
+        if ring is None or ring.over or not ring.answered_by or not ring.agent_channel \
+                or ring.handed_to:
+            raise NotConnected(f"call {self.record.call_id} is not connected to an agent")
+        return ring
 
     def _on_reply(self, fact: f.Fact) -> None:
         expected = self._awaiting

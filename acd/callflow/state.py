@@ -20,6 +20,11 @@ class NotConnected(LookupError):
     """An API request about a call that is not connected to an agent."""
 
 
+class ControlRefused(ValueError):
+    """A call control that does not fit where the call stands (e.g. resume when the
+    caller is not on hold); the message says what would."""
+
+
 @dataclass(frozen=True)
 class Wait:
     """The script waits for the routing core's next order for this caller (and, with
@@ -72,6 +77,13 @@ class Ring:
     #: hold so far (the record's hold_seconds sums every conversation of the call)
     held_since: float | None = None
     held_seconds: float = 0.0
+    #: the number the agent is consulting (the caller holds), "" when none
+    consulting: str = ""
+    #: the number the consultation became a three-way call with
+    conference: str = ""
+    #: the agent left after a consultation (transfer, or left the three-way call): the
+    #: caller talks on with this number in the same Dial; the agent's part is over
+    handed_to: str = ""
     over: bool = False
 
 

@@ -269,8 +269,10 @@ async def test_an_answered_call_with_its_survey_is_six_agi_commands(acd: Acd):
     ast = await Asterisk.call(acd.port)
     await ast.until("EXEC Dial")
     # the agent was free: no music first; g: the caller stays for the survey; m: music
-    # while it rings; A(:file): the agent's number said to the caller on answer (报工号)
-    assert ast.commands == ["ANSWER", 'EXEC Dial "PJSIP/agent1001,15,gmA(:prompt1)"']
+    # while it rings; A(:file): the agent's number said to the caller on answer (报工号);
+    # t and b(acd-agent-leg...): the agent's hold and consultation keys
+    assert ast.commands == ["ANSWER", 'EXEC Dial "PJSIP/agent1001,15,gmtA(:prompt1)'
+                            'b(acd-agent-leg^s^1)"']
     assert acd.prompts.said["prompt1"].startswith("工号 1 0 0 1")
 
     # Asterisk's events while the agent's phone rings, answers and joins the bridge

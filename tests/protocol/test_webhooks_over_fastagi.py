@@ -131,10 +131,10 @@ async def answered_held_rated_call(acd: Acd, port: int) -> None:
         assert asyncio.get_running_loop().time() < deadline, "never answered"
         await asyncio.sleep(0.01)
     acd.clock.advance(20)
-    acd.ami.fire("Hold", Linkedid=UNIQUEID, Context="acd-agents")
+    acd.ami.fire("Hold", Uniqueid=AGENT_LEG, Linkedid=UNIQUEID, Context="acd-agents")
     await asyncio.sleep(0.05)  # (the session takes it at the clock's time)
     acd.clock.advance(15)
-    acd.ami.fire("Unhold", Linkedid=UNIQUEID, Context="acd-agents")
+    acd.ami.fire("Unhold", Uniqueid=AGENT_LEG, Linkedid=UNIQUEID, Context="acd-agents")
     await asyncio.sleep(0.05)
     acd.clock.advance(25)
     await ast.reply("0")  # the agent hung up

@@ -278,19 +278,23 @@ class AgiChannel:
         return value
 
     async def dial(self, devices: list[str], ring_seconds: int, options: str = "",
-                   announce: tuple[str | None, str | None] | None = None) -> str:
+                   announce: tuple[str | None, str | None] | None = None,
+                   *, agent_leg: bool = False) -> str:
         """Dial these devices; returns when the Dial ends (the whole conversation)."""
         return await self.exec_app("Dial", *dial_arguments(devices, ring_seconds,
-                                                           options, announce))
+                                                           options, announce,
+                                                           agent_leg=agent_leg))
 
     async def dial_agents(self, devices: Sequence[str], ring_seconds: int,
                           whisper_file: str | None, announce_file: str | None) -> DialEnded:
         """Ring agents' phones: g carries on after the agent hangs up (the survey), m plays
         music rather than ringback, A(x:y) plays x to the agent (whisper) and y to the
-        caller (报工号) on answer. No t (## transfers): DTMF feature hooks keep Asterisk
-        from bridging the media natively; agents use the phone's transfer key (REFER)."""
+        caller (报工号) on answer; t (the called party may transfer) and the agent-leg
+        handler give the agent's side (only) hold and the consultation keys
+        (asterisk/features.conf)."""
         announce = (whisper_file, announce_file) if whisper_file or announce_file else None
-        return await self._dial(list(devices), ring_seconds, "gm", announce)
+        return await self._dial(list(devices), ring_seconds, "gmt", announce,
+                                agent_leg=True)
 
     async def dial_number(self, number: str, ring_seconds: int,
                           context: str = "acd-transfer", *, private: bool = False) -> DialEnded:
@@ -301,10 +305,11 @@ class AgiChannel:
                                 "I" if private else "", None)
 
     async def _dial(self, devices: list[str], ring_seconds: int, options: str,
-                    announce: tuple[str | None, str | None] | None) -> DialEnded:
+                    announce: tuple[str | None, str | None] | None,
+                    *, agent_leg: bool = False) -> DialEnded:
         left = False
         try:
-            await self.dial(devices, ring_seconds, options, announce)
+            await self.dial(devices, ring_seconds, options, announce, agent_leg=agent_leg)
         except CallerHungUp:
             # -1: the caller hung up, or left the Dial without hanging up (the agent's
             # phone transferred them, or the agent hung up during the 报工号)

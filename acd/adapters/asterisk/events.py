@@ -6,8 +6,10 @@
 | DialEnd, DialStatus ANSWER | AgentAnswered | the call's session |
 | BridgeEnter (the caller's channel) | CallerBridged | the call's session |
 | DTMFEnd, received | KeyPressed | the call's session |
-| Hold / Unhold (either side's phone) | HoldChanged | the call's session (Linkedid) |
+| Hold / Unhold (a phone's hold, the agent's keys) | HoldChanged | the call's session (Linkedid) |
+| AttendedTransfer, Success (a consultation) | ConsultEnded | the call's session (transferee) |
 | Hangup | ChannelGone | the call's session (adopted orphans close on it) |
+| Hangup in the agents' context | AgentLegGone | the call's session (Linkedid) |
 | DeviceStateChange of an agent's phone | AgentDeviceReachability | the routing core |
 | after every login: CoreShowChannels | resync | the call registry |
 """
@@ -58,7 +60,7 @@ class EventTranslator:
 
     def register(self, ami: AmiEvents) -> None:
         """Subscribe, narrowing what Asterisk sends to what the facts need: the agents'
-        own channels (context acd-agents) enter bridges and hang up too, and a phone
+        own channels (context acd-agents) enter bridges too, and a phone
         changes state three times a call, where only its becoming unreachable or free
         again tells acd something."""
         agents_side = EventFilter("Context", AGENT_CONTEXT)
@@ -66,9 +68,11 @@ class EventTranslator:
         ami.on_event("DialEnd", self.on_dial_end, only=EventFilter("DialStatus", "ANSWER"))
         ami.on_event("BridgeEnter", self.on_bridge_enter, exclude=[agents_side])
         ami.on_event("DTMFEnd", self.on_dtmf, only=EventFilter("Direction", "Received"))
-        ami.on_event("Hangup", self.on_hangup, exclude=[agents_side])
+        ami.on_event("Hangup", self.on_hangup)
         ami.on_event("Hold", self.on_hold)
         ami.on_event("Unhold", self.on_hold)
+        ami.on_event("AttendedTransfer", self.on_attended_transfer,
+                     only=EventFilter("Result", "Success"))
         ami.on_event("DeviceStateChange", self.on_device_state,
                      only=EventFilter("State", "^(UNAVAILABLE|INVALID|NOT_INUSE)$", "regex"),
                      exclude=[EventFilter("Device", "Queue:", "starts_with")])
@@ -93,15 +97,38 @@ class EventTranslator:
             self.calls.deliver(event.get("Uniqueid", ""), f.KeyPressed(event.get("Digit", "")))
 
     def on_hold(self, event: Event) -> None:
-        """A softphone's hold key (a re-INVITE without our audio): Asterisk plays music
-        to the other side. The agent's leg belongs to the call through its Linkedid,
-        the caller's own channel id (the call's id)."""
-        agent_side = event.get("Context") == AGENT_CONTEXT
-        self.calls.deliver(event.get("Linkedid") or event.get("Uniqueid", ""),
-                           f.HoldChanged(event.get("Event") == "Hold",
-                                         "agent" if agent_side else "caller"))
+        """A softphone's hold key (a re-INVITE without our audio), the agent's hold key
+        or consultation (features.conf): Asterisk plays music to the other side. The
+        agent's leg belongs to the call through its Linkedid, the caller's own channel
+        id (the call's id): a channel whose Uniqueid is not the Linkedid is not the
+        caller's."""
+        unique_id = event.get("Uniqueid", "")
+        linked_id = event.get("Linkedid") or unique_id
+        self.calls.deliver(linked_id, f.HoldChanged(event.get("Event") == "Hold",
+                                                    "caller" if unique_id == linked_id
+                                                    else "agent"))
+
+    def on_attended_transfer(self, event: Event) -> None:
+        """The agent's consultation completed (DestType Bridge: the agent left) or became
+        a three-way call (Threeway). The consultation rang through a Local channel named
+        after the number: Local/<number>@<context>-<n>;1."""
+        if event.get("Result") != "Success":
+            return
+        target_channel = event.get("TransferTargetChannel", "")
+        target = ""
+        if target_channel.startswith("Local/"):
+            target = target_channel[len("Local/"):].split("@", 1)[0]
+        call_id = event.get("TransfereeUniqueid") or event.get("OrigTransfererLinkedid", "")
+        self.calls.deliver(call_id, f.ConsultEnded(
+            event.get("DestType") == "Threeway", target,
+            event.get("OrigTransfererChannel", "")))
 
     def on_hangup(self, event: Event) -> None:
+        if event.get("Context") == AGENT_CONTEXT:  # an agent's own leg
+            linked_id = event.get("Linkedid", "")
+            if linked_id and linked_id != event.get("Uniqueid"):
+                self.calls.deliver(linked_id, f.AgentLegGone(event.get("Channel", "")))
+            return
         self.calls.deliver(event.get("Uniqueid", ""),
                            f.ChannelGone(event.get("Cause-txt", "") or event.get("Cause", "")))
 

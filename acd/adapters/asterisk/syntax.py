@@ -183,13 +183,18 @@ def agi_url(base: str, route: str, params: Mapping[str, str] | None = None) -> s
 # -- Dial --------------------------------------------------------------------------------
 
 
+#: Dial's pre-dial handler on an agent's leg: the agent's in-call features (features.conf)
+AGENT_LEG_HANDLER = "b(acd-agent-leg^s^1)"
+
+
 def dial_arguments(devices: Sequence[str], timeout: int, options: Sequence[str] = (),
                    announce: tuple[str | None, str | None] | None = None,
-                   ) -> list[str | int]:
+                   *, agent_leg: bool = False) -> list[str | int]:
     """Dial's arguments: devices joined by '&', the ring timeout, the options.
 
     `options` are single option letters ('g', 'm'); `announce` is A(x:y): x played
-    to the agent, y to the caller, when the agent answers (file paths).
+    to the agent, y to the caller, when the agent answers (file paths); `agent_leg`
+    runs [acd-agent-leg] on each called channel (the agent's hold and consult keys).
     """
     if not devices:
         raise UnsafeValue("Dial needs at least one device")
@@ -201,6 +206,8 @@ def dial_arguments(devices: Sequence[str], timeout: int, options: Sequence[str] 
     if announce is not None and any(announce):
         agent_file, caller_file = (checked(f or "", Slot.OPTION_ARGUMENT) for f in announce)
         letters += f"A({agent_file}:{caller_file})"
+    if agent_leg:
+        letters += AGENT_LEG_HANDLER
     arguments: list[str | int] = [Composed("&".join(device(d) for d in devices)), timeout]
     return [*arguments, Composed(letters)] if letters else arguments
 
@@ -248,6 +255,23 @@ def spy_action(spy_device: str, channel: str, mode: str, call_id: str) -> dict[s
     return originate_application(spy_device, "ChanSpy",
                                  [channel_name(channel), SPY_OPTIONS[mode]],
                                  CallerID=f"{mode} {call_id}", Async="true")
+
+
+def received_key_action(channel: str, key: str) -> dict[str, str]:
+    """PlayDTMF with Receive: Asterisk takes `key` as if the channel's phone had pressed
+    it (the bridge's feature keys see it); one key per action."""
+    if not re.fullmatch(r"[0-9*#]", key):
+        raise UnsafeValue(f"{key!r} is not one phone key")
+    return ami_action("PlayDTMF", {"Channel": channel_name(channel), "Digit": key,
+                                   "Receive": "true"})
+
+
+def consult_action(channel: str, number: str) -> dict[str, str]:
+    """Atxfer: the agent's `channel` consults `number` (features.conf's atxfer keys and
+    the number, with # to end the number at once), in the agent's TRANSFER_CONTEXT."""
+    if not re.fullmatch(r"[0-9*]{1,24}", number):
+        raise UnsafeValue(f"{number!r} is not a number to consult")
+    return ami_action("Atxfer", {"Channel": channel_name(channel), "Exten": f"{number}#"})
 
 
 def hangup_action(channel: str) -> dict[str, str]:

@@ -117,6 +117,8 @@ class HttpServices:
     transfer_agent: Callable[[str], str | None] | None = None
     #: (call_id, mode, device) -> the agent listened to
     spy: Callable[[str, str, str], Awaitable[str]] | None = None
+    #: (call_id, control, target) -> the agent on the call (acd.callflow.facts.CallControl)
+    call_control: Callable[[str, str, str], Awaitable[str]] | None = None
     #: agents' own calls (acd.agents.outbound.OwnCalls)
     own_calls: OwnCallPlacer | None = None
     #: the wrap-up categories (config dispositions: code -> label), as reloaded
@@ -550,9 +552,14 @@ def make_app(services: HttpServices) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=1024 * 1024)
     app[SERVICES] = services
     app.cleanup_ctx.extend([_login_pool, _purge_sessions])
-    from acd.adapters.http import dispositions, own_calls  # they need this module's helpers
+    from acd.adapters.http import (  # they need this module's helpers
+        call_controls,
+        dispositions,
+        own_calls,
+    )
 
     own_calls.register(app)
+    call_controls.register(app)
     dispositions.register(app)
     app.router.add_get("/api/health", health)
     app.router.add_get("/api/ready", ready)

@@ -55,6 +55,16 @@ ROUTES: tuple[Route, ...] = (
           body="{mode: listen|whisper, device}"),
     Route("POST", "/api/calls/{call_id}/intercept", "Take the call over on your own phone "
           "(the agent's leg released)", role="supervisor"),
+    Route("POST", "/api/calls/{call_id}/hold", "Put the caller on hold (music)"),
+    Route("POST", "/api/calls/{call_id}/unhold", "Take the caller off hold"),
+    Route("POST", "/api/calls/{call_id}/consult", "Call a colleague, an extension or a "
+          "number while the caller holds", body="{to}"),
+    Route("POST", "/api/calls/{call_id}/consult/complete", "Transfer the caller to the "
+          "consulted party (the agent leaves)"),
+    Route("POST", "/api/calls/{call_id}/consult/cancel", "End the consultation, back to "
+          "the caller"),
+    Route("POST", "/api/calls/{call_id}/conference", "Make the consultation a three-way "
+          "call"),
     Route("POST", "/api/calls/{call_id}/disposition", "File the call in wrap-up",
           body="{disposition, note}"),
     Route("GET", "/api/dispositions", "The configured dispositions"),
