@@ -49,8 +49,9 @@ from acd.adapters.redis.routing_commit import RoutingCommit
 from acd.adapters.redis.routing_relay import FollowerRouting, LeaderRelay, LeaderUnreachable
 from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis, where_is
+from acd.adapters.redis.survey_split_store import SurveySplitStore
 from acd.adapters.redis.user_store import UserStore
-from acd.adapters.survey_tally import SatisfactionSplit
+from acd.adapters.survey_tally import KeptSplit, SatisfactionSplit
 from acd.adapters.webhooks import Webhooks
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
 from acd.agents.outbound import OwnCalls
@@ -152,6 +153,10 @@ class App:
                                Wallboard(thresholds(cfg.console, sec.queues)), self.clock.now,
                                period=daily(cfg.timezone), interval=cfg.console.flush_ms / 1000)
         self.dispatcher.after_batch(self.live.after_batch)  # the wallboard's pages
+        today = daily(cfg.timezone)
+        self.survey_split = KeptSplit(self.live, SurveySplitStore(self.redis, cfg.redis.prefix),
+                                      lambda: today(self.clock.now()))  # kept per day
+        await self.survey_split.restore()
         # (the wallboard re-reads only the agents each batch changed)
         self.routing_commit = RoutingCommit(self.routing_store, self.live.watching(
             lambda: self.engine.take_changes()))  # (the engine a new leader adopted)
@@ -181,7 +186,7 @@ class App:
             # for the wallboard's satisfaction split
             store=SurveyCountingStore(self.held_calls, [
                 self.metrics.events,
-                SatisfactionSplit(self.live.survey_answered, self._survey_questions)],
+                SatisfactionSplit(self.survey_split.answered, self._survey_questions)],
                 self._survey_questions),
             routing=self.routing, actions=AmiCallActions(self.ami),
             prompts=self.prompts, lookups=self.lookup, schedules=oracle,
