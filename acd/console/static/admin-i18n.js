@@ -1,14 +1,9 @@
 // The words of the console's recordings, flows and users pages, Chinese (default) and
-// English. Loaded before admin.js.
+// English. Loaded before shell.js and admin.js (the frame's own words are in shell.js).
 "use strict";
-
 const WORDS = {
   zh: {
     recordingsTitle: "acd 录音", flowsTitle: "acd 流程编辑", usersTitle: "acd 用户",
-    login: "登录", username: "用户名", password: "密码", signIn: "登录", logout: "退出",
-    badLogin: "用户名或密码错误", switchTo: "English", wallboard: "监控墙",
-    recordings: "录音", flows: "IVR 流程", users: "用户",
-    notAllowed: "此页面仅供管理员使用。", notAllowedRec: "此页面仅供班长和管理员使用。",
     from: "开始", to: "结束", agent: "工号", queue: "队列", caller: "主叫",
     survey: "满意度", any: "全部", minSeconds: "最短(秒)", maxSeconds: "最长(秒)",
     search: "查询", more: "更多", time: "时间", duration: "时长", play: "播放",
@@ -19,22 +14,17 @@ const WORDS = {
     unsaved: "未保存的修改", errorsFound: "个错误，未保存", changedMeanwhile: "文件已被修改，请重新打开",
     name: "用户名", role: "角色", agentId: "坐席工号", device: "话机", add: "添加",
     remove: "删除", removed: "已删除", newPassword: "新密码", source: "来源",
-    listsTitle: "acd 黑白名单", lists: "黑白名单", list: "名单", black: "黑名单",
+    listsTitle: "acd 黑白名单", list: "名单", black: "黑名单",
     white: "白名单", match: "匹配", number: "号码", action: "处理", target: "目标",
     priority: "优先级", expires: "到期", note: "备注", importCsv: "导入 CSV",
     replaceAll: "替换全部", exportCsv: "导出 CSV", imported: "已导入",
-    announcementTitle: "acd 全局公告", announcement: "全局公告", current: "当前",
+    announcementTitle: "acd 全局公告", current: "当前",
     announcementText: "公告内容（来电者在流程的 announcement 节点听到）",
     expiresOptional: "到期（可选）", switchOn: "发布", switchOff: "关闭", off: "未开启",
     until: "到期：",
   },
   en: {
     recordingsTitle: "acd recordings", flowsTitle: "acd flow editor", usersTitle: "acd users",
-    login: "Log in", username: "User name", password: "Password", signIn: "Log in",
-    logout: "Log out", badLogin: "Wrong user name or password", switchTo: "中文",
-    wallboard: "Wallboard", recordings: "Recordings", flows: "IVR flows", users: "Users",
-    notAllowed: "This page is for admins.",
-    notAllowedRec: "This page is for supervisors and admins.",
     from: "From", to: "To", agent: "Agent", queue: "Queue", caller: "Caller",
     survey: "Survey", any: "any", minSeconds: "Min (s)", maxSeconds: "Max (s)",
     search: "Search", more: "More", time: "Time", duration: "Length", play: "Play",
@@ -47,13 +37,12 @@ const WORDS = {
     changedMeanwhile: "the file changed meanwhile: reopen it",
     name: "User name", role: "Role", agentId: "Agent", device: "Phone", add: "Add",
     remove: "Remove", removed: "removed", newPassword: "New password", source: "Source",
-    listsTitle: "acd caller lists", lists: "Caller lists", list: "List",
+    listsTitle: "acd caller lists", list: "List",
     black: "blacklist", white: "whitelist", match: "Match", number: "Number",
     action: "Action", target: "Target", priority: "Priority", expires: "Expires",
     note: "Note", importCsv: "Import CSV", replaceAll: "replace all",
     exportCsv: "Export CSV", imported: "imported",
-    announcementTitle: "acd announcement", announcement: "Announcement",
-    current: "Now", announcementText: "What callers hear (at a flow's announcement node)",
+    announcementTitle: "acd announcement", current: "Now", announcementText: "What callers hear (at a flow's announcement node)",
     expiresOptional: "Expires (optional)", switchOn: "Switch on", switchOff: "Switch off",
     off: "off", until: "until",
   },

@@ -43,7 +43,7 @@ async function switchOff() {
   if (answer.ok) await load();
 }
 
-adminPage({ least: "admin", ready: load, translated: () => { if (current) showCurrent(current); } });
+consolePage({ least: "admin", ready: load, translated: () => { if (current) showCurrent(current); } });
 
 document.addEventListener("DOMContentLoaded", () => {
   $("#announce").addEventListener("submit", switchOn);

@@ -81,7 +81,7 @@ async function exportCsv() {
   link.remove();
 }
 
-adminPage({ least: "admin", ready: listEntries, translated: () => {} });
+consolePage({ least: "admin", ready: listEntries, translated: () => {} });
 
 document.addEventListener("DOMContentLoaded", () => {
   $("#add-entry").addEventListener("submit", addEntry);

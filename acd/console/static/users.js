@@ -81,4 +81,4 @@ async function listUsers() {
   rows.appendChild(userRow(null));
 }
 
-adminPage({ least: "admin", ready: listUsers, translated: () => {} });
+consolePage({ least: "admin", ready: listUsers, translated: () => {} });
