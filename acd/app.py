@@ -25,6 +25,7 @@ from acd.adapters.asterisk.lost_calls import AmiLostCalls
 from acd.adapters.asterisk.outbound_dialer import OutboundDialer
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.flows import FlowRegistry
+from acd.adapters.http import schedule_routes
 from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.audit import add_audit
 from acd.adapters.http.console import add_console
@@ -40,6 +41,7 @@ from acd.adapters.prometheus.surveys import SurveyCountingStore
 from acd.adapters.recordings import Recordings
 from acd.adapters.redis.audit_store import AuditStore
 from acd.adapters.redis.changes import follow_changes
+from acd.adapters.redis.company_date_store import CompanyDateStore
 from acd.adapters.redis.event_stream import EventFeed, EventStream
 from acd.adapters.redis.lease import Leadership, Lease
 from acd.adapters.redis.link import UNREACHABLE_ERRORS, RedisLink
@@ -51,6 +53,7 @@ from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis, where_is
 from acd.adapters.redis.survey_split_store import SurveySplitStore
 from acd.adapters.redis.user_store import UserStore
+from acd.adapters.schedule_dates import ScheduleDates
 from acd.adapters.survey_tally import KeptSplit, SatisfactionSplit
 from acd.adapters.webhooks import Webhooks
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
@@ -142,6 +145,10 @@ class App:
                                      cfg.languages)
         self.announcement = Announcement(self.calls, cfg.languages)
         oracle = self.schedule_oracle = ScheduleOracleAdapter(sec.schedules)
+        # company dates edited in the console, over config.yaml's (kept in Redis)
+        self.schedule_dates = ScheduleDates(CompanyDateStore(self.redis, cfg.redis.prefix),
+                                            sec.schedules, oracle.use)
+        await self.schedule_dates.load()
         self.flows = FlowRegistry(cfg.path(cfg.paths.ivr_flows), [q.name for q in sec.queues],
                                   oracle, self.prompts, extra_variables=("lang",))
         self.flows.load()
@@ -234,7 +241,8 @@ class App:
         self._tasks.append(asyncio.create_task(self.flows.watch(), name="flow-watch"))
         self._tasks.append(asyncio.create_task(follow_changes(cfg.redis, {
             "lists": self.caller_lists.invalidate,
-            "announcement": self.announcement.invalidate}), name="redis-changes"))
+            "announcement": self.announcement.invalidate,
+            "company_dates": self.schedule_dates.invalidate}), name="redis-changes"))
         self._tasks.append(asyncio.create_task(self._prepare_prompts(), name="prompts"))
         self.redis_link.on_return(self._redis_back)
         if self.recordings is not None and cfg.recording.retention_days > 0:
@@ -286,7 +294,7 @@ class App:
         self.desk.policy = sections.devices
         self._generation += 1
         self.registry.admission.reconfigure(config.admission)
-        self.schedule_oracle.book = sections.schedules
+        self.schedule_dates.reconfigure(sections.schedules)  # (the console's dates stay)
         self.live.wallboard.thresholds = thresholds(config.console, sections.queues)
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
         if self._runner is not None:  # tokens of users removed or changed are revoked
@@ -444,6 +452,7 @@ class App:
                           lambda: self.desk.agents.keys()),
             ListStore(self.redis, cfg.redis.prefix))  # ...and the caller lists
         attach_reports(web_app, cfg, self.sections.queues)
+        schedule_routes.register(web_app, self.schedule_dates, self.clock.now)  # company dates
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()

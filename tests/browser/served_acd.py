@@ -56,6 +56,9 @@ users:
   agent1001: {{role: agent, agent: "1001", password: "${{ACD_CONSOLE_PW}}"}}
 privacy: {{full_numbers_for: [admin]}}
 recording: {{enabled: false}}
+schedules:
+  support: {{hours: {{mon-sun: ["00:00-24:00"]}}, holidays: none,
+             company_dates: [{{date: 2026-10-01, state: holiday, name: National Day}}]}}
 console: {{pause_alert_seconds: 600, pause_alert_by_reason: {{meeting: 1}}, flush_ms: 200}}
 """)
     return config, agi_port, http_port

@@ -52,12 +52,15 @@ AUDITED = {
     "POST /api/users": ("user.add", Role.ADMIN),
     "PATCH /api/users/{user_name}": ("user.change", Role.ADMIN),
     "DELETE /api/users/{user_name}": ("user.remove", Role.ADMIN),
+    "POST /api/schedules/{schedule}/dates": ("schedule.date.set", Role.ADMIN),
+    "DELETE /api/schedules/{schedule}/dates/{day}": ("schedule.date.remove", Role.ADMIN),
 }
 #: what a route's address names, as the entry calls it
 TARGETS = {"agent_id": "agent", "call_id": "call", "name": "flow", "version": "version",
-           "user_name": "target_user"}
+           "user_name": "target_user", "schedule": "schedule", "day": "date"}
 #: what of a request's body goes into the entry
-DETAIL_FIELDS = ("reason", "device", "mode", "queue", "extension")
+DETAIL_FIELDS = ("reason", "device", "mode", "queue", "extension",
+                 "date", "from", "to", "state", "hours", "label")  # (company dates)
 #: body fields whose names the entry already uses for something else (the actor's role)
 RENAMED_FIELDS = {"role": "new_role", "agent": "new_agent", "name": "target_user",
                   "list": "list", "match": "match", "action": "list_action"}

@@ -22,6 +22,10 @@ const WORDS = {
     announcementText: "公告内容（来电者在流程的 announcement 节点听到）",
     expiresOptional: "到期（可选）", switchOn: "发布", switchOff: "关闭", off: "未开启",
     until: "到期：",
+    datesTitle: "acd 公司日期", schedule: "时间表", stateNow: "当前状态", checkDate: "查看日期",
+    date: "日期", toOptional: "至（可选）", kind: "类型", holiday: "假日", closed: "不营业",
+    open: "营业", hoursOptional: "营业时间（营业日可选）", hours: "营业时间", label: "名称",
+    config: "配置文件", console: "控制台",
   },
   en: {
     recordingsTitle: "acd recordings", flowsTitle: "acd flow editor", usersTitle: "acd users",
@@ -45,5 +49,10 @@ const WORDS = {
     announcementTitle: "acd announcement", current: "Now", announcementText: "What callers hear (at a flow's announcement node)",
     expiresOptional: "Expires (optional)", switchOn: "Switch on", switchOff: "Switch off",
     off: "off", until: "until",
+    datesTitle: "acd company dates", schedule: "Schedule", stateNow: "Now",
+    checkDate: "Show the day", date: "Date", toOptional: "To (optional)", kind: "Kind",
+    holiday: "holiday", closed: "closed", open: "open",
+    hoursOptional: "Hours (open days, optional)", hours: "Hours", label: "Name",
+    config: "config.yaml", console: "console",
   },
 };

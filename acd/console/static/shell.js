@@ -13,7 +13,7 @@ const RANK = { agent: 1, supervisor: 2, admin: 3 };
 const PAGES = [
   ["/console/", "wallboard"], ["/console/recordings.html", "recordings"],
   ["/console/flows.html", "flows"], ["/console/users.html", "users"],
-  ["/console/lists.html", "lists"],
+  ["/console/lists.html", "lists"], ["/console/dates.html", "companyDates"],
   ["/console/announcement.html", "announcement"],
 ];
 const SHELL_WORDS = {
