@@ -25,7 +25,7 @@ from acd.adapters.asterisk.lost_calls import AmiLostCalls
 from acd.adapters.asterisk.outbound_dialer import OutboundDialer
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.flows import FlowRegistry
-from acd.adapters.http import schedule_routes
+from acd.adapters.http import schedule_routes, settings_routes
 from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.audit import add_audit
 from acd.adapters.http.console import add_console
@@ -35,6 +35,7 @@ from acd.adapters.http.live import EngineViews, LiveStream
 from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.http.metrics import MetricsAccess, MetricsPage, add_metrics
 from acd.adapters.http.user_routes import UserDirectory, reload_users
+from acd.adapters.live_settings import LiveSettings
 from acd.adapters.prometheus.exposition import AcdMetrics
 from acd.adapters.prometheus.live import LiveSources
 from acd.adapters.prometheus.surveys import SurveyCountingStore
@@ -46,6 +47,7 @@ from acd.adapters.redis.event_stream import EventFeed, EventStream
 from acd.adapters.redis.lease import Leadership, Lease
 from acd.adapters.redis.link import UNREACHABLE_ERRORS, RedisLink
 from acd.adapters.redis.list_store import CachedRules, ListStore
+from acd.adapters.redis.live_settings_store import LiveSettingsStore
 from acd.adapters.redis.outbox import HeldCallStore
 from acd.adapters.redis.routing_commit import RoutingCommit
 from acd.adapters.redis.routing_relay import FollowerRouting, LeaderRelay, LeaderUnreachable
@@ -68,7 +70,7 @@ from acd.callflow.state import NotConnected
 from acd.clock import Clock, ShiftedClock, SystemClock
 from acd.cluster_node import ActiveNode, ForwardedRouting, moved_agents
 from acd.config.console import thresholds
-from acd.config.sections import ScheduleOracleAdapter, load_sections
+from acd.config.sections import ScheduleOracleAdapter, Sections, load_sections
 from acd.config.settings import Config
 from acd.config.webhooks import load_webhooks
 from acd.console.wallboard import Wallboard
@@ -135,6 +137,11 @@ class App:
         pool = self.redis  # (the pool picks a connection per command: not `pool.ping`)
         self._tasks.append(asyncio.create_task(self.redis_link.watch(lambda: pool.ping()),
                                                name="redis-heartbeat"))
+        # queue and agent settings changed in the console, over config.yaml's (Redis)
+        self.live_settings = LiveSettings(LiveSettingsStore(self.redis, cfg.redis.prefix),
+                                          self.sections, self._settings_edited)
+        await self.live_settings.load()
+        self.sections = sec = self.live_settings.current()
         self.history = self._make_history()
         self.calls = CallStore(self.redis, cfg.redis.prefix,
                                history_stream=self.history.stream_key if self.history else "",
@@ -242,7 +249,8 @@ class App:
         self._tasks.append(asyncio.create_task(follow_changes(cfg.redis, {
             "lists": self.caller_lists.invalidate,
             "announcement": self.announcement.invalidate,
-            "company_dates": self.schedule_dates.invalidate}), name="redis-changes"))
+            "company_dates": self.schedule_dates.invalidate,
+            "live_settings": self.live_settings.invalidate}), name="redis-changes"))
         self._tasks.append(asyncio.create_task(self._prepare_prompts(), name="prompts"))
         self.redis_link.on_return(self._redis_back)
         if self.recordings is not None and cfg.recording.retention_days > 0:
@@ -280,11 +288,32 @@ class App:
 
         try:
             config = load_config(self.config.source)
-            sections = load_sections(config)
+            sections = self.live_settings.over(load_sections(config))  # (+ the console's)
         except ConfigError as exc:
             for error in exc.errors:
                 log.error("reload refused: %s", error)
             return False
+        await self._use_sections(sections)
+        self.registry.admission.reconfigure(config.admission)
+        self.live.wallboard.thresholds = thresholds(config.console, sections.queues)
+        if self._runner is not None:  # tokens of users removed or changed are revoked
+            await reload_users(self._runner.app, sections.users)  # + the console's
+        log.info("configuration reloaded from %s: %d queues, %d agents", config.source,
+                 len(sections.queues), len(sections.agents))
+        return True
+
+    async def _settings_edited(self) -> None:
+        """An admin changed queues' or agents' settings in the console (here or in
+        another acd): the routing core takes them as it takes a reload."""
+        sections = self.live_settings.current()
+        await self._use_sections(sections)
+        self.live.wallboard.thresholds = thresholds(self.config.console, sections.queues)
+        self.live.changed()  # (a queue's service level is on its tile)
+        log.info("queue and agent settings changed in the console applied")
+
+    async def _use_sections(self, sections: Sections) -> None:
+        """The routing core and what reads queues and agents take `sections` (a reload,
+        a change in the console)."""
         if self.cluster is None or self.cluster.leading:  # (a follower's copy: re-read)
             await self.dispatcher.apply(
                 lambda now: self.engine.reconfigure(sections.queues, sections.agents, now))
@@ -293,15 +322,8 @@ class App:
         self.desk.pause_reasons = sections.pause_reasons or self.desk.pause_reasons
         self.desk.policy = sections.devices
         self._generation += 1
-        self.registry.admission.reconfigure(config.admission)
         self.schedule_dates.reconfigure(sections.schedules)  # (the console's dates stay)
-        self.live.wallboard.thresholds = thresholds(config.console, sections.queues)
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
-        if self._runner is not None:  # tokens of users removed or changed are revoked
-            await reload_users(self._runner.app, sections.users)  # + the console's
-        log.info("configuration reloaded from %s: %d queues, %d agents", config.source,
-                 len(sections.queues), len(sections.agents))
-        return True
 
     def _redis_back(self) -> None:
         """Redis answers again: what the routing core decided meanwhile (state, claims) is
@@ -453,6 +475,7 @@ class App:
             ListStore(self.redis, cfg.redis.prefix))  # ...and the caller lists
         attach_reports(web_app, cfg, self.sections.queues)
         schedule_routes.register(web_app, self.schedule_dates, self.clock.now)  # company dates
+        settings_routes.register(web_app, self.live_settings)  # queues', agents' settings
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()

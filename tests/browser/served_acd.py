@@ -72,6 +72,7 @@ class ServedAcd:
     http_port: int
     #: the test Redis it uses (database 14 unless told)
     redis_port: int = 0
+    config: Path = Path()
 
     @property
     def url(self) -> str:
@@ -91,6 +92,12 @@ class ServedAcd:
         return str(self.api("POST", "/api/login", {"username": user,
                                                    "password": PASSWORD})["token"])
 
+    def restart(self) -> None:
+        """Stop acd and start it again on the same configuration and Redis (not
+        flushed): what an operator's restart does."""
+        self.stop()
+        self.proc = _serve(self.config, self.agi_port, self.http_port, self.redis_port).proc
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -107,12 +114,16 @@ def start_acd(folder: Path, redis_port: int, **config: Any) -> ServedAcd:
     subprocess.run(["redis-cli", "-p", str(redis_port), "-n", str(db), "FLUSHDB"],
                    check=True, capture_output=True)
     path, agi_port, http_port = write_config(folder, redis_port, **config)
-    log = folder / "acd.log"
+    return _serve(path, agi_port, http_port, redis_port)
+
+
+def _serve(path: Path, agi_port: int, http_port: int, redis_port: int) -> ServedAcd:
+    log = path.parent / "acd.log"
     proc = subprocess.Popen([sys.executable, "-m", "acd", "serve", "--config", str(path)],
-                            cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                            cwd=REPO, stdout=log.open("ab"), stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONPATH": str(REPO),
                                  "ACD_CONSOLE_PW": PASSWORD})
-    served = ServedAcd(proc, log, agi_port, http_port, redis_port)
+    served = ServedAcd(proc, log, agi_port, http_port, redis_port, path)
     deadline = time.monotonic() + 30
     while True:
         try:

@@ -9,6 +9,7 @@ from test_wallboard_page import log_in
 
 PAGES = ["/console/", "/console/recordings.html", "/console/flows.html",
          "/console/users.html", "/console/lists.html", "/console/dates.html",
+         "/console/settings.html",
          "/console/announcement.html"]
 
 

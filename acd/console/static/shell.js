@@ -14,6 +14,7 @@ const PAGES = [
   ["/console/", "wallboard"], ["/console/recordings.html", "recordings"],
   ["/console/flows.html", "flows"], ["/console/users.html", "users"],
   ["/console/lists.html", "lists"], ["/console/dates.html", "companyDates"],
+  ["/console/settings.html", "settings"],
   ["/console/announcement.html", "announcement"],
 ];
 const SHELL_WORDS = {
@@ -21,14 +22,15 @@ const SHELL_WORDS = {
     login: "登录", username: "用户名", password: "密码", signIn: "登录", logout: "退出",
     badLogin: "用户名或密码错误", switchTo: "English", wallboard: "监控墙",
     recordings: "录音", flows: "IVR 流程", users: "用户", lists: "黑白名单",
-    companyDates: "公司日期", announcement: "全局公告",
+    companyDates: "公司日期", settings: "队列与坐席", announcement: "全局公告",
     notAllowed: "此页面仅供管理员使用。", notAllowedRec: "此页面仅供班长和管理员使用。",
   },
   en: {
     login: "Log in", username: "User name", password: "Password", signIn: "Log in",
     logout: "Log out", badLogin: "Wrong user name or password", switchTo: "中文",
     wallboard: "Wallboard", recordings: "Recordings", flows: "IVR flows", users: "Users",
-    lists: "Caller lists", companyDates: "Company dates", announcement: "Announcement",
+    lists: "Caller lists", companyDates: "Company dates", settings: "Queues & agents",
+    announcement: "Announcement",
     notAllowed: "This page is for admins.",
     notAllowedRec: "This page is for supervisors and admins.",
   },
