@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from acd.config.live_settings import (
     SettingsEdits,
+    SettingsError,
     agent_row,
     apply_edits,
     check_agent_edit,
@@ -55,6 +56,7 @@ class LiveSettings:
         #: the composition root's: use `self.current()` now
         self.apply = apply
         self._loading: asyncio.Task[None] | None = None
+        self._warned: set[str] = set()
 
     def over(self, configured: Sections) -> Sections:
         """config.yaml's sections (at start, on SIGHUP) with the edits over them."""
@@ -63,8 +65,37 @@ class LiveSettings:
 
     def current(self) -> Sections:
         queues, agents = apply_edits(self.configured.queues, self.configured.agents,
-                                     self.edits)
+                                     self._valid_edits())
         return dataclasses.replace(self.configured, queues=queues, agents=agents)
+
+    def _valid_edits(self) -> SettingsEdits:
+        """The kept edits that still fit config.yaml (which may have changed since, e.g.
+        a queue's max_wait_target removed); the others are left out, each said once."""
+        queues = {q.name: q for q in self.configured.queues}
+        names = list(queues)
+        valid_queues: dict[str, Mapping[str, Any]] = {}
+        valid_agents: dict[str, Mapping[str, Any]] = {}
+        for name, edit in self.edits.queues.items():
+            if name in queues and self._fits(f"queue {name}", check_queue_edit, edit,
+                                             queues[name]):
+                valid_queues[name] = edit
+        for agent_id, edit in self.edits.agents.items():
+            if self._fits(f"agent {agent_id}", check_agent_edit, edit, names):
+                valid_agents[agent_id] = edit
+        return SettingsEdits(valid_queues, valid_agents)
+
+    def _fits(self, what: str, check: Callable[..., object], *args: Any) -> bool:
+        try:
+            check(*args)
+        except SettingsError as exc:
+            problem = f"{what}: {exc}"
+            if problem not in self._warned:
+                self._warned.add(problem)
+                log.warning("settings changed in the console for %s no longer fit "
+                            "config.yaml (%s): config.yaml's apply; change or reset them "
+                            "at /console/settings.html", what, exc)
+            return False
+        return True
 
     async def load(self) -> None:
         try:

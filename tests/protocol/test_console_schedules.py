@@ -214,3 +214,14 @@ async def test_company_date_changes_are_audited_with_the_schedule_and_the_day(cl
              e.get("label"), e["status"]) for e in entries] == [
         ("schedule.date.remove", "root", "support", "2026-12-24", None, None, 200),
         ("schedule.date.set", "root", "support", "2026-12-24", "holiday", "公司年会", 201)]
+
+
+async def test_a_company_date_spoiled_in_redis_is_skipped_and_the_others_apply(redis, prefix):
+    key = f"{prefix}company_dates"
+    await redis.hset(key, "support|2026-12-24", '{"state": "closed"}')
+    await redis.hset(key, "support|2026-12-25", '{"state": "shut"}')
+    await redis.hset(key, "support|someday", '{"state": "closed"}')
+    dates = ScheduleDates(CompanyDateStore(redis, prefix), configured())
+    await dates.load()
+    assert dates.book.decide("support", NOW).state is ScheduleState.CLOSED
+    assert dates.book.decide("support", at(2026, 12, 25, 10)).state is ScheduleState.OPEN

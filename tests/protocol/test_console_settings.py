@@ -237,3 +237,23 @@ async def test_settings_changes_are_audited_with_what_changed(client):
         ("settings.agent.reset", None, "1001", None, None, None, 200),
         ("settings.agent", None, "1001", None, "Zhang", None, 200),
         ("settings.queue", "support", None, "9", None, None, 200)]
+
+
+async def test_a_kept_change_that_no_longer_fits_config_is_left_out_and_said_once(
+        redis, prefix, caplog):
+    store = LiveSettingsStore(redis, prefix)
+    await store.put("queue", "support", {"max_wait_seconds": 60.0})  # no max_wait_target
+    await store.put("queue", "sales", {"strategy": "bogus", "wrap_up_seconds": 4.0})
+    await store.put("agent", "1002", {"name": "Li"})
+    restarted = Acd(redis, prefix)
+    await restarted.start()  # not a crash: config.yaml's settings for those queues
+    try:
+        queues = {q.name: q for q in restarted.settings.current().queues}
+        assert queues["support"].max_wait_seconds is None
+        assert queues["sales"].wrap_up_seconds == 0.0  # the whole edit, not half of it
+        assert restarted.engine.agent_view("1002")["name"] == "Li"  # the others apply
+        restarted.settings.current()
+        warned = [r.getMessage() for r in caplog.records if "no longer fit" in r.getMessage()]
+        assert len(warned) == 2 and "no max_wait_target" in warned[0]
+    finally:
+        await restarted.dispatcher.stop()

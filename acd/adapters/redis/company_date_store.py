@@ -15,6 +15,7 @@ edits again and decides its next call with them.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from datetime import date
 
@@ -22,6 +23,8 @@ from acd.adapters.redis.client import Redis
 from acd.adapters.redis.link import bounded
 from acd.adapters.redis.store import changes_channel
 from acd.rules.schedule import CompanyDate, ScheduleState
+
+log = logging.getLogger(__name__)
 
 #: schedule -> day -> its company date, or None (config.yaml's removed)
 ScheduleEdits = dict[str, dict[date, CompanyDate | None]]
@@ -72,6 +75,10 @@ class CompanyDateStore:
         edits: ScheduleEdits = {}
         for field, text in raw.items():
             schedule, _, day_text = field.rpartition("|")
-            day = date.fromisoformat(day_text)
-            edits.setdefault(schedule, {})[day] = _from_json(day, text)
+            try:
+                day = date.fromisoformat(day_text)
+                edits.setdefault(schedule, {})[day] = _from_json(day, text)
+            except (ValueError, KeyError, TypeError) as exc:  # written by hand, or older
+                log.warning("company date %s in Redis skipped (%s): remove it or add it "
+                            "again at /console/dates.html", field, exc)
         return edits

@@ -16,12 +16,15 @@ edits again and hands them to its routing core.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from acd.adapters.redis.client import Redis
 from acd.adapters.redis.link import bounded
 from acd.adapters.redis.store import changes_channel
 from acd.config.live_settings import SettingsEdits
+
+log = logging.getLogger(__name__)
 
 CHANGE = "live_settings"
 
@@ -53,5 +56,12 @@ class LiveSettingsStore:
         agents: dict[str, dict[str, Any]] = {}
         for field, text in raw.items():
             kind, _, name = field.partition("|")
-            (queues if kind == "queue" else agents)[name] = json.loads(text)
+            try:
+                edit = json.loads(text)
+            except ValueError as exc:  # written by hand: the others still apply
+                log.warning("settings %s in Redis skipped (%s): reset them at "
+                            "/console/settings.html", field, exc)
+                continue
+            if isinstance(edit, dict):
+                (queues if kind == "queue" else agents)[name] = edit
         return SettingsEdits(queues, agents)
