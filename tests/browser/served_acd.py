@@ -82,7 +82,7 @@ class ServedAcd:
             token: str = "") -> Any:
         request = urllib.request.Request(
             self.url + path, method=method,
-            data=json.dumps(body or {}).encode() if method == "POST" else None,
+            data=json.dumps(body or {}).encode() if method in ("POST", "PATCH") else None,
             headers={"Content-Type": "application/json",
                      **({"Authorization": f"Bearer {token}"} if token else {})})
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -5,6 +5,9 @@ restart, and a reset brings config.yaml's back; a bad value is shown, not saved.
 
 from __future__ import annotations
 
+import signal
+import time
+
 from served_acd import ServedAcd
 from test_wallboard_page import log_in, save_screenshot
 
@@ -81,3 +84,38 @@ def test_supervisors_are_refused_the_queues_and_agents_page(page, acd: ServedAcd
     log_in(page, "sup")
     page.wait_for_selector("#refused:not([hidden])")
     assert page.locator("#page").is_hidden()
+
+
+def test_a_sighup_reload_keeps_the_consoles_changes_over_the_new_config(acd: ServedAcd):
+    boss = acd.login("boss")
+    acd.api("PATCH", "/api/settings/queues/support", {"wrap_up_seconds": 7}, token=boss)
+    acd.api("PATCH", "/api/settings/agents/1003", {"name": "Agent Three"}, token=boss)
+    acd.api("POST", "/api/schedules/support/dates",
+            {"date": "2026-12-24", "state": "closed"}, token=boss)
+    original = acd.config.read_text()
+    acd.config.write_text(original.replace(
+        '"1001": {name: "Agent 1001"}', '"1001": {name: "Agent One"}').replace(
+        "  support: {members:", "  support: {wrap_up_seconds: 2, ring_timeout_seconds: 20, "
+        "members:"))
+    try:
+        reloads = acd.log.read_text().count("configuration reloaded")
+        acd.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while acd.log.read_text().count("configuration reloaded") == reloads:
+            assert time.monotonic() < deadline, "no reload: " + acd.log.read_text()[-1000:]
+            time.sleep(0.05)
+        now = acd.api("GET", "/api/settings", token=boss)
+        support = next(q for q in now["queues"] if q["name"] == "support")
+        assert (support["wrap_up_seconds"], support["ring_timeout_seconds"]) == (7.0, 20.0)
+        names = {a["id"]: a["name"] for a in now["agents"]}
+        assert (names["1001"], names["1003"]) == ("Agent One", "Agent Three")
+        assert agent(acd, "1001")["name"] == "Agent One"  # the routing core has both
+        assert agent(acd, "1003")["name"] == "Agent Three"
+        day = acd.api("GET", "/api/schedules/support?date=2026-12-24", token=boss)
+        assert day["day"][0]["state"] == "closed"  # the console's date stays too
+    finally:
+        acd.config.write_text(original)
+        acd.proc.send_signal(signal.SIGHUP)
+        for path in ("/api/settings/queues/support", "/api/settings/agents/1003",
+                     "/api/schedules/support/dates/2026-12-24"):
+            acd.api("DELETE", path, token=boss)
