@@ -5,13 +5,6 @@
 
 let schedules = [];
 
-function report(answer, word) {
-  const node = $("#dates-status");
-  node.className = answer.ok ? "" : "error";
-  node.textContent = answer.ok ? t(word) : answer.body.message ?? String(answer.status);
-  if (answer.ok) node.dataset.i18n = word; else delete node.dataset.i18n;  // (a language switch)
-}
-
 function chosen() { return $("#schedule").value; }
 
 function showState(view) {

@@ -7,13 +7,6 @@
 const QUEUE_NUMBERS = ["service_level_seconds", "wrap_up_seconds", "ring_timeout_seconds",
   "max_wait_seconds"];
 
-function report(answer, word) {
-  const node = $("#settings-status");
-  node.className = answer.ok ? "" : "error";
-  node.textContent = answer.ok ? t(word) : answer.body.message ?? String(answer.status);
-  if (answer.ok) node.dataset.i18n = word; else delete node.dataset.i18n;
-}
-
 function field(name, value, changed) {
   const input = element("input");
   input.name = name;

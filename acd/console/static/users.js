@@ -24,12 +24,6 @@ function roleSelect(value) {
   return select;
 }
 
-function report(answer, word) {
-  const node = $("#users-status");
-  node.className = answer.ok ? "" : "error";
-  node.textContent = answer.ok ? t(word) : answer.body.message ?? String(answer.status);
-}
-
 function userRow(user) {
   const tr = element("div", undefined, "row");
   tr.setAttribute("role", "row");
