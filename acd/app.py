@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -307,7 +308,9 @@ class App:
         another acd): the routing core takes them as it takes a reload."""
         sections = self.live_settings.current()
         await self._use_sections(sections)
-        self.live.wallboard.thresholds = thresholds(self.config.console, sections.queues)
+        board = self.live.wallboard  # (the pause alerts stay as the last reload set them)
+        board.thresholds = dataclasses.replace(board.thresholds, service_level_seconds={
+            q.name: q.service_level_seconds for q in sections.queues})
         self.live.changed()  # (a queue's service level is on its tile)
         log.info("queue and agent settings changed in the console applied")
 
