@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from acd.config.schedules import _parse_range  # the one parser of "HH:MM-HH:MM"
+from acd.config.schedules import parse_range
 from acd.rules.schedule import CompanyDate, Ranges, Schedule, ScheduleState, format_seconds
 
 #: a day's edit: the company date of that day, or None (config.yaml's is removed)
@@ -60,7 +60,7 @@ def _hours(value: object) -> Ranges:
         raise DateEditError('hours are ranges like ["09:00-12:00", "13:00-18:00"]')
     ranges: list[tuple[int, int]] = []
     for item in items:
-        parsed = _parse_range(item)
+        parsed = parse_range(item)
         if isinstance(parsed, str):
             raise DateEditError(parsed)
         ranges.append(parsed)
