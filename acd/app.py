@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -25,6 +26,7 @@ from acd.adapters.asterisk.lost_calls import AmiLostCalls
 from acd.adapters.asterisk.outbound_dialer import OutboundDialer
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.flows import FlowRegistry
+from acd.adapters.http import schedule_routes, settings_routes
 from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.audit import add_audit
 from acd.adapters.http.console import add_console
@@ -34,23 +36,28 @@ from acd.adapters.http.live import EngineViews, LiveStream
 from acd.adapters.http.lookup import HttpLookupClient
 from acd.adapters.http.metrics import MetricsAccess, MetricsPage, add_metrics
 from acd.adapters.http.user_routes import UserDirectory, reload_users
+from acd.adapters.live_settings import LiveSettings
 from acd.adapters.prometheus.exposition import AcdMetrics
 from acd.adapters.prometheus.live import LiveSources
 from acd.adapters.prometheus.surveys import SurveyCountingStore
 from acd.adapters.recordings import Recordings
 from acd.adapters.redis.audit_store import AuditStore
 from acd.adapters.redis.changes import follow_changes
+from acd.adapters.redis.company_date_store import CompanyDateStore
 from acd.adapters.redis.event_stream import EventFeed, EventStream
 from acd.adapters.redis.lease import Leadership, Lease
 from acd.adapters.redis.link import UNREACHABLE_ERRORS, RedisLink
 from acd.adapters.redis.list_store import CachedRules, ListStore
+from acd.adapters.redis.live_settings_store import LiveSettingsStore
 from acd.adapters.redis.outbox import HeldCallStore
 from acd.adapters.redis.routing_commit import RoutingCommit
 from acd.adapters.redis.routing_relay import FollowerRouting, LeaderRelay, LeaderUnreachable
 from acd.adapters.redis.routing_store import RoutingStore
 from acd.adapters.redis.store import CallStore, connect_redis, where_is
+from acd.adapters.redis.survey_split_store import SurveySplitStore
 from acd.adapters.redis.user_store import UserStore
-from acd.adapters.survey_tally import SatisfactionSplit
+from acd.adapters.schedule_dates import ScheduleDates
+from acd.adapters.survey_tally import KeptSplit, SatisfactionSplit
 from acd.adapters.webhooks import Webhooks
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
 from acd.agents.outbound import OwnCalls
@@ -64,7 +71,7 @@ from acd.callflow.state import NotConnected
 from acd.clock import Clock, ShiftedClock, SystemClock
 from acd.cluster_node import ActiveNode, ForwardedRouting, moved_agents
 from acd.config.console import thresholds
-from acd.config.sections import ScheduleOracleAdapter, load_sections
+from acd.config.sections import ScheduleOracleAdapter, Sections, load_sections
 from acd.config.settings import Config
 from acd.config.webhooks import load_webhooks
 from acd.console.wallboard import Wallboard
@@ -131,6 +138,11 @@ class App:
         pool = self.redis  # (the pool picks a connection per command: not `pool.ping`)
         self._tasks.append(asyncio.create_task(self.redis_link.watch(lambda: pool.ping()),
                                                name="redis-heartbeat"))
+        # queue and agent settings changed in the console, over config.yaml's (Redis)
+        self.live_settings = LiveSettings(LiveSettingsStore(self.redis, cfg.redis.prefix),
+                                          self.sections, self._settings_edited)
+        await self.live_settings.load()
+        self.sections = sec = self.live_settings.current()
         self.history = self._make_history()
         self.calls = CallStore(self.redis, cfg.redis.prefix,
                                history_stream=self.history.stream_key if self.history else "",
@@ -141,6 +153,10 @@ class App:
                                      cfg.languages)
         self.announcement = Announcement(self.calls, cfg.languages)
         oracle = self.schedule_oracle = ScheduleOracleAdapter(sec.schedules)
+        # company dates edited in the console, over config.yaml's (kept in Redis)
+        self.schedule_dates = ScheduleDates(CompanyDateStore(self.redis, cfg.redis.prefix),
+                                            sec.schedules, oracle.use)
+        await self.schedule_dates.load()
         self.flows = FlowRegistry(cfg.path(cfg.paths.ivr_flows), [q.name for q in sec.queues],
                                   oracle, self.prompts, extra_variables=("lang",))
         self.flows.load()
@@ -152,6 +168,10 @@ class App:
                                Wallboard(thresholds(cfg.console, sec.queues)), self.clock.now,
                                period=daily(cfg.timezone), interval=cfg.console.flush_ms / 1000)
         self.dispatcher.after_batch(self.live.after_batch)  # the wallboard's pages
+        today = daily(cfg.timezone)
+        self.survey_split = KeptSplit(self.live, SurveySplitStore(self.redis, cfg.redis.prefix),
+                                      lambda: today(self.clock.now()))  # kept per day
+        await self.survey_split.restore()
         # (the wallboard re-reads only the agents each batch changed)
         self.routing_commit = RoutingCommit(self.routing_store, self.live.watching(
             lambda: self.engine.take_changes()))  # (the engine a new leader adopted)
@@ -181,7 +201,7 @@ class App:
             # for the wallboard's satisfaction split
             store=SurveyCountingStore(self.held_calls, [
                 self.metrics.events,
-                SatisfactionSplit(self.live.survey_answered, self._survey_questions)],
+                SatisfactionSplit(self.survey_split.answered, self._survey_questions)],
                 self._survey_questions),
             routing=self.routing, actions=AmiCallActions(self.ami),
             prompts=self.prompts, lookups=self.lookup, schedules=oracle,
@@ -229,7 +249,9 @@ class App:
         self._tasks.append(asyncio.create_task(self.flows.watch(), name="flow-watch"))
         self._tasks.append(asyncio.create_task(follow_changes(cfg.redis, {
             "lists": self.caller_lists.invalidate,
-            "announcement": self.announcement.invalidate}), name="redis-changes"))
+            "announcement": self.announcement.invalidate,
+            "company_dates": self.schedule_dates.invalidate,
+            "live_settings": self.live_settings.invalidate}), name="redis-changes"))
         self._tasks.append(asyncio.create_task(self._prepare_prompts(), name="prompts"))
         self.redis_link.on_return(self._redis_back)
         if self.recordings is not None and cfg.recording.retention_days > 0:
@@ -267,11 +289,34 @@ class App:
 
         try:
             config = load_config(self.config.source)
-            sections = load_sections(config)
+            sections = self.live_settings.over(load_sections(config))  # (+ the console's)
         except ConfigError as exc:
             for error in exc.errors:
                 log.error("reload refused: %s", error)
             return False
+        await self._use_sections(sections)
+        self.registry.admission.reconfigure(config.admission)
+        self.live.wallboard.thresholds = thresholds(config.console, sections.queues)
+        if self._runner is not None:  # tokens of users removed or changed are revoked
+            await reload_users(self._runner.app, sections.users)  # + the console's
+        log.info("configuration reloaded from %s: %d queues, %d agents", config.source,
+                 len(sections.queues), len(sections.agents))
+        return True
+
+    async def _settings_edited(self) -> None:
+        """An admin changed queues' or agents' settings in the console (here or in
+        another acd): the routing core takes them as it takes a reload."""
+        sections = self.live_settings.current()
+        await self._use_sections(sections)
+        board = self.live.wallboard  # (the pause alerts stay as the last reload set them)
+        board.thresholds = dataclasses.replace(board.thresholds, service_level_seconds={
+            q.name: q.service_level_seconds for q in sections.queues})
+        self.live.changed()  # (a queue's service level is on its tile)
+        log.info("queue and agent settings changed in the console applied")
+
+    async def _use_sections(self, sections: Sections) -> None:
+        """The routing core and what reads queues and agents take `sections` (a reload,
+        a change in the console)."""
         if self.cluster is None or self.cluster.leading:  # (a follower's copy: re-read)
             await self.dispatcher.apply(
                 lambda now: self.engine.reconfigure(sections.queues, sections.agents, now))
@@ -280,15 +325,8 @@ class App:
         self.desk.pause_reasons = sections.pause_reasons or self.desk.pause_reasons
         self.desk.policy = sections.devices
         self._generation += 1
-        self.registry.admission.reconfigure(config.admission)
-        self.schedule_oracle.book = sections.schedules
-        self.live.wallboard.thresholds = thresholds(config.console, sections.queues)
+        self.schedule_dates.reconfigure(sections.schedules)  # (the console's dates stay)
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
-        if self._runner is not None:  # tokens of users removed or changed are revoked
-            await reload_users(self._runner.app, sections.users)  # + the console's
-        log.info("configuration reloaded from %s: %d queues, %d agents", config.source,
-                 len(sections.queues), len(sections.agents))
-        return True
 
     def _redis_back(self) -> None:
         """Redis answers again: what the routing core decided meanwhile (state, claims) is
@@ -440,6 +478,8 @@ class App:
                           lambda: self.desk.agents.keys()),
             ListStore(self.redis, cfg.redis.prefix))  # ...and the caller lists
         attach_reports(web_app, cfg, self.sections.queues)
+        schedule_routes.register(web_app, self.schedule_dates, self.clock.now)  # company dates
+        settings_routes.register(web_app, self.live_settings)  # queues', agents' settings
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()

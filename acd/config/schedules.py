@@ -165,7 +165,7 @@ def _parse_ranges(value: Any, where: Position, report: _Errors) -> Ranges:
     ranges: list[tuple[int, int, Position]] = []
     for index, item in enumerate(items):
         pos = items.pos(index) if isinstance(items, LocatedList) else where
-        parsed = _parse_range(item)
+        parsed = parse_range(item)
         if isinstance(parsed, str):
             report.add(pos, parsed)
         else:
@@ -178,7 +178,9 @@ def _parse_ranges(value: Any, where: Position, report: _Errors) -> Ranges:
     return tuple((start, end) for start, end, _ in ranges)
 
 
-def _parse_range(item: Any) -> tuple[int, int] | str:
+def parse_range(item: Any) -> tuple[int, int] | str:
+    """A range "HH:MM-HH:MM" as (start, end) in seconds since midnight, or what is wrong (also
+    for the console's company dates, acd.config.company_dates)."""
     match = _RANGE.match(item) if isinstance(item, str) else None
     if match is None:
         return f"bad time range {item!r}: write \"HH:MM-HH:MM\", quoted"

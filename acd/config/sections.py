@@ -70,6 +70,10 @@ class ScheduleOracleAdapter:
     def __init__(self, book: ScheduleBook) -> None:
         self.book = book
 
+    def use(self, book: ScheduleBook) -> None:
+        """The book the next call decides with (a reload, a company date edited)."""
+        self.book = book
+
     def decide(self, schedule_name: str, now: float) -> IvrDecision:
         decision = self.book.decide(schedule_name, now)
         return IvrDecision(decision.state.value, decision.special_flow,

@@ -135,6 +135,12 @@ class Wallboard:
             split = self.surveys.setdefault(queue, {})
             split[answer] = split.get(answer, 0) + 1
 
+    def restore_surveys(self, surveys: Mapping[str, Mapping[str, int]], period: str) -> None:
+        """The split of `period` as counted before a restart (kept in Redis)."""
+        self._survey_period = period
+        self.surveys = {q: {a: n for a, n in split.items() if a in SURVEY_ANSWERS}
+                        for q, split in surveys.items()}
+
     def _enter_period(self, period: str) -> None:
         if period and period != self._survey_period:
             self.surveys, self._survey_period = {}, period

@@ -161,6 +161,21 @@ class Schedule:
             next_change=self._next_change(today, plan, segments[index + 1:], key),
         )
 
+    def with_company_dates(self, dates: Iterable[CompanyDate]) -> Schedule:
+        """The same schedule with other company dates (as edited in the console)."""
+        return Schedule(self.name, self.weekly, timezone=self.timezone,
+                        statutory=self.statutory, adjusted_workday=self.adjusted_workday,
+                        company_dates=dates, calendar=self._calendar)
+
+    def today(self, now: float) -> date:
+        return datetime.fromtimestamp(now, self._tz).date()
+
+    def describe(self, day: date) -> list[tuple[int, ScheduleState, str]]:
+        """What the schedule does on `day`: from each second since local midnight, its
+        state and why (the reasons `decide` gives)."""
+        return [(seg.start, seg.state, seg.reason)
+                for seg in _segments(self._plan(day, warn=False))]
+
     def uncovered_days(self, now: float, days: int) -> list[date]:
         """Days ahead without an official statutory arrangement or a company date."""
         if not self.statutory:

@@ -56,6 +56,9 @@ users:
   agent1001: {{role: agent, agent: "1001", password: "${{ACD_CONSOLE_PW}}"}}
 privacy: {{full_numbers_for: [admin]}}
 recording: {{enabled: false}}
+schedules:
+  support: {{hours: {{mon-sun: ["00:00-24:00"]}}, holidays: none,
+             company_dates: [{{date: 2026-10-01, state: holiday, name: National Day}}]}}
 console: {{pause_alert_seconds: 600, pause_alert_by_reason: {{meeting: 1}}, flush_ms: 200}}
 """)
     return config, agi_port, http_port
@@ -69,6 +72,7 @@ class ServedAcd:
     http_port: int
     #: the test Redis it uses (database 14 unless told)
     redis_port: int = 0
+    config: Path = Path()
 
     @property
     def url(self) -> str:
@@ -78,7 +82,7 @@ class ServedAcd:
             token: str = "") -> Any:
         request = urllib.request.Request(
             self.url + path, method=method,
-            data=json.dumps(body or {}).encode() if method == "POST" else None,
+            data=json.dumps(body or {}).encode() if method in ("POST", "PATCH") else None,
             headers={"Content-Type": "application/json",
                      **({"Authorization": f"Bearer {token}"} if token else {})})
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -87,6 +91,12 @@ class ServedAcd:
     def login(self, user: str) -> str:
         return str(self.api("POST", "/api/login", {"username": user,
                                                    "password": PASSWORD})["token"])
+
+    def restart(self) -> None:
+        """Stop acd and start it again on the same configuration and Redis (not
+        flushed): what an operator's restart does."""
+        self.stop()
+        self.proc = _serve(self.config, self.agi_port, self.http_port, self.redis_port).proc
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -104,12 +114,16 @@ def start_acd(folder: Path, redis_port: int, **config: Any) -> ServedAcd:
     subprocess.run(["redis-cli", "-p", str(redis_port), "-n", str(db), "FLUSHDB"],
                    check=True, capture_output=True)
     path, agi_port, http_port = write_config(folder, redis_port, **config)
-    log = folder / "acd.log"
+    return _serve(path, agi_port, http_port, redis_port)
+
+
+def _serve(path: Path, agi_port: int, http_port: int, redis_port: int) -> ServedAcd:
+    log = path.parent / "acd.log"
     proc = subprocess.Popen([sys.executable, "-m", "acd", "serve", "--config", str(path)],
-                            cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                            cwd=REPO, stdout=log.open("ab"), stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONPATH": str(REPO),
                                  "ACD_CONSOLE_PW": PASSWORD})
-    served = ServedAcd(proc, log, agi_port, http_port, redis_port)
+    served = ServedAcd(proc, log, agi_port, http_port, redis_port, path)
     deadline = time.monotonic() + 30
     while True:
         try:

@@ -16,6 +16,7 @@ from aiohttp import web
 
 import acd
 from acd.adapters.flows import FlowRegistry
+from acd.adapters.http import schedule_routes, settings_routes
 from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.audit import add_audit
 from acd.adapters.http.console import add_console
@@ -25,9 +26,14 @@ from acd.adapters.http.live import LiveStream
 from acd.adapters.http.metrics import MetricsAccess, MetricsPage, add_metrics
 from acd.adapters.http.openapi import document, documented
 from acd.adapters.http.user_routes import UserDirectory
+from acd.adapters.live_settings import LiveSettings
+from acd.adapters.schedule_dates import ScheduleDates
+from acd.config.sections import Sections
 from acd.config.settings import load_config
 from acd.console.wallboard import Thresholds, Wallboard
+from acd.core.model import RoutingSettings
 from acd.media.prompts import PromptLibrary
+from acd.rules.schedule import ScheduleBook
 
 REPO = Path(acd.__file__).resolve().parents[1]
 _ADD = re.compile(r"router\.add_(get|post|put|delete|patch)\(\s*\"([^\"]+)\"")
@@ -63,6 +69,9 @@ def app_as_acd_builds_it() -> web.Application:
                       lambda: load_config(REPO / "config.yaml", allow_missing_env=True),
                       lambda: 0.0, UserDirectory(None, {}, tuple),  # type: ignore[arg-type]
                       None)  # type: ignore[arg-type]
+    schedule_routes.register(app, ScheduleDates(None, ScheduleBook({})))  # type: ignore[arg-type]
+    settings_routes.register(app, LiveSettings(
+        None, Sections([], [], RoutingSettings(), ScheduleBook({}))))  # type: ignore[arg-type]
     return app
 
 

@@ -52,12 +52,21 @@ AUDITED = {
     "POST /api/users": ("user.add", Role.ADMIN),
     "PATCH /api/users/{user_name}": ("user.change", Role.ADMIN),
     "DELETE /api/users/{user_name}": ("user.remove", Role.ADMIN),
+    "POST /api/schedules/{schedule}/dates": ("schedule.date.set", Role.ADMIN),
+    "DELETE /api/schedules/{schedule}/dates/{day}": ("schedule.date.remove", Role.ADMIN),
+    "PATCH /api/settings/queues/{queue}": ("settings.queue", Role.ADMIN),
+    "DELETE /api/settings/queues/{queue}": ("settings.queue.reset", Role.ADMIN),
+    "PATCH /api/settings/agents/{agent_id}": ("settings.agent", Role.ADMIN),
+    "DELETE /api/settings/agents/{agent_id}": ("settings.agent.reset", Role.ADMIN),
 }
 #: what a route's address names, as the entry calls it
 TARGETS = {"agent_id": "agent", "call_id": "call", "name": "flow", "version": "version",
-           "user_name": "target_user"}
+           "user_name": "target_user", "schedule": "schedule", "day": "date", "queue": "queue"}
 #: what of a request's body goes into the entry
-DETAIL_FIELDS = ("reason", "device", "mode", "queue", "extension")
+DETAIL_FIELDS = ("reason", "device", "mode", "queue", "extension",
+                 "date", "from", "to", "state", "hours", "label",  # (company dates)
+                 "strategy", "service_level_seconds", "wrap_up_seconds",  # (queues, agents)
+                 "ring_timeout_seconds", "max_wait_seconds", "skills", "queues")
 #: body fields whose names the entry already uses for something else (the actor's role)
 RENAMED_FIELDS = {"role": "new_role", "agent": "new_agent", "name": "target_user",
                   "list": "list", "match": "match", "action": "list_action"}
@@ -121,6 +130,8 @@ async def _write(request: web.Request, route: str, body_bytes: bytes, status: in
         if isinstance(body, dict):
             entry.update({k: str(body[k])[:200] for k in DETAIL_FIELDS if k in body})
             for key, field in RENAMED_FIELDS.items():  # never over what the route named
+                if key == "name" and kind == "settings.agent":
+                    field = "agent_name"  # (an agent's new name, not a user)
                 if key in body:
                     entry.setdefault(field, str(body[key])[:200])
     try:

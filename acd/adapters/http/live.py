@@ -203,6 +203,11 @@ class LiveStream:
         self.wallboard.survey_answered(queue, answer, self.period(self.now()))
         self.changed()
 
+    def restore_surveys(self, surveys: dict[str, dict[str, int]], period: str) -> None:
+        """Today's split as it was before a restart (acd/adapters/survey_tally.py)."""
+        self.wallboard.restore_surveys(surveys, period)
+        self.changed()
+
     def _update(self) -> Message | None:
         now, dirty = self.now(), self._dirty
         self._dirty = set() if self._told_changes else None

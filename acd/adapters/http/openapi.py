@@ -117,6 +117,27 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/lists/import", "Import a CSV (text/csv body; ?replace=1)",
           role="admin"),
     Route("GET", "/api/lists.csv", "Export the caller lists as CSV", role="admin"),
+    Route("GET", "/api/schedules", "Every schedule's state now and its company dates",
+          role="supervisor"),
+    Route("GET", "/api/schedules/{schedule}", "A schedule now and through a day "
+          "(?date=YYYY-MM-DD, default today)", role="supervisor"),
+    Route("POST", "/api/schedules/{schedule}/dates", "Set a company date (applies to the "
+          "next call, kept in Redis)", role="admin",
+          body="{date | from+to, state: open|closed|holiday, hours?, label?}"),
+    Route("DELETE", "/api/schedules/{schedule}/dates/{day}", "Remove the company date of "
+          "a day (?to=YYYY-MM-DD: of a range)", role="admin"),
+    Route("GET", "/api/settings", "Queues' and agents' settings changeable at run time, "
+          "as they are now", role="admin"),
+    Route("PATCH", "/api/settings/queues/{queue}", "Change a queue's settings now (kept "
+          "across restarts)", role="admin", body="{strategy, service_level_seconds, "
+          "wrap_up_seconds, ring_timeout_seconds, max_wait_seconds}"),
+    Route("DELETE", "/api/settings/queues/{queue}", "A queue back to config.yaml's "
+          "settings", role="admin"),
+    Route("PATCH", "/api/settings/agents/{agent_id}", "Change an agent's name, skills or "
+          "queues (with penalties) now", role="admin",
+          body="{name, skills, queues: {queue: penalty}}"),
+    Route("DELETE", "/api/settings/agents/{agent_id}", "An agent back to config.yaml's "
+          "settings", role="admin"),
     Route("GET", "/api/webhooks", "Each webhook's delivery: pending, last delivered, last "
           "error, next retry", role="admin"),
     Route("GET", "/api/live", "WebSocket: the wallboard and, on subscription, the events "

@@ -15,12 +15,6 @@ function showCurrent(body) {
     : "";
 }
 
-function report(answer, word) {
-  const node = $("#announce-status");
-  node.className = answer.ok ? "" : "error";
-  node.textContent = answer.ok ? t(word) : answer.body.message ?? String(answer.status);
-}
-
 async function load() {
   const answer = await api("GET", "/api/announcement");
   if (!answer.ok) { report(answer); return; }
@@ -43,7 +37,7 @@ async function switchOff() {
   if (answer.ok) await load();
 }
 
-adminPage({ least: "admin", ready: load, translated: () => { if (current) showCurrent(current); } });
+consolePage({ least: "admin", ready: load, translated: () => { if (current) showCurrent(current); } });
 
 document.addEventListener("DOMContentLoaded", () => {
   $("#announce").addEventListener("submit", switchOn);

@@ -3,10 +3,6 @@
 // build step, nothing loaded from elsewhere. The stream's format: docs/console.md.
 "use strict";
 
-const $ = (sel) => document.querySelector(sel);
-let lang = localStorage.getItem("acd.lang") === "en" ? "en" : "zh";
-const t = (key) => TEXT[lang][key] ?? key;
-
 // what the tests and the benchmark read
 const stats = { snapshots: 0, deltas: 0, seq: 0, applyMs: [] };
 window.acdConsole = stats;
@@ -30,13 +26,8 @@ function seconds(x) { return x === null || x === undefined ? "–" : `${Math.rou
 
 // -- translation -----------------------------------------------------------------------
 
-function translate() {
-  document.documentElement.lang = lang;
-  for (const node of document.querySelectorAll("[data-i18n]")) {
-    node.textContent = t(node.dataset.i18n);
-  }
-  $("#lang").textContent = t("switchTo");
-  document.title = t("title");
+// what the shared frame's translation (shell.js) leaves to the wallboard
+function translated() {
   for (const tile of tiles.values()) tile.label(); // words inside the tiles
   for (const id of agentRows.keys()) paintAgent(id);
   setStatus($("#status").dataset.state);
@@ -359,69 +350,21 @@ function connect() {
   };
 }
 
-// -- login -------------------------------------------------------------------------
+// -- the frame (shell.js): login, sign-out, language -----------------------------------
 
-function showBoard(role, user) {
-  $("#login").hidden = true;
-  $("#logout").hidden = false;
-  $("#who").textContent = user;
-  const allowed = role === "supervisor" || role === "admin";
-  $("#refused").hidden = allowed;
-  $("#board").hidden = !allowed;
-  if (allowed) connect();
-}
-
-function signOut() {
-  const token = sessionStorage.getItem("acd.token");
-  sessionStorage.clear();
-  if (token) {
-    fetch("/api/logout", { method: "POST", headers: { Authorization: `Bearer ${token}` } })
-      .catch(() => {});
-  }
+function signedOut() {
   const ws = socket;
   socket = null;
   ws?.close();
   clearAll();
   select(null);
   setStatus("offline");
-  $("#board").hidden = true;
-  $("#refused").hidden = true;
-  $("#login").hidden = false;
-  $("#logout").hidden = true;
-  $("#who").textContent = "";
 }
 
-async function logIn(event) {
-  event.preventDefault();
-  const form = event.target;
-  $("#login-error").textContent = "";
-  const response = await fetch("/api/login", {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username: form.username.value, password: form.password.value }),
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    $("#login-error").textContent = response.status === 401 ? t("badLogin") : body.message;
-    return;
-  }
-  form.password.value = "";
-  sessionStorage.setItem("acd.token", body.token);
-  sessionStorage.setItem("acd.role", body.role);
-  sessionStorage.setItem("acd.user", form.username.value);
-  showBoard(body.role, form.username.value);
-}
-
-document.addEventListener("DOMContentLoaded", () => {
-  $("#login").addEventListener("submit", logIn);
-  $("#logout").addEventListener("click", signOut);
-  wireActions();
-  $("#lang").addEventListener("click", () => {
-    lang = lang === "zh" ? "en" : "zh";
-    localStorage.setItem("acd.lang", lang);
-    translate();
-  });
-  translate();
-  setInterval(tick, 1000);
-  const role = sessionStorage.getItem("acd.role");
-  if (sessionStorage.getItem("acd.token") && role) showBoard(role, sessionStorage.getItem("acd.user") ?? "");
+consolePage({
+  least: "supervisor", ready: connect, signedOut, translated,
+  start: () => {
+    wireActions();
+    setInterval(tick, 1000);
+  },
 });

@@ -143,7 +143,7 @@ async function restoreVersion(version) {
   if (answer.ok) status(t("restored"));
 }
 
-adminPage({ least: "admin", ready: listFlows, translated: () => {} });
+consolePage({ least: "admin", ready: listFlows, translated: () => {} });
 
 document.addEventListener("DOMContentLoaded", () => {
   const text = $("#flow-text");

@@ -3,12 +3,6 @@
 // exported. A change applies from the next call.
 "use strict";
 
-function report(answer, word) {
-  const node = $("#lists-status");
-  node.className = answer.ok ? "" : "error";
-  node.textContent = answer.ok ? t(word) : answer.body.message ?? String(answer.status);
-}
-
 function entryRow(entry) {
   const tr = element("div", undefined, "row");
   tr.setAttribute("role", "row");
@@ -81,7 +75,7 @@ async function exportCsv() {
   link.remove();
 }
 
-adminPage({ least: "admin", ready: listEntries, translated: () => {} });
+consolePage({ least: "admin", ready: listEntries, translated: () => {} });
 
 document.addEventListener("DOMContentLoaded", () => {
   $("#add-entry").addEventListener("submit", addEntry);

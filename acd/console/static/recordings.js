@@ -99,7 +99,7 @@ async function download(rec) {
   link.remove();
 }
 
-adminPage({
+consolePage({
   least: "agent",  // acd decides: an agent only when console.agents_replay_own is on
   ready: () => search(false),
   translated: () => {

@@ -24,12 +24,6 @@ function roleSelect(value) {
   return select;
 }
 
-function report(answer, word) {
-  const node = $("#users-status");
-  node.className = answer.ok ? "" : "error";
-  node.textContent = answer.ok ? t(word) : answer.body.message ?? String(answer.status);
-}
-
 function userRow(user) {
   const tr = element("div", undefined, "row");
   tr.setAttribute("role", "row");
@@ -81,4 +75,4 @@ async function listUsers() {
   rows.appendChild(userRow(null));
 }
 
-adminPage({ least: "admin", ready: listUsers, translated: () => {} });
+consolePage({ least: "admin", ready: listUsers, translated: () => {} });
