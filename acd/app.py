@@ -67,6 +67,7 @@ from acd.config.console import thresholds
 from acd.config.sections import ScheduleOracleAdapter, load_sections
 from acd.config.settings import Config
 from acd.config.webhooks import load_webhooks
+from acd.console.desk_wiring import attach as attach_desk
 from acd.console.wallboard import Wallboard
 from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
@@ -439,6 +440,8 @@ class App:
                           lambda: self.desk.agents.keys()),
             ListStore(self.redis, cfg.redis.prefix))  # ...and the caller lists
         attach_reports(web_app, cfg, self.sections.queues)
+        attach_desk(web_app, cfg, lambda agent_id: self.live.views.agent(agent_id),  # the
+                    self.routing.queues, lambda: self.desk.pause_reasons, self.clock.now)  # desk
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()

@@ -58,6 +58,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/calls/{call_id}/disposition", "File the call in wrap-up",
           body="{disposition, note}"),
     Route("GET", "/api/dispositions", "The configured dispositions"),
+    Route("GET", "/api/calls/{call_id}/history", "The caller's previous calls (time, "
+          "agent, outcome, survey), by call id: an agent asks about a call offered to "
+          "them; the number masked per role"),
+    Route("GET", "/api/me", "The agent desk: my state, queues, pause reasons, today's "
+          "figures (answered, talk, AHT, survey split), colleagues' ringing calls"),
     Route("POST", "/api/outbound", "Call a customer from the desk (the number firewall "
           "applies)", body="{call_id | number}"),
     Route("GET", "/api/agents", "Agents and their states", role="supervisor"),
@@ -114,7 +119,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/metrics", "Prometheus metrics (token or loopback, config metrics:)",
           role=""),
     Route("GET", "/console", "Redirect to /console/", role=""),
-    Route("GET", "/console/", "The supervisors' console page", role=""),
+    Route("GET", "/console/", "The supervisors' console page (the agents' desk: "
+          "/console/desk.html)", role=""),
     Route("GET", "/console/{name}", "The console page's files", role=""),
 )
 
