@@ -20,6 +20,7 @@ from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.audit import add_audit
 from acd.adapters.http.console import add_console
 from acd.adapters.http.console_admin import add_console_admin
+from acd.adapters.http.desk_routes import DeskServices, add_desk
 from acd.adapters.http.integration import add_integration
 from acd.adapters.http.live import LiveStream
 from acd.adapters.http.metrics import MetricsAccess, MetricsPage, add_metrics
@@ -63,6 +64,7 @@ def app_as_acd_builds_it() -> web.Application:
                       lambda: load_config(REPO / "config.yaml", allow_missing_env=True),
                       lambda: 0.0, UserDirectory(None, {}, tuple),  # type: ignore[arg-type]
                       None)  # type: ignore[arg-type]
+    add_desk(app, DeskServices(lambda agent_id: None, list, dict, lambda: 0.0))
     return app
 
 
