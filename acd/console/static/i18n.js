@@ -5,7 +5,7 @@ const TEXT = {
   zh: {
     title: "acd 监控墙", offline: "未连接", live: "实时", reconnecting: "重新连接中…",
     login: "登录", username: "用户名", password: "密码", signIn: "登录", logout: "退出",
-    agentRefused: "监控墙仅供班长和管理员使用。", badLogin: "用户名或密码错误",
+    agentRefused: "监控墙仅供班长和管理员使用；坐席请用坐席工作台。", desk: "坐席工作台", badLogin: "用户名或密码错误",
     waitingCallers: "排队来电", queue: "队列", position: "位置", caller: "主叫",
     waited: "已等待", agents: "坐席", agent: "工号", name: "姓名", state: "状态",
     reason: "原因", inState: "持续", callsToday: "今日接听", talkToday: "今日通话",
@@ -22,7 +22,8 @@ const TEXT = {
   en: {
     title: "acd wallboard", offline: "offline", live: "live", reconnecting: "reconnecting…",
     login: "Log in", username: "User name", password: "Password", signIn: "Log in",
-    logout: "Log out", agentRefused: "The wallboard is for supervisors and admins.",
+    logout: "Log out", desk: "Agent desk",
+    agentRefused: "The wallboard is for supervisors and admins; agents use the agent desk.",
     badLogin: "Wrong user name or password",
     waitingCallers: "Callers waiting", queue: "Queue", position: "Position",
     caller: "Caller", waited: "Waited", agents: "Agents", agent: "Agent", name: "Name",
