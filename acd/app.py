@@ -440,8 +440,9 @@ class App:
                           lambda: self.desk.agents.keys()),
             ListStore(self.redis, cfg.redis.prefix))  # ...and the caller lists
         attach_reports(web_app, cfg, self.sections.queues)
-        attach_desk(web_app, cfg, lambda agent_id: self.live.views.agent(agent_id),  # the
-                    self.routing.queues, lambda: self.desk.pause_reasons, self.clock.now)  # desk
+        attach_desk(web_app, cfg, lambda agent_id: self.live.views.agent(agent_id),
+                    lambda queue: self.engine.queue_view(queue),
+                    lambda: self.desk.pause_reasons, self.clock.now)  # the agent desk
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()

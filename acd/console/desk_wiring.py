@@ -17,12 +17,12 @@ from acd.reports.database import history_url, open_history
 
 def attach(app: web.Application, config: Config,
            agent_view: Callable[[str], AgentView | None],
-           queues: Callable[[], list[QueueView]],
+           queue_view: Callable[[str], QueueView],
            pause_reasons: Callable[[], Mapping[str, str]],
            now: Callable[[], float]) -> None:
     """GET /api/me and GET /api/calls/{id}/history; previous calls and the survey split
     come from the history database at config `history.url` (none when it is off)."""
-    desk = DeskServices(agent_view, queues, pause_reasons,
+    desk = DeskServices(agent_view, queue_view, pause_reasons,
                         lambda: day_start(now(), config.timezone))
     add_desk(app, desk)
     if not config.history.enabled:

@@ -106,7 +106,7 @@ async def client(store: CallStore, history: DeskHistory,
     app = make_app(HttpServices(
         users=dict(USERS), call_store=store,
         sees_numbers=lambda user: user.role is Role.ADMIN))
-    add_desk(app, DeskServices(views.agent, views.queues, lambda: {"1": "break",
+    add_desk(app, DeskServices(views.agent, routing.queue_view, lambda: {"1": "break",
                                                                   "4": "meeting"},
                                lambda: T0 - 3 * 3600, history))
     async with TestClient(TestServer(app)) as c:

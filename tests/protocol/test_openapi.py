@@ -64,7 +64,8 @@ def app_as_acd_builds_it() -> web.Application:
                       lambda: load_config(REPO / "config.yaml", allow_missing_env=True),
                       lambda: 0.0, UserDirectory(None, {}, tuple),  # type: ignore[arg-type]
                       None)  # type: ignore[arg-type]
-    add_desk(app, DeskServices(lambda agent_id: None, list, dict, lambda: 0.0))
+    add_desk(app, DeskServices(lambda agent_id: None, lambda queue: {},  # type: ignore[arg-type,return-value]
+                               dict, lambda: 0.0))
     return app
 
 

@@ -20,6 +20,7 @@ from acd.adapters.http.app import SERVICES, USER, ApiError, _available, require
 from acd.adapters.http.auth import Role, User
 from acd.console.desk import offered_to, previous_call, rung_agents, today_figures
 from acd.console.desk_history import DeskHistory
+from acd.core.errors import UnknownQueue
 from acd.core.views import AgentView, QueueView
 from acd.privacy import mask_number
 
@@ -33,8 +34,8 @@ class DeskServices:
 
     #: an agent's view from the routing core (None: no such agent)
     agent_view: Callable[[str], AgentView | None]
-    #: every queue's view (calls ringing a colleague, for pickup)
-    queues: Callable[[], list[QueueView]]
+    #: a queue's view (calls ringing a colleague, for pickup); UnknownQueue: none
+    queue_view: Callable[[str], QueueView]
     #: the pause reasons the desk offers (config pause_reasons: code -> reason), reloaded
     pause_reasons: Callable[[], Mapping[str, str]]
     #: epoch seconds of the start of today (the statistics day)
@@ -60,15 +61,22 @@ def _own_agent(user: User) -> str:
     return user.agent_id
 
 
-def _ringing_colleagues(queues: list[QueueView], serving: list[str],
+def _ringing_colleagues(desk: DeskServices, serving: list[str],
                         agent_id: str) -> list[dict[str, Any]]:
     """Calls ringing another agent in a queue this agent serves: what pickup may take.
-    Call ids and queues only; never a number."""
-    return [{"call_id": ring["call_id"], "queue": queue["queue"],
-             "ringing": [a for a in ring["agents"] if a != agent_id]}
-            for queue in queues if queue["queue"] in serving
-            for ring in queue["ringing"]
-            if ring["agents"] and agent_id not in ring["agents"]]
+    Call ids and queues only; never a number. (Only the agent's own queues are read: a
+    queue's view sorts its waiting callers.)"""
+    found: list[dict[str, Any]] = []
+    for name in serving:
+        try:
+            queue = desk.queue_view(name)
+        except UnknownQueue:
+            continue  # removed by a reload meanwhile
+        found += [{"call_id": ring["call_id"], "queue": name,
+                   "ringing": [a for a in ring["agents"] if a != agent_id]}
+                  for ring in queue["ringing"]
+                  if ring["agents"] and agent_id not in ring["agents"]]
+    return found
 
 
 @require(Role.AGENT)
@@ -96,7 +104,7 @@ async def get_me(request: web.Request) -> web.StreamResponse:
         "pause_reasons": [{"code": code, "reason": reason}
                           for code, reason in desk.pause_reasons().items()],
         "today": today_figures(view["stats"], surveys),
-        "ringing_colleagues": _ringing_colleagues(desk.queues(), view["serving"], agent_id),
+        "ringing_colleagues": _ringing_colleagues(desk, view["serving"], agent_id),
     })
 
 

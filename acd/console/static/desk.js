@@ -314,6 +314,9 @@ async function fileDisposition(event) {
 adminPage({
   least: "agent",
   ready: () => {
+    // (a new login on this page: nothing of the previous user's stays)
+    Object.assign(desk, { me: null, row: null, call: null, wrapCall: "" });
+    $("#pop").hidden = true;
     loadMe();
     loadDispositions();
     if (!desk.socket) connect();
