@@ -29,6 +29,7 @@ from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.audit import add_audit
 from acd.adapters.http.console import add_console
 from acd.adapters.http.console_admin import add_console_admin
+from acd.adapters.http.desk_wiring import attach as attach_desk
 from acd.adapters.http.integration import add_integration
 from acd.adapters.http.live import EngineViews, LiveStream
 from acd.adapters.http.lookup import HttpLookupClient
@@ -67,7 +68,6 @@ from acd.config.console import thresholds
 from acd.config.sections import ScheduleOracleAdapter, load_sections
 from acd.config.settings import Config
 from acd.config.webhooks import load_webhooks
-from acd.console.desk_wiring import attach as attach_desk
 from acd.console.wallboard import Wallboard
 from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine

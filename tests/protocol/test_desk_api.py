@@ -15,13 +15,13 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import insert
 
+from acd.adapters.desk_history import DeskHistory
 from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.auth import Role, User
 from acd.adapters.http.desk_routes import DeskServices, add_desk
 from acd.adapters.http.live import EngineViews
 from acd.adapters.redis.store import CallStore
 from acd.callflow.record import CallRecord
-from acd.console.desk_history import DeskHistory
 from acd.core import events as ev
 from acd.core.engine import RoutingEngine
 from acd.core.model import AgentConfig, QueueConfig, QueueMember

@@ -16,10 +16,10 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from acd.adapters.desk_history import DeskHistory
 from acd.adapters.http.app import SERVICES, USER, ApiError, _available, require
 from acd.adapters.http.auth import Role, User
 from acd.console.desk import offered_to, previous_call, rung_agents, today_figures
-from acd.console.desk_history import DeskHistory
 from acd.core.errors import UnknownQueue
 from acd.core.views import AgentView, QueueView
 from acd.privacy import mask_number
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class DeskServices:
     """What the desk's routes reach; the composition root fills it in
-    (acd.console.desk_wiring)."""
+    (acd.adapters.http.desk_wiring)."""
 
     #: an agent's view from the routing core (None: no such agent)
     agent_view: Callable[[str], AgentView | None]

@@ -9,7 +9,8 @@ const desk = {
   me: null, row: null, offset: 0, socket: null, retry: 500,
   call: null,        // {id, data, state}: the call on the screen pop
   wrapCall: "",      // the call a disposition is filed for
-  popShownAt: 0,     // performance.now() when the pop showed (tests read it)
+  popShownAt: 0,     // when the pop showed: performance.now() and epoch ms (tests read them)
+  popShownEpochMs: 0,
   snapshots: 0,
 };
 window.acdDesk = desk;
@@ -235,6 +236,7 @@ function pop(event) {
   renderPopState();
   $("#pop").hidden = false;
   desk.popShownAt = performance.now();
+  desk.popShownEpochMs = Date.now();
   loadPrevious(event.call_id);
 }
 

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Callable, Mapping
 
 from aiohttp import web
 
+from acd.adapters.desk_history import DeskHistory
 from acd.adapters.http.desk_routes import DeskServices, add_desk
 from acd.config.settings import Config
 from acd.console.desk import day_start
-from acd.console.desk_history import DeskHistory
 from acd.core.views import AgentView, QueueView
 from acd.reports.database import history_url, open_history
 
