@@ -44,17 +44,18 @@ class ScriptedAmi:
 
 
 class OrderCaller(Caller):
-    """A caller to the order line who keys in an order number."""
+    """A caller to the order line (or `line`) who keys in an order number."""
 
-    def __init__(self, port: int, uniqueid: str, number: str) -> None:  # noqa: D107
-        # (not Caller's: that one calls the direct line)
+    def __init__(self, port: int, uniqueid: str, number: str,
+                 line: str = ORDER_LINE) -> None:
+        # (not Caller's: that one calls the direct line only)
         self.uniqueid = uniqueid
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.file = self.sock.makefile("rb")
         headers = {"agi_network": "yes", "agi_network_script": "call?tries=0",
                    "agi_channel": f"PJSIP/trunk-{uniqueid}", "agi_uniqueid": uniqueid,
-                   "agi_callerid": number, "agi_dnid": ORDER_LINE,
-                   "agi_extension": ORDER_LINE, "agi_context": "acd-inbound"}
+                   "agi_callerid": number, "agi_dnid": line,
+                   "agi_extension": line, "agi_context": "acd-inbound"}
         self.sock.sendall("".join(f"{k}: {v}\n" for k, v in headers.items()).encode() + b"\n")
 
     def command(self) -> str:
@@ -227,6 +228,30 @@ def test_a_logout_during_a_call_shows_as_pending_and_happens_when_the_call_ends(
     page.click("#end-wrapup")
     page.wait_for_selector("#state[data-state=logged-out]")
     assert page.locator("#pending-logout").is_hidden()
+
+
+def test_a_call_ringing_a_colleague_in_the_agents_queue_is_offered_for_pickup_by_id(
+        page, acd: ServedAcd):
+    at_the_desk(page)
+    if page.locator("#state").get_attribute("data-state") == "logged-out":
+        page.click("#go-available")
+        page.wait_for_selector("#state[data-state=available]")
+    page.click("#go-pause")  # 1001 takes no call; 1002 does
+    page.wait_for_selector("#state[data-state=paused]")
+    token = acd.login("sup")
+    acd.api("POST", "/api/agents/1002/login", token=token)
+    caller = OrderCaller(acd.agi_port, "1795000300.1", "13900139000", line="4008001234")
+    try:
+        caller.until("EXEC Dial")  # 1002's phone rings
+        button = page.wait_for_selector("#pickup [data-pickup='1795000300.1']", timeout=5000)
+        assert "1002" in button.inner_text() and "13900139000" not in page.content()
+        with page.expect_request("**/api/calls/1795000300.1/pickup"):
+            button.click()
+        page.wait_for_function("document.querySelector('#state-result').textContent !== ''")
+    finally:
+        caller.sock.close()
+        acd.api("POST", "/api/agents/1002/logout", token=token)
+    page.wait_for_selector("#pickup-panel", state="hidden", timeout=5000)
 
 
 def test_a_supervisor_has_no_desk_and_is_told_why(page, acd: ServedAcd):

@@ -14,6 +14,7 @@ const desk = {
   snapshots: 0,
 };
 window.acdDesk = desk;
+const PICKUP_POLL_MS = 3000;
 
 const fmt = (seconds) => {
   const s = Math.max(0, Math.floor(seconds));
@@ -339,5 +340,10 @@ document.addEventListener("DOMContentLoaded", () => {
   setInterval(() => {
     if (desk.row) $("#in-state").textContent = fmt(serverNow() - desk.row.since);
   }, 1000);
-  setInterval(() => { if (desk.me && !$("#page").hidden) loadMe(); }, 10000);
+  // colleagues' ringing calls (pickup) and the figures: re-read while the agent could take
+  // one and the page is in view
+  setInterval(() => {
+    const free = ["available", "paused", "wrap-up"].includes(desk.row?.state);
+    if (desk.me && free && !$("#page").hidden && !document.hidden) loadMe();
+  }, PICKUP_POLL_MS);
 });
