@@ -18,7 +18,7 @@ Object.assign(WORDS.zh, {
   noPrevious: "没有历史来电", previousUnavailable: "历史来电暂不可用：",
   wrapupTitle: "话后处理", popRinging: "振铃中", popConnected: "通话中",
   popHeld: "保持中", popEnded: "已结束", popTransferred: "已转接",
-  pickup: "抢接", pickUp: "接听", calling: "正在呼叫…", notYet: "此功能服务器尚未提供。",
+  pickup: "抢接", pickUp: "接听", callExtension: "呼叫分机", calling: "正在呼叫…", notYet: "此功能服务器尚未提供。",
   answered: "已接听", abandoned: "放弃", done: "已执行",
 });
 
@@ -39,7 +39,7 @@ Object.assign(WORDS.en, {
   previousUnavailable: "Previous calls not available: ",
   wrapupTitle: "Wrap-up", popRinging: "ringing", popConnected: "connected",
   popHeld: "on hold", popEnded: "ended", popTransferred: "transferred",
-  pickup: "Pick up", pickUp: "Pick up", calling: "calling…",
+  pickup: "Pick up", pickUp: "Pick up", callExtension: "Call extension", calling: "calling…",
   notYet: "this server does not offer that yet.", answered: "answered", abandoned: "abandoned",
   done: "done",
 });

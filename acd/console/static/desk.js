@@ -273,12 +273,16 @@ async function loadPrevious(callId) {
   }));
 }
 
-async function callBack(callId) {
-  say("#outbound-result", "calling");
-  const answer = await api("POST", "/api/outbound", { call_id: callId });
+// an own call (POST /api/outbound): a caller again by their call id, or a colleague's
+// extension; never a customer's number
+async function ownCall(target, line) {
+  say(line, "calling");
+  const answer = await api("POST", "/api/outbound", target);
   const [key, rest, bad] = outcome(answer, false);
-  say("#outbound-result", answer.ok ? "calling" : key, answer.ok ? ` ${answer.body.call_id ?? ""}` : rest, bad);
+  say(line, answer.ok ? "calling" : key, answer.ok ? ` ${answer.body.call_id ?? ""}` : rest, bad);
 }
+
+const callBack = (callId) => ownCall({ call_id: callId }, "#outbound-result");
 
 // -- call controls (hold, consult, conference, pickup) ----------------------------------------
 
@@ -332,6 +336,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#go-pause").addEventListener("click", () => act("pause", { reason: $("#pause-reason").value }));
   $("#end-wrapup").addEventListener("click", () => act("wrap-up-end"));
   $("#go-logout").addEventListener("click", () => act("logout"));
+  $("#call-extension").addEventListener("click", () => ownCall(
+    { extension: $("#dial-extension").value.trim() }, "#extension-result"));
   $("#pop-call-back").addEventListener("click", () => desk.call && callBack(desk.call.id));
   for (const button of document.querySelectorAll("[data-control]")) {
     button.addEventListener("click", () => desk.call && control(desk.call.id, button.dataset.control));
