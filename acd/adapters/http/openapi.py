@@ -67,7 +67,7 @@ ROUTES: tuple[Route, ...] = (
           "applies)", body="{call_id | number}"),
     Route("GET", "/api/agents", "Agents and their states", role="supervisor"),
     Route("POST", "/api/agents/{agent_id}/{action}", "login, logout, pause, resume, "
-          "wrapup-done", body="{device, reason, pin}"),
+          "wrap-up-end, queue-login, queue-logout", body="{device, reason, queue}"),
     Route("GET", "/api/queues", "Queues and their figures", role="supervisor"),
     Route("GET", "/api/reports/{kind}", "A report (queues, agents, surveys, agent-states) "
           "per 15m/hour/day: ?from=&to=&interval=&queue=&agent=&format=json|csv|xlsx "
