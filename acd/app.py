@@ -31,6 +31,7 @@ from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.audit import add_audit
 from acd.adapters.http.console import add_console
 from acd.adapters.http.console_admin import add_console_admin
+from acd.adapters.http.desk_wiring import attach as attach_desk
 from acd.adapters.http.integration import add_integration
 from acd.adapters.http.live import EngineViews, LiveStream
 from acd.adapters.http.lookup import HttpLookupClient
@@ -480,6 +481,9 @@ class App:
         attach_reports(web_app, cfg, self.sections.queues)
         schedule_routes.register(web_app, self.schedule_dates, self.clock.now)  # company dates
         settings_routes.register(web_app, self.live_settings)  # queues', agents' settings
+        attach_desk(web_app, cfg, lambda agent_id: self.live.views.agent(agent_id),
+                    lambda queue: self.engine.queue_view(queue),
+                    lambda: self.desk.pause_reasons, self.clock.now)  # the agent desk
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.http.host, cfg.http.port).start()

@@ -30,25 +30,41 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: the agent desk's line: the IVR collects an order number, looks it up in the demo CRM
+#: (acd's own /api/demo/orders) and queues the caller for sales (agent 1001, wrap-up)
+ORDER_FLOW = """start: ask
+nodes:
+  ask: {{type: collect, variable: order, max_length: 12, prompt: {{text: 订单号}},
+        next: look, exhausted: q}}
+  look: {{type: lookup, url: "http://127.0.0.1:{http_port}/api/demo/orders/${{order}}",
+         timeout: 2, store: {{order_status: status}}, ok: q, not_found: q, error: q}}
+  q: {{type: queue, queue: sales}}
+"""
+ORDER_LINE = "4008000002"
+
+
 def write_config(folder: Path, redis_port: int, agents: int = 3, queue_sl: float = 3,
-                 redis_db: int = 14) -> tuple[Path, int, int]:
+                 redis_db: int = 14, ami_port: int = 0) -> tuple[Path, int, int]:
+    """`ami_port`: a scripted AMI peer's (0: nothing listens)."""
     agi_port, http_port = free_port(), free_port()
     flows = folder / "flows"
     flows.mkdir(exist_ok=True)
     (flows / "direct.yaml").write_text("start: q\nnodes:\n  q: {type: queue, queue: support}\n")
+    (flows / "order.yaml").write_text(ORDER_FLOW.format(http_port=http_port))
     ids = [str(1001 + n) for n in range(agents)]
     config = folder / "config.yaml"
     config.write_text(f"""
-ami: {{host: 127.0.0.1, port: {free_port()}, username: acd, secret: nothing-listens}}
+ami: {{host: 127.0.0.1, port: {ami_port or free_port()}, username: acd, secret: scripted}}
 agi: {{host: 127.0.0.1, port: {agi_port}, max_sessions: 2000}}
 redis: {{host: 127.0.0.1, port: {redis_port}, db: {redis_db}, prefix: "console:"}}
 http: {{host: 127.0.0.1, port: {http_port}}}
 paths: {{ivr_flows: {flows}, prompts: {REPO}/prompts, prompt_cache: {folder}/cache,
          recordings: {folder}/recordings}}
-numbers: {{"4008001234": {{flow: direct}}}}
+numbers: {{"4008001234": {{flow: direct}}, "{ORDER_LINE}": {{flow: order}}}}
 queues:
   support: {{members: {json.dumps(ids)}, service_level_seconds: {queue_sl}}}
-  sales: {{members: {json.dumps(ids[:1])}}}
+  sales: {{members: {json.dumps(ids[:1])}, wrap_up_seconds: 300}}
+dispositions: {{order: 订单查询, complaint: 投诉}}
 agents: {{{", ".join(f'"{a}": {{name: "Agent {a}"}}' for a in ids)}}}
 users:
   sup: {{role: supervisor, password: "${{ACD_CONSOLE_PW}}"}}

@@ -21,6 +21,7 @@ from acd.adapters.http.app import HttpServices, make_app
 from acd.adapters.http.audit import add_audit
 from acd.adapters.http.console import add_console
 from acd.adapters.http.console_admin import add_console_admin
+from acd.adapters.http.desk_routes import DeskServices, add_desk
 from acd.adapters.http.integration import add_integration
 from acd.adapters.http.live import LiveStream
 from acd.adapters.http.metrics import MetricsAccess, MetricsPage, add_metrics
@@ -72,6 +73,8 @@ def app_as_acd_builds_it() -> web.Application:
     schedule_routes.register(app, ScheduleDates(None, ScheduleBook({})))  # type: ignore[arg-type]
     settings_routes.register(app, LiveSettings(
         None, Sections([], [], RoutingSettings(), ScheduleBook({}))))  # type: ignore[arg-type]
+    add_desk(app, DeskServices(lambda agent_id: None, lambda queue: {},  # type: ignore[arg-type,return-value]
+                               dict, lambda: 0.0))
     return app
 
 

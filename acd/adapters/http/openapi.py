@@ -68,11 +68,16 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/calls/{call_id}/disposition", "File the call in wrap-up",
           body="{disposition, note}"),
     Route("GET", "/api/dispositions", "The configured dispositions"),
+    Route("GET", "/api/calls/{call_id}/history", "The caller's previous calls (time, "
+          "agent, outcome, survey), by call id: an agent asks about a call offered to "
+          "them; the number masked per role"),
+    Route("GET", "/api/me", "The agent desk: my state, queues, pause reasons, today's "
+          "figures (answered, talk, AHT, survey split), colleagues' ringing calls"),
     Route("POST", "/api/outbound", "Call a customer from the desk (the number firewall "
           "applies)", body="{call_id | number}"),
     Route("GET", "/api/agents", "Agents and their states", role="supervisor"),
     Route("POST", "/api/agents/{agent_id}/{action}", "login, logout, pause, resume, "
-          "wrapup-done", body="{device, reason, pin}"),
+          "wrap-up-end, queue-login, queue-logout", body="{device, reason, queue}"),
     Route("GET", "/api/queues", "Queues and their figures", role="supervisor"),
     Route("GET", "/api/reports/{kind}", "A report (queues, agents, surveys, agent-states) "
           "per 15m/hour/day: ?from=&to=&interval=&queue=&agent=&format=json|csv|xlsx "
@@ -145,7 +150,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/metrics", "Prometheus metrics (token or loopback, config metrics:)",
           role=""),
     Route("GET", "/console", "Redirect to /console/", role=""),
-    Route("GET", "/console/", "The supervisors' console page", role=""),
+    Route("GET", "/console/", "The supervisors' console page (the agents' desk: "
+          "/console/desk.html)", role=""),
     Route("GET", "/console/{name}", "The console page's files", role=""),
 )
 

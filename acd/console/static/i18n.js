@@ -3,7 +3,7 @@
 const WORDS = {
   zh: {
     title: "acd 监控墙", offline: "未连接", live: "实时", reconnecting: "重新连接中…",
-    agentRefused: "监控墙仅供班长和管理员使用。", waitingCallers: "排队来电", queue: "队列", position: "位置", caller: "主叫",
+    agentRefused: "监控墙仅供班长和管理员使用；坐席请用坐席工作台。", waitingCallers: "排队来电", queue: "队列", position: "位置", caller: "主叫",
     waited: "已等待", agents: "坐席", agent: "工号", name: "姓名", state: "状态",
     reason: "原因", inState: "持续", callsToday: "今日接听", talkToday: "今日通话",
     waiting: "排队", longest: "最长等待", available: "空闲", ringing: "振铃",
@@ -16,7 +16,7 @@ const WORDS = {
     },
   en: {
     title: "acd wallboard", offline: "offline", live: "live", reconnecting: "reconnecting…",
-    agentRefused: "The wallboard is for supervisors and admins.",
+    agentRefused: "The wallboard is for supervisors and admins; agents use the agent desk.",
     waitingCallers: "Callers waiting", queue: "Queue", position: "Position",
     caller: "Caller", waited: "Waited", agents: "Agents", agent: "Agent", name: "Name",
     state: "State", reason: "Reason", inState: "For", callsToday: "Calls today",

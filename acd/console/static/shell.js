@@ -11,7 +11,8 @@
 const $ = (sel) => document.querySelector(sel);
 const RANK = { agent: 1, supervisor: 2, admin: 3 };
 const PAGES = [
-  ["/console/", "wallboard"], ["/console/recordings.html", "recordings"],
+  ["/console/", "wallboard"], ["/console/desk.html", "desk"],
+  ["/console/recordings.html", "recordings"],
   ["/console/flows.html", "flows"], ["/console/users.html", "users"],
   ["/console/lists.html", "lists"], ["/console/dates.html", "companyDates"],
   ["/console/settings.html", "settings"],
@@ -20,7 +21,7 @@ const PAGES = [
 const SHELL_WORDS = {
   zh: {
     login: "登录", username: "用户名", password: "密码", signIn: "登录", logout: "退出",
-    badLogin: "用户名或密码错误", switchTo: "English", wallboard: "监控墙",
+    badLogin: "用户名或密码错误", switchTo: "English", wallboard: "监控墙", desk: "坐席工作台",
     recordings: "录音", flows: "IVR 流程", users: "用户", lists: "黑白名单",
     companyDates: "公司日期", settings: "队列与坐席", announcement: "全局公告",
     notAllowed: "此页面仅供管理员使用。", notAllowedRec: "此页面仅供班长和管理员使用。",
@@ -28,6 +29,7 @@ const SHELL_WORDS = {
   en: {
     login: "Log in", username: "User name", password: "Password", signIn: "Log in",
     logout: "Log out", badLogin: "Wrong user name or password", switchTo: "中文",
+    desk: "Agent desk",
     wallboard: "Wallboard", recordings: "Recordings", flows: "IVR flows", users: "Users",
     lists: "Caller lists", companyDates: "Company dates", settings: "Queues & agents",
     announcement: "Announcement",
