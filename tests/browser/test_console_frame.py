@@ -7,7 +7,7 @@ from __future__ import annotations
 from served_acd import ServedAcd
 from test_wallboard_page import log_in
 
-PAGES = ["/console/", "/console/recordings.html", "/console/flows.html",
+PAGES = ["/console/", "/console/desk.html", "/console/recordings.html", "/console/flows.html",
          "/console/users.html", "/console/lists.html", "/console/dates.html",
          "/console/settings.html",
          "/console/announcement.html"]
@@ -23,7 +23,10 @@ def test_every_page_has_the_same_header_and_one_login_holds_across_them(page,
         assert page.locator("#who").inner_text() == "boss"
         links = page.locator("header nav a").evaluate_all("as => as.map(a => a.pathname)")
         assert sorted(links) == sorted(p for p in PAGES if p != path), path
-        assert page.locator("#login").is_hidden() and page.locator("#refused").is_hidden()
+        assert page.locator("#login").is_hidden()
+        # the desk is an agent's: an admin with no agent number is told so, the others
+        # are the admin's
+        assert page.locator("#refused").is_hidden() != (path == "/console/desk.html")
     page.click("#lang")  # English on the last page...
     page.goto(acd.url + "/console/users.html")
     assert page.locator("#logout").inner_text() == "Log out"  # ...and on the next

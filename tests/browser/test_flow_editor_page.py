@@ -53,7 +53,9 @@ def test_a_broken_edit_is_marked_at_its_line_and_a_good_one_saved_then_restored(
     page.click("#version-list li button.restore")
     page.wait_for_function("document.querySelectorAll('#version-list li').length === 2")
     assert file.read_text() == ORIGINAL
-    assert page.locator("#flow-text").input_value() == ORIGINAL
+    # (the restored text is fetched after the list: wait for it, do not race it)
+    page.wait_for_function("text => document.querySelector('#flow-text').value === text",
+                           arg=ORIGINAL)
     wait_for_version(acd, before + 2)
     entries = acd.api("GET", "/api/audit", token=acd.login("boss"))
     assert [e["action"] for e in entries][:3] == ["flow.restore", "flow.save", "flow.save"]
