@@ -1,5 +1,6 @@
 """Agent actions shared by the phones' feature codes (acd.agents.phone) and the API: log
-in on an agent phone, log out, pause with a reason, resume, end wrap-up. Both paths
+in on an agent phone, log out, pause with a reason, resume, end wrap-up, pick up a
+colleague's ringing call (抢接). Both paths
 post the same routing core events, so one state machine decides; a refused
 transition is spoken (phone) or a 409 (API)."""
 
@@ -13,8 +14,9 @@ from typing import Any, Protocol
 from acd.config.routing import DevicePolicy
 from acd.core import commands as cmd
 from acd.core import events as ev
+from acd.core.errors import RoutingError
 from acd.core.model import AgentConfig, AgentState
-from acd.core.views import AgentView
+from acd.core.views import AgentView, QueueView
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,14 @@ class DeviceNotAllowed(PermissionError):
     """A device the agent may not use: not one of their phones, or another agent's."""
 
 
+class NothingToPickUp(RoutingError):
+    """No call rings a colleague in the agent's queues."""
+
+
 class AgentViews(Protocol):
     def agent_view(self, agent_id: str) -> AgentView: ...
+
+    def queue_view(self, queue: str) -> QueueView: ...
 
 
 class Routing(Protocol):
@@ -149,6 +157,30 @@ class AgentDesk:
     async def end_wrap_up(self, agent_id: str) -> None:
         await self.dispatcher.submit(ev.WrapUpEnded(agent_id))
 
+    async def pick_up(self, agent_id: str, call_id: str = "") -> str:
+        """抢接: take `call_id`, or else a call that rings a colleague in a queue this
+        agent serves; it rings this agent's phone next (their own 报工号 to the
+        caller). Returns the call's id; NothingToPickUp or the core's refusal."""
+        call_id = call_id or self.ringing_colleague(agent_id)
+        if not call_id:
+            raise NothingToPickUp(f"no call rings a colleague in agent {agent_id}'s queues")
+        await self.dispatcher.submit(ev.CallPickedUp(call_id, agent_id))
+        log.info("agent %s picks up call %s", agent_id, call_id)
+        return call_id
+
+    def ringing_colleague(self, agent_id: str) -> str:
+        """A call that rings another agent in one of this agent's serving queues."""
+        engine = self.dispatcher.engine
+        for queue in engine.agent_view(agent_id)["serving"]:
+            try:
+                view = engine.queue_view(queue)
+            except RoutingError:
+                continue  # removed by a reload meanwhile
+            for ring in view["ringing"]:
+                if ring["agents"] and agent_id not in ring["agents"]:
+                    return ring["call_id"]
+        return ""
+
     # -- the API ---------------------------------------------------------------
 
     async def api_action(self, agent_id: str, action: str, body: dict[str, Any], *,
@@ -181,7 +213,14 @@ class AgentDesk:
             event = ev.AgentQueueLogin if action == "queue-login" else ev.AgentQueueLogout
             await self.dispatcher.submit(event(agent_id, queue))
             log.info("agent %s %s %s", agent_id, action, queue)
+        elif action == "pickup":
+            call_id = body.get("call_id", "")
+            if not isinstance(call_id, str) or len(call_id) > 64:
+                raise ValueError('pickup takes {"call_id": ID} (or nothing: any call '
+                                 "ringing a colleague)")
+            return {"agent": agent_id, "action": action, "ok": True,
+                    "call_id": await self.pick_up(agent_id, call_id)}
         else:
             raise ValueError(f"unknown action {action!r}: login, logout, pause, resume, "
-                             "wrap-up-end, queue-login, queue-logout")
+                             "wrap-up-end, queue-login, queue-logout, pickup")
         return {"agent": agent_id, "action": action, "ok": True}

@@ -2,7 +2,8 @@
 
 *71 log in (agent number + PIN; binds the agent to the phone dialled from: hot
 desking), *72 log out, *73N pause with reason digit N, *74 resume, *75 end wrap-up
-early. What is said back is the service's own phrases (acd.media.phrases).
+early, *8 pick up a call ringing a colleague in one's queues (抢接: the call rings this
+phone next). What is said back is the service's own phrases (acd.media.phrases).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class AgentPhone:
         agi.route("agent-pause", self.pause)
         agi.route("agent-resume", self.resume)
         agi.route("agent-wrapup-end", self.wrapup_end)
+        agi.route("agent-pickup", self.pickup)
 
     async def _files(self, key: str, **values: object) -> list[str]:
         return await self.prompts.paths(phrases.say(key, None, self.languages, **values))
@@ -105,3 +107,22 @@ class AgentPhone:
 
     async def wrapup_end(self, channel: AgiChannel) -> None:
         await self._on_phone(channel, self.desk.end_wrap_up, "wrapup_ended")
+
+    async def pickup(self, channel: AgiChannel) -> None:
+        """The phone hangs up first, then the call is taken: it rings this phone next,
+        which must be free by then. Nothing to take, or a refusal, is said instead."""
+        await channel.answer()
+        agent_id = self.desk.agent_on_device(device_of_channel(channel.channel_name))
+        if agent_id is None:
+            await self._say(channel, "unknown_phone")
+            return
+        call_id = self.desk.ringing_colleague(agent_id)
+        if not call_id:
+            log.info("agent %s: pickup, but no call rings a colleague", agent_id)
+            await self._say(channel, "nothing_to_pick_up")
+            return
+        await channel.hangup()
+        try:
+            await self.desk.pick_up(agent_id, call_id)
+        except RoutingError as exc:  # e.g. answered meanwhile: the agent's phone stays quiet
+            log.info("agent %s: pickup of %s refused: %s", agent_id, call_id, exc)

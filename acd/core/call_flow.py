@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from acd.core import agent_flow
 from acd.core import commands as cmd
 from acd.core import events as ev
 from acd.core.agent_flow import after_call
 from acd.core.calls import CallRuntime, CallState
-from acd.core.errors import CallbackNotPossible, DuplicateCall, UnknownCall, UnknownQueue
+from acd.core.errors import (
+    CallbackNotPossible,
+    DuplicateCall,
+    IllegalTransition,
+    UnknownCall,
+    UnknownQueue,
+)
+from acd.core.model import AgentState as S
 from acd.core.model import OverflowMode
 from acd.core.outcomes import arm_live_timers, arm_overflow, complete, exit_queue
-from acd.core.routing import answered, ring_failed, stop_ringing
+from acd.core.routing import answered, ring, ring_failed, stop_ringing
 from acd.core.state import RoutingState
 from acd.core.timers import TimerKind
 
@@ -91,6 +99,36 @@ def ring_failed_event(st: RoutingState, e: ev.RingFailed, now: float) -> None:
     if call is None or agent is None or e.agent_id not in call.ringing:
         return
     ring_failed(st, call, agent, e.reason, now)
+
+
+def picked_up(st: RoutingState, e: ev.CallPickedUp, now: float) -> None:
+    """抢接: the call that rings a colleague rings this agent instead, now. From a pause
+    they go back to it afterwards (as after an own call); wrap-up ends."""
+    call = st.calls.get(e.call_id)
+    a = agent_flow.agent(st, e.agent_id)
+    if call is None or call.state is not C.RINGING or not call.ringing:
+        raise IllegalTransition(a.agent_id, a.state.value, "picking up",
+                                f"call {e.call_id} is not ringing an agent")
+    q = st.queues.get(call.offer_queue)
+    if q is None or q.config.name not in st.serving(a):
+        raise IllegalTransition(a.agent_id, a.state.value, "picking up",
+                                f"agent {a.agent_id} does not serve {call.offer_queue}")
+    if a.agent_id in call.ringing:
+        raise IllegalTransition(a.agent_id, a.state.value, "picking up",
+                                "the call rings this agent: answer it")
+    if a.state not in (S.AVAILABLE, S.WRAP_UP, S.PAUSED):
+        raise IllegalTransition(a.agent_id, a.state.value, "picking up",
+                                "log in first" if a.state is S.LOGGED_OUT
+                                else "the agent is busy with another call")
+    if a.hold_until:
+        st.hold(a, 0.0, "")
+    if a.state is S.PAUSED:
+        a.pending_pause = a.reason
+        st.set_agent_state(a, S.AVAILABLE, "", now)  # rung from here; paused again after
+    elif a.state is S.WRAP_UP:
+        agent_flow.close_wrap_up(st, a, now)
+    stop_ringing(st, call, now)
+    ring(st, call, q, [a.agent_id], now)
 
 
 def call_ended(st: RoutingState, e: ev.CallEnded, now: float) -> None:

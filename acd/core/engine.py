@@ -70,6 +70,8 @@ def _apply(st: RoutingState, event: ev.Event, now: float) -> None:
             agent_flow.queue_served(st, event, now)
         case ev.OutboundStarted():
             agent_flow.outbound_started(st, event, now)
+        case ev.CallPickedUp():
+            call_flow.picked_up(st, event, now)
         case ev.OutboundEnded():
             agent_flow.outbound_ended(st, event, now)
         case _:

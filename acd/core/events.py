@@ -163,6 +163,17 @@ class AgentQueueLogout:
 
 
 @dataclass(frozen=True)
+class CallPickedUp:
+    """An agent takes a call that rings a colleague in one of their queues (抢接): the
+    colleague's ring stops (no fault of theirs) and the call rings the agent at once,
+    whose phone then announces their own number to the caller. Refused when the call
+    does not ring, or the agent is not free to take it."""
+
+    call_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True)
 class OutboundStarted:
     """The agent places a call of their own (click-to-call, a 回访, an internal call):
     on that call until OutboundEnded, and offered no caller meanwhile. Refused while
@@ -186,5 +197,5 @@ Event = (
     | CallQueued | CallAbandoned | CallLeftForFallback | RingAnswered | RingFailed | CallEnded
     | CallTransferred    | WrapUpEnded | CallbackRequested | CallbackFailed | CallbackCancelled
     | AgentClaimLost | AgentClaimReleased | OutboundStarted | OutboundEnded
-    | AgentQueueLogin | AgentQueueLogout
+    | AgentQueueLogin | AgentQueueLogout | CallPickedUp
 )

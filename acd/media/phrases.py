@@ -22,6 +22,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "wrapup_ended": {"zh": "整理结束。", "en": "Wrap-up ended."},
     "not_allowed": {"zh": "操作失败：{why}", "en": "That did not work: {why}"},
     "unknown_phone": {"zh": "此话机未登录坐席。", "en": "No agent is logged in on this phone."},
+    "nothing_to_pick_up": {"zh": "没有可代接的来电。", "en": "No call is ringing to pick up."},
     "serving_agent": {"zh": "工号 {digits} 为您服务。", "en": "Agent {digits} will serve you."},
     "whisper_vip": {"zh": "贵宾客户。", "en": "VIP caller."},
     "position": {"zh": "您前面还有 {position} 位客户。",

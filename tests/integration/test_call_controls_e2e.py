@@ -1,6 +1,7 @@
 """The agent's call controls on the sandbox, asked the way the desk asks them (the API):
 hold and resume (the caller hears music), consulting a colleague then transferring or
-taking the call back, and a three-way call that the agent leaves to the other two.
+taking the call back, a three-way call that the agent leaves to the other two, and
+picking up a colleague's ringing call (抢接) from the desk or with *8.
 Asterisk does the work on the agent's leg (asterisk/features.conf); the record follows
 the caller."""
 
@@ -11,7 +12,7 @@ import time
 import wave
 
 import pytest
-from sipp import Dtmf, PhoneBehaviour, SippAgentPhones, SippCaller
+from sipp import Dtmf, PhoneBehaviour, SippAgentDialer, SippAgentPhones, SippCaller
 
 pytestmark = pytest.mark.integration
 
@@ -203,3 +204,70 @@ async def test_a_three_way_call_puts_all_three_in_one_bridge_and_the_agent_may_l
     assert record.transfer == "conference:1003" and record.outcome == "transferred"
     assert "conference:1003" in record.ivr_path
     assert record.ended_at - left_at > 5  # the caller and the colleague went on
+
+
+async def picked_up_call(acd, call_records, tmp_path, number: str, ringing: str, taker: str,
+                         take) -> tuple:
+    """`ringing`'s phone rings without answering (the queue rings 4 s); `taker` logs in
+    and takes the call with `take(call_id)`; the caller talks 5 s with them."""
+    assert acd.agent_do(ringing, "login")[0] == 200
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5),
+                             {f"agent{ringing}": PhoneBehaviour("ignore"),
+                              f"agent{taker}": PhoneBehaviour(answer_after=0.5,
+                                                              talk_time=5.0)},
+                             workdir=tmp_path / "phones")
+    caller = SippCaller(number, did=DIRECT, hangup_after=None, timeout=40,
+                        dtmf=[Dtmf(at, "1") for at in (14.0, 16.0, 18.0)],
+                        workdir=tmp_path / "caller")
+    try:
+        with phones, caller:
+            [rung] = await phones.wait_for_calls(1, timeout=10)
+            assert rung.agent == f"agent{ringing}"
+            record = await call_records.wait_call_of(number)
+            assert acd.agent_do(taker, "login")[0] == 200
+            taken_at = time.time()
+            await take(record.call_id)
+            await phones.wait_for_calls(2, timeout=10)
+            await asyncio.to_thread(caller.wait, 40)
+            calls = phones.calls()
+        record = await call_records.wait_closed_call(record.call_id)
+        missed = acd.agent(ringing)["missed_in_row"]
+    finally:
+        acd.agent_do(taker, "logout")
+        acd.agent_do(ringing, "logout")
+    return record, calls, taken_at, missed
+
+
+async def test_an_agent_picks_up_a_colleagues_ringing_call_from_the_desk(
+        acd, call_records, asterisk, tmp_path):
+    async def take(call_id: str) -> None:
+        status, body = acd.api("POST", f"/api/calls/{call_id}/pickup", {}, user=AGENT)
+        assert status == 202 and body["call_id"] == call_id, body
+
+    record, calls, taken_at, missed = await picked_up_call(
+        acd, call_records, tmp_path, "13812345105", "1002", "1001", take)
+    first, picked = calls[:2]
+    assert picked.agent == "agent1001" and picked.answered_at - taken_at < 3.0
+    assert first.outcome == "cancelled"  # the colleague's phone stopped ringing
+    assert record.agent == "1001" and record.outcome == "answered"
+    assert [(r["agent"], r["result"]) for r in record.rings] == \
+        [("1002", "stopped"), ("1001", "answered")]
+    assert missed == 0  # not a missed call of the colleague's
+
+
+async def test_an_agent_picks_up_with_star_8_on_the_softphone(
+        acd, call_records, asterisk, tmp_path):
+    async def take(_call_id: str) -> None:
+        dialer = SippAgentDialer("agent1002", "*8", hangup_after=None, timeout=15,
+                                 workdir=tmp_path / "dial")
+        with dialer:
+            await asyncio.to_thread(dialer.wait, 15)
+        [star8] = dialer.calls()
+        assert star8.ended_by == "them"  # acd hangs up: the call rings the phone next
+
+    record, calls, taken_at, missed = await picked_up_call(
+        acd, call_records, tmp_path, "13812345106", "1001", "1002", take)
+    assert calls[1].agent == "agent1002"
+    assert record.agent == "1002" and record.outcome == "answered"
+    assert [r["result"] for r in record.rings] == ["stopped", "answered"]
+    assert missed == 0

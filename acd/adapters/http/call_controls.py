@@ -2,7 +2,9 @@
 colleague, then complete, cancel or make it a three-way call.
 
 POST /api/calls/{id}/hold, /unhold, /consult {"to": number}, /consult/complete,
-/consult/cancel, /conference. The call's own agent, or a supervisor. 409 with the reason
+/consult/cancel, /conference: the call's own agent, or a supervisor. POST
+/api/calls/{id}/pickup: an agent takes the call ringing a colleague in their queues
+(抢接); it rings their phone next. 409 with the reason
 when the control does not fit where the call stands (e.g. resume when not on hold); the
 state that follows reaches the desk as events (call.held, call.transferred...).
 """
@@ -57,6 +59,21 @@ def _handler(control: CallControl) -> Handler:
     return handle
 
 
+@require(Role.AGENT)
+async def pick_up(request: web.Request) -> web.StreamResponse:
+    user: User = request[USER]
+    services = request.app[SERVICES]
+    if not user.agent_id:
+        raise ApiError(f"user {user.name} is not an agent (users.{user.name}.agent)",
+                       status=403)
+    if services.agent_actions is None:
+        raise ApiError("agent control is not available", status=503)
+    result = await services.agent_actions(user.agent_id, "pickup",
+                                          {"call_id": request.match_info["call_id"]})
+    return web.json_response(result, status=202)
+
+
 def register(app: web.Application) -> None:
     for path, control in ROUTES.items():
         app.router.add_post(f"/api/calls/{{call_id}}/{path}", _handler(control))
+    app.router.add_post("/api/calls/{call_id}/pickup", pick_up)

@@ -65,6 +65,8 @@ ROUTES: tuple[Route, ...] = (
           "the caller"),
     Route("POST", "/api/calls/{call_id}/conference", "Make the consultation a three-way "
           "call"),
+    Route("POST", "/api/calls/{call_id}/pickup", "Take a call ringing a colleague in your "
+          "queues (it rings your phone next)"),
     Route("POST", "/api/calls/{call_id}/disposition", "File the call in wrap-up",
           body="{disposition, note}"),
     Route("GET", "/api/dispositions", "The configured dispositions"),
