@@ -54,6 +54,10 @@ def on_control(s: CallSession, ring: Ring, fact: f.CallControlAsked) -> None:
                                  "or an outside number") from None
         if not target:
             raise ControlRefused("give the number to consult")
+        kind, queue = s.settings.transfer_target(target)
+        if kind == "queue":  # a queue's code is not a party to talk to first
+            raise ControlRefused(f"{target} is queue {queue}'s code: transfer the caller "
+                                 "there, or consult a colleague's number")
         ring.consulting = target
     if control in (C.CONSULT_COMPLETE, C.CONSULT_CANCEL, C.CONFERENCE) and \
             not ring.consulting:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from acd.callflow import facts as f
+from acd.callflow import orders as o
 from acd.callflow.admission import Admission, Course, Shed, shed_record
 from acd.callflow.driver import CallDriver, CallPorts
 from acd.callflow.ports import ChannelVanished, Telephony
@@ -216,15 +217,30 @@ class CallRegistry:
         except Exception as exc:  # Redis away: the caller is not kept waiting for it
             log.error("call %s: the shed call's record could not be written: %s", call_id,
                       exc)
+        self._tell_ended(call_id, fields)
 
     async def _close_unreached_callback(self, call_id: str) -> None:
         try:
             await self.ports.store.close_call(call_id, {
                 "callback": "failed", "outcome": "callback-failed",
                 "ended_at": self.ports.clock.now()})
+            record = await self.ports.store.get_call(call_id)
         except Exception as exc:  # Redis away: the record stays open (restart recovery)
             log.error("call %s: the failed callback's record could not be closed: %s",
                       call_id, exc)
+            return
+        if record is not None:
+            self._tell_ended(call_id, record.fields())
+
+    def _tell_ended(self, call_id: str, fields: Mapping[str, object]) -> None:
+        """call.ended for a call closed without a session (shed, a callback that never
+        reached the customer): integrators hear of every call in the books."""
+        if self.ports.events is not None:
+            ended_at = fields.get("ended_at")
+            at = float(ended_at) if isinstance(ended_at, (int, float, str)) and ended_at \
+                else self.ports.clock.now()
+            self.ports.events.call_event(o.TellIntegrators(
+                "call.ended", call_id, str(fields.get("agent", "")), at, dict(fields)))
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.get_running_loop().create_task(work, name=name)

@@ -32,6 +32,7 @@ from acd.adapters.asterisk.agi import AgiServer
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.callflow.admission import Admission, AdmissionConfig, ShedTo
 from acd.callflow.driver import CallPorts
+from acd.callflow.orders import TellIntegrators
 from acd.callflow.registry import CallRegistry
 from acd.clock import FixedClock
 from acd.core import events as ev
@@ -41,13 +42,23 @@ from acd.dispatcher import Dispatcher
 from acd.routing_service import RoutingService
 
 
+class Told:
+    """What integrators are told of calls (the events port), in order."""
+
+    def __init__(self) -> None:
+        self.events: list[TellIntegrators] = []
+
+    def call_event(self, notice: TellIntegrators) -> None:
+        self.events.append(notice)
+
+
 class Line:
     """acd with admission caps, on a loopback FastAGI port; one agent, 1001, logged in."""
 
     def __init__(self, port: int, store: Store, prompts: Prompts, clock: FixedClock,
-                 routing: RoutingService) -> None:
+                 routing: RoutingService, told: Told) -> None:
         self.port, self.store, self.prompts = port, store, prompts
-        self.clock, self.routing = clock, routing
+        self.clock, self.routing, self.told = clock, routing, told
         self._calls = 0
 
     async def call(self, *, tries: int = 0, caller: str = CALLER) -> Asterisk:
@@ -77,11 +88,11 @@ async def line(port: int, admission: AdmissionConfig) -> AsyncIterator[Line]:
     clock = FixedClock(T0)
     dispatcher = Dispatcher(engine, clock)
     routing = RoutingService(dispatcher, engine)
-    store, prompts = Store(), Prompts()
+    store, prompts, told = Store(), Prompts(), Told()
     registry = CallRegistry(CallPorts(
         store=store, routing=routing, actions=NoOtherChannels(), prompts=prompts,
         lookups=NoLookups(), schedules=AlwaysOpen(), announcement=no_announcement,
-        clock=clock), call_settings, Admission(admission))
+        clock=clock, events=told), call_settings, Admission(admission))
     dispatcher.add_sink(registry.on_routing)
     agi = AgiServer(key=KEY)
     register_call_routes(agi, registry)
@@ -89,7 +100,7 @@ async def line(port: int, admission: AdmissionConfig) -> AsyncIterator[Line]:
     await agi.start("127.0.0.1", port)
     await dispatcher.submit(ev.AgentLoggedIn("1001", "PJSIP/agent1001"))
     try:
-        yield Line(port, store, prompts, clock, routing)
+        yield Line(port, store, prompts, clock, routing, told)
     finally:
         registry.stop()
         await agi.close()
@@ -126,6 +137,9 @@ async def test_a_caller_over_the_session_cap_hears_lines_busy_while_the_one_unde
         assert record["ivr_path"] == ["admission:sessions:busy"]
         assert record["ended_at"] == T0 and not record["agent"]
         assert shed_count() == 1
+        # integrators hear of the shed call too, though it never had a session
+        ended = [e for e in acd.told.events if e.call_id == Line.call_id(2)]
+        assert [(e.kind, e.data["outcome"]) for e in ended] == [("call.ended", "shed")]
         assert Line.call_id(1) not in acd.store.closed  # the served caller talks on
         served.writer.close()
 

@@ -35,6 +35,7 @@ from acd.adapters.asterisk.routes import register_call_routes
 from acd.adapters.redis.history_stream import AgentEventRecorder, HistoryStream
 from acd.adapters.redis.store import CallStore
 from acd.callflow.driver import CallPorts
+from acd.callflow.orders import TellIntegrators
 from acd.callflow.registry import CallRegistry
 from acd.clock import FixedClock
 from acd.core import commands as cmd
@@ -60,10 +61,22 @@ class Acd:
     routing: RoutingService
     store: CallStore
     registry: CallRegistry
+    told: list[TellIntegrators]
+
+
+@dataclass
+class Told:
+    """The events port: what integrators are told of calls."""
+
+    events: list[TellIntegrators]
+
+    def call_event(self, notice: TellIntegrators) -> None:
+        self.events.append(notice)
 
 
 @pytest.fixture
 async def acd(unused_tcp_port: int, redis_server: Any, tmp_path: Path) -> AsyncIterator[Acd]:
+    told: list[TellIntegrators] = []
     prefix = f"test-history-agi-{uuid.uuid4().hex[:8]}:"
     redis = await asyncio_redis.Pool.create(host=redis_server.host, port=redis_server.port,
                                             db=DB, poolsize=4)
@@ -82,7 +95,7 @@ async def acd(unused_tcp_port: int, redis_server: Any, tmp_path: Path) -> AsyncI
     registry = CallRegistry(CallPorts(
         store=store, routing=routing, actions=NoOtherChannels(), prompts=Prompts(),
         lookups=NoLookups(), schedules=AlwaysOpen(), announcement=no_announcement,
-        clock=clock), call_settings)
+        clock=clock, events=Told(told)), call_settings)
     agents = AgentEventRecorder(stream)
     dispatcher.add_sink(registry.on_routing)
     dispatcher.add_sink(agents.on_routing)  # as acd.app wires it
@@ -95,7 +108,7 @@ async def acd(unused_tcp_port: int, redis_server: Any, tmp_path: Path) -> AsyncI
     await agi.start("127.0.0.1", unused_tcp_port)
     await dispatcher.submit(ev.AgentLoggedIn("1001", "PJSIP/agent1001"))
     try:
-        yield Acd(unused_tcp_port, ami, clock, database, writer, routing, store, registry)
+        yield Acd(unused_tcp_port, ami, clock, database, writer, routing, store, registry, told)
     finally:
         await agi.close()
         await dispatcher.stop()
@@ -183,3 +196,6 @@ async def test_a_callback_the_customer_never_answered_closes_as_failed_in_the_hi
     assert (call["callback"], call["outcome"], call["ended_at"]) == (
         "failed", "callback-failed", T0 + 900)
     assert call["wait_seconds"] == 37.0  # until the caller chose to be called back
+    # integrators hear of it too, though no session closed it
+    assert [(e.kind, e.call_id, e.data["outcome"]) for e in acd.told] == [
+        ("call.ended", "cb1", "callback-failed")]

@@ -49,6 +49,8 @@ def test_a_consultation_needs_a_number_and_ends_only_what_was_started():
         asked(call, C.CONSULT_COMPLETE)
     with pytest.raises(ControlRefused, match="number"):
         asked(call, C.CONSULT, "abc")
+    with pytest.raises(ControlRefused, match="queue support's code"):
+        asked(call, C.CONSULT, "601")
     assert asked(call, C.CONSULT, "1003") == o.ControlAgentLeg(LEG, "consult", "1003")
     with pytest.raises(ControlRefused, match="already consulting 1003"):
         asked(call, C.CONSULT, "1004")
