@@ -60,6 +60,7 @@ from acd.adapters.redis.user_store import UserStore
 from acd.adapters.schedule_dates import ScheduleDates
 from acd.adapters.survey_tally import KeptSplit, SatisfactionSplit
 from acd.adapters.webhooks import Webhooks
+from acd.agents.consult import QueueConsultation
 from acd.agents.desk import AgentDesk, AgentNotFound, DeviceNotAllowed, WrongPin
 from acd.agents.outbound import OwnCalls
 from acd.agents.phone import AgentPhone
@@ -223,6 +224,8 @@ class App:
         await self.desk.load()
         self.dispatcher.add_sink(self.desk.on_routing)  # a logout pending until a call's end
         AgentPhone(self.desk, self.prompts, cfg.languages).register(self.agi)
+        QueueConsultation(self._queue_of_code, self.routing,
+                          self.registry.deliver).register(self.agi)
         EventTranslator(self.registry, self.desk.agent_on_device,
                         self._post_from_ami).register(self.ami)
         if cfg.ami.fallback_queue:
@@ -522,6 +525,11 @@ class App:
 
     async def _spy(self, call_id: str, mode: str, device: str) -> str:
         return await self.registry.ask(call_id, SpyAsked(mode, device))
+
+    def _queue_of_code(self, number: str) -> str | None:
+        """The queue whose transfer code `number` is (None: not a queue's code)."""
+        kind, target = self.call_settings().transfer_target(number)
+        return target if kind == "queue" else None
 
     async def _call_control(self, call_id: str, control: str, target: str) -> str:
         return await self.registry.ask(call_id, CallControlAsked(CallControl(control), target))

@@ -54,11 +54,7 @@ def on_control(s: CallSession, ring: Ring, fact: f.CallControlAsked) -> None:
                                  "or an outside number") from None
         if not target:
             raise ControlRefused("give the number to consult")
-        kind, queue = s.settings.transfer_target(target)
-        if kind == "queue":  # a queue's code is not a party to talk to first
-            raise ControlRefused(f"{target} is queue {queue}'s code: transfer the caller "
-                                 "there, or consult a colleague's number")
-        ring.consulting = target
+        ring.consulting = target  # a queue's code rings a free colleague of it
     if control in (C.CONSULT_COMPLETE, C.CONSULT_CANCEL, C.CONFERENCE) and \
             not ring.consulting:
         raise ControlRefused("no consultation in progress")
@@ -68,10 +64,35 @@ def on_control(s: CallSession, ring: Ring, fact: f.CallControlAsked) -> None:
     s.emit(o.ControlAgentLeg(ring.agent_channel, control.value, target))
 
 
-def on_hold_ended(ring: Ring) -> None:
+def on_hold_ended(s: CallSession, ring: Ring) -> None:
     """Back with the caller: a consultation that was not completed is over (taken back,
     or the colleague did not answer or hung up)."""
     ring.consulting = ""
+    if not ring.conference and not ring.handed_to:
+        give_back_colleague(s, ring)
+
+
+def on_consult_reserved(s: CallSession, ring: Ring, fact: f.ConsultReserved) -> None:
+    """A colleague taken from a queue for this call's consultation."""
+    give_back_colleague(s, ring)  # (a second consultation: the first one's is over)
+    ring.consult_agent = fact.agent_id
+    s.add_to("ivr_path", f"consult:{fact.queue}:{fact.agent_id}")
+
+
+def consult_id(call_id: str) -> str:
+    """The routing core's id of a colleague's consultation taken for the call `call_id`."""
+    return f"consult-{call_id}"
+
+
+def give_back(s: CallSession, agent_id: str) -> None:
+    """A colleague taken for a consultation is free again (their part is over)."""
+    s.emit(o.PostToRouting(routing.OutboundEnded(agent_id, consult_id(s.record.call_id))))
+
+
+def give_back_colleague(s: CallSession, ring: Ring) -> None:
+    if ring.consult_agent:
+        give_back(s, ring.consult_agent)
+        ring.consult_agent = ""
 
 
 def on_consult_ended(s: CallSession, ring: Ring, fact: f.ConsultEnded) -> None:

@@ -33,7 +33,7 @@ __all__ = [
     "ChannelGone", "Collected", "DialEnded", "DialStatus", "Fact", "KeyPressed",
     "LegRinging", "LookupAnswered", "LostCallAccount", "Played", "RecordingFinished", "Routed",
     "RoutingAnswered", "RoutingOrder", "RuleDecided", "ScheduleDecided", "SpyAsked",
-    "AgentLegGone", "CallControl", "CallControlAsked", "ConsultEnded",
+    "AgentLegGone", "CallControl", "CallControlAsked", "ConsultEnded", "ConsultReserved",
     "StopRingingOrdered", "TimerFired", "TransferAsked", "WrapUpFinished",
 ]
 
@@ -288,6 +288,15 @@ class ConsultEnded:
 
 
 @dataclass(frozen=True)
+class ConsultReserved:
+    """The agent consults a queue: acd took this colleague from it for the consultation
+    (acd.agents.consult); the session gives them back when it ends."""
+
+    agent_id: str
+    queue: str
+
+
+@dataclass(frozen=True)
 class AgentLegGone:
     """The agent's own channel hung up (AMI Hangup in the agents' context): only a
     three-way call, which the caller and the colleague may go on with, needs it."""
@@ -316,5 +325,5 @@ Fact = (
     | StopRingingOrdered | WrapUpFinished | LegRinging | AgentAnswered | CallerBridged
     | KeyPressed | HoldChanged
     | ChannelGone | TransferAsked | SpyAsked | RecordingFinished | TimerFired
-    | CallControlAsked | ConsultEnded | AgentLegGone
+    | CallControlAsked | ConsultEnded | AgentLegGone | ConsultReserved
 )

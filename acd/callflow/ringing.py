@@ -66,6 +66,7 @@ def dial_ended(s: CallSession, current: Ring, ended: f.DialEnded, outcome: Outco
     """What the Dial's end means; True when the caller talked to the agent. Raises Gone
     when the caller hung up."""
     call_id = s.record.call_id
+    controls.give_back_colleague(s, current)  # the conversation they joined is over
     if current.handed_to:  # the agent left after a consultation; the colleague is done
         outcome.answered, outcome.agent_id = True, current.answered_by
         s.change(outcome="transferred",
@@ -133,7 +134,7 @@ def on_hold(s: CallSession, current: Ring, fact: f.HoldChanged) -> None:
         notices.hold_changed(s, current.answered_by, True, fact.by)
     elif not fact.held and current.held_since is not None:
         end_hold(s, current)
-        controls.on_hold_ended(current)
+        controls.on_hold_ended(s, current)
         log.info("%s: off hold (%s)", s.describe(), fact.by)
         notices.hold_changed(s, current.answered_by, False, fact.by)
 

@@ -282,6 +282,11 @@ class CallSession:
             case f.ConsultEnded():
                 if self.ring is not None and not self.ring.over and self.ring.answered_by:
                     controls.on_consult_ended(self, self.ring, fact)
+            case f.ConsultReserved():
+                if self.ring is not None and not self.ring.over and self.ring.answered_by:
+                    controls.on_consult_reserved(self, self.ring, fact)
+                else:  # the call moved on meanwhile: the colleague is not needed
+                    controls.give_back(self, fact.agent_id)
             case f.AgentLegGone():
                 if self.ring is not None and not self.ring.over and self.ring.answered_by:
                     controls.on_agent_leg_gone(self, self.ring, fact)

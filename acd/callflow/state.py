@@ -79,6 +79,8 @@ class Ring:
     held_seconds: float = 0.0
     #: the number the agent is consulting (the caller holds), "" when none
     consulting: str = ""
+    #: the colleague acd took from a queue for the consultation (given back at its end)
+    consult_agent: str = ""
     #: the number the consultation became a three-way call with
     conference: str = ""
     #: the agent left after a consultation (transfer, or left the three-way call): the

@@ -6,7 +6,7 @@ from acd.core import commands as cmd
 from acd.core import events as ev
 from acd.core.agents import AgentRuntime
 from acd.core.errors import IllegalTransition, UnknownAgent, UnknownPauseReason, UnknownQueue
-from acd.core.model import NO_ANSWER_REASON, OUTBOUND_REASON, AgentState
+from acd.core.model import NO_ANSWER_REASON, OWN_CALL_REASONS, AgentState
 from acd.core.outcomes import exit_queue
 from acd.core.routing import back_from_ring, ring_over
 from acd.core.state import RoutingState
@@ -143,14 +143,15 @@ def outbound_started(st: RoutingState, e: ev.OutboundStarted, now: float) -> Non
     elif a.state is S.WRAP_UP:
         close_wrap_up(st, a, now)
     a.call_id = e.call_id
-    st.set_agent_state(a, S.ON_CALL, OUTBOUND_REASON, now)
+    st.set_agent_state(a, S.ON_CALL, e.reason if e.reason in OWN_CALL_REASONS
+                       else OWN_CALL_REASONS[0], now)
 
 
 def outbound_ended(st: RoutingState, e: ev.OutboundEnded, now: float) -> None:
     """Their own call is over: no wrap-up (no queue's), straight back to work or to the
     pause they were in (or asked for meanwhile)."""
     a = st.agents.get(e.agent_id)
-    if a is None or a.state is not S.ON_CALL or a.reason != OUTBOUND_REASON \
+    if a is None or a.state is not S.ON_CALL or a.reason not in OWN_CALL_REASONS \
             or a.call_id != e.call_id:
         return  # a late or repeated word: the agent has moved on
     finish_work(st, a, now)

@@ -181,6 +181,8 @@ class OutboundStarted:
 
     agent_id: str
     call_id: str
+    #: "outbound" (their own call), or "consult" (taken from a queue to be consulted)
+    reason: str = "outbound"
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,10 @@ DEFAULT_PAUSE_REASONS = frozenset(
 NO_ANSWER_REASON = "no-answer"
 #: the reason of an agent on a call of their own (OutboundStarted)
 OUTBOUND_REASON = "outbound"
+#: a colleague taken from a queue for an agent's consultation (attended transfer)
+CONSULT_REASON = "consult"
+#: on a call that is not a queue's: offered no caller, no wrap-up after it
+OWN_CALL_REASONS = (OUTBOUND_REASON, CONSULT_REASON)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import TypedDict
 from acd.core import commands as cmd
 from acd.core.agents import AgentRecord, presence
 from acd.core.calls import CallRecord, CallRuntime, CallState
-from acd.core.model import OUTBOUND_REASON, AgentState
+from acd.core.model import OWN_CALL_REASONS, AgentState
 from acd.core.outcomes import complete, exit_queue
 from acd.core.queues import QueueRuntime
 from acd.core.state import RoutingState
@@ -131,7 +131,7 @@ def _reconcile(st: RoutingState, gone: dict[str, AgentRecord], now: float, *,
         held = st.calls.get(a.call_id)
         ringing = a.state is AgentState.RINGING and (held is None or a.agent_id not in held.ringing)
         talking = a.state is AgentState.ON_CALL and (held is None or held.agent_id != a.agent_id)
-        own_call = talking and a.reason == OUTBOUND_REASON
+        own_call = talking and a.reason in OWN_CALL_REASONS
         if own_call and not restart:
             continue
         if ringing or talking:

@@ -271,3 +271,39 @@ async def test_an_agent_picks_up_with_star_8_on_the_softphone(
     assert record.agent == "1002" and record.outcome == "answered"
     assert [r["result"] for r in record.rings] == ["stopped", "answered"]
     assert missed == 0
+
+
+async def test_consulting_a_queue_rings_a_free_colleague_of_it_who_keeps_the_caller(
+        acd, agent_1001, call_records, ami, asterisk, tmp_path):
+    log = AmiLog(ami)
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5), workdir=tmp_path / "phones")
+    caller = SippCaller("13812345107", did=DIRECT, hangup_after=24.0, timeout=40,
+                        workdir=tmp_path / "caller")
+    try:
+        with phones, caller:
+            call_id = await connected_call(acd, call_records, "13812345107")
+            # nobody free in complaints (602): the consultation fails, back to the caller
+            tried_at = time.time()
+            control(acd, call_id, "consult", {"to": "602"})
+            await until(lambda: log.of("MusicOnHoldStop", tried_at), what="back with the caller")
+            assert len(phones.calls()) == 1
+            assert acd.agent_do("1002", "login")[0] == 200
+            await asyncio.sleep(1.0)
+            consulted_at = time.time()
+            control(acd, call_id, "consult", {"to": "601"})  # support's code
+            calls = await phones.wait_for_calls(2, timeout=10)
+            assert calls[1].agent == "agent1002"
+            await until(lambda: acd.agent("1002")["state"] == "on-call", what="1002 taken")
+            assert acd.agent("1002")["reason"] == "consult"
+            await asyncio.sleep(2.0)
+            control(acd, call_id, "consult/complete")
+            await until(lambda: log.of("AttendedTransfer", consulted_at), what="the transfer")
+            await until(lambda: acd.agent("1001")["state"] == "available", what="1001 is free")
+            assert acd.agent("1002")["state"] == "on-call"  # talking with the caller
+            await asyncio.to_thread(caller.wait, 40)
+        record = await call_records.wait_closed_call(call_id)
+        await until(lambda: acd.agent("1002")["state"] == "available", what="1002 given back")
+    finally:
+        acd.agent_do("1002", "logout")
+    assert record.transfer == "consult:601" and record.outcome == "transferred"
+    assert "consult:support:1002" in record.ivr_path

@@ -49,8 +49,6 @@ def test_a_consultation_needs_a_number_and_ends_only_what_was_started():
         asked(call, C.CONSULT_COMPLETE)
     with pytest.raises(ControlRefused, match="number"):
         asked(call, C.CONSULT, "abc")
-    with pytest.raises(ControlRefused, match="queue support's code"):
-        asked(call, C.CONSULT, "601")
     assert asked(call, C.CONSULT, "1003") == o.ControlAgentLeg(LEG, "consult", "1003")
     with pytest.raises(ControlRefused, match="already consulting 1003"):
         asked(call, C.CONSULT, "1004")
@@ -122,3 +120,27 @@ def test_controls_before_the_agent_answered_are_refused():
     call = queued()
     with pytest.raises(NotConnected):
         asked(call, C.HOLD)
+
+
+def test_a_colleague_taken_from_a_queue_is_given_back_when_the_consultation_ends():
+    call = connected(queued())
+    asked(call, C.CONSULT, "601")  # support's transfer code: acd takes a free colleague
+    call.feed(f.HoldChanged(True, "agent"))
+    call.feed(f.ConsultReserved("1002", "support"))
+    assert "consult:support:1002" in call.record.ivr_path
+    call.feed(f.HoldChanged(False, "agent"), after=5)  # cancelled: back with the caller
+    given_back = [e for e in call.routing() if type(e).__name__ == "OutboundEnded"]
+    assert [(e.agent_id, e.call_id) for e in given_back] == [("1002", "consult-c1")]
+
+
+def test_a_colleague_taken_from_a_queue_stays_busy_while_they_talk_with_the_caller():
+    call = connected(queued())
+    asked(call, C.CONSULT, "601")
+    call.feed(f.HoldChanged(True, "agent"))
+    call.feed(f.ConsultReserved("1002", "support"))
+    call.feed(f.ConsultEnded(False, "601", LEG), after=5)  # the agent leaves them
+    assert "OutboundEnded" not in call.routing_kinds()
+    call.feed(answered_dial(), after=60)  # the colleague hangs up at last
+    assert call.routing_kinds().count("OutboundEnded") == 1
+    hang_up(call)
+    assert call.stored["transfer"] == "consult:601"
