@@ -84,6 +84,7 @@ from acd.core.events import Event as RoutingEvent
 from acd.core.periods import daily
 from acd.core.snapshot import Snapshot
 from acd.dispatcher import Dispatcher
+from acd.gc_policy import freeze_started_heap
 from acd.health import Dependencies
 from acd.history.service import HistoryService
 from acd.media import phrases
@@ -608,6 +609,7 @@ class App:
             log.info("acd stopped while standing by")
             return
         await self.start()
+        freeze_started_heap()  # the restored routing state: out of full collections
         keeping = asyncio.create_task(leadership.keep(), name="leadership")
         try:
             await self._stopping.wait()
@@ -619,6 +621,7 @@ class App:
         """cluster.mode active: serve calls at once; lead the routing core when the lease
         comes to this acd (acd.cluster_node)."""
         await self.start()
+        freeze_started_heap()  # (as above)
         assert self.cluster is not None
         self._tasks += self.cluster.start(self._stopping)
         try:

@@ -40,11 +40,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import asyncio_redis  # noqa: E402
 from common import machine, throwaway_redis  # noqa: E402  (bench/ is the script's folder)
 from routing_flow import Flow  # noqa: E402
 
+from acd.adapters.redis.connection import connect_redis  # noqa: E402
 from acd.adapters.redis.routing_store import RoutingStore  # noqa: E402
+from acd.config.settings import RedisConfig  # noqa: E402
 from acd.core import commands as cmd  # noqa: E402
 from acd.core import events as ev  # noqa: E402
 from acd.core.engine import RoutingEngine  # noqa: E402
@@ -267,7 +268,10 @@ async def main_async(args: argparse.Namespace) -> None:
           f"{'; gc.freeze() before the dispatcher rows' if args.gc_freeze else ''}"
           f"{'; metrics attached to the dispatcher' if args.metrics else ''}")
     with redis_server(args.redis_host, args.redis_port) as (host, port):
-        redis = await asyncio_redis.Connection.create(host, port, db=args.redis_db)
+        # acd's own client (acd.adapters.redis.connection: argument type checks off), a
+        # pool as large as acd's default: what the routing store uses in production
+        redis = await connect_redis(RedisConfig(host=host, port=port, db=args.redis_db),
+                                    poolsize=RedisConfig().pool_size, retry_forever=False)
         info = (await redis.info("server"))._data
         info = info.decode() if isinstance(info, bytes) else str(info)
         version = next((line.split(":", 1)[1].strip() for line in info.splitlines()
@@ -319,8 +323,8 @@ def main(argv: list[str] | None = None) -> int:
                              "at once)")
     parser.add_argument("--gc-freeze", action="store_true",
                         help="leave the state built before the dispatcher rows out of "
-                             "garbage collections (gc.freeze): the collector's share of the "
-                             "latency tail")
+                             "garbage collections (gc.freeze), as `acd serve` does once "
+                             "started (acd.gc_policy): the collector's share of the tail")
     parser.add_argument("--metrics", action="store_true",
                         help="the dispatcher rows with the Prometheus metrics attached")
     parser.add_argument("--strategy", default=Strategy.LEAST_CALLS.value,

@@ -19,6 +19,7 @@ from acd.core import commands as cmd
 from acd.core import events as ev
 from acd.core.engine import RoutingEngine
 from acd.dispatcher import Dispatcher
+from acd.gc_policy import freeze_started_heap
 
 # The clock process: writes each event's index (4 bytes) to the socket when it is due.
 CLOCK = """
@@ -86,11 +87,10 @@ class Flow:
                 self._all_rung.set()
 
     def start(self, freeze: bool = False) -> None:
-        """`freeze`: the heap built so far is left out of garbage collections (gc.freeze),
-        as a process could do once it has restored its state."""
+        """`freeze`: the heap built so far is left out of garbage collections, as `acd
+        serve` does once it has started (acd.gc_policy)."""
         if freeze:
-            gc.collect()
-            gc.freeze()
+            freeze_started_heap()
         gc.callbacks.append(self._gc)
         self.dispatcher.start()
 

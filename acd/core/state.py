@@ -23,6 +23,10 @@ from acd.core.stats import QueueStats
 from acd.core.strategies import Candidate
 from acd.core.timers import Deadlines, Timer, TimerKind
 
+#: every kind, in declaration order (iterating the enum class builds them each time: a
+#: caller's hang-up cancelled its five timers through it)
+_TIMER_KINDS = tuple(TimerKind)
+
 
 class RoutingState:
     def __init__(self, queues: Iterable[QueueConfig], agents: Iterable[AgentConfig],
@@ -187,7 +191,7 @@ class RoutingState:
 
     def drop_call(self, call: CallRuntime) -> None:
         self.remove_waiting(call)
-        for kind in TimerKind:
+        for kind in _TIMER_KINDS:
             self.cancel_timer(("call", call.call_id, kind))
         self.calls.pop(call.call_id, None)
         self.touch_call(call)
