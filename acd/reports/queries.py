@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     ColumnElement,
     Float,
@@ -30,14 +29,10 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
 
-from acd.history.schema import agent_events, calls, ring_attempts, survey_answers
+from acd.history.schema import OUTBOUND, agent_events, calls, ring_attempts, survey_answers
+from acd.history.sql_math import floor_int
 from acd.reports.buckets import Segment
-
-#: calls.direction of an agent's own call: not offered, not an answered call
-OUTBOUND = "outbound"
 
 
 @dataclass(frozen=True)
@@ -63,24 +58,6 @@ class Filters:
     end: float
     queue: str | None = None
     agent: str | None = None
-
-
-class floor_int(FunctionElement[int]):  # noqa: N801 - SQLAlchemy's naming for a function
-    """floor(x) as an integer; SQLite's CAST truncates, which is floor for the x >= 0
-    the bucket arithmetic gives it (PostgreSQL's CAST would round)."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-@compiles(floor_int)
-def _floor_default(element: floor_int, compiler: Any, **kw: Any) -> str:
-    return f"CAST(floor({compiler.process(element.clauses, **kw)}) AS BIGINT)"
-
-
-@compiles(floor_int, "sqlite")
-def _floor_sqlite(element: floor_int, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
 
 
 def bucket_number(moment: ColumnElement[float], parts: Sequence[Segment]
