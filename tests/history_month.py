@@ -128,6 +128,9 @@ def _call(rng: random.Random, month: Month, call_id: str, arrived: float,
                        callback=rng.choice(["requested", "completed", "completed", "failed",
                                             "cancelled"]))
     row["ring_attempts"] = attempt
+    if len(month.calls) % 23 == 5:  # overflowed: waited in another queue first
+        first = queues[(queues.index(queue) + 1) % len(queues)]
+        row["queues"] = f'["{first}", "{queue}"]'
     month.calls.append(row)
 
 

@@ -8,6 +8,7 @@ acd.reports.buckets' arithmetic.
 from __future__ import annotations
 
 import bisect
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -53,14 +54,21 @@ def _group(rows: Iterable[dict[str, object]], time_of: str, entity: Callable[[di
 
 def queues(month: Month, interval: str, zone: str, start: float, end: float, *,
            short: float, levels: dict[str, float], default_level: float) -> dict[Key, Figures]:
+    """A call counts in the queue it ended in (`queue`) and, as offered and overflowed
+    out, in each queue it left before (every other entry of `queues`)."""
     queued = [c for c in month.calls if c["queue"] and c.get("direction") != "outbound"]
+    left = [{"arrived_at": c["arrived_at"], "queue": q, "departed": True}
+            for c in month.calls if c.get("direction") != "outbound"
+            for q in json.loads(str(c.get("queues") or "[]"))[:-1]]
     out = {}
-    for key, rows in _group(queued, "arrived_at", lambda c: (c["queue"],), interval, zone,
-                            start, end).items():
+    for key, visits in _group(queued + left, "arrived_at", lambda c: (c["queue"],),
+                              interval, zone, start, end).items():
+        rows = [c for c in visits if not c.get("departed")]
+        departed = len(visits) - len(rows)
         answered = [c for c in rows if c.get("answered_at") is not None]
-        wait = [float(c.get("wait_seconds") or 0) for c in rows]
-        left = [c for c in rows if c.get("answered_at") is None and c["outcome"] == "abandoned"]
-        shorts = [c for c in left if float(c.get("wait_seconds") or 0) < short]
+        wait = [float(c.get("wait_seconds") or 0) for c in rows] or [0.0]
+        gone = [c for c in rows if c.get("answered_at") is None and c["outcome"] == "abandoned"]
+        shorts = [c for c in gone if float(c.get("wait_seconds") or 0) < short]
         level = levels.get(key[1], default_level)
         in_level = [c for c in answered if float(c.get("wait_seconds") or 0) <= level]
         talk = sum(float(c.get("talk_seconds", 0)) for c in rows)
@@ -70,13 +78,13 @@ def queues(month: Month, interval: str, zone: str, start: float, end: float, *,
                   and str(c["outcome"]).startswith("exited:")]
         base = len(rows) - len(shorts)
         out[key] = {
-            "offered": len(rows), "answered": len(answered),
-            "abandoned": len(left) - len(shorts), "short_abandoned": len(shorts),
-            "exited": len(exited),
-            "unanswered_other": len(rows) - len(answered) - len(left) - len(exited),
+            "offered": len(rows) + departed, "answered": len(answered),
+            "abandoned": len(gone) - len(shorts), "short_abandoned": len(shorts),
+            "exited": len(exited), "overflowed_out": departed,
+            "unanswered_other": len(rows) - len(answered) - len(gone) - len(exited),
             "answered_in_service_level": len(in_level),
             "service_level": _ratio(len(in_level), base),
-            "abandon_rate": _ratio(len(left) - len(shorts), base),
+            "abandon_rate": _ratio(len(gone) - len(shorts), base),
             "asa": _avg(sum(float(c.get("wait_seconds") or 0) for c in answered),
                         len(answered)),
             "longest_wait": max(wait), "talk_seconds": talk,

@@ -53,9 +53,10 @@ _INDEXES_V3 = ("calls_wait_arrived", "calls_report", "ring_attempts_report")
 
 
 async def _rollup_v3(conn: AsyncConnection) -> None:
-    """The queue report's roll-up, filled from the calls already kept, and the
-    reports' covering indexes."""
+    """The queue report's roll-up and the calls' departures from queues, filled from
+    the calls already kept; the reports' covering indexes."""
     def create(sync: Any) -> None:
+        schema.queue_departures.create(sync, checkfirst=True)
         schema.queue_slots.create(sync, checkfirst=True)
         for table in (schema.calls, schema.ring_attempts):
             for index in table.indexes:
@@ -69,7 +70,8 @@ async def _rollup_v3(conn: AsyncConnection) -> None:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "calls, ring attempts, survey answers, agent events", _create_v1),
     Migration(2, "calls: direction, disposition, disposition_note", _calls_v2),
-    Migration(3, "queue_slots (the queue report's roll-up), the reports' indexes",
+    Migration(3, "queue_slots (the queue report's roll-up), queue_departures, the "
+              "reports' indexes",
               _rollup_v3),
 )
 

@@ -16,7 +16,7 @@ committed calls, so two writers never leave a slot without the other's calls.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -27,14 +27,17 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
     text,
     true,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from acd.history import departures
 from acd.history.schema import (
     ABANDONED_WAIT_EDGES,
     ANSWERED_WAIT_EDGES,
@@ -43,6 +46,7 @@ from acd.history.schema import (
     abandoned_under,
     answered_under,
     calls,
+    queue_departures,
     queue_slots,
 )
 from acd.history.sql_math import floor_int
@@ -61,8 +65,9 @@ def slot_of(moment: float) -> int:
 
 
 def slots_of(rows: Iterable[dict[str, Any]]) -> set[Slot]:
-    """The slots of call rows (their arrival and queue)."""
-    return {(slot_of(float(r["arrived_at"])), str(r["queue"])) for r in rows if r["queue"]}
+    """The slots of call rows: their arrival, in each queue they were in."""
+    return {(slot_of(float(r["arrived_at"])), queue) for r in rows
+            for queue in departures.queues_of(str(r.get("queues") or "[]"), str(r["queue"]))}
 
 
 async def take_turn(conn: AsyncConnection) -> None:
@@ -76,9 +81,10 @@ async def slots_stored(conn: AsyncConnection, call_ids: list[str]) -> set[Slot]:
     found: set[Slot] = set()
     for index in range(0, len(call_ids), 500):
         chunk = call_ids[index:index + 500]
-        result = await conn.execute(select(calls.c.arrived_at, calls.c.queue).where(
-            calls.c.call_id.in_(chunk), calls.c.queue != ""))
-        found |= {(slot_of(float(at)), str(queue)) for at, queue in result}
+        result = await conn.execute(select(calls.c.arrived_at, calls.c.queue,
+                                           calls.c.queues).where(calls.c.call_id.in_(chunk)))
+        found |= slots_of({"arrived_at": at, "queue": queue, "queues": queues}
+                          for at, queue, queues in result)
     return found
 
 
@@ -96,16 +102,26 @@ async def refresh(conn: AsyncConnection, slots: set[Slot]) -> None:
         await conn.execute(delete(queue_slots).where(or_(*(
             and_(queue_slots.c.slot_start == s, queue_slots.c.queue.in_(sorted(by_start[s])))
             for s in chunk))))
-        await conn.execute(_recomputed(or_(*(
-            and_(calls.c.arrived_at >= s, calls.c.arrived_at < s + SLOT_SECONDS,
-                 calls.c.queue.in_(sorted(by_start[s]))) for s in chunk))))
+        await conn.execute(_recomputed(_in_slots({s: sorted(by_start[s]) for s in chunk})))
+
+
+def _in_slots(queues_by_start: dict[int, list[str]]
+              ) -> Callable[[ColumnElement[str]], ColumnElement[bool]]:
+    def which(queue: ColumnElement[str]) -> ColumnElement[bool]:
+        return or_(*(and_(calls.c.arrived_at >= start,
+                          calls.c.arrived_at < start + SLOT_SECONDS, queue.in_(queues))
+                     for start, queues in queues_by_start.items()))
+    return which
 
 
 async def rebuild(conn: AsyncConnection, start: float | None = None,
                   end: float | None = None) -> None:
     """Recompute every slot from `start` to `end` (whole slots; None: unbounded): after
-    a migration, a purge, or rows written by something other than the writer."""
+    a migration, a purge, or rows written by something other than the writer. The
+    departures of those calls are derived again first."""
     await take_turn(conn)
+    await departures.derive_between(conn, None if start is None else slot_of(start),
+                                    None if end is None else slot_of(end))
     slot_bounds: list[ColumnElement[bool]] = []
     call_bounds: list[ColumnElement[bool]] = []
     if start is not None:
@@ -115,16 +131,23 @@ async def rebuild(conn: AsyncConnection, start: float | None = None,
         slot_bounds.append(queue_slots.c.slot_start < slot_of(end))
         call_bounds.append(calls.c.arrived_at < slot_of(end))
     await conn.execute(delete(queue_slots).where(and_(true(), *slot_bounds)))
-    await conn.execute(_recomputed(and_(true(), *call_bounds)))
+    await conn.execute(_recomputed(lambda _queue: and_(true(), *call_bounds)))
 
 
-def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.sum(case((condition, 1), else_=0))
+async def forget_before(conn: AsyncConnection, before: float) -> None:
+    """After the purge of the calls that arrived before `before`: their departures gone,
+    the roll-up of what is left (the slot the limit cuts in two)."""
+    await take_turn(conn)
+    d = queue_departures
+    await conn.execute(delete(d).where(~select(calls.c.call_id).where(
+        calls.c.call_id == d.c.call_id).exists()))
+    await rebuild(conn, end=before + SLOT_SECONDS)
 
 
-def _recomputed(which: ColumnElement[bool]) -> Any:
-    """INSERT INTO queue_slots the sums of the offered calls matching `which`."""
-    c = calls.c
+def _recomputed(which: Callable[[ColumnElement[str]], ColumnElement[bool]]) -> Any:
+    """INSERT INTO queue_slots the sums of the offered calls that `which` picks (given the
+    queue column to pick by): the calls that ended in a queue, and the departures."""
+    c, d = calls.c, queue_departures.c
     wait = func.coalesce(c.wait_seconds, 0.0)
     answered = c.answered_at.is_not(None)
     abandoned = and_(c.answered_at.is_(None), c.outcome == "abandoned")
@@ -132,23 +155,34 @@ def _recomputed(which: ColumnElement[bool]) -> Any:
     # selected one only when they are the same text
     size: ColumnElement[int] = literal_column(str(SLOT_SECONDS), Integer)
     start = (floor_int(c.arrived_at / size) * size).label("slot_start")
-    sums = select(
-        start, c.queue,
-        func.count().label("offered"),
-        _count(answered).label("answered"),
-        _count(abandoned).label("abandoned_all"),
-        _count(and_(c.answered_at.is_(None), c.outcome.startswith("exited:"))).label("exited"),
-        func.sum(case((answered, wait), else_=0.0)).label("answered_wait_seconds"),
-        func.max(wait).label("longest_wait"),
-        func.sum(c.talk_seconds).label("talk_seconds"),
-        func.sum(c.hold_seconds).label("hold_seconds"),
-        func.sum(c.wrap_up_seconds).label("wrap_up_seconds"),
-        _count(c.callback != "").label("callbacks_requested"),
-        _count(c.callback == "completed").label("callbacks_completed"),
-        _count(c.transfer != "").label("transfers"),
-        *(_count(and_(answered, wait < e)).label(answered_under(e))
-          for e in ANSWERED_WAIT_EDGES),
-        *(_count(and_(abandoned, wait < e)).label(abandoned_under(e))
-          for e in ABANDONED_WAIT_EDGES),
-    ).where(which, c.queue != "", c.direction != OUTBOUND).group_by(start, c.queue)
-    return insert(queue_slots).from_select([col.name for col in queue_slots.columns], sums)
+    ended = {
+        "answered": _flag(answered), "abandoned_all": _flag(abandoned),
+        "exited": _flag(and_(c.answered_at.is_(None), c.outcome.startswith("exited:"))),
+        "answered_wait_seconds": case((answered, wait), else_=0.0),
+        "longest_wait": wait, "talk_seconds": c.talk_seconds,
+        "hold_seconds": c.hold_seconds, "wrap_up_seconds": c.wrap_up_seconds,
+        "callbacks_requested": _flag(c.callback != ""),
+        "callbacks_completed": _flag(c.callback == "completed"),
+        "transfers": _flag(c.transfer != ""), "overflowed_out": literal(0, Integer),
+        **{answered_under(e): _flag(and_(answered, wait < e)) for e in ANSWERED_WAIT_EDGES},
+        **{abandoned_under(e): _flag(and_(abandoned, wait < e))
+           for e in ABANDONED_WAIT_EDGES},
+    }
+    names = list(ended)
+    zero: dict[str, ColumnElement[Any]] = {n: literal(0, Integer) for n in names}
+    left = {**zero, "overflowed_out": literal(1, Integer)}
+    ended_rows = select(start, c.queue, *(ended[n].label(n) for n in names)).where(
+        which(c.queue), c.queue != "", c.direction != OUTBOUND)
+    left_rows = select(start, d.queue, *(left[n].label(n) for n in names)).join_from(
+        queue_departures, calls, c.call_id == d.call_id).where(
+        which(d.queue), c.direction != OUTBOUND)
+    each = union_all(ended_rows, left_rows).subquery("each")
+    sums = select(each.c.slot_start, each.c.queue, func.count().label("offered"),
+                  *((func.max if n == "longest_wait" else func.sum)(each.c[n]).label(n)
+                    for n in names)).group_by(each.c.slot_start, each.c.queue)
+    columns = ["slot_start", "queue", "offered", *names]
+    return insert(queue_slots).from_select(columns, sums)
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)

@@ -141,6 +141,16 @@ agent_events = Table(
 Index("agent_events_agent_at", agent_events.c.agent, agent_events.c.at, agent_events.c.state,
       unique=True)
 Index("agent_events_at", agent_events.c.at)
+#: schema version 3: each queue a call left for another (an overflow: an exit to a flow
+#: that queued it elsewhere, or a transfer to a queue), from `calls.queues`: every queue
+#: but the last, where the call ended. Kept by the writer with the call's row; the queue
+#: report counts the call as offered and "overflowed out" in each of them.
+queue_departures = Table(
+    "queue_departures", metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("position", Integer, primary_key=True),       # 0: the first queue
+    Column("queue", String(64), nullable=False),
+)
 
 #: A queue report's roll-up is kept per 15 minutes of UTC time; every zone's UTC offset
 #: is a whole number of 15 minutes, so a local 15-minute slot, hour or day is made of
@@ -186,6 +196,8 @@ queue_slots = Table(
     Column("callbacks_requested", Integer, nullable=False),
     Column("callbacks_completed", Integer, nullable=False),
     Column("transfers", Integer, nullable=False),
+    #: calls that left this queue for another (queue_departures); `offered` counts them
+    Column("overflowed_out", Integer, nullable=False),
     *(Column(answered_under(e), Integer, nullable=False) for e in ANSWERED_WAIT_EDGES),
     *(Column(abandoned_under(e), Integer, nullable=False) for e in ABANDONED_WAIT_EDGES),
 )

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from acd.history import rollup, schema
+from acd.history import departures, rollup, schema
 from acd.history.migrations import MIGRATIONS, Migration, migrate
 from acd.history.rows import Batch, Row
 from acd.history.writer import BadRows
@@ -103,6 +103,7 @@ class HistoryDatabase:
             slots |= rollup.slots_of(batch.calls.values())
             await self._upsert(conn, schema.calls, list(batch.calls.values()),
                                ("call_id",), newer_only=True)
+            await departures.derive(conn, list(batch.calls))
             await rollup.refresh(conn, slots)
             await self._upsert(conn, schema.ring_attempts,
                                list(batch.ring_attempts.values()), ("call_id", "attempt"))
@@ -146,7 +147,7 @@ class HistoryDatabase:
             removed[kind] = total
             if kind == "calls":  # the roll-up of what is left (a slot cut in two)
                 async with self.engine.begin() as conn:
-                    await rollup.rebuild(conn, end=before + rollup.SLOT_SECONDS)
+                    await rollup.forget_before(conn, before)
         return removed
 
     async def count(self, table: Table, **where: Any) -> int:

@@ -81,7 +81,9 @@ class ReportEngine:
     async def _queue_rows(self, conn: AsyncConnection, buckets: list[Any], parts: Any,
                           where: Filters) -> list[dict[str, Any]]:
         if not (self.use_rollup and rollup_queries.covers(buckets, where)):
-            return await _rows(conn, queries.queue_sums(parts, where, self.limits))
+            return figures.add_departures(
+                await _rows(conn, queries.queue_sums(parts, where, self.limits)),
+                await _rows(conn, queries.departure_sums(parts, where)))
         sums = await _rows(conn, rollup_queries.slot_sums(parts, where, self.limits))
         extra = [row for statement in rollup_queries.corrections(parts, where, self.limits)
                  for row in await _rows(conn, statement)]

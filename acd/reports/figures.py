@@ -108,9 +108,10 @@ def _seconds(name: str) -> Figure:
 
 
 def _queue_base(s: Sums) -> float:
-    """Calls a service level and an abandon rate are taken over: short abandons left
-    before anyone could have answered them."""
-    return float(s.get("offered", 0) - s.get("short_abandoned", 0))
+    """Calls a service level and an abandon rate are taken over: those that ended in the
+    queue, but short abandons, which left before anyone could have answered them."""
+    return float(s.get("offered", 0) - s.get("short_abandoned", 0)
+                 - s.get("overflowed_out", 0))
 
 
 def _handled(s: Sums) -> float:
@@ -120,10 +121,10 @@ def _handled(s: Sums) -> float:
 
 QUEUE_FIGURES = (
     _count("offered"), _count("answered"), _count("abandoned"), _count("short_abandoned"),
-    _count("exited"),
+    _count("exited"), _count("overflowed_out"),
     Figure(Column("unanswered_other", "count"), lambda s: int(
         s.get("offered", 0) - s.get("answered", 0) - s.get("abandoned", 0)
-        - s.get("short_abandoned", 0) - s.get("exited", 0))),
+        - s.get("short_abandoned", 0) - s.get("exited", 0) - s.get("overflowed_out", 0))),
     _count("answered_in_service_level"),
     Figure(Column("service_level", "ratio"),
            lambda s: ratio(s.get("answered_in_service_level", 0), _queue_base(s))),
@@ -210,6 +211,19 @@ def pivot_states(rows: Iterable[Sums]) -> tuple[list[dict[str, Any]], set[str]]:
             key = f"paused:{row['reason']}"
             target[key] = target.get(key, 0.0) + spent
     return list(merged.values()), reasons
+
+
+def add_departures(sums: Iterable[Sums], departures: Iterable[Sums]
+                   ) -> list[dict[str, Any]]:
+    """Queue sums of the calls that ended in each queue, with the calls that left it for
+    another (`overflowed_out`): those are offered there too."""
+    out = {(row["bucket"], row["queue"]): dict(row) for row in sums}
+    for row in departures:
+        key = (row["bucket"], row["queue"])
+        target = out.setdefault(key, {"bucket": key[0], "queue": key[1], "offered": 0})
+        target["overflowed_out"] = int(row["overflowed_out"])
+        target["offered"] = int(target.get("offered") or 0) + int(row["overflowed_out"])
+    return list(out.values())
 
 
 def add_all_questions(rows: Iterable[Sums]) -> list[dict[str, Any]]:

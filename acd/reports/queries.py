@@ -30,7 +30,14 @@ from sqlalchemy import (
     union_all,
 )
 
-from acd.history.schema import OUTBOUND, agent_events, calls, ring_attempts, survey_answers
+from acd.history.schema import (
+    OUTBOUND,
+    agent_events,
+    calls,
+    queue_departures,
+    ring_attempts,
+    survey_answers,
+)
 from acd.history.sql_math import floor_int
 from acd.reports.buckets import Segment
 
@@ -116,6 +123,22 @@ def queue_sums(parts: Sequence[Segment], where: Filters, limits: Thresholds) -> 
         _count(c.c.callback == "completed").label("callbacks_completed"),
         _count(c.c.transfer != "").label("transfers"),
     ], c.c.queue)
+
+
+def departure_sums(parts: Sequence[Segment], where: Filters) -> Select[Any]:
+    """Per bucket and queue: the calls that left the queue for another (overflowed out),
+    bucketed by the call's arrival."""
+    d = queue_departures
+    inner = select(bucket_number(calls.c.arrived_at, parts).label("bucket"), d.c.queue
+                   ).join_from(d, calls, calls.c.call_id == d.c.call_id).where(
+        calls.c.arrived_at >= where.start, calls.c.arrived_at < where.end,
+        calls.c.direction != OUTBOUND)
+    if where.queue is not None:
+        inner = inner.where(d.c.queue == where.queue)
+    if where.agent is not None:
+        inner = inner.where(calls.c.agent == where.agent)
+    c = inner.subquery("c")
+    return _aggregate(c, [func.count().label("overflowed_out")], c.c.queue)
 
 
 def _sl_of(queue: ColumnElement[str], limits: Thresholds) -> ColumnElement[float]:

@@ -39,7 +39,7 @@ from acd.reports.queries import Filters, Thresholds, bucket_number
 #: the roll-up's sums the report shows as they are
 _SUMMED = ("offered", "answered", "abandoned_all", "exited", "answered_wait_seconds",
            "talk_seconds", "hold_seconds", "wrap_up_seconds", "callbacks_requested",
-           "callbacks_completed", "transfers")
+           "callbacks_completed", "transfers", "overflowed_out")
 
 
 def covers(buckets: Sequence[Bucket], where: Filters) -> bool:

@@ -31,7 +31,8 @@ from acd.history.writer import BadRows, HistoryWriter
 
 DB = 14  # this module's own Redis database; keys also carry a per-test prefix
 T0 = 1_795_000_000.0
-TABLES = "calls, ring_attempts, survey_answers, agent_events, queue_slots, schema_version"
+TABLES = ("calls, ring_attempts, survey_answers, agent_events, queue_slots, queue_departures, "
+          "schema_version")
 
 
 @pytest.fixture
@@ -413,6 +414,7 @@ async def undo_version_3(conn: Any) -> None:
     for index in ("calls_wait_arrived", "calls_report", "ring_attempts_report"):
         await conn.execute(text(f"DROP INDEX {index}"))
     await conn.execute(text("DROP TABLE queue_slots"))
+    await conn.execute(text("DROP TABLE queue_departures"))
     await conn.execute(text("UPDATE schema_version SET version = 2"))
 
 

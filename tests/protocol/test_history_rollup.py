@@ -31,7 +31,8 @@ ZONE = "Asia/Shanghai"
 DAY = "2026-11-02"
 #: 10:00 on DAY in Shanghai
 T0 = 1_793_584_800.0
-TABLES = "calls, ring_attempts, survey_answers, agent_events, queue_slots, schema_version"
+TABLES = ("calls, ring_attempts, survey_answers, agent_events, queue_slots, queue_departures, "
+          "schema_version")
 
 
 @pytest_asyncio.fixture(params=["sqlite", "postgresql"])
@@ -101,12 +102,30 @@ async def test_an_amended_record_replaces_its_call_in_the_report_in_either_order
     assert (figures["offered"], figures["transfers"], figures["aht"]) == (1, 1, 80.0)
 
 
-async def test_a_call_whose_amendment_moves_it_to_another_queue_leaves_the_first(
+async def test_a_call_whose_amendment_takes_it_out_of_a_queue_leaves_that_queue(
         database: HistoryDatabase) -> None:
-    await database.apply(batch_of([entry(1, "c1")]))
-    await database.apply(batch_of([entry(2, "c1", queues=["support", "sales"])]))
-    report = await queue_report(database)
-    assert [queue for _, queue in report] == ["sales"]
+    await database.apply(batch_of([entry(1, "c1", queues=["support", "sales"])]))
+    await database.apply(batch_of([entry(2, "c1", queues=["sales"])]))
+    for rollup in (True, False):
+        report = await queue_report(database, rollup=rollup)
+        assert [queue for _, queue in report] == ["sales"]
+
+
+async def test_an_overflowed_call_is_offered_in_both_queues_and_answered_in_the_last(
+        database: HistoryDatabase) -> None:
+    await database.apply(batch_of([entry(1, "c1", queues=["support", "sales"]),
+                                   entry(2, "c2", queues=["support"])]))
+    for rollup in (True, False):  # from the roll-up, and from the calls
+        report = {queue: figures for (_, queue), figures in
+                  (await queue_report(database, rollup=rollup)).items()}
+        support, sales = report["support"], report["sales"]
+        assert (support["offered"], support["overflowed_out"], support["answered"]) == (
+            2, 1, 1)
+        assert support["service_level"] == 0.0 or support["service_level"] == 1.0
+        assert support["unanswered_other"] == 0  # the overflowed call is accounted for
+        assert (sales["offered"], sales["overflowed_out"], sales["answered"]) == (1, 0, 1)
+        assert sales["asa"] == 30.0 and sales["talk_seconds"] == 60.0
+        assert support["talk_seconds"] == 60.0  # only c2's: c1 talked in sales
 
 
 async def test_two_writers_applying_at_once_count_every_call_once(
@@ -181,8 +200,9 @@ async def test_a_version_2_database_is_upgraded_with_a_roll_up_of_the_calls_it_k
         indexes = await conn.run_sync(lambda sync: {
             i["name"] for t in ("calls", "ring_attempts")
             for i in inspect(sync).get_indexes(t)})
-    assert sum(slots) == len([c for c in month.calls if c["queue"]
-                              and c.get("direction") != "outbound"])
+    offered = [c for c in month.calls if c["queue"] and c.get("direction") != "outbound"]
+    overflowed = [c for c in offered if "," in str(c["queues"])]
+    assert overflowed and sum(slots) == len(offered) + len(overflowed)
     assert {"calls_wait_arrived", "calls_report", "ring_attempts_report"} <= indexes
     assert await queue_report(upgraded, start="2026-11-01", end="2026-11-02") == before
     await upgraded.close()
