@@ -72,11 +72,13 @@ class ReportEngine:
                 sums, reasons = figures.pivot_states(spent)
                 shape = figures.Shape("agent-states", ("agent",),
                                       figures.state_figures(reasons))
+        # the total of all queues (agents), unless the report is of one of them
+        one = queue if shape.keys[0] == "queue" else agent
         # a month of 15-minute rows per agent is seconds of Python: on a thread, so the
         # event loop (FastAGI sessions) gets its turns meanwhile
         return await asyncio.to_thread(
-            figures.build, shape, sums, labels, interval=span.interval.value,
-            timezone=span.zone, start=_label(span, span.start), end=_label(span, span.end))
+            _built, shape, sums, labels, span,
+            totals=one is None)
 
     async def _queue_rows(self, conn: AsyncConnection, buckets: list[Any], parts: Any,
                           where: Filters) -> list[dict[str, Any]]:
@@ -126,6 +128,15 @@ def _merge(*parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for row in rows:
             merged.setdefault((row["bucket"], row["agent"]), {}).update(row)
     return list(merged.values())
+
+
+def _built(shape: figures.Shape, sums: list[dict[str, Any]], labels: list[str],
+           span: ReportRange, *, totals: bool) -> Report:
+    if totals:
+        sums = figures.add_totals(sums, shape.keys)
+    return figures.build(shape, sums, labels, interval=span.interval.value,
+                         timezone=span.zone, start=_label(span, span.start),
+                         end=_label(span, span.end))
 
 
 def _label(span: ReportRange, moment: float) -> str:

@@ -213,6 +213,38 @@ def pivot_states(rows: Iterable[Sums]) -> tuple[list[dict[str, Any]], set[str]]:
     return list(merged.values()), reasons
 
 
+#: the entity of a report's total rows: all queues (agents) together, per bucket
+ALL = "(all)"
+#: sums that are maxima, not totals
+_MAXIMA = frozenset({"longest_wait"})
+
+
+def add_totals(rows: Iterable[Sums], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows, and per bucket (and per other key, e.g. a survey's question) a row for
+    all values of the first of `keys` together (shown as ALL): each sum added up, a
+    maximum the largest. Its ratios and averages are then derived from these sums like
+    any row's: the service level of all queues is the calls answered within their own
+    queue's threshold over all calls, not an average of the queues' percentages."""
+    entity, others = keys[0], tuple(keys[1:])
+    out = [dict(row) for row in rows]
+    skip = {"bucket", *keys}
+    totals: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in out:
+        group = (row["bucket"], *(row[k] for k in others))
+        total = totals.get(group)
+        if total is None:
+            total = totals[group] = {"bucket": row["bucket"], entity: ALL,
+                                     **{k: row[k] for k in others}}
+        for name, value in row.items():
+            if name in skip or value is None:
+                continue
+            if name in _MAXIMA:
+                total[name] = max(total.get(name, value), value)
+            else:
+                total[name] = total.get(name, 0) + value
+    return out + list(totals.values())
+
+
 def add_departures(sums: Iterable[Sums], departures: Iterable[Sums]
                    ) -> list[dict[str, Any]]:
     """Queue sums of the calls that ended in each queue, with the calls that left it for

@@ -107,6 +107,29 @@ async def test_filters_narrow_a_report_to_one_queue(client: TestClient) -> None:
     assert [row[1] for row in body["rows"]] == ["vip"]
 
 
+async def test_a_report_has_a_row_for_all_queues_whose_ratios_come_from_the_sums(
+        client: TestClient) -> None:
+    headers = await login(client, "sam", "s-pw")
+    body = await (await client.get(f"/api/reports/queues?{DAY}&interval=total",
+                                   headers=headers)).json()
+    names = [c["name"] for c in body["columns"]]
+    rows = {row[1]: dict(zip(names, row, strict=True)) for row in body["rows"]}
+    every, queues = rows.pop("(all)"), rows.values()
+    assert every["offered"] == sum(q["offered"] for q in queues)
+    assert every["answered_in_service_level"] == sum(q["answered_in_service_level"]
+                                                     for q in queues)
+    assert every["longest_wait"] == max(q["longest_wait"] for q in queues)
+    base = every["offered"] - every["short_abandoned"] - every["overflowed_out"]
+    assert every["service_level"] == round(every["answered_in_service_level"] / base, 4)
+    assert "(all)" in body["series"]  # a line of its own on a chart
+    agents = await (await client.get(f"/api/reports/agents?{DAY}&interval=total",
+                                     headers=headers)).json()
+    assert "(all)" in {row[1] for row in agents["rows"]}
+    one = await (await client.get(f"/api/reports/queues?{DAY}&interval=total&queue=vip",
+                                  headers=headers)).json()
+    assert [row[1] for row in one["rows"]] == ["vip"]  # a report of one queue: no total
+
+
 async def test_the_csv_download_has_the_json_rows_and_spreadsheet_formulas_stay_text(
         client: TestClient) -> None:
     headers = await login(client, "sam", "s-pw")
@@ -122,6 +145,7 @@ async def test_the_csv_download_has_the_json_rows_and_spreadsheet_formulas_stay_
     assert len(lines) == 1 + len(as_json["rows"])
     queues = [line[1] for line in lines[1:]]
     assert "'=HYPERLINK(\"http://x\")" in queues and "sales" in queues
+    assert "(all)" in queues
     offered = {line[1]: int(line[2]) for line in lines[1:]}
     assert offered["sales"] == next(r[2] for r in as_json["rows"] if r[1] == "sales")
 
