@@ -82,6 +82,7 @@ from acd.media.announcement import Announcement
 from acd.media.prompts import PromptLibrary
 from acd.privacy import set_log_full_numbers
 from acd.reports.wiring import attach as attach_reports
+from acd.reports.wiring import reconfigure as reconfigure_reports
 from acd.routing_service import RoutingService
 
 log = logging.getLogger(__name__)
@@ -256,8 +257,8 @@ class App:
         return self._call_settings[1]
 
     async def reload(self) -> bool:
-        """SIGHUP: re-read config.yaml's queues, agents, schedules, surveys, users and
-        admission caps.
+        """SIGHUP: re-read config.yaml's queues, agents, schedules, surveys, users,
+        admission caps and report thresholds.
 
         A configuration with errors is refused (each logged) and the running one kept;
         agents' states, waiting callers and statistics carry over. Addresses and ports
@@ -286,6 +287,7 @@ class App:
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
         if self._runner is not None:  # tokens of users removed or changed are revoked
             await reload_users(self._runner.app, sections.users)  # + the console's
+            reconfigure_reports(self._runner.app, config, sections.queues)
         log.info("configuration reloaded from %s: %d queues, %d agents", config.source,
                  len(sections.queues), len(sections.agents))
         return True

@@ -48,6 +48,7 @@ class ReportEngine:
                      agent: str | None = None) -> Report:
         if kind not in REPORT_KINDS:
             raise UnknownReport(f"no report {kind!r}; reports: {', '.join(REPORT_KINDS)}")
+        limits = self.limits  # a reload meanwhile applies from the next report
         buckets = make_buckets(span)
         parts = segments(buckets, span.interval)
         where = Filters(span.start, span.end, queue, agent)
@@ -56,19 +57,20 @@ class ReportEngine:
         async with self.engine.begin() as conn:
             await _tune(conn, sorts=kind == "agent-states")
             if kind == "queues":
-                sums = await self._queue_rows(conn, buckets, parts, where)
+                sums = await _queue_rows(conn, buckets, parts, where, limits,
+                                         rollup=self.use_rollup)
                 shape = figures.QUEUES
             elif kind == "agents":
                 sums = _merge(await _rows(conn, queries.agent_call_sums(parts, where)),
                               await _rows(conn, queries.agent_ring_sums(parts, where,
-                                                                        self.limits)))
+                                                                        limits)))
                 shape = figures.AGENTS
             elif kind == "surveys":
                 sums = figures.add_all_questions(
                     await _rows(conn, queries.survey_sums(parts, where)))
                 shape = figures.SURVEYS
             else:
-                spent = await self._state_rows(conn, buckets, parts, where)
+                spent = await self._state_rows(conn, buckets, parts, where, limits)
                 sums, reasons = figures.pivot_states(spent)
                 shape = figures.Shape("agent-states", ("agent",),
                                       figures.state_figures(reasons))
@@ -80,28 +82,30 @@ class ReportEngine:
             _built, shape, sums, labels, span,
             totals=one is None)
 
-    async def _queue_rows(self, conn: AsyncConnection, buckets: list[Any], parts: Any,
-                          where: Filters) -> list[dict[str, Any]]:
-        if not (self.use_rollup and rollup_queries.covers(buckets, where)):
-            return figures.add_departures(
-                await _rows(conn, queries.queue_sums(parts, where, self.limits)),
-                await _rows(conn, queries.departure_sums(parts, where)))
-        sums = await _rows(conn, rollup_queries.slot_sums(parts, where, self.limits))
-        extra = [row for statement in rollup_queries.corrections(parts, where, self.limits)
-                 for row in await _rows(conn, statement)]
-        return rollup_queries.combine(sums, extra)
-
     async def _state_rows(self, conn: AsyncConnection, buckets: list[Any], parts: Any,
-                          where: Filters) -> list[dict[str, Any]]:
+                          where: Filters, limits: Thresholds) -> list[dict[str, Any]]:
         """The state sums, with the range's buckets in a temporary table of this
         transaction for the statement to cut intervals at."""
         await conn.execute(text("DROP TABLE IF EXISTS report_buckets"))
         await conn.run_sync(lambda sync: queries.report_buckets.create(sync))
         await conn.execute(insert(queries.report_buckets), [
             {"idx": i, "start_at": b.start, "end_at": b.end} for i, b in enumerate(buckets)])
-        rows = await _rows(conn, queries.state_sums(parts, where, self.limits, self.now()))
+        rows = await _rows(conn, queries.state_sums(parts, where, limits, self.now()))
         await conn.execute(text("DROP TABLE report_buckets"))
         return rows
+
+
+async def _queue_rows(conn: AsyncConnection, buckets: list[Any], parts: Any, where: Filters,
+                      limits: Thresholds, *, rollup: bool) -> list[dict[str, Any]]:
+    """The queue sums: from the roll-up where the report is made of its slots."""
+    if not (rollup and rollup_queries.covers(buckets, where)):
+        return figures.add_departures(
+            await _rows(conn, queries.queue_sums(parts, where, limits)),
+            await _rows(conn, queries.departure_sums(parts, where)))
+    sums = await _rows(conn, rollup_queries.slot_sums(parts, where, limits))
+    extra = [row for statement in rollup_queries.corrections(parts, where, limits)
+             for row in await _rows(conn, statement)]
+    return rollup_queries.combine(sums, extra)
 
 
 async def _tune(conn: AsyncConnection, *, sorts: bool) -> None:

@@ -212,3 +212,47 @@ async def test_reports_say_the_history_is_off_when_it_is_disabled(tmp_path: Path
         resp = await c.get(f"/api/reports/queues?{DAY}", headers=await login(c, "sam", "s-pw"))
         assert resp.status == 503
         assert "history.enabled: false" in (await resp.json())["message"]
+
+
+async def test_a_reloaded_config_changes_the_service_level_of_the_next_report(
+        tmp_path: Path) -> None:
+    """What SIGHUP does (acd.app reload -> acd.reports.wiring.reconfigure): a supervisor
+    who raises sales' service level to 60 s sees more calls within it, without a restart."""
+    from acd.config.sections import load_sections
+    from acd.config.settings import load_config
+    from acd.reports.database import history_url
+    from acd.reports.wiring import attach, reconfigure
+
+    def config_with(sales_level: int, short: int) -> tuple[object, list]:
+        (tmp_path / "config.yaml").write_text(
+            "timezone: Asia/Shanghai\nqueues:\n"
+            f"  sales: {{service_level_seconds: {sales_level}}}\n  support: {{}}\n"
+            f"  vip: {{}}\nreports: {{short_abandon_seconds: {short}, max_range_days: 7}}\n")
+        config = load_config(tmp_path / "config.yaml")
+        return config, load_sections(config).queues
+
+    from acd.history.store import HistoryDatabase
+
+    config, queues = config_with(5, 5)
+    writer_side = HistoryDatabase(history_url(config))  # var/history.db beside the config
+    await writer_side.open()
+    await insert(writer_side.engine, generate(date(2026, 11, 2), 2, 80, ZONE, seed=6))
+    await writer_side.close()
+    app = make_app(HttpServices(users={"sam": User("sam", Role.SUPERVISOR, password="s-pw")}))
+    attach(app, config, queues)
+    async with TestClient(TestServer(app)) as c:
+        headers = await login(c, "sam", "s-pw")
+
+        async def sales() -> dict[str, object]:
+            body = await (await c.get(f"/api/reports/queues?{DAY}&interval=total&queue=sales",
+                                      headers=headers)).json()
+            names = [col["name"] for col in body["columns"]]
+            return dict(zip(names, body["rows"][0], strict=True))
+
+        before = await sales()
+        reconfigure(app, *config_with(60, 10))
+        after = await sales()
+    assert after["answered_in_service_level"] > before["answered_in_service_level"]
+    assert after["service_level"] > before["service_level"]
+    assert after["short_abandoned"] >= before["short_abandoned"]
+    assert after["offered"] == before["offered"]
