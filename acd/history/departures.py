@@ -30,13 +30,17 @@ def left(queues_json: str) -> list[str]:
     return [str(q) for q in queues[:-1] if q]
 
 
+#: calls.queue's length: a longer name is cut to it in the row (acd.history.store)
+_QUEUE_LENGTH = 64
+
+
 def queues_of(queues_json: str, queue: str) -> set[str]:
-    """Every queue a call was in (for the roll-up's slots)."""
-    return {*left(queues_json), *([queue] if queue else [])}
+    """Every queue a call was in, as its rows name them (for the roll-up's slots)."""
+    return {q[:_QUEUE_LENGTH] for q in (*left(queues_json), *([queue] if queue else []))}
 
 
 async def _write(conn: AsyncConnection, found: Iterable[tuple[str, str]]) -> None:
-    rows = [{"call_id": call_id, "position": n, "queue": queue[:64]}
+    rows = [{"call_id": call_id, "position": n, "queue": queue[:_QUEUE_LENGTH]}
             for call_id, queues in found for n, queue in enumerate(left(queues))]
     if rows:
         await conn.execute(insert(queue_departures), rows)

@@ -211,3 +211,12 @@ async def test_a_version_2_database_is_upgraded_with_a_roll_up_of_the_calls_it_k
     assert {"calls_wait_arrived", "calls_report", "ring_attempts_report"} <= indexes
     assert await queue_report(upgraded, start="2026-11-01", end="2026-11-02") == before
     await upgraded.close()
+
+
+async def test_a_queue_name_longer_than_the_column_still_counts_its_calls(
+        database: HistoryDatabase) -> None:
+    long = "q" * 80  # cut to 64 characters in the row, as every history row is
+    await database.apply(batch_of([entry(1, "c1", queues=[long, "sales"]),
+                                   entry(2, "c2", queues=[long])]))
+    report = {queue: figures for (_, queue), figures in (await queue_report(database)).items()}
+    assert report["q" * 64]["offered"] == 2 and report["q" * 64]["overflowed_out"] == 1
