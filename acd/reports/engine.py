@@ -136,9 +136,8 @@ def _merge(*parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _built(shape: figures.Shape, sums: list[dict[str, Any]], labels: list[str],
            span: ReportRange, *, totals: bool) -> Report:
-    if totals:
-        sums = figures.add_totals(sums, shape.keys)
-    return figures.build(shape, sums, labels, interval=span.interval.value,
+    rows = figures.add_totals(sums, shape.keys) if totals else sums
+    return figures.build(shape, rows, labels, interval=span.interval.value,
                          timezone=span.zone, start=_label(span, span.start),
                          end=_label(span, span.end))
 
