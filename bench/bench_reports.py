@@ -19,6 +19,8 @@ Debian's postgresql (tests/pg_process.py: fsync off, default memory settings).
     python bench/bench_reports.py                         # both databases
     python bench/bench_reports.py --calls 100000 --only sqlite --runs 3
     python bench/bench_reports.py --queues-only     # the queue reports alone
+    python bench/bench_reports.py --queues-only --between-edges   # thresholds that the
+        # roll-up's counts by wait do not settle alone (4.5 s, 12, 17, 22 s)
 """
 
 from __future__ import annotations
@@ -93,11 +95,15 @@ def _count(counts: dict[str, int], month: Month) -> None:
 
 
 Timed = list[tuple[str, int, list[float]]]
+#: the thresholds the reports are timed with (--between-edges replaces them)
+THRESHOLDS = [Thresholds(service_levels={"vip": 10, "sales": 20})]
+BETWEEN_EDGES = Thresholds(short_abandon_seconds=4.5, default_service_level=17,
+                           service_levels={"vip": 12, "sales": 22})
 
 
 async def time_reports(engine: AsyncEngine, runs: int, *, from_rollup: bool = True,
                        queues_only: bool = False) -> Timed:
-    reports = ReportEngine(engine, Thresholds(service_levels={"vip": 10, "sales": 20}))
+    reports = ReportEngine(engine, THRESHOLDS[0])
     reports.use_rollup = from_rollup
     out = []
     for name, kind, interval, queue in REPORTS:
@@ -149,7 +155,12 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--queues-only", action="store_true",
                         help="time the queue reports only")
+    parser.add_argument("--between-edges", action="store_true",
+                        help="thresholds between the roll-up's wait edges (4.5 s short "
+                             "abandon; 12, 17, 22 s service levels)")
     args = parser.parse_args()
+    if args.between_edges:
+        THRESHOLDS[0] = BETWEEN_EDGES
     print(machine())
     results = []
     folder = tempfile.mkdtemp(prefix="acd-bench-reports-")
