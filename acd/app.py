@@ -92,6 +92,7 @@ from acd.media.announcement import Announcement
 from acd.media.prompts import PromptLibrary
 from acd.privacy import set_log_full_numbers
 from acd.reports.wiring import attach as attach_reports
+from acd.reports.wiring import reconfigure as reconfigure_reports
 from acd.routing_service import RoutingService
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,8 @@ def make_clock(config: Config) -> Clock:
 class App:
     def __init__(self, config: Config) -> None:
         self.config = config
+        #: the configuration as last (re)loaded: the reports' thresholds come from it
+        self._reloaded = config
         set_log_full_numbers(config.privacy.log_full_numbers)
         self.sections = load_sections(config)
         self.clock = make_clock(config)
@@ -283,8 +286,8 @@ class App:
         return self._call_settings[1]
 
     async def reload(self) -> bool:
-        """SIGHUP: re-read config.yaml's queues, agents, schedules, surveys, users and
-        admission caps.
+        """SIGHUP: re-read config.yaml's queues, agents, schedules, surveys, users,
+        admission caps and report thresholds.
 
         A configuration with errors is refused (each logged) and the running one kept;
         agents' states, waiting callers and statistics carry over. Addresses and ports
@@ -304,6 +307,8 @@ class App:
         self.live.wallboard.thresholds = thresholds(config.console, sections.queues)
         if self._runner is not None:  # tokens of users removed or changed are revoked
             await reload_users(self._runner.app, sections.users)  # + the console's
+            reconfigure_reports(self._runner.app, config, sections.queues)
+        self._reloaded = config
         log.info("configuration reloaded from %s: %d queues, %d agents", config.source,
                  len(sections.queues), len(sections.agents))
         return True
@@ -317,6 +322,8 @@ class App:
         board.thresholds = dataclasses.replace(board.thresholds, service_level_seconds={
             q.name: q.service_level_seconds for q in sections.queues})
         self.live.changed()  # (a queue's service level is on its tile)
+        if self._runner is not None:  # the reports' service levels follow too
+            reconfigure_reports(self._runner.app, self._reloaded, sections.queues)
         log.info("queue and agent settings changed in the console applied")
 
     async def _use_sections(self, sections: Sections) -> None:

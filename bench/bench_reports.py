@@ -4,16 +4,23 @@ Fills a history database with --calls call records over November 2026 (default
 1,000,000: ~33,000 a day over 8 queues and 150 agents), their ring attempts
 (~1.3 per call), two-question survey answers and the agents' state changes
 (logins, pauses, calls, logouts), all from tests/history_month.py's seeded
-generator. Then times each report over the whole month, --runs times each, as
-the API and `acd report` run it (acd.reports.engine: the SQL and the figures),
-first on the schema's own indexes, then again after adding the covering indexes of
-acd.reports.database.REPORT_INDEXES (a proposal, not in the schema).
+generator, with the queue report's roll-up recomputed for each day as it is loaded
+(acd.history.rollup, what the history writer keeps as calls close). Then times each
+report over the whole month, --runs times each, as the API and `acd report` run it
+(acd.reports.engine: the SQL and the figures), on the schema of version 3 (its
+covering indexes); the queue reports twice: from the roll-up (what acd does) and from
+every call (the statement acd ran before the roll-up, with the same indexes). Last, it
+times recomputing the whole month's roll-up (what the migration to version 3 does to
+an existing history).
 
 SQLite is a file in a temporary folder; PostgreSQL is a throw-away cluster of
 Debian's postgresql (tests/pg_process.py: fsync off, default memory settings).
 
     python bench/bench_reports.py                         # both databases
     python bench/bench_reports.py --calls 100000 --only sqlite --runs 3
+    python bench/bench_reports.py --queues-only     # the queue reports alone
+    python bench/bench_reports.py --queues-only --between-edges   # thresholds that the
+        # roll-up's counts by wait do not settle alone (4.5 s, 12, 17, 22 s)
 """
 
 from __future__ import annotations
@@ -33,8 +40,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
 
+from acd.history import rollup  # noqa: E402
 from acd.reports.buckets import parse_range  # noqa: E402
-from acd.reports.database import create_report_indexes, create_tables  # noqa: E402
+from acd.reports.database import create_tables  # noqa: E402
 from acd.reports.engine import ReportEngine  # noqa: E402
 from acd.reports.queries import Thresholds  # noqa: E402
 from bench.common import machine  # noqa: E402
@@ -86,10 +94,21 @@ def _count(counts: dict[str, int], month: Month) -> None:
     counts["agent_events"] += len(month.events)
 
 
-async def time_reports(engine: AsyncEngine, runs: int) -> list[tuple[str, int, list[float]]]:
-    reports = ReportEngine(engine, Thresholds(service_levels={"vip": 10, "sales": 20}))
+Timed = list[tuple[str, int, list[float]]]
+#: the thresholds the reports are timed with (--between-edges replaces them)
+THRESHOLDS = [Thresholds(service_levels={"vip": 10, "sales": 20})]
+BETWEEN_EDGES = Thresholds(short_abandon_seconds=4.5, default_service_level=17,
+                           service_levels={"vip": 12, "sales": 22})
+
+
+async def time_reports(engine: AsyncEngine, runs: int, *, from_rollup: bool = True,
+                       queues_only: bool = False) -> Timed:
+    reports = ReportEngine(engine, THRESHOLDS[0])
+    reports.use_rollup = from_rollup
     out = []
     for name, kind, interval, queue in REPORTS:
+        if queues_only and kind != "queues":
+            continue
         span = parse_range("2026-11-01", "2026-11-30", interval, ZONE, 93)
         times, rows = [], 0
         for _ in range(runs):
@@ -103,27 +122,28 @@ async def time_reports(engine: AsyncEngine, runs: int) -> list[tuple[str, int, l
     return out
 
 
-async def add_covering_indexes(engine: AsyncEngine) -> float:
-    """acd.reports.database.REPORT_INDEXES, and fresh statistics; seconds taken."""
+async def rebuild_rollup(engine: AsyncEngine) -> float:
+    """The whole month's roll-up recomputed from the calls; seconds taken."""
     began = time.perf_counter()
-    await create_report_indexes(engine)
-    async with engine.connect() as conn:
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        # PostgreSQL reads an index alone only where VACUUM marked the pages all-visible
-        await auto.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql"
-                                else "ANALYZE"))
+    async with engine.begin() as conn:
+        await rollup.rebuild(conn)
     return time.perf_counter() - began
 
 
-async def bench(url: str, calls: int, runs: int) -> tuple[dict[str, int], float, float,
-                                                          list, list]:
-    """Load, time the reports on the schema's indexes, add the covering ones, time again."""
+async def bench(url: str, calls: int, runs: int, queues_only: bool
+                ) -> tuple[dict[str, int], float, float, Timed, Timed]:
+    """Load; time the reports (queue reports from the roll-up); time the queue reports
+    from every call; time a rebuild of the roll-up."""
     engine = create_async_engine(url)
     try:
         counts, loaded = await load(engine, calls)
-        plain = await time_reports(engine, runs)
-        indexed = await add_covering_indexes(engine)
-        return counts, loaded, indexed, plain, await time_reports(engine, runs)
+        if engine.dialect.name == "postgresql":  # index-only scans need all-visible pages
+            async with engine.connect() as conn:
+                auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await auto.execute(text("VACUUM ANALYZE"))
+        fast = await time_reports(engine, runs, queues_only=queues_only)
+        plain = await time_reports(engine, runs, from_rollup=False, queues_only=True)
+        return counts, loaded, await rebuild_rollup(engine), fast, plain
     finally:
         await engine.dispose()
 
@@ -133,31 +153,43 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--queues-only", action="store_true",
+                        help="time the queue reports only")
+    parser.add_argument("--between-edges", action="store_true",
+                        help="thresholds between the roll-up's wait edges (4.5 s short "
+                             "abandon; 12, 17, 22 s service levels)")
     args = parser.parse_args()
+    if args.between_edges:
+        THRESHOLDS[0] = BETWEEN_EDGES
     print(machine())
     results = []
     folder = tempfile.mkdtemp(prefix="acd-bench-reports-")
     try:
         if args.only != "postgresql":
             url = f"sqlite+aiosqlite:///{folder}/history.db"
-            results.append(("SQLite", *asyncio.run(bench(url, args.calls, args.runs))))
+            results.append(("SQLite", *asyncio.run(bench(url, args.calls, args.runs,
+                                                         args.queues_only))))
         if args.only != "sqlite":
             server = PostgresProcess()
             try:
                 server.start()
                 results.append(("PostgreSQL",
-                                *asyncio.run(bench(server.url, args.calls, args.runs))))
+                                *asyncio.run(bench(server.url, args.calls, args.runs,
+                                                  args.queues_only))))
             finally:
                 server.remove()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    for database, counts, loaded, indexed, plain, covered in results:
+    for database, counts, loaded, rebuilt, fast, plain in results:
         print(f"\n{database}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items())
-              + f"; loaded in {loaded:.0f} s; covering indexes added in {indexed:.0f} s")
-        print("| report | rows | schema's indexes: min / median / max s "
-              "| + covering indexes: min / median / max s |\n|---|---:|---:|---:|")
-        for (name, rows, before), (_, _, after) in zip(plain, covered, strict=True):
-            print(f"| {name} | {rows:,} | {_spread(before)} | {_spread(after)} |")
+              + f"; loaded in {loaded:.0f} s; the month's roll-up recomputed in "
+              f"{rebuilt:.1f} s")
+        from_calls = {name: times for name, _, times in plain}
+        print("| report | rows | min / median / max s | queue reports from every call: "
+              "min / median / max s |\n|---|---:|---:|---:|")
+        for name, rows, times in fast:
+            before = _spread(from_calls[name]) if name in from_calls else ""
+            print(f"| {name} | {rows:,} | {_spread(times)} | {before} |")
 
 
 def _spread(times: list[float]) -> str:

@@ -128,6 +128,9 @@ def _call(rng: random.Random, month: Month, call_id: str, arrived: float,
                        callback=rng.choice(["requested", "completed", "completed", "failed",
                                             "cancelled"]))
     row["ring_attempts"] = attempt
+    if len(month.calls) % 23 == 5:  # overflowed: waited in another queue first
+        first = queues[(queues.index(queue) + 1) % len(queues)]
+        row["queues"] = f'["{first}", "{queue}"]'
     month.calls.append(row)
 
 
@@ -185,7 +188,9 @@ def _next_state(rng: random.Random, state: str) -> tuple[str, str]:
 
 
 async def insert(engine: AsyncEngine, month: Month, batch: int = 5000) -> None:
-    """The month's rows into the history tables (which must exist)."""
+    """The month's rows into the history tables (which must exist), and the queue
+    report's roll-up recomputed for them, as the history writer keeps it."""
+    from acd.history import rollup
     from acd.history.schema import agent_events, calls, ring_attempts, survey_answers
 
     columns = [c.name for c in calls.columns]
@@ -199,6 +204,9 @@ async def insert(engine: AsyncEngine, month: Month, batch: int = 5000) -> None:
                     chunk = [{n: r.get(n, _CALL_DEFAULTS.get(n)) for n in names}
                              for r in chunk]
                 await conn.execute(table.insert(), chunk)
+        if month.calls:
+            arrived = [float(str(c["arrived_at"])) for c in month.calls]
+            await rollup.rebuild(conn, min(arrived), max(arrived) + rollup.SLOT_SECONDS)
 
 
 _CALL_DEFAULTS: dict[str, object] = {

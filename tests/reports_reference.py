@@ -8,6 +8,7 @@ acd.reports.buckets' arithmetic.
 from __future__ import annotations
 
 import bisect
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -51,18 +52,32 @@ def _group(rows: Iterable[dict[str, object]], time_of: str, entity: Callable[[di
     return out
 
 
+#: the entity of the reports' total rows
+ALL = "(all)"
+
+
 def queues(month: Month, interval: str, zone: str, start: float, end: float, *,
-           short: float, levels: dict[str, float], default_level: float) -> dict[Key, Figures]:
+           short: float, levels: dict[str, float], default_level: float,
+           total: bool = False) -> dict[Key, Figures]:
+    """A call counts in the queue it ended in (`queue`) and, as offered and overflowed
+    out, in each queue it left before (every other entry of `queues`). `total`: every
+    queue's calls as one (each call still measured by its own queue's threshold)."""
     queued = [c for c in month.calls if c["queue"] and c.get("direction") != "outbound"]
+    left = [{"arrived_at": c["arrived_at"], "queue": q, "departed": True}
+            for c in month.calls if c.get("direction") != "outbound"
+            for q in json.loads(str(c.get("queues") or "[]"))[:-1]]
     out = {}
-    for key, rows in _group(queued, "arrived_at", lambda c: (c["queue"],), interval, zone,
-                            start, end).items():
+    for key, visits in _group(queued + left, "arrived_at",
+                              lambda c: (ALL if total else c["queue"],),
+                              interval, zone, start, end).items():
+        rows = [c for c in visits if not c.get("departed")]
+        departed = len(visits) - len(rows)
         answered = [c for c in rows if c.get("answered_at") is not None]
-        wait = [float(c.get("wait_seconds") or 0) for c in rows]
-        left = [c for c in rows if c.get("answered_at") is None and c["outcome"] == "abandoned"]
-        shorts = [c for c in left if float(c.get("wait_seconds") or 0) < short]
-        level = levels.get(key[1], default_level)
-        in_level = [c for c in answered if float(c.get("wait_seconds") or 0) <= level]
+        wait = [float(c.get("wait_seconds") or 0) for c in rows] or [0.0]
+        gone = [c for c in rows if c.get("answered_at") is None and c["outcome"] == "abandoned"]
+        shorts = [c for c in gone if float(c.get("wait_seconds") or 0) < short]
+        in_level = [c for c in answered if float(c.get("wait_seconds") or 0)
+                    <= levels.get(str(c["queue"]), default_level)]
         talk = sum(float(c.get("talk_seconds", 0)) for c in rows)
         hold = sum(float(c.get("hold_seconds", 0)) for c in rows)
         wrap = sum(float(c.get("wrap_up_seconds", 0)) for c in rows)
@@ -70,13 +85,13 @@ def queues(month: Month, interval: str, zone: str, start: float, end: float, *,
                   and str(c["outcome"]).startswith("exited:")]
         base = len(rows) - len(shorts)
         out[key] = {
-            "offered": len(rows), "answered": len(answered),
-            "abandoned": len(left) - len(shorts), "short_abandoned": len(shorts),
-            "exited": len(exited),
-            "unanswered_other": len(rows) - len(answered) - len(left) - len(exited),
+            "offered": len(rows) + departed, "answered": len(answered),
+            "abandoned": len(gone) - len(shorts), "short_abandoned": len(shorts),
+            "exited": len(exited), "overflowed_out": departed,
+            "unanswered_other": len(rows) - len(answered) - len(gone) - len(exited),
             "answered_in_service_level": len(in_level),
             "service_level": _ratio(len(in_level), base),
-            "abandon_rate": _ratio(len(left) - len(shorts), base),
+            "abandon_rate": _ratio(len(gone) - len(shorts), base),
             "asa": _avg(sum(float(c.get("wait_seconds") or 0) for c in answered),
                         len(answered)),
             "longest_wait": max(wait), "talk_seconds": talk,
@@ -91,12 +106,13 @@ def queues(month: Month, interval: str, zone: str, start: float, end: float, *,
 
 
 def agents(month: Month, interval: str, zone: str, start: float, end: float, *,
-           within: float) -> dict[Key, Figures]:
+           within: float, total: bool = False) -> dict[Key, Figures]:
     taken = [c for c in month.calls if c.get("agent") and c.get("answered_at") is not None
              and c.get("direction") != "outbound"]
-    by_calls = _group(taken, "arrived_at", lambda c: (c["agent"],), interval, zone, start, end)
-    by_rings = _group(month.rings, "started_at", lambda r: (r["agent"],), interval, zone,
-                      start, end)
+    by_calls = _group(taken, "arrived_at", lambda c: (ALL if total else c["agent"],),
+                      interval, zone, start, end)
+    by_rings = _group(month.rings, "started_at", lambda r: (ALL if total else r["agent"],),
+                      interval, zone, start, end)
     out = {}
     for key in set(by_calls) | set(by_rings):
         rows, rings = by_calls.get(key, []), by_rings.get(key, [])
@@ -120,12 +136,13 @@ def agents(month: Month, interval: str, zone: str, start: float, end: float, *,
     return out
 
 
-def surveys(month: Month, interval: str, zone: str, start: float, end: float
-            ) -> dict[Key, Figures]:
+def surveys(month: Month, interval: str, zone: str, start: float, end: float,
+            total: bool = False) -> dict[Key, Figures]:
     out = {}
-    groups = _group(month.surveys, "answered_at", lambda s: (s["queue"], s["question"]),
+    groups = _group(month.surveys, "answered_at",
+                    lambda s: (ALL if total else s["queue"], s["question"]),
                     interval, zone, start, end)
-    alls = _group(month.surveys, "answered_at", lambda s: (s["queue"], "all"),
+    alls = _group(month.surveys, "answered_at", lambda s: (ALL if total else s["queue"], "all"),
                   interval, zone, start, end)
     for key, rows in [*groups.items(), *alls.items()]:
         counts = {n: sum(1 for s in rows if s["answer"] == n) for n in ("1", "2", "3")}
@@ -136,8 +153,9 @@ def surveys(month: Month, interval: str, zone: str, start: float, end: float
 
 
 def agent_states(month: Month, boundaries: list[float], labels: list[str], start: float,
-                 end: float, now: float) -> dict[Key, Figures]:
-    """Seconds per state, each state lasting until the agent's next event."""
+                 end: float, now: float, total: bool = False) -> dict[Key, Figures]:
+    """Seconds per state, each state lasting until the agent's next event (`total`: the
+    seconds of all agents together)."""
     cap = min(end, now)
     spent: dict[Key, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     by_agent: dict[str, list[tuple[float, int, dict]]] = defaultdict(list)
@@ -155,7 +173,7 @@ def agent_states(month: Month, boundaries: list[float], labels: list[str], start
                 piece = min(e, boundaries[index + 1]) - max(s, boundaries[index])
                 index += 1
                 if piece > 0:
-                    sums = spent[(labels[index - 1], agent)]
+                    sums = spent[(labels[index - 1], ALL if total else agent)]
                     sums[str(event["state"])] += piece
                     if event["state"] == "paused":
                         sums[f"paused:{event['reason'] or 'none'}"] += piece

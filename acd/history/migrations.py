@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, Table, insert, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from acd.history import schema
+from acd.history import rollup, schema
 
 _versions_metadata = MetaData()
 schema_version = Table("schema_version", _versions_metadata,
@@ -47,9 +48,31 @@ async def _calls_v2(conn: AsyncConnection) -> None:
             await conn.execute(text(f"ALTER TABLE calls ADD COLUMN {name} {ddl}"))
 
 
+#: indexes added by version 3 (a database created at version 3 has them already)
+_INDEXES_V3 = ("calls_wait_arrived", "calls_report", "ring_attempts_report")
+
+
+async def _rollup_v3(conn: AsyncConnection) -> None:
+    """The queue report's roll-up and the calls' departures from queues, filled from
+    the calls already kept; the reports' covering indexes."""
+    def create(sync: Any) -> None:
+        schema.queue_departures.create(sync, checkfirst=True)
+        schema.queue_slots.create(sync, checkfirst=True)
+        for table in (schema.calls, schema.ring_attempts):
+            for index in table.indexes:
+                if index.name in _INDEXES_V3:
+                    index.create(sync, checkfirst=True)
+
+    await conn.run_sync(create)
+    await rollup.rebuild(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "calls, ring attempts, survey answers, agent events", _create_v1),
     Migration(2, "calls: direction, disposition, disposition_note", _calls_v2),
+    Migration(3, "queue_slots (the queue report's roll-up), queue_departures, the "
+              "reports' indexes",
+              _rollup_v3),
 )
 
 

@@ -26,6 +26,9 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+#: calls.direction of an agent's own call: not an offered call
+OUTBOUND = "outbound"
+
 #: an autoincrementing 64-bit key on PostgreSQL; SQLite's rowid alias must be INTEGER
 _ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -81,6 +84,16 @@ calls = Table(
     Column("disposition_note", Text, nullable=False, server_default=""),
 )
 Index("calls_arrived", calls.c.arrived_at)
+#: schema version 3: the queue report's thresholds are looked up by wait (the few calls
+#: at a service-level threshold, acd.reports.rollup_queries)
+Index("calls_wait_arrived", calls.c.wait_seconds, calls.c.arrived_at)
+#: schema version 3: covering indexes of the agent and survey reports (and the queue
+#: report filtered by agent): the database reads a narrow index in time order instead
+#: of every wide row of the month (SQLite, a million calls: 4.6 s -> 1.4 s; docs/
+#: benchmarks.md section 10)
+Index("calls_report", calls.c.arrived_at, calls.c.queue, calls.c.agent, calls.c.direction,
+      calls.c.answered_at, calls.c.outcome, calls.c.wait_seconds, calls.c.talk_seconds,
+      calls.c.hold_seconds, calls.c.wrap_up_seconds, calls.c.callback, calls.c.transfer)
 Index("calls_queue_arrived", calls.c.queue, calls.c.arrived_at)
 Index("calls_agent_arrived", calls.c.agent, calls.c.arrived_at)
 Index("calls_caller_arrived", calls.c.caller, calls.c.arrived_at)
@@ -100,6 +113,8 @@ ring_attempts = Table(
 )
 Index("ring_attempts_agent_started", ring_attempts.c.agent, ring_attempts.c.started_at)
 Index("ring_attempts_queue_started", ring_attempts.c.queue, ring_attempts.c.started_at)
+Index("ring_attempts_report", ring_attempts.c.started_at, ring_attempts.c.agent,
+      ring_attempts.c.queue, ring_attempts.c.result, ring_attempts.c.ended_at)
 
 #: one row per answered survey question (a multi-question survey has several)
 survey_answers = Table(
@@ -126,3 +141,63 @@ agent_events = Table(
 Index("agent_events_agent_at", agent_events.c.agent, agent_events.c.at, agent_events.c.state,
       unique=True)
 Index("agent_events_at", agent_events.c.at)
+#: schema version 3: each queue a call left for another (an overflow: an exit to a flow
+#: that queued it elsewhere, or a transfer to a queue), from `calls.queues`: every queue
+#: but the last, where the call ended. Kept by the writer with the call's row; the queue
+#: report counts the call as offered and "overflowed out" in each of them.
+queue_departures = Table(
+    "queue_departures", metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("position", Integer, primary_key=True),       # 0: the first queue
+    Column("queue", String(64), nullable=False),
+)
+
+#: A queue report's roll-up is kept per 15 minutes of UTC time; every zone's UTC offset
+#: is a whole number of 15 minutes, so a local 15-minute slot, hour or day is made of
+#: whole slots
+SLOT_SECONDS = 900
+#: waits (s) at which the roll-up counts answered calls "answered within": a queue's
+#: service-level threshold on one of them is read from the roll-up alone; another is
+#: completed from the calls that waited between the edge below it and it
+ANSWERED_WAIT_EDGES = (5, 10, 15, 20, 25, 30, 40, 45, 60, 90, 120, 180, 300)
+#: waits (s) at which it counts abandoned calls: for the short-abandon threshold
+ABANDONED_WAIT_EDGES = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 60)
+
+
+def answered_under(edge: int) -> str:
+    """The roll-up column of calls answered after waiting less than `edge` seconds."""
+    return f"answered_under_{edge}"
+
+
+def abandoned_under(edge: int) -> str:
+    """The roll-up column of calls abandoned after waiting less than `edge` seconds."""
+    return f"abandoned_under_{edge}"
+
+
+#: schema version 3: per queue and 15-minute slot (calls.queue, by arrival), the sums of
+#: the queue report that do not depend on a threshold, and the counts by wait above.
+#: The history writer recomputes a slot from the calls' rows in the transaction that
+#: writes them (acd.history.rollup), so it is always what the rows say, whatever was
+#: re-applied or amended; a month is ~13,000 rows instead of a million.
+queue_slots = Table(
+    "queue_slots", metadata,
+    Column("slot_start", BigInteger, primary_key=True),   # epoch seconds, a multiple of 900
+    Column("queue", String(64), primary_key=True),
+    Column("offered", Integer, nullable=False),
+    Column("answered", Integer, nullable=False),
+    #: calls not answered whose outcome is "abandoned", short ones included
+    Column("abandoned_all", Integer, nullable=False),
+    Column("exited", Integer, nullable=False),
+    Column("answered_wait_seconds", Float, nullable=False),
+    Column("longest_wait", Float, nullable=False),
+    Column("talk_seconds", Float, nullable=False),
+    Column("hold_seconds", Float, nullable=False),
+    Column("wrap_up_seconds", Float, nullable=False),
+    Column("callbacks_requested", Integer, nullable=False),
+    Column("callbacks_completed", Integer, nullable=False),
+    Column("transfers", Integer, nullable=False),
+    #: calls that left this queue for another (queue_departures); `offered` counts them
+    Column("overflowed_out", Integer, nullable=False),
+    *(Column(answered_under(e), Integer, nullable=False) for e in ANSWERED_WAIT_EDGES),
+    *(Column(abandoned_under(e), Integer, nullable=False) for e in ABANDONED_WAIT_EDGES),
+)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from acd.history import schema
+from acd.history import departures, rollup, schema
 from acd.history.migrations import MIGRATIONS, Migration, migrate
 from acd.history.rows import Batch, Row
 from acd.history.writer import BadRows
@@ -98,8 +98,13 @@ class HistoryDatabase:
 
     async def _apply(self, batch: Batch) -> None:
         async with self.engine.begin() as conn:
+            # the roll-up's slots of these calls, where they were and where they are now
+            slots = await rollup.slots_stored(conn, list(batch.calls))
+            slots |= rollup.slots_of(batch.calls.values())
             await self._upsert(conn, schema.calls, list(batch.calls.values()),
                                ("call_id",), newer_only=True)
+            await departures.derive(conn, list(batch.calls))
+            await rollup.refresh(conn, slots)
             await self._upsert(conn, schema.ring_attempts,
                                list(batch.ring_attempts.values()), ("call_id", "attempt"))
             await self._upsert(conn, schema.survey_answers,
@@ -140,6 +145,9 @@ class HistoryDatabase:
                 if count == 0:
                     break
             removed[kind] = total
+            if kind == "calls":  # the roll-up of what is left (a slot cut in two)
+                async with self.engine.begin() as conn:
+                    await rollup.forget_before(conn, before)
         return removed
 
     async def count(self, table: Table, **where: Any) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from acd.config.settings import Config
@@ -33,26 +32,6 @@ def missing_file(url: str) -> Path | None:
     """The SQLite file `url` names when there is none (SQLite would make an empty one)."""
     path = sqlite_file(url)
     return path if path is not None and not path.exists() else None
-
-
-#: Covering indexes for the queue and agent reports: the database reads a narrow index
-#: instead of every wide row of the month (SQLite, a million calls: the queue report's
-#: statement 4.6 s -> 1.4 s; docs/benchmarks.md; PostgreSQL's was slower with them).
-#: Not in acd/history/schema.py: a proposal for the history's migrations (SQLite);
-#: bench/bench_reports.py times both.
-REPORT_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS calls_report ON calls (arrived_at, queue, agent, "
-    "direction, answered_at, outcome, wait_seconds, talk_seconds, hold_seconds, "
-    "wrap_up_seconds, callback, transfer)",
-    "CREATE INDEX IF NOT EXISTS ring_attempts_report ON ring_attempts (started_at, agent, "
-    "queue, result, ended_at)",
-)
-
-
-async def create_report_indexes(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        for statement in REPORT_INDEXES:
-            await conn.execute(text(statement))
 
 
 async def create_tables(engine: AsyncEngine) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import Select, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from acd.reports import figures, queries
+from acd.reports import figures, queries, rollup_queries
 from acd.reports.buckets import ReportRange, make_buckets, segments
 from acd.reports.figures import Report
 from acd.reports.queries import Filters, Thresholds
@@ -40,11 +40,15 @@ class ReportEngine:
         self.engine = engine
         self.limits = limits
         self.now = now
+        #: queue reports from the roll-up where they are made of its slots (the bench
+        #: turns it off to time the statement over every call)
+        self.use_rollup = True
 
     async def report(self, kind: str, span: ReportRange, *, queue: str | None = None,
                      agent: str | None = None) -> Report:
         if kind not in REPORT_KINDS:
             raise UnknownReport(f"no report {kind!r}; reports: {', '.join(REPORT_KINDS)}")
+        limits = self.limits  # a reload meanwhile applies from the next report
         buckets = make_buckets(span)
         parts = segments(buckets, span.interval)
         where = Filters(span.start, span.end, queue, agent)
@@ -53,39 +57,55 @@ class ReportEngine:
         async with self.engine.begin() as conn:
             await _tune(conn, sorts=kind == "agent-states")
             if kind == "queues":
-                sums = await _rows(conn, queries.queue_sums(parts, where, self.limits))
+                sums = await _queue_rows(conn, buckets, parts, where, limits,
+                                         rollup=self.use_rollup)
                 shape = figures.QUEUES
             elif kind == "agents":
                 sums = _merge(await _rows(conn, queries.agent_call_sums(parts, where)),
                               await _rows(conn, queries.agent_ring_sums(parts, where,
-                                                                        self.limits)))
+                                                                        limits)))
                 shape = figures.AGENTS
             elif kind == "surveys":
                 sums = figures.add_all_questions(
                     await _rows(conn, queries.survey_sums(parts, where)))
                 shape = figures.SURVEYS
             else:
-                spent = await self._state_rows(conn, buckets, parts, where)
+                spent = await self._state_rows(conn, buckets, parts, where, limits)
                 sums, reasons = figures.pivot_states(spent)
                 shape = figures.Shape("agent-states", ("agent",),
                                       figures.state_figures(reasons))
+        # the total of all queues (agents), unless the report is of one of them
+        one = queue if shape.keys[0] == "queue" else agent
         # a month of 15-minute rows per agent is seconds of Python: on a thread, so the
         # event loop (FastAGI sessions) gets its turns meanwhile
         return await asyncio.to_thread(
-            figures.build, shape, sums, labels, interval=span.interval.value,
-            timezone=span.zone, start=_label(span, span.start), end=_label(span, span.end))
+            _built, shape, sums, labels, span,
+            totals=one is None)
 
     async def _state_rows(self, conn: AsyncConnection, buckets: list[Any], parts: Any,
-                          where: Filters) -> list[dict[str, Any]]:
+                          where: Filters, limits: Thresholds) -> list[dict[str, Any]]:
         """The state sums, with the range's buckets in a temporary table of this
         transaction for the statement to cut intervals at."""
         await conn.execute(text("DROP TABLE IF EXISTS report_buckets"))
         await conn.run_sync(lambda sync: queries.report_buckets.create(sync))
         await conn.execute(insert(queries.report_buckets), [
             {"idx": i, "start_at": b.start, "end_at": b.end} for i, b in enumerate(buckets)])
-        rows = await _rows(conn, queries.state_sums(parts, where, self.limits, self.now()))
+        rows = await _rows(conn, queries.state_sums(parts, where, limits, self.now()))
         await conn.execute(text("DROP TABLE report_buckets"))
         return rows
+
+
+async def _queue_rows(conn: AsyncConnection, buckets: list[Any], parts: Any, where: Filters,
+                      limits: Thresholds, *, rollup: bool) -> list[dict[str, Any]]:
+    """The queue sums: from the roll-up where the report is made of its slots."""
+    if not (rollup and rollup_queries.covers(buckets, where)):
+        return figures.add_departures(
+            await _rows(conn, queries.queue_sums(parts, where, limits)),
+            await _rows(conn, queries.departure_sums(parts, where)))
+    sums = await _rows(conn, rollup_queries.slot_sums(parts, where, limits))
+    extra = [row for statement in rollup_queries.corrections(parts, where, limits)
+             for row in await _rows(conn, statement)]
+    return rollup_queries.combine(sums, extra)
 
 
 async def _tune(conn: AsyncConnection, *, sorts: bool) -> None:
@@ -112,6 +132,14 @@ def _merge(*parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for row in rows:
             merged.setdefault((row["bucket"], row["agent"]), {}).update(row)
     return list(merged.values())
+
+
+def _built(shape: figures.Shape, sums: list[dict[str, Any]], labels: list[str],
+           span: ReportRange, *, totals: bool) -> Report:
+    rows = figures.add_totals(sums, shape.keys) if totals else sums
+    return figures.build(shape, rows, labels, interval=span.interval.value,
+                         timezone=span.zone, start=_label(span, span.start),
+                         end=_label(span, span.end))
 
 
 def _label(span: ReportRange, moment: float) -> str:

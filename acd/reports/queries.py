@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     ColumnElement,
     Float,
@@ -30,14 +29,17 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
 
-from acd.history.schema import agent_events, calls, ring_attempts, survey_answers
+from acd.history.schema import (
+    OUTBOUND,
+    agent_events,
+    calls,
+    queue_departures,
+    ring_attempts,
+    survey_answers,
+)
+from acd.history.sql_math import floor_int
 from acd.reports.buckets import Segment
-
-#: calls.direction of an agent's own call: not offered, not an answered call
-OUTBOUND = "outbound"
 
 
 @dataclass(frozen=True)
@@ -63,24 +65,6 @@ class Filters:
     end: float
     queue: str | None = None
     agent: str | None = None
-
-
-class floor_int(FunctionElement[int]):  # noqa: N801 - SQLAlchemy's naming for a function
-    """floor(x) as an integer; SQLite's CAST truncates, which is floor for the x >= 0
-    the bucket arithmetic gives it (PostgreSQL's CAST would round)."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-@compiles(floor_int)
-def _floor_default(element: floor_int, compiler: Any, **kw: Any) -> str:
-    return f"CAST(floor({compiler.process(element.clauses, **kw)}) AS BIGINT)"
-
-
-@compiles(floor_int, "sqlite")
-def _floor_sqlite(element: floor_int, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
 
 
 def bucket_number(moment: ColumnElement[float], parts: Sequence[Segment]
@@ -139,6 +123,22 @@ def queue_sums(parts: Sequence[Segment], where: Filters, limits: Thresholds) -> 
         _count(c.c.callback == "completed").label("callbacks_completed"),
         _count(c.c.transfer != "").label("transfers"),
     ], c.c.queue)
+
+
+def departure_sums(parts: Sequence[Segment], where: Filters) -> Select[Any]:
+    """Per bucket and queue: the calls that left the queue for another (overflowed out),
+    bucketed by the call's arrival."""
+    d = queue_departures
+    inner = select(bucket_number(calls.c.arrived_at, parts).label("bucket"), d.c.queue
+                   ).join_from(d, calls, calls.c.call_id == d.c.call_id).where(
+        calls.c.arrived_at >= where.start, calls.c.arrived_at < where.end,
+        calls.c.direction != OUTBOUND)
+    if where.queue is not None:
+        inner = inner.where(d.c.queue == where.queue)
+    if where.agent is not None:
+        inner = inner.where(calls.c.agent == where.agent)
+    c = inner.subquery("c")
+    return _aggregate(c, [func.count().label("overflowed_out")], c.c.queue)
 
 
 def _sl_of(queue: ColumnElement[str], limits: Thresholds) -> ColumnElement[float]:

@@ -55,6 +55,15 @@ def test_a_queue_report_prints_as_an_aligned_table(history: Path, capsys) -> Non
     assert len(widths) == 1  # header and rule line up
 
 
+def test_the_table_shows_all_queues_together_for_each_day(history: Path, capsys) -> None:
+    assert main(_args(history, "queues", "--from", "2026-11-01", "--to", "2026-11-03",
+                      "--interval", "day")) == 0
+    lines = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    for day in {line[0] for line in lines}:
+        rows = {line[1]: int(line[2]) for line in lines if line[0] == day}
+        assert rows.pop("(all)") == sum(rows.values()) > 0  # offered
+
+
 def test_csv_and_xlsx_files_hold_the_same_rows(history: Path, tmp_path: Path) -> None:
     out_csv, out_xlsx = tmp_path / "agents.csv", tmp_path / "agents.xlsx"
     span = ["--from", "2026-11-01", "--to", "2026-11-03T12:00", "--interval", "hour"]

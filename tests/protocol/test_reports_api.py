@@ -107,6 +107,29 @@ async def test_filters_narrow_a_report_to_one_queue(client: TestClient) -> None:
     assert [row[1] for row in body["rows"]] == ["vip"]
 
 
+async def test_a_report_has_a_row_for_all_queues_whose_ratios_come_from_the_sums(
+        client: TestClient) -> None:
+    headers = await login(client, "sam", "s-pw")
+    body = await (await client.get(f"/api/reports/queues?{DAY}&interval=total",
+                                   headers=headers)).json()
+    names = [c["name"] for c in body["columns"]]
+    rows = {row[1]: dict(zip(names, row, strict=True)) for row in body["rows"]}
+    every, queues = rows.pop("(all)"), rows.values()
+    assert every["offered"] == sum(q["offered"] for q in queues)
+    assert every["answered_in_service_level"] == sum(q["answered_in_service_level"]
+                                                     for q in queues)
+    assert every["longest_wait"] == max(q["longest_wait"] for q in queues)
+    base = every["offered"] - every["short_abandoned"] - every["overflowed_out"]
+    assert every["service_level"] == round(every["answered_in_service_level"] / base, 4)
+    assert "(all)" in body["series"]  # a line of its own on a chart
+    agents = await (await client.get(f"/api/reports/agents?{DAY}&interval=total",
+                                     headers=headers)).json()
+    assert "(all)" in {row[1] for row in agents["rows"]}
+    one = await (await client.get(f"/api/reports/queues?{DAY}&interval=total&queue=vip",
+                                  headers=headers)).json()
+    assert [row[1] for row in one["rows"]] == ["vip"]  # a report of one queue: no total
+
+
 async def test_the_csv_download_has_the_json_rows_and_spreadsheet_formulas_stay_text(
         client: TestClient) -> None:
     headers = await login(client, "sam", "s-pw")
@@ -122,6 +145,7 @@ async def test_the_csv_download_has_the_json_rows_and_spreadsheet_formulas_stay_
     assert len(lines) == 1 + len(as_json["rows"])
     queues = [line[1] for line in lines[1:]]
     assert "'=HYPERLINK(\"http://x\")" in queues and "sales" in queues
+    assert "(all)" in queues
     offered = {line[1]: int(line[2]) for line in lines[1:]}
     assert offered["sales"] == next(r[2] for r in as_json["rows"] if r[1] == "sales")
 
@@ -188,3 +212,47 @@ async def test_reports_say_the_history_is_off_when_it_is_disabled(tmp_path: Path
         resp = await c.get(f"/api/reports/queues?{DAY}", headers=await login(c, "sam", "s-pw"))
         assert resp.status == 503
         assert "history.enabled: false" in (await resp.json())["message"]
+
+
+async def test_a_reloaded_config_changes_the_service_level_of_the_next_report(
+        tmp_path: Path) -> None:
+    """What SIGHUP does (acd.app reload -> acd.reports.wiring.reconfigure): a supervisor
+    who raises sales' service level to 60 s sees more calls within it, without a restart."""
+    from acd.config.sections import load_sections
+    from acd.config.settings import load_config
+    from acd.reports.database import history_url
+    from acd.reports.wiring import attach, reconfigure
+
+    def config_with(sales_level: int, short: int) -> tuple[object, list]:
+        (tmp_path / "config.yaml").write_text(
+            "timezone: Asia/Shanghai\nqueues:\n"
+            f"  sales: {{service_level_seconds: {sales_level}}}\n  support: {{}}\n"
+            f"  vip: {{}}\nreports: {{short_abandon_seconds: {short}, max_range_days: 7}}\n")
+        config = load_config(tmp_path / "config.yaml")
+        return config, load_sections(config).queues
+
+    from acd.history.store import HistoryDatabase
+
+    config, queues = config_with(5, 5)
+    writer_side = HistoryDatabase(history_url(config))  # var/history.db beside the config
+    await writer_side.open()
+    await insert(writer_side.engine, generate(date(2026, 11, 2), 2, 80, ZONE, seed=6))
+    await writer_side.close()
+    app = make_app(HttpServices(users={"sam": User("sam", Role.SUPERVISOR, password="s-pw")}))
+    attach(app, config, queues)
+    async with TestClient(TestServer(app)) as c:
+        headers = await login(c, "sam", "s-pw")
+
+        async def sales() -> dict[str, object]:
+            body = await (await c.get(f"/api/reports/queues?{DAY}&interval=total&queue=sales",
+                                      headers=headers)).json()
+            names = [col["name"] for col in body["columns"]]
+            return dict(zip(names, body["rows"][0], strict=True))
+
+        before = await sales()
+        reconfigure(app, *config_with(60, 10))
+        after = await sales()
+    assert after["answered_in_service_level"] > before["answered_in_service_level"]
+    assert after["service_level"] > before["service_level"]
+    assert after["short_abandoned"] >= before["short_abandoned"]
+    assert after["offered"] == before["offered"]
