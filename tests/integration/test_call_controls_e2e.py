@@ -290,7 +290,7 @@ async def test_consulting_a_queue_rings_a_free_colleague_of_it_who_keeps_the_cal
             assert acd.agent_do("1002", "login")[0] == 200
             await asyncio.sleep(1.0)
             consulted_at = time.time()
-            control(acd, call_id, "consult", {"to": "601"})  # support's code
+            control(acd, call_id, "consult", {"to": "602"})  # now 1002 is free
             calls = await phones.wait_for_calls(2, timeout=10)
             assert calls[1].agent == "agent1002"
             await until(lambda: acd.agent("1002")["state"] == "on-call", what="1002 taken")
@@ -305,5 +305,5 @@ async def test_consulting_a_queue_rings_a_free_colleague_of_it_who_keeps_the_cal
         await until(lambda: acd.agent("1002")["state"] == "available", what="1002 given back")
     finally:
         acd.agent_do("1002", "logout")
-    assert record.transfer == "consult:601" and record.outcome == "transferred"
-    assert "consult:support:1002" in record.ivr_path
+    assert record.transfer == "consult:602" and record.outcome == "transferred"
+    assert "consult:complaints:1002" in record.ivr_path
