@@ -10,7 +10,7 @@ from test_wallboard_page import log_in
 PAGES = ["/console/", "/console/desk.html", "/console/recordings.html", "/console/flows.html",
          "/console/users.html", "/console/lists.html", "/console/dates.html",
          "/console/settings.html",
-         "/console/announcement.html"]
+         "/console/announcement.html", "/console/audit.html"]
 
 
 def test_every_page_has_the_same_header_and_one_login_holds_across_them(page,

@@ -16,14 +16,14 @@ const PAGES = [
   ["/console/flows.html", "flows"], ["/console/users.html", "users"],
   ["/console/lists.html", "lists"], ["/console/dates.html", "companyDates"],
   ["/console/settings.html", "settings"],
-  ["/console/announcement.html", "announcement"],
+  ["/console/announcement.html", "announcement"], ["/console/audit.html", "audit"],
 ];
 const SHELL_WORDS = {
   zh: {
     login: "登录", username: "用户名", password: "密码", signIn: "登录", logout: "退出",
     badLogin: "用户名或密码错误", switchTo: "English", wallboard: "监控墙", desk: "坐席工作台",
     recordings: "录音", flows: "IVR 流程", users: "用户", lists: "黑白名单",
-    companyDates: "公司日期", settings: "队列与坐席", announcement: "全局公告",
+    companyDates: "公司日期", settings: "队列与坐席", announcement: "全局公告", audit: "操作审计",
     notAllowed: "此页面仅供管理员使用。", notAllowedRec: "此页面仅供班长和管理员使用。",
   },
   en: {
@@ -32,7 +32,7 @@ const SHELL_WORDS = {
     desk: "Agent desk",
     wallboard: "Wallboard", recordings: "Recordings", flows: "IVR flows", users: "Users",
     lists: "Caller lists", companyDates: "Company dates", settings: "Queues & agents",
-    announcement: "Announcement",
+    announcement: "Announcement", audit: "Audit log",
     notAllowed: "This page is for admins.",
     notAllowedRec: "This page is for supervisors and admins.",
   },
