@@ -32,11 +32,12 @@ async function loadAudit(event) {
   const query = new URLSearchParams({ limit: form.limit.value || "100" });
   if (form.since.value) query.set("since", String(new Date(form.since.value).getTime() / 1000));
   const answer = await api("GET", `/api/audit?${query}`);
-  if (!answer.ok) report(answer);
-  if (answer.ok) {
-    entries = answer.body;
-    renderAudit();
+  if (!answer.ok) {
+    report(answer);
+    return;
   }
+  entries = answer.body;
+  renderAudit();
 }
 
 consolePage({ least: "admin", ready: () => loadAudit(), translated: renderAudit });
