@@ -36,12 +36,12 @@ async def test_a_caller_past_the_session_cap_hears_lines_busy_and_is_hung_up(
     assert second.answered_at is not None and second.ended_at is not None
     assert second.ended_at - second.answered_at < 8  # a short prompt, not the queue
 
-    [record] = await call_records.calls_of(SECOND)
+    record = await call_records.wait_call_of(SECOND)
     record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "shed" and record.hung_up_by == "system"
     assert record.ivr_path == ["admission:sessions:busy"]
     assert not record.queues and not record.agent
-    [waited] = await call_records.calls_of(FIRST)
+    waited = await call_records.wait_call_of(FIRST)
     waited = await call_records.wait_closed_call(waited.call_id)
     assert waited.outcome == "abandoned" and waited.queues == ["support"]
 
@@ -71,9 +71,9 @@ async def test_a_caller_past_the_session_cap_is_answered_by_asterisks_own_queue(
     answered = [c for c in agent_calls if c.outcome == "answered"]
     assert len(answered) == 2 and answered[0].agent != answered[1].agent
 
-    [record] = await call_records.calls_of(SECOND)
+    record = await call_records.wait_call_of(SECOND)
     record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "shed" and record.ivr_path == ["admission:sessions:fallback"]
-    [served] = await call_records.calls_of(FIRST)
+    served = await call_records.wait_call_of(FIRST)
     served = await call_records.wait_closed_call(served.call_id)
     assert served.outcome == "answered" and served.agent in ("1001", "1002")

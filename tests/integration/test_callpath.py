@@ -66,7 +66,7 @@ async def test_answered_call_is_announced_recorded_surveyed_and_fully_recorded(
         [agent_call] = phones.calls()
     assert agent_call.agent == "agent1001" and agent_call.outcome == "answered"
     assert agent_call.ended_by == "us"  # the agent hung up first
-    [record] = await call_records.calls_of("13811112222")
+    record = await call_records.wait_call_of("13811112222")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "answered" and record.agent == "1001"
     assert record.queues == ["support"] and record.ring_attempts == 1
@@ -118,7 +118,7 @@ async def test_caller_who_hangs_up_while_waiting_is_counted_abandoned(
     caller = SippCaller("13833334444", did=DIRECT, hangup_after=2.0, timeout=20,
                         workdir=tmp_path / "caller")
     await run_caller(caller)
-    [record] = await call_records.calls_of("13833334444")
+    record = await call_records.wait_call_of("13833334444")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "abandoned" and record.hung_up_by == "caller"
     assert record.agent == "" and record.enqueued_at
@@ -134,7 +134,7 @@ async def test_caller_who_hangs_up_while_the_agent_rings_stops_the_ringing(
         await run_caller(caller)
         wait_for(lambda: phones.calls() and phones.calls()[0].outcome == "cancelled", 5,
                  "the agent's phone to stop ringing")
-    [record] = await call_records.calls_of("13855556666")
+    record = await call_records.wait_call_of("13855556666")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "abandoned" and record.ring_attempts == 1
 
@@ -155,7 +155,7 @@ async def test_agent_who_does_not_answer_is_skipped_and_caller_offered_to_next(
         agents = [(c.agent, c.outcome) for c in phones.calls()]
     assert agents[0] == ("agent1003", "cancelled")  # rang 4 s, never answered
     assert agents[-1] == ("agent1002", "answered")
-    [record] = await call_records.calls_of("13877778888")
+    record = await call_records.wait_call_of("13877778888")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.agent == "1002" and record.ring_attempts == 2
 
@@ -175,7 +175,7 @@ async def test_restart_during_a_bridged_call_keeps_the_call_and_completes_its_re
         await asyncio.to_thread(caller.wait, 60)
         [agent_call] = phones.calls()
     assert agent_call.ended_by == "us"  # the conversation lasted until the agent hung up
-    [record] = await call_records.calls_of("13812340000")
+    record = await call_records.wait_call_of("13812340000")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.agent == "1001" and record.outcome == "answered"
     assert record.hung_up_by == "agent" and record.survey == "1"
@@ -199,7 +199,7 @@ async def test_a_waiting_caller_keeps_its_place_across_a_restart(
         await asyncio.to_thread(caller.wait, 60)
         agents = [c.agent for c in phones.calls()]
     assert agents == ["agent1002"]
-    [record] = await call_records.calls_of("13812349999")
+    record = await call_records.wait_call_of("13812349999")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.agent == "1002" and "resumed" in record.ivr_path
 
@@ -253,7 +253,7 @@ async def test_an_agent_transfers_from_the_phone_to_a_queue_and_the_record_follo
         ("agent1001", "answered", "602"), ("agent1002", "answered", "")]
     [uac] = caller.calls()
     assert uac.ended_by == "us"  # the caller talked to 1002 until hanging up
-    [record] = await call_records.calls_of("13812347777")
+    record = await call_records.wait_call_of("13812347777")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.transfer == "queue:complaints"
     assert record.queues == ["support", "complaints"] and record.agent == "1002"
@@ -280,7 +280,7 @@ async def test_an_agent_transfers_from_the_phone_to_an_extension(
         [engineer] = supervisor.calls()
     assert agent_call.transferred_to == "8100"
     assert engineer.agent == "supervisor1" and engineer.outcome == "answered"
-    [record] = await call_records.calls_of("13812348888")
+    record = await call_records.wait_call_of("13812348888")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.transfer == "extension:8100" and record.outcome == "transferred"
     assert record.agent == "1001" and record.talk_seconds >= 1.0
@@ -310,7 +310,7 @@ async def test_an_agent_who_pauses_while_ringing_stops_ringing_and_the_caller_mo
     agent = acd.agent("1001")
     assert (agent["state"], agent["reason"]) == ("paused", "away")
     assert agent["stats"]["missed"] == missed_before
-    [record] = await call_records.calls_of("13812349191")
+    record = await call_records.wait_call_of("13812349191")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.agent == "1002" and record.ring_attempts == 2
 
@@ -336,7 +336,7 @@ async def test_the_agent_hears_a_whisper_vip_and_queue_before_the_caller(
                         workdir=tmp_path / "caller")
     with phones:
         await run_caller(caller)
-    [record] = await call_records.calls_of("13812340101")
+    record = await call_records.wait_call_of("13812340101")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.agent == "1001" and record.variables.get("vip") == "1"
     library = PromptLibrary(REPO / "prompts", REPO / "var" / "prompt-cache")
@@ -369,7 +369,7 @@ async def test_a_waiting_caller_who_presses_star_is_called_back_when_an_agent_is
             await asyncio.to_thread(caller.wait, 30)
         [sip] = caller.calls()
         assert sip.answered and sip.ended_by == "them"
-        [record] = await call_records.calls_of("13899990000")
+        record = await call_records.wait_call_of("13899990000")
         assert record.outcome == "callback-requested" and not record.ended_at
         logged_in("1001")  # the caller's turn comes: we call them, then the agent
         [back] = await customers.wait_for_calls(1, timeout=15)
@@ -460,7 +460,7 @@ async def test_an_agent_who_puts_the_caller_on_hold_plays_music_and_hold_is_not_
     assert [event for event, _at in agent_call.holds] == ["held", "resumed"], \
         phones.diagnostics()
     held_for = agent_call.holds[1][1] - agent_call.holds[0][1]
-    [record] = await call_records.calls_of("13812347788")
+    record = await call_records.wait_call_of("13812347788")
     record = await call_records.wait_closed_call(record.call_id)
     # Asterisk saw the agent's hold and played music to the caller meanwhile
     assert [kind for kind, _channel in holds] == ["hold", "unhold"]

@@ -175,7 +175,7 @@ async def test_an_admin_fixes_a_flow_in_the_browser_and_the_next_call_follows_it
                             workdir=tmp_path / "caller")
         with caller:
             await asyncio.to_thread(caller.wait, 20)
-        [record] = await call_records.calls_of("13812345202")
+        record = await call_records.wait_call_of("13812345202")
         record = await call_records.wait_closed_call(record.call_id)
         assert record.queues == ["complaints"]  # the new version served the call
     finally:

@@ -78,6 +78,6 @@ async def test_the_screen_pop_shows_the_order_number_within_a_second_of_the_ring
         acd_open.agent_do(agent, "logout")
     after_ring = await asyncio.to_thread(desk_scenario, acd_open.http, tmp_path)
     assert after_ring < 1.0, f"the pop showed {after_ring:.3f} s after the phone rang"
-    [record] = await call_records.calls_of(CALLER)
+    record = await call_records.wait_call_of(CALLER)
     record = await call_records.wait_closed_call(record.call_id)
     assert record.agent == "1001" and record.hold_seconds > 0

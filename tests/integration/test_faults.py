@@ -127,11 +127,11 @@ async def test_callers_waiting_when_acd_dies_are_served_by_the_fallback_and_reco
     assert {c.agent for c in agent_calls} <= {"agent1001", "agent1002"}
     assert len(agent_calls) == 8  # each caller answered once, none twice
     for number in waiting_numbers:
-        [record] = await call_records.calls_of(number)
+        record = await call_records.wait_call_of(number)
         record = await call_records.wait_closed_call(record.call_id, timeout=30)
         assert record.outcome == "answered-by-fallback", record
         assert record.agent in ("1001", "1002") and 6.0 <= record.talk_seconds <= 10.0, record
     for number in busy_numbers:
-        [record] = await call_records.calls_of(number)
+        record = await call_records.wait_call_of(number)
         record = await call_records.wait_closed_call(record.call_id, timeout=30)
         assert record.outcome == "answered" and record.hung_up_by == "agent", record

@@ -38,7 +38,7 @@ async def test_keys_pressed_by_the_caller_lead_to_the_intended_branch(
     # 1 (interrupts the welcome, kept for the main menu) -> product menu; 1 -> hardware.
     await call("13600000001", MAIN, tmp_path, dtmf=[Dtmf(2.0, "1"), Dtmf(5.0, "1")],
                hangup_after=14.0)
-    [record] = await call_records.calls_of("13600000001")
+    record = await call_records.wait_call_of("13600000001")
     record = await call_records.wait_closed_call(record.call_id)
     assert "main:main_menu" in record.ivr_path
     assert record.ivr_path[-2:] == ["main:product_menu", "main:hardware_queue"]
@@ -50,7 +50,7 @@ async def test_order_status_is_looked_up_over_http_with_the_collected_number(
     await call("13600000002", MAIN, tmp_path,
                dtmf=[Dtmf(2.0, "2"), *Dtmf.sequence("123456#", start=5.0)],
                hangup_after=14.0)
-    [record] = await call_records.calls_of("13600000002")
+    record = await call_records.wait_call_of("13600000002")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.variables.get("order") == "123456"
     assert "main:order_lookup" in record.ivr_path
@@ -63,7 +63,7 @@ async def test_a_caller_who_presses_nothing_is_queued_for_an_operator_within_45_
     # the welcome, the menu, 4 s, the short retry, 3 s, the operator's prompt: ~40 s of
     # espeak-ng's Mandarin (acd check times it); it was ~100 s
     await call("13600000003", MAIN, tmp_path, hangup_after=50.0, timeout=65)
-    [record] = await call_records.calls_of("13600000003")
+    record = await call_records.wait_call_of("13600000003")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.ivr_path[-3:] == ["main:main_menu", "main:menu_again", "main:operator"]
     assert record.queues == ["support"]
@@ -74,7 +74,7 @@ async def test_a_vip_customer_of_the_demo_crm_skips_the_menus_into_the_vip_queue
         acd_open, call_records, asterisk, tmp_path):
     # acd's own /api/demo/customers/{caller} (acd/adapters/http/demo.py) says "vip"
     await call("13800000888", MAIN, tmp_path, hangup_after=25.0, timeout=40)
-    [record] = await call_records.calls_of("13800000888")
+    record = await call_records.wait_call_of("13800000888")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.ivr_path[-3:] == ["main:vip_check", "main:is_vip", "main:vip_queue"]
     assert record.variables.get("tier") == "vip" and record.queues == ["vip"]
@@ -85,7 +85,7 @@ async def test_a_blacklisted_caller_is_rejected_as_configured(
     await caller_lists.add(make_entry("black", "prefix", "170", "hangup", note="fraud range"))
     caller = await call("17012345678", MAIN, tmp_path, timeout=15)
     assert not caller.calls()[0].answered  # refused without being answered
-    [record] = await call_records.calls_of("17012345678")
+    record = await call_records.wait_call_of("17012345678")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "blocked" and record.rule == "blacklist prefix 170"
     assert record.ivr_path == ["rule:black:hangup"]
@@ -98,7 +98,7 @@ async def test_an_announce_entry_plays_a_message_then_hangs_up(
     caller = await call("13900001111", MAIN, tmp_path, timeout=20)
     [sip] = caller.calls()
     assert sip.answered and sip.ended_by == "them"
-    [record] = await call_records.calls_of("13900001111")
+    record = await call_records.wait_call_of("13900001111")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "blocked" and record.ivr_path == ["rule:black:announce"]
 
@@ -108,7 +108,7 @@ async def test_a_whitelisted_vip_skips_the_menu_into_the_dedicated_queue(
     await caller_lists.add(make_entry("white", "exact", "13988889999", "queue", "queue:vip",
                                       priority=10))
     await call("13988889999", MAIN, tmp_path, hangup_after=3.0, timeout=15)
-    [record] = await call_records.calls_of("13988889999")
+    record = await call_records.wait_call_of("13988889999")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.queues == ["vip"] and record.ivr_path == ["rule:white:queue"]
 
@@ -136,8 +136,8 @@ async def test_a_saved_flow_edit_is_live_for_the_next_call_and_spares_the_curren
             flow.write_text(original)
             wait_for(lambda: acd_open.log_text().count(" live: ") > lives, 3.0,
                      "the original flow to be live again")
-    [first] = await call_records.calls_of("13611110000")
-    [second] = await call_records.calls_of("13611112222")
+    first = await call_records.wait_call_of("13611110000")
+    second = await call_records.wait_call_of("13611112222")
     first = await call_records.wait_closed_call(first.call_id)
     second = await call_records.wait_closed_call(second.call_id)
     assert first.ivr_path == ["hot:a1", "hot:a2", "hot:a3"]  # undisturbed, version 1
@@ -158,7 +158,7 @@ async def test_a_broken_edit_is_rejected_and_the_running_version_keeps_serving(
         await call("13611113333", SECOND, tmp_path, timeout=20)
     finally:
         flow.write_text(original)
-    [record] = await call_records.calls_of("13611113333")
+    record = await call_records.wait_call_of("13611113333")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.ivr_path[0] == "hot:a1"
 
@@ -174,7 +174,7 @@ async def test_after_hours_and_holidays_take_their_branches(
     acd_factory(ACD_TEST_START_AT=start_at)
     number = "1350000" + start_at[5:7] + start_at[8:10]
     await call(number, MAIN, tmp_path, hangup_after=4.0, timeout=15)
-    [record] = await call_records.calls_of(number)
+    record = await call_records.wait_call_of(number)
     record = await call_records.wait_closed_call(record.call_id)
     assert branch in record.ivr_path
     assert (record.schedule, record.schedule_state) == ("support", state)
@@ -195,7 +195,7 @@ async def test_an_urgent_caller_after_hours_is_put_through_to_the_engineer_on_du
         await call("13500002001", MAIN, tmp_path, dtmf=[Dtmf(2.0, "2")], timeout=40)
         [rang] = engineer.calls()
     assert rang.agent == "supervisor1" and rang.outcome == "answered"
-    [record] = await call_records.calls_of("13500002001")
+    record = await call_records.wait_call_of("13500002001")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.ivr_path[-1] == "main:on_duty"
     assert record.outcome == "transferred" and record.transfer == "8100"
@@ -218,7 +218,7 @@ async def test_when_the_engineer_on_duty_does_not_answer_the_caller_leaves_a_mes
     messages = wait_for(lambda: set(inbox.glob("msg*.wav")) - before, 5.0,
                         "the message in mailbox 8000")
     assert len(messages) == 1
-    [record] = await call_records.calls_of("13500002002")
+    record = await call_records.wait_call_of("13500002002")
     record = await call_records.wait_closed_call(record.call_id)
     assert record.ivr_path[-2:] == ["main:on_duty", "main:voicemail"]
     assert record.outcome == "voicemail"

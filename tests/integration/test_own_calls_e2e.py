@@ -39,7 +39,7 @@ async def test_a_callback_from_the_history_reaches_the_customer_behind_the_numbe
                         workdir=tmp_path / "caller")
     with phones, caller:
         await asyncio.to_thread(caller.wait, 30)
-    [earlier] = await call_records.calls_of("13812349999")
+    earlier = await call_records.wait_call_of("13812349999")
     earlier = await call_records.wait_closed_call(earlier.call_id)
     assert earlier.outcome == "answered"
     await asyncio.sleep(6)  # the queue's wrap-up (5 s) is over

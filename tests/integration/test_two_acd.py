@@ -88,7 +88,7 @@ async def test_the_standby_takes_over_when_the_serving_acd_is_killed(
             assert start >= end - 0.05, f"{agent} had two calls at once: {spans}"
     assert len(answered) == 40, f"{len(answered)} conversations for 40 callers"
     for number in numbers:
-        [record] = await call_records.calls_of(number)
+        record = await call_records.wait_call_of(number)
         record = await call_records.wait_closed_call(record.call_id, timeout=30)
         assert record.outcome in ("answered", "answered-by-fallback"), record
         assert record.agent in AGENTS, record
@@ -176,7 +176,7 @@ async def test_two_active_acds_share_a_burst_and_the_follower_leads_when_the_lea
             assert start >= end - 0.05, f"{agent} had two calls at once: {spans}"
     assert len(answered) == 40, f"{len(answered)} conversations for 40 callers"
     for number in numbers:
-        [record] = await call_records.calls_of(number)
+        record = await call_records.wait_call_of(number)
         record = await call_records.wait_closed_call(record.call_id, timeout=30)
         assert record.outcome in ("answered", "answered-by-fallback"), record
         assert record.agent in AGENTS, record
