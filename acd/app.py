@@ -77,6 +77,7 @@ from acd.config.sections import ScheduleOracleAdapter, Sections, load_sections
 from acd.config.settings import Config
 from acd.config.webhooks import load_webhooks
 from acd.console.wallboard import Wallboard
+from acd.core import commands as cmd
 from acd.core import errors as core_errors
 from acd.core.engine import RoutingEngine
 from acd.core.events import AgentClaimReleased
@@ -409,6 +410,9 @@ class App:
             self._tasks.append(asyncio.create_task(self._fallback.resync(),
                                                    name="fallback-resync"))
 
+    def rings_under_way(self) -> list[cmd.RingAgents]:
+        return self.engine.rings_under_way(self.clock.now())
+
     async def reload_shared(self) -> None:
         await self.desk.load()  # agents' phones: a login through another acd
 
@@ -430,8 +434,9 @@ class App:
         forward = FollowerRouting(self.redis, await blocking(), cfg.redis.prefix, node,
                                   lambda command: self.registry.on_routing(command))
         relay = LeaderRelay(self.redis, await blocking(), cfg.redis.prefix, node,
-                            self.dispatcher.submit, forward.deliver)
-        self.routing = ForwardedRouting(self.dispatcher, self.engine, forward)
+                            self.dispatcher.enqueue, forward.deliver)
+        self.routing = ForwardedRouting(self.dispatcher, self.engine, forward, relay,
+                                        lambda: leadership.leading)
         return ActiveNode(leadership, forward, relay, self)
 
     async def _release_stale_claims(self) -> None:

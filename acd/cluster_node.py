@@ -5,8 +5,12 @@ Redis, and leads the routing core itself while it holds the lease.
 What changes against a single acd (acd.app wires it; docs/operations.md):
 
 - the routing port of the calls, the agents' desk and their own calls is a
-  FollowerRouting, on the leader too: one path for every node, so that gaining the
-  lead changes nothing under a call;
+  ForwardedRouting, on the leader too: events go through Redis, so that gaining the
+  lead changes nothing under a call, until the leader has taken everything it had
+  sent that way; then its own go straight to its core (it routes them while Redis is
+  away);
+- on taking the lead, the rings under way are sent again (the last leader may have
+  saved one and died before sending it; the acd holding the call ignores a copy);
 - the dispatcher (engine, routing commit, and the sinks that act on Asterisk for
   everyone: callback dialer, fallback queue) runs only on the lease holder; its orders
   about a call go to the node holding the call (LeaderRelay);
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from acd.adapters.http.live import LiveViews
@@ -50,6 +55,10 @@ class LeadingCore(Protocol):
 
     async def lead(self) -> None:
         """Start the dispatcher and the leader's own duties (claims left over...)."""
+        ...
+
+    def rings_under_way(self) -> list[cmd.RingAgents]:
+        """The adopted engine's rings under way, as orders again (RoutingEngine)."""
         ...
 
     async def reload_shared(self) -> None:
@@ -92,6 +101,10 @@ class ActiveNode:
         self._taking_lead = True
         started = time.monotonic()
         self.core.adopt(await self.core.saved_engine())
+        # before the core decides anything: who holds which call, then the rings the
+        # last leader may have saved and died before sending
+        await self.relay.load()
+        self.relay.resend(self.core.rings_under_way())
         await self.core.lead()
         self.tasks += await self.relay.start()
         log.warning("acd %s leads the routing core now (%.2f s after it took the lease); "
@@ -120,18 +133,43 @@ class ActiveNode:
 
 class ForwardedRouting(RoutingService):
     """The routing port and views of an acd in an active cluster: events go to the
-    leader through the relay; views read the engine last adopted (ActiveNode)."""
+    leader through the relay; views read the engine last adopted (ActiveNode).
+
+    The leader's own events go through Redis too until everything it had sent that way
+    is in its dispatcher's queue (its outbox written, then the inbox found empty after
+    that), and straight to its dispatcher from then on: a leader routes its own calls
+    from memory while Redis is away, as a single acd does, and an event never overtakes
+    an earlier one of the same acd."""
 
     def __init__(self, dispatcher: Dispatcher[ev.Event, cmd.Command], engine: RoutingEngine,
-                 forward: FollowerRouting) -> None:
+                 forward: FollowerRouting, relay: LeaderRelay | None = None,
+                 leading: Callable[[], bool] = lambda: False) -> None:
         super().__init__(dispatcher, engine)
         self.forward = forward
+        self._relay = relay
+        self._leading = leading
+        self.direct = False  # this acd leads and its events no longer go through Redis
 
     def post(self, event: ev.Event) -> None:
-        self.forward.post(event)
+        if self.leads_directly():
+            super().post(event)
+        else:
+            self.forward.post(event)
 
     async def submit(self, event: ev.Event) -> list[cmd.Command]:
+        if self.leads_directly():
+            return await super().submit(event)
         return await self.forward.submit(event)
+
+    def leads_directly(self) -> bool:
+        if self.direct or self._relay is None or not self._leading():
+            return self.direct
+        idle, last_written = self.forward.sent
+        if idle and self._relay.drained_since > last_written:
+            self.direct = True
+            log.info("this acd leads: its own routing events go straight to its routing "
+                     "core from now on (not through Redis)")
+        return self.direct
 
     def has_call(self, call_id: str) -> bool:
         """Asked when a call comes back to this acd: one queued here, or one the routing

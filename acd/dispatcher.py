@@ -117,14 +117,23 @@ class Dispatcher(Generic[E, C]):
         when it came alone)."""
         return await self._handled(event)
 
+    def enqueue(self, event: E) -> asyncio.Future[list[C]]:
+        """`submit`, with the event in the inbox when this returns (not when the
+        caller's task next runs): for a caller whose events must keep their order
+        with other posts (acd.adapters.redis.routing_relay)."""
+        return self._put(event)
+
     async def apply(self, fn: Callable[[float], list[C]]) -> list[C]:
         """Run fn(now) -> commands on the engine from the dispatcher task (no races)."""
         return await self._handled(_Apply(fn))
 
     async def _handled(self, item: E | _Apply[C]) -> list[C]:
+        return await self._put(item)
+
+    def _put(self, item: E | _Apply[C]) -> asyncio.Future[list[C]]:
         future: asyncio.Future[list[C]] = asyncio.get_running_loop().create_future()
         self._inbox.put_nowait((item, future, time.perf_counter()))
-        return await future
+        return future
 
     # -- the loop ----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ says the agent is done with that call (ring failed or stopped, or wrap-up over).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from acd.core.model import AgentState
@@ -31,6 +31,10 @@ class RingAgents:
     queue: str
     targets: tuple[RingTarget, ...]
     timeout: float
+    #: when the core gives up on this ring (epoch s): the ring's identity, so that an
+    #: order re-sent by the next leader is not rung twice (acd.adapters.redis.routing_relay);
+    #: 0 for rings of no engine. Not compared: it says which ring, not what to do.
+    deadline: float = field(default=0.0, compare=False)
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,25 @@ class RoutingEngine:
         """Whether the engine still holds this caller (waiting, ringing or connected)."""
         return call_id in self._st.calls
 
+    def rings_under_way(self, now: float) -> list[cmd.RingAgents]:
+        """The ring of every caller the core holds as ringing, as its order again with
+        the time it has left: what a new leader re-sends, in case the order died with
+        the last one (the acd holding the call ignores a ring it already has: the
+        deadline says which ring it is). A ring with under a second left is not: its
+        deadline fires first and the caller is offered again."""
+        st, orders = self._st, []
+        for call in st.calls.values():
+            if call.state is not CallState.RINGING or not call.ringing:
+                continue
+            left = call.ring_deadline - st.settings.ring_grace_seconds - now
+            if left < 1.0:
+                continue
+            targets = tuple(cmd.RingTarget(a, st.agents[a].device) for a in call.ringing
+                            if a in st.agents)
+            orders.append(cmd.RingAgents(call.call_id, call.offer_queue, targets,
+                                         round(left, 3), call.ring_deadline))
+        return orders
+
     def waiting_count(self) -> int:
         return sum(1 for c in self._st.calls.values() if c.state is CallState.WAITING)
 

@@ -93,14 +93,15 @@ def ring(st: RoutingState, call: CallRuntime, q: QueueRuntime, agent_ids: list[s
     if call.is_callback:
         call.state = CallState.CALLBACK_DIALING
         timeout = q.config.callback_timeout_seconds + q.config.ring_timeout_seconds
+        call.ring_deadline = now + timeout + st.settings.ring_grace_seconds
         st.emit(cmd.PlaceCallback(call.call_id, call.callback_number, first.agent_id,
                                   first.device, timeout))
     else:
         call.state = CallState.RINGING
         timeout = q.config.ring_timeout_seconds
+        call.ring_deadline = now + timeout + st.settings.ring_grace_seconds
         targets = tuple(cmd.RingTarget(a.agent_id, a.device) for a in agents)
-        st.emit(cmd.RingAgents(call.call_id, q.name, targets, timeout))
-    call.ring_deadline = now + timeout + st.settings.ring_grace_seconds
+        st.emit(cmd.RingAgents(call.call_id, q.name, targets, timeout, call.ring_deadline))
     st.call_timer(call, TimerKind.RING, call.ring_deadline)
     st.touch_call(call)
 

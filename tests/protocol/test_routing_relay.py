@@ -100,8 +100,12 @@ async def start_leader(connect: Callable[[], Any], prefix: str, node: str) -> Le
     dispatcher.after_batch(commit.after_batch)
     local: list[cmd.Command] = []
     blocking = await connect()
-    relay = LeaderRelay(redis, blocking, prefix, node, dispatcher.submit, local.append)
+    relay = LeaderRelay(redis, blocking, prefix, node, dispatcher.enqueue, local.append)
     dispatcher.add_sink(relay.on_routing)
+    # as acd.cluster_node does: who holds which call and the rings under way, before the
+    # core decides anything
+    await relay.load()
+    relay.resend(engine.rings_under_way(time.time()))
     dispatcher.start()
     return Leader(engine, dispatcher, relay, await relay.start(), [redis, blocking], local)
 
@@ -255,3 +259,33 @@ async def test_a_call_taken_up_by_another_acd_gets_its_orders_there(connect: Any
     await until(lambda: rung(got) == [("c1", "1001")])
     assert survivor.has_call("c1") and leader.relay.owners["c1"] == "c"
     leader.die()
+
+
+async def test_a_ring_the_dead_leader_saved_but_never_sent_is_rung_once_by_the_next(
+        connect: Any, prefix: str) -> None:
+    old = await start_leader(connect, prefix, "a")
+    follower, got = await start_follower(connect, prefix, "b")
+    for agent in AGENTS:
+        await follower.submit(ev.AgentLoggedIn(agent, f"PJSIP/{agent}"))
+    follower.post(ev.CallQueued("c1", "sales", "13800000011"))
+    await until(lambda: len(rung(got)) == 1)  # sent and rung: it must not ring again
+    # the leader saves its next decision, then dies before sending it (its writes stop)
+    old.tasks[0].cancel()  # (routing-relay-out)
+    follower.post(ev.CallQueued("c2", "sales", "13800000012"))
+    await until(lambda: old.engine.waiting_count() == 0 and old.engine.has_call("c2"))
+    await asyncio.sleep(0.2)  # (the saved state has it: the gate runs before any order)
+    assert len(rung(got)) == 1
+    old.die()
+    new = await start_leader(connect, prefix, "c")
+    await until(lambda: len(rung(got)) == 2)
+    await asyncio.sleep(0.5)  # nothing more comes: the first ring is not rung again
+    first, second = [c for c in got if isinstance(c, cmd.RingAgents)]
+    assert rung(got) == [("c1", first.targets[0].agent_id), ("c2", second.targets[0].agent_id)]
+    assert {first.targets[0].agent_id, second.targets[0].agent_id} == set(AGENTS)
+    # it rings for what was left of its time, and it is the same ring to the core: the
+    # agent answers and the call is theirs
+    assert second.timeout < QUEUES[0].ring_timeout_seconds
+    follower.post(ev.RingAnswered("c2", second.targets[0].agent_id))
+    await until(lambda: new.engine.agent_view(second.targets[0].agent_id)["call_id"] == "c2"
+                and new.engine.agent_view(second.targets[0].agent_id)["state"] == "on-call")
+    new.die()

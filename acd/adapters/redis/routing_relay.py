@@ -29,8 +29,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 import asyncio_redis
@@ -125,13 +126,22 @@ class _Outbox:
     def __init__(self, scripts: Scripts) -> None:
         self._scripts = scripts
         self._queue: asyncio.Queue[tuple[str, str, str, str]] = asyncio.Queue()
+        self._writing = False
+        #: time.monotonic() when the last write reached Redis (0: none yet)
+        self.last_written = 0.0
 
     def put(self, what: str, key: str, value: str, extra: str = "") -> None:
         self._queue.put_nowait((what, key, value, extra))
 
+    @property
+    def idle(self) -> bool:
+        """Nothing waits to be written and nothing is being written."""
+        return not self._writing and self._queue.empty()
+
     async def run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            self._writing = True
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             args = [item for write in batch for item in write]
@@ -142,6 +152,8 @@ class _Outbox:
                 except Exception as exc:  # Redis away: no write may be skipped
                     log.warning("routing relay write failed (%s); retrying", exc)
                     await asyncio.sleep(0.25)
+            self.last_written = time.monotonic()
+            self._writing = self._queue.qsize() > 0
 
 
 class FollowerRouting:
@@ -160,6 +172,7 @@ class FollowerRouting:
         self._submit_seconds = submit_seconds
         self._waiting: dict[str, asyncio.Future[None]] = {}
         self._calls: set[str] = set()  # queued from here and not completed (has_call)
+        self._rings: dict[str, float] = {}  # call id -> the deadline of its last ring order
         self._scripts = Scripts(redis)
         self._outbox = _Outbox(self._scripts)
 
@@ -190,6 +203,11 @@ class FollowerRouting:
 
     def has_call(self, call_id: str) -> bool:
         return call_id in self._calls
+
+    @property
+    def sent(self) -> tuple[bool, float]:
+        """(nothing of this acd's waits to reach the inbox, when the last write did)."""
+        return self._outbox.idle, self._outbox.last_written
 
     def take_over(self, call_id: str) -> None:
         """A call another acd held came back to this one (the dialplan brought it after
@@ -229,15 +247,26 @@ class FollowerRouting:
             future.set_result(None)
 
     def deliver(self, command: cmd.Command) -> None:
-        """An order of the leader about a call of this node (also the leader's own)."""
+        """An order of the leader about a call of this node (also the leader's own). A
+        ring this acd already had is not rung again: a new leader re-sends the rings
+        under way (LeaderRelay.resend), and the deadline says which ring it is."""
+        if isinstance(command, cmd.RingAgents) and command.deadline:
+            if self._rings.get(command.call_id) == command.deadline:
+                log.info("call %s: ring re-sent by the new leader already under way here",
+                         command.call_id)
+                return
+            self._rings[command.call_id] = command.deadline
         if isinstance(command, cmd.CallCompleted):
             self._calls.discard(command.call_id)
+            self._rings.pop(command.call_id, None)
         try:
             self.on_command(command)
         except Exception:
             log.exception("routing order %r failed on this acd", command)
 
 
+#: the leader's dispatcher: Dispatcher.enqueue, which puts the event in its queue before
+#: it returns (the inbox's order is kept against this acd's own posts); `submit` works too
 Submit = Callable[[ev.Event], Awaitable[list[cmd.Command]]]
 
 
@@ -257,15 +286,49 @@ class LeaderRelay:
         self._local = local
         self._codec = codec or routing_codec()
         self.owners: dict[str, str] = {}
+        self._loaded = False
+        self._left: list[str] = []  # what the last leader took and did not finish
+        #: time.monotonic() when a take that found the inbox empty began (0: none yet)
+        self.drained_since = 0.0
         self._scripts = Scripts(redis)
         self._outbox = _Outbox(self._scripts)
         self._handling: set[asyncio.Task[None]] = set()
 
-    async def start(self) -> list[asyncio.Task[None]]:
-        """Who holds which call (as the last leader left it); then what the last leader
-        took and did not finish, oldest first; then the inbox."""
+    async def load(self) -> None:
+        """Who holds which call, as the last leader left it: read before this acd's core
+        decides anything, or its first orders would miss the acds holding the calls.
+        What it took and did not finish says it too (a caller it queued in its last
+        moment: the owner and the order may both have died in its outbox)."""
         self.owners = dict(await self._redis.hgetall_asdict(self._owners_key))
-        left = await self._redis.lrange_aslist(self._taken, 0, -1)
+        self._left = await self._redis.lrange_aslist(self._taken, 0, -1)
+        for raw in reversed(self._left):
+            with contextlib.suppress(Exception):  # (an unreadable one is dropped in start)
+                message = json.loads(raw)
+                if "own" in message:
+                    self.owners[str(message["own"])] = str(message["from"])
+                elif isinstance(event := self._codec.typed(message["event"]), ev.CallQueued):
+                    self.owners[event.call_id] = str(message["from"])
+        self._loaded = True
+
+    def resend(self, rings: Iterable[cmd.RingAgents]) -> None:
+        """Rings the core holds as under way, sent again to the acds holding the calls
+        (before anything newer): the last leader may have died between saving a ring
+        and sending it, and the caller would wait out the ring timeout. An acd that had
+        the order ignores it (FollowerRouting.deliver: same ring, same deadline)."""
+        resent = 0
+        for ring in rings:
+            self.on_routing(ring)
+            resent += 1
+        if resent:
+            log.info("routing relay: %d ring(s) under way sent again to the acds holding "
+                     "the calls (each acd ignores one it already had)", resent)
+
+    async def start(self) -> list[asyncio.Task[None]]:
+        """What the last leader took and did not finish, oldest first; then the inbox
+        (and who holds which call, if `load` was not called)."""
+        if not self._loaded:
+            await self.load()
+        left = self._left
         if left:
             log.warning("routing relay: handling %d event(s) the previous leader took "
                         "and did not finish", len(left))
@@ -303,9 +366,13 @@ class LeaderRelay:
     async def _read_forever(self) -> None:
         while True:
             try:  # what is waiting, many at a time; else wait for the next one
+                began = time.monotonic()
                 taken: list[str] = json.loads(await self._scripts.run(
                     "relay_take", _TAKE, [self._inbox, self._taken], [str(BATCH)]))
                 if not taken:
+                    # everything written to the inbox before `began` is in the
+                    # dispatcher's queue now (_handle enqueues as it takes)
+                    self.drained_since = began
                     raw = await _timed_out(self._blocking.brpoplpush(
                         self._inbox, self._taken, BLOCK_SECONDS))
                     taken = [] if raw is None else [raw]
@@ -317,14 +384,9 @@ class LeaderRelay:
                 self._handle(raw)
 
     def _handle(self, raw: str) -> None:
-        # one task per event, started in order: each puts its event in the dispatcher's
-        # queue before its first wait, so the core sees them in the inbox's order and
-        # takes many in one batch
-        task = asyncio.get_running_loop().create_task(self._handled(raw))
-        self._handling.add(task)
-        task.add_done_callback(self._handling.discard)
-
-    async def _handled(self, raw: str) -> None:
+        # each event goes into the dispatcher's queue here, in the inbox's order (so the
+        # core takes many in one batch, and this acd's own events posted straight to
+        # its dispatcher later never overtake them); a task per event waits for its answer
         try:
             message = json.loads(raw)
             if "own" in message:  # (FollowerRouting.take_over)
@@ -340,9 +402,17 @@ class LeaderRelay:
             return
         if isinstance(event, ev.CallQueued):
             self._own(event.call_id, sender)
+        handled = self._submit(event)
+        task = asyncio.get_running_loop().create_task(
+            self._answer(raw, event, request, sender, handled))
+        self._handling.add(task)
+        task.add_done_callback(self._handling.discard)
+
+    async def _answer(self, raw: str, event: ev.Event, request: str, sender: str,
+                      handled: Awaitable[list[cmd.Command]]) -> None:
         answer: dict[str, Any] = {"reply": request}
         try:
-            await self._submit(event)
+            await handled
         except core_errors.RoutingError as exc:
             answer["error"] = self._codec.encode_error(exc)
             if not request:

@@ -45,6 +45,7 @@ use `refresh()` from a heartbeat with a shorter TTL to free them sooner.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -350,7 +351,7 @@ class RoutingStore:
                 if len(c.targets) == 1:
                     self._unbind(c.call_id, c.targets[0].agent_id)
                 if targets:
-                    keep.append(cmd.RingAgents(c.call_id, c.queue, targets, c.timeout))
+                    keep.append(dataclasses.replace(c, targets=targets))
                 continue
             if isinstance(c, cmd.PlaceCallback) and not all(got):
                 lost.append(ev.AgentClaimLost(c.agent_id, c.call_id))
