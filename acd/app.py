@@ -46,6 +46,7 @@ from acd.adapters.redis.audit_store import AuditStore
 from acd.adapters.redis.changes import follow_changes
 from acd.adapters.redis.company_date_store import CompanyDateStore
 from acd.adapters.redis.event_stream import EventFeed, EventStream
+from acd.adapters.redis.held_calls import HeldCalls
 from acd.adapters.redis.lease import Leadership, Lease
 from acd.adapters.redis.link import UNREACHABLE_ERRORS, RedisLink
 from acd.adapters.redis.list_store import CachedRules, ListStore
@@ -91,6 +92,7 @@ from acd.history.service import HistoryService
 from acd.media import phrases
 from acd.media.announcement import Announcement
 from acd.media.prompts import PromptLibrary
+from acd.orphan_sweep import OrphanSweep
 from acd.privacy import set_log_full_numbers
 from acd.reports.wiring import attach as attach_reports
 from acd.reports.wiring import reconfigure as reconfigure_reports
@@ -219,6 +221,8 @@ class App:
             agent_on_device=self._agent_on_device, events=self.events),
             self.call_settings, Admission(cfg.admission))
         register_call_routes(self.agi, self.registry)
+        if self.cluster is not None:
+            self._tasks += self._hold_calls_in_cluster(self.cluster)
         self.dispatcher.add_sink(self.cluster.relay.on_routing if self.cluster
                                  else self.registry.on_routing)  # (active: to each call's acd)
         if self.history is not None:
@@ -438,6 +442,18 @@ class App:
         self.routing = ForwardedRouting(self.dispatcher, self.engine, forward, relay,
                                         lambda: leadership.leading)
         return ActiveNode(leadership, forward, relay, self)
+
+    def _hold_calls_in_cluster(self, cluster: ActiveNode) -> list[asyncio.Task[None]]:
+        """Each acd says which calls it holds; the leader closes or takes over those of
+        an acd that stopped (acd.orphan_sweep). Calls another acd holds are never
+        adopted here, also after this acd's own AMI login."""
+        held = HeldCalls(self.redis, self.config.redis.prefix, cluster.leadership.lease.node)
+        self.registry.on_hold = held.hold
+        self.registry.held_elsewhere = held.held_elsewhere
+        sweep = OrphanSweep(self.registry, self.held_calls.active_call_ids,
+                            held.held_elsewhere, self.ami.channels, lambda: cluster.leading)
+        return [asyncio.create_task(held.keep_beating(self.registry.held), name="held-calls"),
+                asyncio.create_task(sweep.run(), name="orphan-sweep")]
 
     async def _release_stale_claims(self) -> None:
         """Claims a killed acd had not released yet would keep their agents from every

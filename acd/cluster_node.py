@@ -76,6 +76,7 @@ class ActiveNode:
         self.tasks: list[asyncio.Task[None]] = []
         self._taking_lead = False  # from then on, no copy of the saved state is adopted
         self.leader = ""  # the lease holder as last read ('' : none)
+        self.last_leader = ""  # the last acd seen holding it (a new leader's predecessor)
 
     @property
     def leading(self) -> bool:
@@ -104,7 +105,8 @@ class ActiveNode:
         # before the core decides anything: who holds which call, then the rings the
         # last leader may have saved and died before sending
         await self.relay.load()
-        self.relay.resend(self.core.rings_under_way())
+        predecessor = self.last_leader if self.last_leader != self.leadership.lease.node else ""
+        self.relay.resend(self.core.rings_under_way(), dead=predecessor)
         await self.core.lead()
         self.tasks += await self.relay.start()
         log.warning("acd %s leads the routing core now (%.2f s after it took the lease); "
@@ -118,6 +120,7 @@ class ActiveNode:
             try:
                 if not self._taking_lead:
                     self.leader = await self.leadership.lease.holder() or ""
+                    self.last_leader = self.leader or self.last_leader
                     engine = await self.core.saved_engine()
                     if not self._taking_lead:  # (the lead may have come meanwhile)
                         self.core.adopt(engine)

@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from acd.callflow import facts as f
@@ -60,6 +60,11 @@ class CallRegistry:
         self._handed_over: dict[str, tuple[CallRecord, float]] = {}
         self._runs: set[asyncio.Task[None]] = set()
         self.stopping = False
+        #: told of each call a session starts for here (cluster.mode active: the calls
+        #: this acd holds, acd.adapters.redis.held_calls)
+        self.on_hold: Callable[[str], None] | None = None
+        #: cluster.mode active: the calls other acds hold, never adopted here
+        self.held_elsewhere: Callable[[], Awaitable[set[str]]] | None = None
 
     # -- FastAGI routes ------------------------------------------------------------------
 
@@ -254,6 +259,8 @@ class CallRegistry:
             previous.stop()  # an adopted orphan that came back: this session takes over
         driver = CallDriver(session, self.ports, channel)
         self.drivers[call_id] = driver
+        if self.on_hold is not None:
+            self.on_hold(call_id)
         for fact in self._pending.pop(call_id, []):
             driver.deliver(fact)
         self._spawn(self._run(driver), f"call {call_id}")
@@ -342,15 +349,41 @@ class CallRegistry:
 
     # -- after an AMI login ----------------------------------------------------------------
 
-    async def resync(self, live: Mapping[str, str]) -> None:
+    def held(self) -> set[str]:
+        """The calls sessions here hold, or are about to."""
+        return set(self.drivers) | self._arriving
+
+    def orphans(self) -> set[str]:
+        """Adopted calls: no channel of ours (closed when they hang up)."""
+        return {call_id for call_id, d in self.drivers.items() if d.telephony is None}
+
+    def let_go(self, call_ids: set[str]) -> None:
+        """Adopted calls that another acd holds now (the dialplan brought them back to
+        it): left to it, not closed here."""
+        for call_id in call_ids & self.orphans():
+            log.info("call %s: another acd holds it now; this one lets it go", call_id)
+            self.drivers[call_id].stop()
+
+    async def resync(self, live: Mapping[str, str], only: set[str] | None = None) -> None:
         """Calls still open in Redis that no session here holds: adopted while Asterisk
         has them (`live`: call id -> channel name), closed if they ended while acd was
         not watching. A live one that the dialplan sent to the fallback queue, or that
         said goodbye after its conversation, leaves the routing core now: no ghost
-        waits in acd for an agent it already has."""
+        waits in acd for an agent it already has. In an active cluster, calls another
+        acd holds are left to it (and none is adopted when that cannot be known);
+        `only`: these calls at most (acd.orphan_sweep)."""
         now = self.ports.clock.now()
+        elsewhere: set[str] = set()
+        if self.held_elsewhere is not None:
+            try:
+                elsewhere = await self.held_elsewhere()
+            except Exception as exc:
+                log.warning("calls open in Redis not looked at: which acd holds them is "
+                            "unknown (%s); the leader looks again shortly", exc)
+                return
         for call_id in await self.ports.store.active_call_ids():
-            if self._ours(call_id):
+            if self._ours(call_id) or call_id in elsewhere or (
+                    only is not None and call_id not in only):
                 continue
             record = await self.ports.store.get_call(call_id)
             if record is None or record.ended_at or self._ours(call_id):

@@ -310,13 +310,17 @@ class LeaderRelay:
                     self.owners[event.call_id] = str(message["from"])
         self._loaded = True
 
-    def resend(self, rings: Iterable[cmd.RingAgents]) -> None:
+    def resend(self, rings: Iterable[cmd.RingAgents], dead: str = "") -> None:
         """Rings the core holds as under way, sent again to the acds holding the calls
         (before anything newer): the last leader may have died between saving a ring
         and sending it, and the caller would wait out the ring timeout. An acd that had
-        the order ignores it (FollowerRouting.deliver: same ring, same deadline)."""
+        the order ignores it (FollowerRouting.deliver: same ring, same deadline). Not
+        to `dead`, the last leader: its calls come back to an acd through the dialplan
+        (whatever it had rung rings on in Asterisk meanwhile)."""
         resent = 0
         for ring in rings:
+            if dead and self.owners.get(ring.call_id) == dead:
+                continue
             self.on_routing(ring)
             resent += 1
         if resent:
