@@ -450,6 +450,11 @@ class App:
         held = HeldCalls(self.redis, self.config.redis.prefix, cluster.leadership.lease.node)
         self.registry.on_hold = held.hold
         self.registry.held_elsewhere = held.held_elsewhere
+        # a follower cut off from Redis cannot reach the leader: its new callers would
+        # wait unrouted; the next acd (the leader, in a pair) routes them from memory
+        self.registry.passing_on = lambda: (
+            "Redis is away and this acd does not lead the routing core"
+            if not cluster.leading and not self.redis_link.up else "")
         sweep = OrphanSweep(self.registry, self.held_calls.active_call_ids,
                             held.held_elsewhere, self.ami.channels, lambda: cluster.leading)
         return [asyncio.create_task(held.keep_beating(self.registry.held), name="held-calls"),

@@ -76,6 +76,10 @@ class Telephony(Protocol):
         """Ask the dialplan to take the call over (acd failed inside it)."""
         ...
 
+    async def pass_to_next_acd(self) -> None:
+        """Ask the dialplan to offer this new call to the next acd (ACD_AGI_2)."""
+        ...
+
 
 class CallActions(Protocol):
     """Asterisk actions on other channels of a call (AMI)."""

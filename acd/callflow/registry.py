@@ -10,6 +10,7 @@ holds are adopted (closed when they hang up) or closed at once (already gone).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -65,6 +66,8 @@ class CallRegistry:
         self.on_hold: Callable[[str], None] | None = None
         #: cluster.mode active: the calls other acds hold, never adopted here
         self.held_elsewhere: Callable[[], Awaitable[set[str]]] | None = None
+        #: cluster.mode active: why new calls go to the next acd now ('' : they do not)
+        self.passing_on: Callable[[], str] = lambda: ""
 
     # -- FastAGI routes ------------------------------------------------------------------
 
@@ -75,6 +78,11 @@ class CallRegistry:
         call handed back was taken on before and is never shed."""
         now = self.ports.clock.now()
         first = params.get("tries") == "0"
+        if first and (why := self.passing_on()):
+            log.warning("call %s: offered to the next acd (%s)", channel.call_id, why)
+            with contextlib.suppress(Exception):  # (hung up: nothing to pass on)
+                await channel.pass_to_next_acd()
+            return
         if first:
             shed = self.admission.admit(now)
             if shed is not None:

@@ -56,9 +56,10 @@ class Line:
     """acd with admission caps, on a loopback FastAGI port; one agent, 1001, logged in."""
 
     def __init__(self, port: int, store: Store, prompts: Prompts, clock: FixedClock,
-                 routing: RoutingService, told: Told) -> None:
+                 routing: RoutingService, told: Told, registry: CallRegistry) -> None:
         self.port, self.store, self.prompts = port, store, prompts
         self.clock, self.routing, self.told = clock, routing, told
+        self.registry = registry
         self._calls = 0
 
     async def call(self, *, tries: int = 0, caller: str = CALLER) -> Asterisk:
@@ -100,7 +101,7 @@ async def line(port: int, admission: AdmissionConfig) -> AsyncIterator[Line]:
     await agi.start("127.0.0.1", port)
     await dispatcher.submit(ev.AgentLoggedIn("1001", "PJSIP/agent1001"))
     try:
-        yield Line(port, store, prompts, clock, routing, told)
+        yield Line(port, store, prompts, clock, routing, told, registry)
     finally:
         registry.stop()
         await agi.close()
@@ -205,4 +206,19 @@ async def test_a_call_handed_back_after_a_restart_is_never_shed(unused_tcp_port,
         assert await back.until("SET MUSIC") == "SET MUSIC ON default"
         assert shed_count() == 0
         first.writer.close()
+        back.writer.close()
+
+
+async def test_a_new_call_an_acd_cannot_route_now_is_offered_to_the_next_acd(unused_tcp_port):
+    """cluster.mode active: a follower cut off from Redis passes new calls on (the
+    dialplan tries ACD_AGI_2 at once); a call handed back keeps its session here."""
+    async with line(unused_tcp_port, AdmissionConfig()) as acd:
+        acd.registry.passing_on = lambda: "Redis is away and this acd does not lead"
+        passed = await acd.call()
+        assert await passed.command() == 'SET VARIABLE ACD_NEXT "1"'
+        await passed.reply("1")
+        assert await passed.command() == ""  # the session ends: the dialplan goes on
+        assert not acd.store.records  # no record here: the next acd writes it
+        back = await acd.call(tries=1, caller="13900139001")
+        assert await back.until("ANSWER") == "ANSWER"
         back.writer.close()

@@ -358,6 +358,12 @@ class AgiChannel:
         async with asyncio.timeout(2):
             await self.set_variable("ACD_FALLBACK", "1")
 
+    async def pass_to_next_acd(self) -> None:
+        """Tell the dialplan (ACD_NEXT=1) to try the next acd address, as when this one
+        does not answer (asterisk/extensions.conf [acd-inbound])."""
+        async with asyncio.timeout(2):
+            await self.set_variable("ACD_NEXT", "1")
+
     async def start_recording(self, path: str) -> None:
         """MixMonitor the bridged audio (option b) into `path`."""
         await self.exec_app("MixMonitor", path, "b")
