@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from acd.core.model import AgentState
+from acd.core.model import AgentState, OverflowMode
 from acd.core.stats import PeriodStats
 
 ExitReason = Literal["max-wait", "no-agents", "leave-empty", "queue-removed", "fallback"]
@@ -55,6 +55,19 @@ class ExitQueue:
     call_id: str
     target: str
     reason: ExitReason
+
+
+@dataclass(frozen=True)
+class CallOverflowed:
+    """The caller's queue handed it on by an overflow rule: `move`, it now waits in
+    `to_queue` instead of `from_queue` (whose rules and statistics now apply); `also`, it
+    waits in both and stays `from_queue`'s call. For the call's record (its `queues`)
+    and the integrators' `call.overflowed`: the session is told, as of a ring."""
+
+    call_id: str
+    from_queue: str
+    to_queue: str
+    mode: OverflowMode
 
 
 @dataclass(frozen=True)
@@ -141,5 +154,5 @@ class PeriodClosed:
 Command = (
     RingAgents | StopRinging | AnnouncePosition | ExitQueue | PlaceCallback
     | AgentStateChanged | AgentAutoPaused | ReleaseAgent | CallRouted | CallCompleted
-    | PeriodClosed | WrapUpDone
+    | PeriodClosed | WrapUpDone | CallOverflowed
 )
