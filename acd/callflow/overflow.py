@@ -9,6 +9,8 @@ as offered there too: acd.history.departures).
 - `move`: the caller leaves its queue for the target, whose rules and statistics now
   apply (the routing core counts it overflowed out of the first and offered in the
   target). The target is appended now: [A, B].
+  A move while an agent of A rings, answered by that agent: [A, B, A] (the routing
+  core counts it the same way: offered twice in A, once overflowed out of each).
 - `also`: the caller waits in both but stays its first queue's call (the routing
   core keeps its statistics, max wait and announcements there). Nothing changes now:
   an abandoned or exited caller counts in A, like in the routing core. If an agent of
@@ -45,6 +47,12 @@ def overflowed(s: CallSession, fact: f.QueueOverflowed) -> None:
     notices.overflowed(s, fact.from_queue, fact.to_queue, str(fact.mode))
     if fact.mode is OverflowMode.MOVE:
         now_in(s, fact.to_queue)
+        ring = s.ring
+        if ring is not None and ring.answered_by and s.phase is not Phase.QUEUED:
+            # moved while the agent's phone rang, told after the answer: the routing
+            # core then took the answer and made it the answering queue's call again
+            # (acd.core.routing answered_in), [A, B, A], so both count it alike
+            now_in(s, ring.queue)
         s.checkpoint()  # a restarted acd resumes the call in the queue it is in
 
 

@@ -122,3 +122,17 @@ def test_a_ring_of_a_queue_the_record_does_not_name_is_where_the_call_ends():
     call.settle()
     call.feed(f.CallerBridged(), after=3)
     assert call.record.queues == ["support", "complaints"]
+
+
+def test_a_caller_moved_while_the_first_queues_agent_rang_ends_where_that_agent_answered():
+    for told_after_the_answer in (False, True):
+        call = queued()
+        call.feed(ring(AGENT), after=25)
+        call.settle()
+        if not told_after_the_answer:
+            call.feed(MOVED, after=5)
+        call.feed(f.CallerBridged(), after=3)
+        if told_after_the_answer:  # the core moved it just before it heard the answer
+            call.feed(MOVED)
+        assert call.record.queues == ["support", "complaints", "support"]
+        assert in_history(call) == ("support", ["support", "complaints"])

@@ -80,3 +80,48 @@ def test_an_engine_restored_from_its_snapshot_tells_the_same_overflow_at_the_sam
     assert twin.advance(20) == h.advance(20) == [
         cmd.CallOverflowed("c1", "sales", "backup", MOVE)]
     assert twin.engine.snapshot() == h.engine.snapshot()
+
+
+def test_an_also_caller_answered_by_the_added_queues_agent_counts_as_that_queues_call():
+    h = two_queues(OverflowRule(after_seconds=30, target="backup", mode=ALSO))
+    h.call("c1")
+    h.advance(30)
+    h.login("2001")
+    assert h.rung("c1") == ["2001"]
+    h.answer("c1", "2001")
+    h.advance(60)
+    h.hang_up("c1", "2001")
+    stats = h.engine.stats()["queues"]
+    assert (stats["sales"]["offered"], stats["sales"]["overflowed"],
+            stats["sales"]["answered"]) == (1, 1, 0)
+    assert (stats["backup"]["offered"], stats["backup"]["answered"]) == (1, 1)
+    assert h.of(cmd.CallCompleted)[0].queue == "backup"
+
+
+def test_an_also_caller_answered_in_its_first_queue_stays_that_queues_call():
+    h = two_queues(OverflowRule(after_seconds=30, target="backup", mode=ALSO))
+    h.call("c1")
+    h.advance(30)
+    h.login("1001")
+    h.answer("c1", "1001")
+    stats = h.engine.stats()["queues"]
+    assert (stats["sales"]["offered"], stats["sales"]["overflowed"],
+            stats["sales"]["answered"]) == (1, 0, 1)
+    assert stats["backup"]["offered"] == 0
+
+
+def test_a_caller_moved_while_its_first_queues_agent_rang_is_counted_back_there_on_answer():
+    h = Harness([queue(members=["1001"], ring_timeout_seconds=60,
+                       overflow=(OverflowRule(30, "backup", MOVE),)),
+                 queue("backup", members=["2001"])])
+    h.login("1001")
+    h.call("c1")
+    assert h.rung("c1") == ["1001"]  # still ringing when the rule is due
+    h.advance(30)
+    assert h.of(cmd.CallOverflowed) == [cmd.CallOverflowed("c1", "sales", "backup", MOVE)]
+    h.answer("c1", "1001")
+    stats = h.engine.stats()["queues"]
+    assert (stats["sales"]["offered"], stats["sales"]["overflowed"],
+            stats["sales"]["answered"]) == (2, 1, 1)
+    assert (stats["backup"]["offered"], stats["backup"]["overflowed"],
+            stats["backup"]["answered"]) == (1, 1, 0)
