@@ -60,9 +60,10 @@ class ExitQueue:
 @dataclass(frozen=True)
 class CallOverflowed:
     """The caller's queue handed it on by an overflow rule: `move`, it now waits in
-    `to_queue` instead of `from_queue` (whose rules and statistics now apply); `also`, it
-    waits in both and stays `from_queue`'s call. For the call's record (its `queues`)
-    and the integrators' `call.overflowed`: the session is told, as of a ring."""
+    `to_queue` instead of `from_queue`, and to_queue's rules and statistics apply;
+    `also`, it waits in both and stays from_queue's call unless an agent of to_queue
+    answers it (routing.answered_in). For the call's record (its `queues`) and the
+    integrators' `call.overflowed`: delivered to the call's session like a ring."""
 
     call_id: str
     from_queue: str
