@@ -8,8 +8,8 @@ Each fact has exactly one source:
 - `RuleDecided` and the IVR's replies (`AnnouncementFetched`, `LookupAnswered`,
   `ScheduleDecided`): the driver, answering the session's own question;
 - `RoutingAnswered`: the driver, after the routing core took (or refused) an event;
-- `Routed`, `StopRingingOrdered`, `WrapUpFinished`: the routing core, through the
-  dispatcher;
+- `Routed`, `StopRingingOrdered`, `WrapUpFinished`, `QueueOverflowed`: the routing
+  core, through the dispatcher;
 - `LegRinging`, `AgentAnswered`, `CallerBridged`, `KeyPressed`, `ChannelGone`:
   Asterisk's AMI events, through the translator;
 - `TransferAsked`, `SpyAsked`, `CallControlAsked`: the HTTP API;
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from acd.core import commands as routing
+from acd.core.model import OverflowMode
 from acd.ivr.actions import AnnouncementFetched, LookupAnswered, ScheduleDecided
 from acd.rules.callers import RuleDecision
 
@@ -34,7 +35,7 @@ __all__ = [
     "LegRinging", "LookupAnswered", "LostCallAccount", "Played", "RecordingFinished", "Routed",
     "RoutingAnswered", "RoutingOrder", "RuleDecided", "ScheduleDecided", "SpyAsked",
     "AgentLegGone", "CallControl", "CallControlAsked", "ConsultEnded", "ConsultReserved",
-    "StopRingingOrdered", "TimerFired", "TransferAsked", "WrapUpFinished",
+    "StopRingingOrdered", "TimerFired", "TransferAsked", "WrapUpFinished", "QueueOverflowed",
 ]
 
 # -- replies to channel orders ------------------------------------------------------
@@ -144,6 +145,16 @@ class WrapUpFinished:
 
     agent_id: str
     seconds: float
+
+
+@dataclass(frozen=True)
+class QueueOverflowed:
+    """An overflow rule of the caller's queue fired: `move`, the caller now waits in
+    `to_queue` instead; `also`, it waits in `to_queue` too (see acd.callflow.overflow)."""
+
+    from_queue: str
+    to_queue: str
+    mode: OverflowMode
 
 
 # -- from Asterisk's events ----------------------------------------------------------
@@ -323,7 +334,7 @@ Fact = (
     ChannelDone | Played | Collected | DialEnded | CallerHungUp | RuleDecided
     | AnnouncementFetched | LookupAnswered | ScheduleDecided | RoutingAnswered | Routed
     | StopRingingOrdered | WrapUpFinished | LegRinging | AgentAnswered | CallerBridged
-    | KeyPressed | HoldChanged
+    | KeyPressed | HoldChanged | QueueOverflowed
     | ChannelGone | TransferAsked | SpyAsked | RecordingFinished | TimerFired
     | CallControlAsked | ConsultEnded | AgentLegGone | ConsultReserved
 )

@@ -35,6 +35,15 @@ def offered(s: CallSession, queue: str, targets: Sequence[RingTarget]) -> None:
             "vip": record.variables.get("vip") == "1"})
 
 
+def overflowed(s: CallSession, from_queue: str, to_queue: str, mode: str) -> None:
+    """An overflow rule handed the waiting caller on: moved to `to_queue` (`move`), or
+    offered to its agents too (`also`)."""
+    record = s.record
+    waited = s.now - record.enqueued_at if record.enqueued_at is not None else None
+    _tell(s, "call.overflowed", "", {"from_queue": from_queue, "to_queue": to_queue,
+                                     "mode": mode, "waited_seconds": waited})
+
+
 def answered(s: CallSession, agent_id: str, queue: str) -> None:
     record = s.record
     waited = s.now - record.enqueued_at if record.enqueued_at is not None else None

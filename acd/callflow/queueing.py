@@ -92,6 +92,7 @@ def wait_and_connect(s: CallSession, handoff: Handoff, *, resume: bool = False,
                     yield o.PlayPrompts(prompts)
             elif isinstance(order, routing_orders.ExitQueue):
                 outcome.exit_target, outcome.exit_reason = order.target, order.reason
+                outcome.queue = record.queues[-1] if record.queues else outcome.queue
                 s.change(left_queue_at=s.now)
                 yield from music(s, False)
                 return outcome

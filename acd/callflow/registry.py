@@ -322,6 +322,9 @@ class CallRegistry:
                 self._to_call(command.call_id, f.Routed(command), keep=True)
             case routing_orders.StopRinging():
                 self._to_call(command.call_id, f.StopRingingOrdered(command.agent_ids))
+            case routing_orders.CallOverflowed():
+                self._to_call(command.call_id, f.QueueOverflowed(
+                    command.from_queue, command.to_queue, command.mode), keep=True)
             case routing_orders.WrapUpDone():
                 self._to_call(command.call_id, f.WrapUpFinished(command.agent_id,
                                                                 command.seconds))

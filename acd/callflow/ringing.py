@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from acd.callflow import controls, notices, ring_log
+from acd.callflow import controls, notices, overflow, ring_log
 from acd.callflow import facts as f
 from acd.callflow import orders as o
 from acd.callflow.state import Gone, Phase, Ring, Script, reply_to
@@ -118,6 +118,7 @@ def connect(s: CallSession, current: Ring, device: str, channel: str) -> None:
     current.answered_by, current.answered_at = agent, s.now
     current.agent_channel = current.agent_channel or channel or current.legs.get(agent, "")
     s.phase = Phase.CONNECTED
+    overflow.now_in(s, current.queue)  # answered by an agent of an `also` overflow's queue
     notices.answered(s, agent, current.queue)
     s.emit(o.PostToRouting(routing.RingAnswered(s.record.call_id, agent)))
     ring_log.answered(s, agent)
@@ -156,6 +157,7 @@ def conversation_over(s: CallSession, current: Ring, outcome: Outcome, *,
     conversation = s.now - (current.answered_at or s.now)
     talk = round(record.talk_seconds + max(0.0, conversation - current.held_seconds), 3)
     outcome.answered, outcome.agent_id = True, current.answered_by
+    outcome.queue = current.queue or outcome.queue  # its survey: the answering queue's
     s.change(agent=current.answered_by, talk_seconds=talk)
     s.wrap_up_expected = True
     if current.transfer is not None and agent_hung_up:

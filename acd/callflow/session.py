@@ -30,6 +30,7 @@ from acd.callflow import (
     ending,
     notices,
     outbound,
+    overflow,
     resume,
     ringing,
     supervision,
@@ -294,6 +295,8 @@ class CallSession:
                 supervision.on_request(self, self._connected_ring(), fact)
             case f.ChannelGone():
                 self._on_channel_gone(fact)
+            case f.QueueOverflowed():
+                overflow.overflowed(self, fact)
             case f.WrapUpFinished(seconds=seconds):
                 self.wrap_up_expected = False
                 self.change(wrap_up_seconds=round(seconds, 3))

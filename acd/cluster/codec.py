@@ -20,7 +20,7 @@ from typing import Any
 from acd.core import commands as cmd
 from acd.core import errors as core_errors
 from acd.core import events as ev
-from acd.core.model import AgentState
+from acd.core.model import AgentState, OverflowMode
 
 
 class CodecError(ValueError):
@@ -122,4 +122,5 @@ COMMAND_TYPES: tuple[type, ...] = typing.get_args(cmd.Command)
 
 def routing_codec() -> Codec:
     """The codec of the routing core's events, commands and errors."""
-    return Codec([*EVENT_TYPES, *COMMAND_TYPES, cmd.RingTarget, AgentState], _error_types())
+    return Codec([*EVENT_TYPES, *COMMAND_TYPES, cmd.RingTarget, AgentState, OverflowMode],
+                 _error_types())

@@ -270,9 +270,11 @@ def on_overflow(st: RoutingState, call: CallRuntime, now: float) -> None:
             target.name, [target.name], now, 0)
         st.cancel_call_timer(call, TimerKind.MAX_WAIT)
         arm_live_timers(st, call, now)
+        st.emit(cmd.CallOverflowed(call.call_id, home.name, target.name, OverflowMode.MOVE))
     elif target is not None and target.name not in call.queues:
         st.remove_waiting(call)
         call.queues.append(target.name)
+        st.emit(cmd.CallOverflowed(call.call_id, home.name, target.name, OverflowMode.ALSO))
     if call.state is C.WAITING:
         st.add_waiting(call)
     arm_overflow(st, call)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from acd.core.model import AgentState
+from acd.core.model import AgentState, OverflowMode
 from acd.core.stats import PeriodStats
 
 ExitReason = Literal["max-wait", "no-agents", "leave-empty", "queue-removed", "fallback"]
@@ -59,6 +59,20 @@ class ExitQueue:
     call_id: str
     target: str
     reason: ExitReason
+
+
+@dataclass(frozen=True)
+class CallOverflowed:
+    """The caller's queue handed it on by an overflow rule: `move`, it now waits in
+    `to_queue` instead of `from_queue`, and to_queue's rules and statistics apply;
+    `also`, it waits in both and stays from_queue's call unless an agent of to_queue
+    answers it (routing.answered_in). For the call's record (its `queues`) and the
+    integrators' `call.overflowed`: delivered to the call's session like a ring."""
+
+    call_id: str
+    from_queue: str
+    to_queue: str
+    mode: OverflowMode
 
 
 @dataclass(frozen=True)
@@ -145,5 +159,5 @@ class PeriodClosed:
 Command = (
     RingAgents | StopRinging | AnnouncePosition | ExitQueue | PlaceCallback
     | AgentStateChanged | AgentAutoPaused | ReleaseAgent | CallRouted | CallCompleted
-    | PeriodClosed | WrapUpDone
+    | PeriodClosed | WrapUpDone | CallOverflowed
 )

@@ -122,6 +122,7 @@ def answered(st: RoutingState, call: CallRuntime, agent: AgentRuntime, now: floa
     for kind in (TimerKind.ANNOUNCE, TimerKind.MAX_WAIT, TimerKind.OVERFLOW):
         st.cancel_call_timer(call, kind)
     call.next_announce_at = call.max_wait_at = call.overflow_at = call.ring_deadline = 0.0
+    answered_in(st, call)
     waited = call.waited(now)
     home = st.queues.get(call.home)
     stats = st.queue_stats(call.home)
@@ -132,6 +133,22 @@ def answered(st: RoutingState, call: CallRuntime, agent: AgentRuntime, now: floa
         stats.answered_within_sl += 1
     st.touch_call(call)
     st.emit(cmd.CallRouted(call.call_id, call.offer_queue, agent.agent_id, waited))
+
+
+def answered_in(st: RoutingState, call: CallRuntime) -> None:
+    """An agent of a queue an `also` overflow added answered: the call becomes that
+    queue's, as after a `move` (overflowed out of its first queue, offered and answered
+    in this one), so that these figures and the call's record (whose last queue is the
+    answering one: acd.callflow.overflow) count it in the same queue."""
+    if call.offer_queue == call.home or call.offer_queue not in st.queues:
+        return
+    home, target = st.queues.get(call.home), st.queues[call.offer_queue]
+    if home is not None:
+        home.stats.overflowed += 1
+        st.touch_queue(home)
+    target.stats.offered += 1
+    st.touch_queue(target)
+    call.home = target.name
 
 
 def ring_failed(st: RoutingState, call: CallRuntime, agent: AgentRuntime,

@@ -17,8 +17,9 @@ from acd.core.commands import AgentStateChanged
 from acd.privacy import mask_call, mask_numbers_in
 
 #: every type an event can have, in the order of a call's life
-EVENT_TYPES = ("call.offered", "call.answered", "call.held", "call.resumed",
-               "call.transferred", "call.ended", "survey.answered", "agent.state")
+EVENT_TYPES = ("call.overflowed", "call.offered", "call.answered", "call.held",
+               "call.resumed", "call.transferred", "call.ended", "survey.answered",
+               "agent.state")
 
 Event = dict[str, Any]
 

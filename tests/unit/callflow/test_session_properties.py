@@ -4,8 +4,9 @@ A simulated channel and routing core answer the session the way the driver would
 with any answer they could give and any outside fact at any moment: the caller
 hanging up, the routing core's orders, Asterisk's events, API requests.
 Whatever happens: the record is closed at most once (exactly once unless the call
-goes on elsewhere), the routing core hears each ring's outcome once, and no channel
-order follows the caller's hang-up.
+goes on elsewhere), the routing core hears each ring's outcome once, no channel
+order follows the caller's hang-up, and an answered call ends in the queue whose agent
+answered (overflow or not).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from acd.callflow import orders as o
 from acd.callflow.state import NotConnected, Phase
 from acd.core import commands as rc
 from acd.core import events as ev
+from acd.core.model import OverflowMode
 
 STATUSES = list(f.DialStatus)
 #: mostly answers, some outside facts, now and then the caller hangs up
@@ -58,7 +60,9 @@ def outside_fact(call: Call, data: st.DataObject) -> f.Fact:
     if call.waiting_for is None and data.draw(st.booleans()):  # waiting: an agent is free
         return ring(AGENT)
     return data.draw(st.sampled_from([
-        ring(AGENT), ring(AGENT, AGENT2),
+        ring(AGENT), ring(AGENT, AGENT2), ring(AGENT2, queue="complaints"),
+        f.QueueOverflowed("support", "complaints", OverflowMode.MOVE),
+        f.QueueOverflowed("support", "complaints", OverflowMode.ALSO),
         f.Routed(rc.AnnouncePosition("c1", 2, 60)),
         f.Routed(rc.ExitQueue("c1", "direct", "max-wait")),
         f.KeyPressed("*"), f.KeyPressed("5"),
@@ -148,3 +152,12 @@ def test_the_routing_core_hears_each_rings_outcome_once(data):
 def test_no_channel_order_follows_the_callers_hang_up(data):
     call = run(data)
     assert call.after_hangup == []
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_an_answered_call_ends_in_the_queue_whose_agent_answered(data):
+    call = run(data)
+    answered = [r for r in call.record.rings if r["result"] == "answered"]
+    if call.closed and call.stored["outcome"] == "answered" and answered:
+        assert call.stored["queues"][-1] == answered[-1]["queue"], call.stored

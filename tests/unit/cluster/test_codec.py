@@ -11,7 +11,7 @@ from acd.cluster.codec import COMMAND_TYPES, EVENT_TYPES, CodecError, routing_co
 from acd.core import commands as cmd
 from acd.core import errors as core_errors
 from acd.core import events as ev
-from acd.core.model import AgentState
+from acd.core.model import AgentState, OverflowMode
 
 CODEC = routing_codec()
 ANY_MESSAGE = st.one_of(*(st.builds(kind) for kind in (*EVENT_TYPES, *COMMAND_TYPES)))
@@ -27,7 +27,7 @@ def test_every_event_and_command_comes_back_as_it_left(value: object) -> None:
 
 
 def test_every_event_and_command_type_is_registered() -> None:
-    assert len(EVENT_TYPES) == 23 and len(COMMAND_TYPES) == 12  # (23: CallPickedUp)
+    assert len(EVENT_TYPES) == 23 and len(COMMAND_TYPES) == 13  # (13: CallOverflowed)
     for kind in (*EVENT_TYPES, *COMMAND_TYPES):
         assert CODEC._type(kind.__name__) is kind
 
@@ -36,9 +36,11 @@ def test_nested_targets_sets_and_enums_keep_their_types() -> None:
     ring = cmd.RingAgents("c1", "sales", (cmd.RingTarget("1001", "PJSIP/1001"),), 15.0)
     queued = ev.CallQueued("c1", "sales", "13800000000", 2, frozenset({"en", "vip"}))
     changed = cmd.AgentStateChanged("1001", AgentState.WRAP_UP, "", 12.5)
-    for value in (ring, queued, changed):
+    moved = cmd.CallOverflowed("c1", "sales", "backup", OverflowMode.MOVE)
+    for value in (ring, queued, changed, moved):
         assert CODEC.decode(CODEC.encode(value)) == value
     assert CODEC.decode(CODEC.encode(changed)).state is AgentState.WRAP_UP
+    assert CODEC.decode(CODEC.encode(moved)).mode is OverflowMode.MOVE
 
 
 def test_a_refusal_reaches_the_follower_as_the_same_error_with_its_message() -> None:
