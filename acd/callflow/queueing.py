@@ -65,6 +65,7 @@ def wait_and_connect(s: CallSession, handoff: Handoff, *, resume: bool = False,
         s.add_to("queues", handoff.queue)
         if not record.enqueued_at:
             s.change(enqueued_at=s.now)
+        yield o.MarkQueued(handoff.queue, handoff.priority)  # (for the fallback without acd)
         answer = yield from reply_to(o.SubmitToRouting(routing.CallQueued(
             record.call_id, handoff.queue, record.caller, handoff.priority, handoff.skills)))
         if answer.error:  # a domain error: the caller waits for an exit

@@ -110,7 +110,7 @@ def queue_section(queue: QueueConfig, catch_all: str = CATCH_ALL) -> list[str]:
 def render(queues: Iterable[QueueConfig], source: str, catch_all: str = CATCH_ALL) -> str:
     """The whole queues_fallback.conf for `queues` (read from `source`)."""
     out = [f"; Written by `acd asterisk-queues` from {source}: do not edit, run it again",
-           "; after changing the queues (then `asterisk -rx 'queue reload all'`).",
+           "; after changing the queues (then `asterisk -rx 'module reload app_queue'`).",
            "; One app_queue queue per acd queue, used only while acd is away",
            "; (asterisk/extensions.conf, [acd-inbound] fallback); acd keeps the members",
            "; in step with its agents. Strategies and what is not mirrored: see",

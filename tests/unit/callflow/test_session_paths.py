@@ -457,6 +457,8 @@ def test_a_vip_caller_is_queued_with_priority_and_the_agent_hears_it():
     call.feed(f.RuleDecided(decision(ListKind.WHITE, Action.VIP, priority=10)))
     call.settle()
     assert call.routing()[0].priority == 10
+    # and so in Asterisk's own queue, should acd go away (QUEUE_PRIO: VIPs stay first)
+    assert call.of_kind(o.MarkQueued) == [o.MarkQueued("support", 10)]
     call.feed(ring())
     call.settle()
     assert texts([call.waiting_for.whisper]) == ["贵宾客户。"]
@@ -475,11 +477,21 @@ def test_an_agent_free_at_once_is_dialled_without_music_first():
     call.feed(f.RuleDecided(None))
     call.feed(f.ChannelDone())  # answered
     call.feed(f.AnnouncementFetched(()))
+    assert call.waiting_for == o.MarkQueued("support", 0)
+    call.feed(f.ChannelDone())
     assert isinstance(call.waiting_for, o.SubmitToRouting)
     call.feed(ring())  # the core's order arrives before its answer to CallQueued
     call.feed(f.RoutingAnswered())
     call.settle()
     assert isinstance(call.waiting_for, o.DialAgents) and not call.of_kind(o.StartMusic)
+
+
+def test_the_dialplan_is_told_the_callers_queue_before_the_routing_core_hears_of_them():
+    """Should acd die from then on, the fallback rings that queue's agents."""
+    call = queued()
+    kinds = [type(x) for x in call.orders]
+    assert kinds.index(o.MarkQueued) < kinds.index(o.SubmitToRouting)
+    assert call.of_kind(o.MarkQueued) == [o.MarkQueued("support", 0)]
 
 
 def test_a_call_still_in_the_ivr_after_two_seconds_has_its_record_written():
