@@ -65,17 +65,20 @@ def wait_and_connect(s: CallSession, handoff: Handoff, *, resume: bool = False,
         s.add_to("queues", handoff.queue)
         if not record.enqueued_at:
             s.change(enqueued_at=s.now)
-        yield o.MarkQueued(handoff.queue, handoff.priority)  # (for the fallback without acd)
         answer = yield from reply_to(o.SubmitToRouting(routing.CallQueued(
             record.call_id, handoff.queue, record.caller, handoff.priority, handoff.skills)))
         if answer.error:  # a domain error: the caller waits for an exit
             log.error("%s: the routing core refused it in %s: %s", s.describe(),
                       handoff.queue, answer.error)
         s.checkpoint()
+    marked = False
     try:
         while True:
             s.phase = Phase.QUEUED
             if not s.routed_pending:  # an agent free at once: straight to Dial (its music)
+                if not marked:  # a caller who waits: for the fallback, should acd go away
+                    yield o.MarkQueued(handoff.queue, handoff.priority)
+                    marked = True
                 yield from music(s, True)
             order = yield Wait(keys=s.settings.callback_key)
             if isinstance(order, f.KeyPressed):

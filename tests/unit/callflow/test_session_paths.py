@@ -477,21 +477,24 @@ def test_an_agent_free_at_once_is_dialled_without_music_first():
     call.feed(f.RuleDecided(None))
     call.feed(f.ChannelDone())  # answered
     call.feed(f.AnnouncementFetched(()))
-    assert call.waiting_for == o.MarkQueued("support", 0)
-    call.feed(f.ChannelDone())
     assert isinstance(call.waiting_for, o.SubmitToRouting)
     call.feed(ring())  # the core's order arrives before its answer to CallQueued
     call.feed(f.RoutingAnswered())
     call.settle()
     assert isinstance(call.waiting_for, o.DialAgents) and not call.of_kind(o.StartMusic)
+    assert not call.of_kind(o.MarkQueued)  # served at once: no AGI command for the fallback
 
 
-def test_the_dialplan_is_told_the_callers_queue_before_the_routing_core_hears_of_them():
+def test_a_caller_who_waits_leaves_their_queue_on_the_channel_before_the_music():
     """Should acd die from then on, the fallback rings that queue's agents."""
     call = queued()
     kinds = [type(x) for x in call.orders]
-    assert kinds.index(o.MarkQueued) < kinds.index(o.SubmitToRouting)
+    assert kinds.index(o.SubmitToRouting) < kinds.index(o.MarkQueued) < \
+        kinds.index(o.StartMusic)
     assert call.of_kind(o.MarkQueued) == [o.MarkQueued("support", 0)]
+    call.feed(f.Routed(rc.AnnouncePosition("c1", 2, 60)), after=30)
+    call.settle()
+    assert len(call.of_kind(o.MarkQueued)) == 1  # once per stay in the queue
 
 
 def test_a_call_still_in_the_ivr_after_two_seconds_has_its_record_written():
