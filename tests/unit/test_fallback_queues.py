@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from acd.adapters.asterisk.fallback_queue import AgentSeen, FallbackQueue
 from acd.adapters.asterisk.fallback_queues import (
+    CATCH_ALL,
     missing_twins,
     penalties,
     render,
@@ -295,3 +296,21 @@ async def test_changes_while_ami_is_down_wait_for_the_login() -> None:
         ("QueuePause", "acd-fallback-support", "PJSIP/agent1001", "Paused=true",
          "Reason=break")]
     task.cancel()
+
+
+def test_the_dialplan_reads_what_acd_leaves_and_queues_conf_includes_what_it_writes() -> None:
+    """A contract in two files: a renamed variable or file would silently send every
+    fallback caller to the catch-all."""
+    from pathlib import Path
+
+    from acd.adapters.asterisk.agi import PRIORITY_VARIABLE, QUEUE_VARIABLE
+    from acd.config.settings import PathsConfig
+
+    asterisk = Path(__file__).resolve().parents[2] / "asterisk"
+    dialplan = (asterisk / "extensions.conf").read_text()
+    twin = f"{CATCH_ALL}-${{{QUEUE_VARIABLE}}}"
+    assert f"QUEUE_EXISTS({twin})" in dialplan
+    assert f"Set(QUEUE_PRIO=${{{PRIORITY_VARIABLE}}})" in dialplan
+    assert "Queue(${ACD_FALLBACK_QUEUE},c" in dialplan
+    included = Path(PathsConfig().fallback_queues).name
+    assert f'#tryinclude "{included}"' in (asterisk / "queues.conf").read_text()
