@@ -22,7 +22,7 @@ from acd.adapters.asterisk.ami import AmiClient
 from acd.adapters.asterisk.callback_dialer import CallbackDialer
 from acd.adapters.asterisk.events import EventTranslator
 from acd.adapters.asterisk.fallback_queue import AgentSeen, FallbackQueue
-from acd.adapters.asterisk.fallback_queues import penalties
+from acd.adapters.asterisk.fallback_queues import expected_twins, penalties
 from acd.adapters.asterisk.lost_calls import AmiLostCalls
 from acd.adapters.asterisk.outbound_dialer import OutboundDialer
 from acd.adapters.asterisk.routes import register_call_routes
@@ -236,7 +236,8 @@ class App:
                         self._post_from_ami).register(self.ami)
         if cfg.ami.fallback_queue:
             fallback = FallbackQueue(self.ami, cfg.ami.fallback_queue, self._agents_seen,
-                                     self._agent_seen)
+                                     self._agent_seen, lambda: expected_twins(
+                                         self.sections.queues, cfg.ami.fallback_queue))
             self.dispatcher.add_sink(fallback.on_routing)
             self.ami.on_resync(fallback.resync)
             self._fallback = fallback

@@ -10,9 +10,11 @@ from collections.abc import Mapping
 from acd.adapters.asterisk.fallback_queue import AgentSeen, FallbackQueue
 from acd.adapters.asterisk.fallback_queues import (
     CATCH_ALL,
+    expected_twins,
     missing_twins,
     penalties,
     render,
+    stale_twins,
     twin_of,
     twins_in,
 )
@@ -102,8 +104,10 @@ class FakeAmi:
     """Asterisk's queues as AMI shows them: QueueStatus answers with `queues`' params and
     members; every other action is recorded."""
 
-    def __init__(self, queues: Mapping[str, list[dict[str, str]]]) -> None:
+    def __init__(self, queues: Mapping[str, list[dict[str, str]]],
+                 strategies: Mapping[str, str] | None = None) -> None:
         self.queues = {name: list(members) for name, members in queues.items()}
+        self.strategies = dict(strategies or {})
         self.sent: list[dict[str, str]] = []
         self.connected = True
 
@@ -112,7 +116,8 @@ class FakeAmi:
         if action["Action"] == "QueueStatus":
             events: list[dict[str, str]] = []
             for name, members in self.queues.items():
-                events.append({"Event": "QueueParams", "Queue": name})
+                events.append({"Event": "QueueParams", "Queue": name,
+                               "Strategy": self.strategies.get(name, "fewestcalls")})
                 events += [{"Event": "QueueMember", "Queue": name, **m} for m in members]
             return events
         self.sent.append(action)
@@ -235,7 +240,7 @@ async def test_a_queue_without_a_twin_in_asterisk_is_left_alone() -> None:
     agents = Agents(seen("1001", queues={"support": 0, "complaints": 0}))
     fallback, task = await running(ami, agents)
     assert {a[1] for a in ami.actions()} == {"acd-fallback", "acd-fallback-support"}
-    assert fallback.twins == {"acd-fallback-support"}
+    assert set(fallback.twins) == {"acd-fallback-support"}
     task.cancel()
 
 
@@ -314,3 +319,30 @@ def test_the_dialplan_reads_what_acd_leaves_and_queues_conf_includes_what_it_wri
     assert "Queue(${ACD_FALLBACK_QUEUE},c" in dialplan
     included = Path(PathsConfig().fallback_queues).name
     assert f'#tryinclude "{included}"' in (asterisk / "queues.conf").read_text()
+
+
+def test_asterisk_queues_that_lag_behind_acds_are_named_at_each_login() -> None:
+    expected = expected_twins([QueueConfig("support", Strategy.LEAST_CALLS),
+                               QueueConfig("vip", Strategy.LONGEST_IDLE),
+                               QueueConfig("billing", Strategy.RING_ALL)])
+    assert expected == {"acd-fallback-support": "fewestcalls",
+                        "acd-fallback-vip": "leastrecent", "acd-fallback-billing": "ringall"}
+    found = {"acd-fallback-support": "fewestcalls", "acd-fallback-vip": "rrmemory"}
+    assert stale_twins(expected, found) == [
+        "no acd-fallback-billing in Asterisk: while acd is away its callers ring every "
+        "agent at work",
+        "acd-fallback-vip rings by rrmemory in Asterisk, acd's queue by the nearest of "
+        "leastrecent"]
+
+
+async def test_the_login_logs_what_the_operator_must_regenerate(caplog) -> None:
+    ami = FakeAmi(SUPPORT_AND_VIP, {"acd-fallback-vip": "ringall"})
+    agents = Agents(seen("1001"))
+    fallback = FallbackQueue(ami, "acd-fallback", agents.all, agents.by_id.get,
+                             lambda: {"acd-fallback-support": "fewestcalls",
+                                      "acd-fallback-vip": "leastrecent",
+                                      "acd-fallback-billing": "ringall"})
+    await fallback.resync()
+    logged = [r.getMessage() for r in caplog.records if "fallback queues:" in r.getMessage()]
+    assert len(logged) == 2 and all("acd asterisk-queues" in line for line in logged)
+    assert "no acd-fallback-billing" in logged[0] and "rings by ringall" in logged[1]

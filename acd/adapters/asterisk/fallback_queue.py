@@ -20,23 +20,24 @@ Asterisk does not have is left alone (`acd check` says so).
 
 After every AMI login (acd's start, Asterisk's restart) the queues' members are read
 back (one QueueStatus) and corrected, so an action lost while AMI was down is made
-good; after a reload the wanted memberships are worked out again. The members' names
-are acd's agent ids: what answered a fallback call, in whichever of these queues, is
-read back as an agent (acd.adapters.asterisk.lost_calls).
+good, and a twin Asterisk lacks, or that rings by another strategy than the
+configuration's, is logged; after a reload the wanted memberships are worked out
+again. The members' names are acd's agent ids: what answered a fallback call, in
+whichever of these queues, is read back as an agent (acd.adapters.asterisk.lost_calls).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
 from acd.adapters.asterisk import syntax
 from acd.adapters.asterisk.ami import AmiActionFailed, Response
-from acd.adapters.asterisk.fallback_queues import twin_of
+from acd.adapters.asterisk.fallback_queues import stale_twins, twin_of
 from acd.core import commands as cmd
 from acd.core.model import AgentState
 
@@ -91,7 +92,8 @@ class AgentSeen:
     queues: Mapping[str, int] = field(default_factory=dict)
 
 
-def wanted_of(agent: AgentSeen, catch_all: str, twins: set[str]) -> dict[str, Wanted]:
+def wanted_of(agent: AgentSeen, catch_all: str, twins: Collection[str],
+              ) -> dict[str, Wanted]:
     """The native queues `agent` belongs in, and how (pure: the table above). Only the
     twins Asterisk has (`twins`) are named; the catch-all always is."""
     membership = membership_of(agent.state)
@@ -107,15 +109,18 @@ def wanted_of(agent: AgentSeen, catch_all: str, twins: set[str]) -> dict[str, Wa
 class FallbackQueue:
     def __init__(self, ami: AmiSender, queue: str,
                  agents: Callable[[], Iterable[AgentSeen]],
-                 agent: Callable[[str], AgentSeen | None]) -> None:
+                 agent: Callable[[str], AgentSeen | None],
+                 expected: Callable[[], Mapping[str, str]] = dict) -> None:
         self.ami = ami
         #: the catch-all's name; each acd queue's twin is `<queue>-<acd queue>`
         self.queue = queue
         #: every agent the routing core knows, and one of them (None: unknown)
         self._agents = agents
         self._agent = agent
-        #: the twins Asterisk has (read back at each AMI login)
-        self.twins: set[str] = set()
+        #: each queue's twin acd expects -> its app_queue strategy (the configuration)
+        self._expected = expected
+        #: the twins Asterisk has -> their strategy (read back at each AMI login)
+        self.twins: dict[str, str] = {}
         #: what Asterisk has, as far as acd knows, and what acd wants (agent -> queue -> )
         self._applied: dict[str, dict[str, Wanted]] = {}
         self._wanted: dict[str, dict[str, Wanted]] = {}
@@ -156,12 +161,9 @@ class FallbackQueue:
             self._applied = {}
         self._wanted = {}
         self.refresh_all()
-        served = {q for agent in self._agents() for q in agent.queues}
-        missing = sorted(q for q in served if twin_of(q, self.queue) not in self.twins)
-        if missing:
-            log.warning("no fallback queue in Asterisk for %s: while acd is away their "
-                        "callers go to %s (run `acd asterisk-queues`, reload app_queue)",
-                        ", ".join(missing), self.queue)
+        for warning in stale_twins(self._expected(), self.twins):
+            log.warning("fallback queues: %s; run `acd asterisk-queues` and "
+                        "`asterisk -rx 'module reload app_queue'`", warning)
 
     def refresh_all(self) -> None:
         """Work every agent's memberships out again (a reload: queues and penalties may
@@ -207,19 +209,19 @@ class FallbackQueue:
     def _ours(self, queue: str) -> bool:
         return queue == self.queue or queue.startswith(f"{self.queue}-")
 
-    async def _members(self) -> tuple[dict[str, dict[str, Wanted]], set[str]]:
+    async def _members(self) -> tuple[dict[str, dict[str, Wanted]], dict[str, str]]:
         """Every member of our native queues, and the twins that exist (one QueueStatus
         for all queues)."""
         response = await self.ami.send(syntax.queue_status(), as_list=True)
         messages = response if isinstance(response, list) else [response]
         members: dict[str, dict[str, Wanted]] = {}
-        twins: set[str] = set()
+        twins: dict[str, str] = {}
         for m in messages:
             queue = m.get("Queue", "")
             if not self._ours(queue):
                 continue
             if m.get("Event") == "QueueParams" and queue != self.queue:
-                twins.add(queue)
+                twins[queue] = m.get("Strategy", "")
             if m.get("Event") != "QueueMember":
                 continue
             device = m.get("StateInterface") or m.get("Location", "")

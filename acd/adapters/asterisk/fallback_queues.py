@@ -125,6 +125,29 @@ def render(queues: Iterable[QueueConfig], source: str, catch_all: str = CATCH_AL
     return "\n".join(out)
 
 
+def expected_twins(queues: Iterable[QueueConfig], catch_all: str = CATCH_ALL,
+                   ) -> dict[str, str]:
+    """Each queue's twin -> the app_queue strategy it should have."""
+    return {twin: STRATEGIES[q.strategy] for q in queues
+            if (twin := twin_of(q.name, catch_all)) is not None}
+
+
+def stale_twins(expected: Mapping[str, str], found: Mapping[str, str]) -> list[str]:
+    """What Asterisk's queues (`found`: twin -> strategy, from QueueStatus) lack of
+    acd's (`expected`): a warning per twin missing or with another strategy (the queues
+    changed since `acd asterisk-queues` ran, or app_queue was not reloaded)."""
+    warnings = []
+    for twin, strategy in sorted(expected.items()):
+        have = found.get(twin)
+        if have is None:
+            warnings.append(f"no {twin} in Asterisk: while acd is away its callers ring "
+                            "every agent at work")
+        elif have and have != strategy:
+            warnings.append(f"{twin} rings by {have} in Asterisk, acd's queue by the "
+                            f"nearest of {strategy}")
+    return warnings
+
+
 def twins_in(text: str) -> set[str]:
     """The queue sections a queues_fallback.conf holds (what `acd check` compares)."""
     return {m.group(1) for m in re.finditer(r"^\[([^\]]+)\]", text, re.MULTILINE)}
