@@ -22,6 +22,7 @@ from acd.adapters.asterisk.ami import AmiClient
 from acd.adapters.asterisk.callback_dialer import CallbackDialer
 from acd.adapters.asterisk.events import EventTranslator
 from acd.adapters.asterisk.fallback_queue import AgentSeen, FallbackQueue
+from acd.adapters.asterisk.fallback_queues import expected_twins, penalties
 from acd.adapters.asterisk.lost_calls import AmiLostCalls
 from acd.adapters.asterisk.outbound_dialer import OutboundDialer
 from acd.adapters.asterisk.routes import register_call_routes
@@ -138,6 +139,7 @@ class App:
         self.exit_code = 0
         self.cluster: ActiveNode | None = None  # cluster.mode active (acd.cluster_node)
         self._fallback: FallbackQueue | None = None
+        self._penalties: tuple[object, dict[tuple[str, str], int]] = (None, {})
 
     async def start(self) -> None:
         cfg, sec = self.config, self.sections
@@ -239,7 +241,8 @@ class App:
                         self._post_from_ami).register(self.ami)
         if cfg.ami.fallback_queue:
             fallback = FallbackQueue(self.ami, cfg.ami.fallback_queue, self._agents_seen,
-                                     self._agent_seen)
+                                     self._agent_seen, lambda: expected_twins(
+                                         self.sections.queues, cfg.ami.fallback_queue))
             self.dispatcher.add_sink(fallback.on_routing)
             self.ami.on_resync(fallback.resync)
             self._fallback = fallback
@@ -344,6 +347,8 @@ class App:
         self._generation += 1
         self.schedule_dates.reconfigure(sections.schedules)  # (the console's dates stay)
         self.flows.known_queues = frozenset(q.name for q in sections.queues)
+        if self._fallback is not None and (self.cluster is None or self.cluster.leading):
+            self._fallback.refresh_all()  # queues' members and penalties may have changed
 
     def _redis_back(self) -> None:
         """Redis answers again: what the routing core decided meanwhile (state, claims) is
@@ -546,7 +551,12 @@ class App:
             view = self.engine.agent_view(agent_id)
         except core_errors.UnknownAgent:
             return None
-        return AgentSeen(agent_id, view["device"], view["state"], view["reason"])
+        sections = self.sections
+        if self._penalties[0] is not sections:  # (worked out once per reload)
+            self._penalties = (sections, penalties(sections.queues))
+        table = self._penalties[1]
+        return AgentSeen(agent_id, view["device"], view["state"], view["reason"],
+                         {q: table.get((q, agent_id), 0) for q in view["serving"]})
 
     def _agents_seen(self) -> list[AgentSeen]:
         return [seen for agent_id in self.engine.agent_ids()

@@ -10,7 +10,13 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from acd.config.settings import ConfigError, MissingEnvironment, RedisConfig, load_config
+from acd.config.settings import (
+    Config,
+    ConfigError,
+    MissingEnvironment,
+    RedisConfig,
+    load_config,
+)
 from acd.rules.caller_entries import CallerEntry
 from acd.yamlsource import Position, SourceError
 
@@ -63,10 +69,28 @@ def check_all(config_path: str, now: float | None = None) -> tuple[list[str], li
         if spec.flow.partition(":")[0] not in flows:
             problems.append(f"{config.source}: numbers.{number}: flow {spec.flow!r} is not a "
                             f"file in {config.paths.ivr_flows}/")
+    warnings.extend(fallback_queue_warnings(config, [q.name for q in sections.queues]))
     warning = sections.schedules.coverage_warning(now if now is not None else time.time())
     if warning:
         warnings.append(warning)
     return problems, warnings
+
+
+def fallback_queue_warnings(config: Config, queues: list[str]) -> list[str]:
+    """Queues whose callers would ring every agent at work while acd is away: no twin in
+    the generated app_queue file (paths.fallback_queues; `acd asterisk-queues`)."""
+    from acd.adapters.asterisk.fallback_queues import missing_twins
+
+    if not config.ami.fallback_queue:  # acd leaves Asterisk's queues alone
+        return []
+    where = config.path(config.paths.fallback_queues)
+    try:
+        text: str | None = where.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = None
+    except OSError as exc:
+        return [f"{where}: not read ({exc}); the fallback queues were not checked"]
+    return missing_twins(queues, text, str(where), config.ami.fallback_queue)
 
 
 def slow_flows(flows: FlowSet, library: PromptLibrary, limit: float) -> list[str]:

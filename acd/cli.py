@@ -193,9 +193,10 @@ def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         cli_lists = None  # type: ignore[assignment]
     if cli_lists is not None and hasattr(cli_lists, "register"):
         cli_lists.register(sub)
-    from acd import cli_reports
+    from acd import cli_asterisk, cli_reports
 
     cli_reports.register(sub)
+    cli_asterisk.register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

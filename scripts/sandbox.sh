@@ -59,11 +59,29 @@ asterisk_pid() {
 random_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=\n'; }
 env_value() { [[ -f $ENV_FILE ]] && sed -n "s/^$1=//p" "$ENV_FILE" || true; }
 
+# Each acd queue's twin in app_queue (acd-fallback-<queue>), rung while acd is away,
+# from $ACD_QUEUES_CONFIG (default config.yaml; tests/integration/config.yaml has the same
+# queues). Without the venv the catch-all acd-fallback still takes every caller.
+write_fallback_queues() {
+    local python=${ACD_VENV:-/var/cache/acd/venv}/bin/python out
+    if [[ ! -x $python ]]; then
+        log "no $python: no per-queue fallback queues (bash scripts/setup.sh)"
+        return 0
+    fi
+    if ! out=$(cd "$REPO" && "$python" -m acd asterisk-queues \
+            --config "${ACD_QUEUES_CONFIG:-$REPO/config.yaml}" --output "$1" 2>&1); then
+        log "per-queue fallback queues not written: $out"
+        return 0
+    fi
+    log "$out"
+}
+
 write_etc() {
     local etc=$SANDBOX/etc ami_secret sip_password agi_key name
     mkdir -p "$etc" "$SANDBOX/log" "$SANDBOX/run" "$SANDBOX/spool"
     find "$etc" -mindepth 1 -delete
     cp "$REPO"/asterisk/*.conf "$REPO"/asterisk/sandbox/*.conf "$etc"/
+    write_fallback_queues "$etc/queues_fallback.conf"
     # Secrets are made once and kept across restarts, so acd (which read them
     # at its start) logs in again after Asterisk comes back. To rotate them:
     # rm var/sandbox.env and restart.

@@ -375,6 +375,8 @@ class CallDriver:
                 await telephony.music_on_hold(False)
             case o.StartRecording():
                 await telephony.start_recording(order.path)
+            case o.MarkQueued():
+                await telephony.mark_queued(order.queue, order.priority)
             case o.DialAgents():
                 whisper = await self._one_file(order.whisper)
                 announce = await self._one_file(order.announce)

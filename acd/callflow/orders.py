@@ -98,6 +98,16 @@ class RecordVoicemail:
 
 
 @dataclass(frozen=True)
+class MarkQueued:
+    """Leave on the channel where the caller waits (their queue and priority), for the
+    dialplan's fallback should acd go away: Asterisk's own twin of that queue then
+    rings its agents, VIPs first. Reply: ChannelDone."""
+
+    queue: str
+    priority: int = 0
+
+
+@dataclass(frozen=True)
 class HangUp:
     """Hang the caller up: acd is done with the call (the dialplan does not take it
     back). Reply: ChannelDone (or CallerHungUp)."""
@@ -105,7 +115,7 @@ class HangUp:
 
 ChannelOrder = (
     Answer | PlayPrompts | CollectDigits | StartMusic | StopMusic | StartRecording
-    | DialAgents | DialNumber | ReadLastDial | RecordVoicemail | HangUp
+    | DialAgents | DialNumber | ReadLastDial | RecordVoicemail | HangUp | MarkQueued
 )
 
 # -- questions (each gets one reply) ----------------------------------------------------
@@ -247,4 +257,4 @@ Order = (
     | OpenRecord | CloseRecord | FinishRecording | HandOver | TellIntegrators
 )
 CHANNEL_ORDERS = (Answer, PlayPrompts, CollectDigits, StartMusic, StopMusic, StartRecording,
-                  DialAgents, DialNumber, ReadLastDial, RecordVoicemail, HangUp)
+                  DialAgents, DialNumber, ReadLastDial, RecordVoicemail, HangUp, MarkQueued)

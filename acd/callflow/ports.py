@@ -72,6 +72,11 @@ class Telephony(Protocol):
 
     async def hangup(self) -> None: ...
 
+    async def mark_queued(self, queue: str, priority: int) -> None:
+        """Leave the caller's queue and priority on the channel for the dialplan's
+        fallback (Asterisk's twin of the queue, while acd is away)."""
+        ...
+
     async def request_fallback(self) -> None:
         """Ask the dialplan to take the call over (acd failed inside it)."""
         ...

@@ -71,10 +71,14 @@ def wait_and_connect(s: CallSession, handoff: Handoff, *, resume: bool = False,
             log.error("%s: the routing core refused it in %s: %s", s.describe(),
                       handoff.queue, answer.error)
         s.checkpoint()
+    marked = False
     try:
         while True:
             s.phase = Phase.QUEUED
             if not s.routed_pending:  # an agent free at once: straight to Dial (its music)
+                if not marked:  # a caller who waits: for the fallback, should acd go away
+                    yield o.MarkQueued(handoff.queue, handoff.priority)
+                    marked = True
                 yield from music(s, True)
             order = yield Wait(keys=s.settings.callback_key)
             if isinstance(order, f.KeyPressed):

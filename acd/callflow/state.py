@@ -93,6 +93,7 @@ class Ring:
 REPLIES: dict[type[Request], type[f.Fact]] = {
     o.Answer: f.ChannelDone, o.StartMusic: f.ChannelDone, o.StopMusic: f.ChannelDone,
     o.StartRecording: f.ChannelDone, o.HangUp: f.ChannelDone, o.RecordVoicemail: f.ChannelDone,
+    o.MarkQueued: f.ChannelDone,
     o.PlayPrompts: f.Played, o.CollectDigits: f.Collected,
     o.DialAgents: f.DialEnded, o.DialNumber: f.DialEnded, o.ReadLastDial: f.DialEnded,
     o.CheckRules: f.RuleDecided,

@@ -101,6 +101,9 @@ class PathsConfig:
     prompts: str = "prompts"
     prompt_cache: str = "var/prompt-cache"
     recordings: str = "recordings"
+    #: each queue's twin in app_queue for the fallback without acd: what
+    #: `acd asterisk-queues` writes and `acd check` compares with the queues
+    fallback_queues: str = "asterisk/queues_fallback.conf"
 
 
 @dataclass(frozen=True)

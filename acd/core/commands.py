@@ -101,6 +101,16 @@ class AgentStateChanged:
 
 
 @dataclass(frozen=True)
+class AgentServingChanged:
+    """The agent logged into (`serving`) or out of one of their queues; their state is
+    unchanged (Asterisk's fallback queues follow it)."""
+
+    agent_id: str
+    queue: str
+    serving: bool
+
+
+@dataclass(frozen=True)
 class AgentAutoPaused:
     """Supervisor notification: the agent missed `missed` calls in a row and was paused."""
 
@@ -159,5 +169,5 @@ class PeriodClosed:
 Command = (
     RingAgents | StopRinging | AnnouncePosition | ExitQueue | PlaceCallback
     | AgentStateChanged | AgentAutoPaused | ReleaseAgent | CallRouted | CallCompleted
-    | PeriodClosed | WrapUpDone | CallOverflowed
+    | PeriodClosed | WrapUpDone | CallOverflowed | AgentServingChanged
 )

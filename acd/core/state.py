@@ -144,6 +144,7 @@ class RoutingState:
                 self.pending_agents.append(agent.agent_id)
             else:
                 q.pool.discard(agent.agent_id)
+        self.emit(cmd.AgentServingChanged(agent.agent_id, queue, serving))
         self.touch_agent(agent)
         self.touch_queue(q)
 

@@ -163,7 +163,8 @@ async def test_the_next_caller_is_served_once_a_call_in_acd_has_ended(unused_tcp
 
         third = await acd.call()
         assert await third.until("SET MUSIC") == "SET MUSIC ON default"  # in the queue
-        assert third.commands == ["ANSWER", "SET MUSIC ON default"]
+        assert third.commands == ["ANSWER", 'SET VARIABLE ACD_QUEUE "support"',
+                                  "SET MUSIC ON default"]
         assert shed_count() == 1
         third.writer.close()
 

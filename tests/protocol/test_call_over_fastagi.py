@@ -320,7 +320,9 @@ async def test_a_caller_who_hangs_up_while_waiting_leaves_the_queue_and_acd_lets
     await eventually(lambda: UNIQUEID in acd.store.closed)
     assert acd.store.records[UNIQUEID]["outcome"] == "abandoned"
     assert not acd.routing.engine.queue_view("support")["waiting"]
-    assert [c.split(" ")[0] for c in ast.commands] == ["ANSWER", "SET"]
+    # the caller's queue left for the dialplan's fallback, then the music
+    assert ast.commands == ["ANSWER", 'SET VARIABLE ACD_QUEUE "support"',
+                            "SET MUSIC ON default"]
 
 
 async def test_an_ivr_transfer_nobody_answers_falls_back_to_voicemail(acd: Acd):

@@ -319,3 +319,20 @@ async def test_a_value_with_a_newline_never_reaches_the_agi_stream(server):
     line = await peer.expect("SET VARIABLE ACD_FALLBACK", "200 result=1")
     assert line == 'SET VARIABLE ACD_FALLBACK "1"'
     assert await asyncio.wait_for(peer.reader.read(), 5) == b""  # nothing else was sent
+
+
+async def test_a_queued_caller_leaves_its_queue_and_priority_for_the_dialplans_fallback(
+        server):
+    async def call(channel: AgiChannel) -> None:
+        await channel.mark_queued("vip", 10)  # a VIP: QUEUE_PRIO in Asterisk's twin
+        await channel.mark_queued("support", 0)  # moved on: its priority is cleared
+        await channel.mark_queued("售后 queue", 0)  # no twin can be named so: catch-all
+
+    server.route("call", call)
+    peer = await FakeAsterisk.connect(server.port, "call")
+    await peer.expect('SET VARIABLE ACD_QUEUE "vip"', "200 result=1")
+    await peer.expect('SET VARIABLE ACD_PRIORITY "10"', "200 result=1")
+    await peer.expect('SET VARIABLE ACD_QUEUE "support"', "200 result=1")
+    await peer.expect('SET VARIABLE ACD_PRIORITY "0"', "200 result=1")
+    await peer.expect('SET VARIABLE ACD_QUEUE ""', "200 result=1")
+    assert await peer.closed()  # a caller at priority 0 costs one command

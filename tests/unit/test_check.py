@@ -42,7 +42,9 @@ def test_the_shipped_configuration_has_no_problems(monkeypatch, tmp_path):
     monkeypatch.setenv("ACD_AMI_SECRET", "x")
     for name in ("ACD_ADMIN_PASSWORD", "ACD_SUPERVISOR_PASSWORD", "ACD_AGENT1001_PASSWORD"):
         monkeypatch.setenv(name, "pw")
-    problems, warnings = check_all(str(copy_project(tmp_path)), now=NOW)
+    config = copy_project(tmp_path)
+    assert main(["asterisk-queues", "--config", str(config)]) == 0
+    problems, warnings = check_all(str(config), now=NOW)
     assert problems == []
     # holidays 0.109 has no official 2027 arrangement yet: that is said, not hidden; and
     # a silent caller reaches a queue within ivr.max_seconds_to_agent (no warning)
@@ -200,3 +202,24 @@ def test_users_come_from_the_configuration_and_no_message_shows_a_password(
     assert main(["check", "--config", str(config), "--no-redis"]) == 1
     out = capsys.readouterr()
     assert "users.sam.role" in out.out and "hunter2" not in out.out + out.err
+
+
+def test_check_warns_while_the_queues_have_no_fallback_twins_in_asterisk(
+        monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("ACD_AMI_SECRET", "x")
+    config = copy_project(tmp_path)
+    _, warnings = check_all(str(config), now=NOW)
+    assert any("no fallback queues file" in w and "acd asterisk-queues" in w
+               for w in warnings)
+    assert main(["asterisk-queues", "--config", str(config)]) == 0
+    assert "support, complaints, vip" in capsys.readouterr().out
+    written = (tmp_path / "asterisk" / "queues_fallback.conf").read_text()
+    assert "[acd-fallback-complaints]" in written
+    # a queue added since the file was written: its callers would ring everyone
+    config.write_text(config.read_text().replace(
+        "queues:\n", "queues:\n  billing: {members: [\"1001\"]}\n", 1))
+    _, warnings = check_all(str(config), now=NOW)
+    assert [w for w in warnings if "fallback" in w] == [
+        f"{tmp_path / 'asterisk' / 'queues_fallback.conf'}: no [acd-fallback-billing] for "
+        "queue 'billing': while acd is away its callers ring every agent at work; run "
+        "`acd asterisk-queues`"]

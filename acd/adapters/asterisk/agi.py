@@ -26,6 +26,7 @@ from panoramisk.fast_agi import Application
 from panoramisk.utils import parse_agi_result
 
 from acd.adapters.asterisk.agi_observer import AgiObserver, NoObserver, command_name
+from acd.adapters.asterisk.fallback_queues import is_safe_name
 from acd.adapters.asterisk.syntax import (
     Bare,
     UnsafeValue,
@@ -40,6 +41,9 @@ from acd.metrics import count
 log = logging.getLogger(__name__)
 
 HEADER_TIMEOUT = 5.0
+#: where the caller waits, for the dialplan's fallback ([acd-inbound] in extensions.conf)
+QUEUE_VARIABLE = "ACD_QUEUE"
+PRIORITY_VARIABLE = "ACD_PRIORITY"
 #: Asterisk sends about 25 agi_* headers plus one per AGI() argument
 MAX_HEADER_LINES = 200
 ALL_DIGITS = "0123456789*#"
@@ -118,6 +122,7 @@ class AgiChannel:
         self._command_lock = asyncio.Lock()
         self.hung_up = asyncio.Event()
         self._on_gone: list[Callable[[], None]] = []
+        self._marked_priority = False  # ACD_PRIORITY set (to clear on a queue without)
         self._reader_task = asyncio.get_running_loop().create_task(self._read_lines())
 
     @property
@@ -371,6 +376,15 @@ class AgiChannel:
     async def music_on_hold(self, on: bool, moh_class: str = "default") -> None:
         await self._result(agi_command("SET MUSIC", Bare("ON" if on else "OFF"),
                                        _variable(moh_class)))
+
+    async def mark_queued(self, queue: str, priority: int) -> None:
+        """ACD_QUEUE (and ACD_PRIORITY, when not 0) for [acd-inbound]'s fallback: the
+        caller goes to Asterisk's twin of the queue, with QUEUE_PRIO. A name app_queue
+        cannot spell is left out: the catch-all then takes the caller."""
+        await self.set_variable(QUEUE_VARIABLE, queue if is_safe_name(queue) else "")
+        if priority or self._marked_priority:
+            await self.set_variable(PRIORITY_VARIABLE, str(priority))
+        self._marked_priority = priority != 0
 
     async def hangup(self) -> None:
         with contextlib.suppress(CallerHungUp):

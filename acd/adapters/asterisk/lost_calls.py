@@ -2,7 +2,9 @@
 
 [acd-inbound] (asterisk/extensions.conf) takes a call on without acd in two ways: it
 says goodbye after a conversation whose agent hung up (`talked`), or it queues an
-unserved caller in Asterisk's own acd-fallback queue (`fallback`). It marks the
+unserved caller in Asterisk's own queues (`fallback`: their queue's twin
+acd-fallback-<queue>, or the catch-all acd-fallback; every one sets MEMBERNAME, the
+agent id, and QEHOLDTIME the same way, so the account reads alike whichever it was). It marks the
 channel (ACD_LOST) and, when the call ends, its h extension writes one AstDB entry:
 
     acd-lost/<call id> = path|queued at|held s|agent|ended at|hung up by|QUEUESTATUS|

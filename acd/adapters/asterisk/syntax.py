@@ -281,11 +281,23 @@ def hangup_action(channel: str) -> dict[str, str]:
 # -- the native fallback queue and what the dialplan recorded without acd ------------------
 
 def queue_member_add(queue: str, device_name: str, member_name: str,
-                     paused: bool) -> dict[str, str]:
-    """QueueAdd: `device_name` joins `queue` as member `member_name` (the agent id)."""
-    return ami_action("QueueAdd", {"Queue": queue, "Interface": device(device_name),
-                                   "MemberName": member_name,
-                                   "Paused": "true" if paused else "false"})
+                     paused: bool, penalty: int = 0, reason: str = "") -> dict[str, str]:
+    """QueueAdd: `device_name` joins `queue` as member `member_name` (the agent id), with
+    its penalty, paused or not (and why: Reason, since Asterisk 20's QueueAdd)."""
+    headers: dict[str, str | int] = {"Queue": queue, "Interface": device(device_name),
+                                     "MemberName": member_name,
+                                     "Paused": "true" if paused else "false"}
+    if penalty:
+        headers["Penalty"] = max(0, penalty)
+    if paused and reason:
+        headers["Reason"] = reason
+    return ami_action("QueueAdd", headers)
+
+
+def queue_member_penalty(queue: str, device_name: str, penalty: int) -> dict[str, str]:
+    """QueuePenalty: the member's penalty in `queue` (lower is rung first)."""
+    return ami_action("QueuePenalty", {"Queue": queue, "Interface": device(device_name),
+                                       "Penalty": max(0, penalty)})
 
 
 def queue_member_pause(queue: str, device_name: str, paused: bool,
@@ -301,8 +313,9 @@ def queue_member_remove(queue: str, device_name: str) -> dict[str, str]:
     return ami_action("QueueRemove", {"Queue": queue, "Interface": device(device_name)})
 
 
-def queue_status(queue: str) -> dict[str, str]:
-    return ami_action("QueueStatus", {"Queue": queue})
+def queue_status(queue: str = "") -> dict[str, str]:
+    """QueueStatus of one queue, or of every queue ('')."""
+    return ami_action("QueueStatus", {"Queue": queue} if queue else {})
 
 
 def db_get(family: str, key: str) -> dict[str, str]:

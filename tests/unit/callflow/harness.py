@@ -142,7 +142,7 @@ class Call:
             order = self.waiting_for
             match order:
                 case o.Answer() | o.StartMusic() | o.StopMusic() | o.StartRecording() | \
-                        o.HangUp():
+                        o.HangUp() | o.MarkQueued():
                     self.feed(f.ChannelDone())
                 case o.CheckRules():
                     self.feed(f.RuleDecided(None))

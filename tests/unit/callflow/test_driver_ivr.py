@@ -201,6 +201,9 @@ class Caller:
     async def hangup(self) -> None:
         self.hung_up = True
 
+    async def mark_queued(self, queue: str, priority: int) -> None:
+        self.ran.append(("marked", queue, priority))
+
     async def request_fallback(self) -> None:
         raise AssertionError("acd did not fail")
 

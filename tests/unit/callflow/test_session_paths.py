@@ -457,6 +457,8 @@ def test_a_vip_caller_is_queued_with_priority_and_the_agent_hears_it():
     call.feed(f.RuleDecided(decision(ListKind.WHITE, Action.VIP, priority=10)))
     call.settle()
     assert call.routing()[0].priority == 10
+    # and so in Asterisk's own queue, should acd go away (QUEUE_PRIO: VIPs stay first)
+    assert call.of_kind(o.MarkQueued) == [o.MarkQueued("support", 10)]
     call.feed(ring())
     call.settle()
     assert texts([call.waiting_for.whisper]) == ["贵宾客户。"]
@@ -480,6 +482,19 @@ def test_an_agent_free_at_once_is_dialled_without_music_first():
     call.feed(f.RoutingAnswered())
     call.settle()
     assert isinstance(call.waiting_for, o.DialAgents) and not call.of_kind(o.StartMusic)
+    assert not call.of_kind(o.MarkQueued)  # served at once: no AGI command for the fallback
+
+
+def test_a_caller_who_waits_leaves_their_queue_on_the_channel_before_the_music():
+    """Should acd die from then on, the fallback rings that queue's agents."""
+    call = queued()
+    kinds = [type(x) for x in call.orders]
+    assert kinds.index(o.SubmitToRouting) < kinds.index(o.MarkQueued) < \
+        kinds.index(o.StartMusic)
+    assert call.of_kind(o.MarkQueued) == [o.MarkQueued("support", 0)]
+    call.feed(f.Routed(rc.AnnouncePosition("c1", 2, 60)), after=30)
+    call.settle()
+    assert len(call.of_kind(o.MarkQueued)) == 1  # once per stay in the queue
 
 
 def test_a_call_still_in_the_ivr_after_two_seconds_has_its_record_written():

@@ -27,7 +27,8 @@ def test_every_event_and_command_comes_back_as_it_left(value: object) -> None:
 
 
 def test_every_event_and_command_type_is_registered() -> None:
-    assert len(EVENT_TYPES) == 23 and len(COMMAND_TYPES) == 13  # (13: CallOverflowed)
+    # (14: CallOverflowed and AgentServingChanged)
+    assert len(EVENT_TYPES) == 23 and len(COMMAND_TYPES) == 14
     for kind in (*EVENT_TYPES, *COMMAND_TYPES):
         assert CODEC._type(kind.__name__) is kind
 
