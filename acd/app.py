@@ -397,7 +397,10 @@ class App:
     # -- cluster.mode active (acd.cluster_node): this App is its LeadingCore ----------
 
     async def saved_engine(self) -> RoutingEngine:
-        return self._engine_from(await self.routing_store.load())
+        # restored on a thread: at thousands of agents it takes a good part of a second,
+        # which the event loop (calls) must not wait for
+        snapshot = await self.routing_store.load()
+        return await asyncio.to_thread(self._engine_from, snapshot)
 
     def adopt(self, engine: RoutingEngine) -> None:
         before, after = self.live.views, EngineViews(engine)

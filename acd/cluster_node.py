@@ -38,8 +38,13 @@ from acd.routing_service import RoutingService
 
 log = logging.getLogger(__name__)
 
-#: how often a follower re-reads the saved routing state for its views
+#: how often a follower re-reads the saved routing state for its views, at most
 REFRESH_SECONDS = 0.5
+#: ...and at least this many times its own CPU cost apart: a refresh is a whole read and
+#: restore (bench/bench_follower_refresh.py: ~85 ms at 1,000 agents, ~1.6 s at 10,000),
+#: so a big center's follower spends at most a fifth of a core on it, and its views lag
+#: more (docs/operations.md)
+COST_FACTOR = 5.0
 
 
 class LeadingCore(Protocol):
@@ -77,6 +82,7 @@ class ActiveNode:
         self._taking_lead = False  # from then on, no copy of the saved state is adopted
         self.leader = ""  # the lease holder as last read ('' : none)
         self.last_leader = ""  # the last acd seen holding it (a new leader's predecessor)
+        self.refresh_cost = 0.0  # CPU seconds of the last refresh (process-wide)
 
     @property
     def leading(self) -> bool:
@@ -117,6 +123,7 @@ class ActiveNode:
     async def _refresh(self) -> None:
         failing = False
         while True:
+            began = time.process_time()
             try:
                 if not self._taking_lead:
                     self.leader = await self.leadership.lease.holder() or ""
@@ -131,7 +138,8 @@ class ActiveNode:
                     log.warning("routing state not readable for this acd's views (%s); "
                                 "they show the last one read", exc)
                 failing = True
-            await asyncio.sleep(REFRESH_SECONDS)
+            self.refresh_cost = time.process_time() - began
+            await asyncio.sleep(max(REFRESH_SECONDS, COST_FACTOR * self.refresh_cost))
 
 
 class ForwardedRouting(RoutingService):

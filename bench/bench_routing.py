@@ -62,16 +62,20 @@ SKILLS = [frozenset(), frozenset({"en"}), frozenset({"vip"}), frozenset({"en", "
 QUEUES = ("sales", "service", "vip")
 
 
-def build(agents: int, strategy: Strategy) -> RoutingEngine:
+def configs(agents: int, strategy: Strategy) -> tuple[list[QueueConfig], list[AgentConfig]]:
+    """The bench's queues and agents: each agent in two of the three queues."""
     ids = [str(10000 + i) for i in range(agents)]
     members: dict[str, list[QueueMember]] = {q: [] for q in QUEUES}
     for i, a in enumerate(ids):
         for q in (QUEUES[i % 3], QUEUES[(i + 1) % 3]):
             members[q].append(QueueMember(a, penalty=i % 2))
     queues = [QueueConfig(q, strategy, tuple(members[q])) for q in QUEUES]
-    configs = [AgentConfig(a, skills=SKILLS[i % 4])
-               for i, a in enumerate(ids)]
-    return RoutingEngine(queues, configs, period_key=lambda now: "bench",
+    return queues, [AgentConfig(a, skills=SKILLS[i % 4]) for i, a in enumerate(ids)]
+
+
+def build(agents: int, strategy: Strategy) -> RoutingEngine:
+    queues, agent_configs = configs(agents, strategy)
+    return RoutingEngine(queues, agent_configs, period_key=lambda now: "bench",
                          settings=RoutingSettings(ring_failure_delay_seconds=0))
 
 

@@ -135,6 +135,15 @@ async def test_a_full_snapshot_replaces_what_was_saved(store: RoutingStore) -> N
     assert await store.load() == json.loads(json.dumps(fresh.snapshot()))
 
 
+async def test_a_big_line_of_callers_loads_whole_when_read_in_slices(store: RoutingStore,
+                                                                     ) -> None:
+    engine = RoutingEngine(QUEUES, AGENTS, period_key=period)
+    for n in range(2_600):  # (over the size read in one reply)
+        engine.handle(ev.CallQueued(f"c{n}", "sales", "138"), T0 + n)
+    await store.save_snapshot(engine.snapshot())
+    assert await store.load() == json.loads(json.dumps(engine.snapshot()))
+
+
 async def test_nothing_saved_loads_as_none(store: RoutingStore) -> None:
     assert await store.load() is None
 

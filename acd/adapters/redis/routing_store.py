@@ -150,6 +150,11 @@ _CLAIMING = frozenset({cmd.RingAgents, cmd.PlaceCallback, cmd.CallRouted, cmd.Re
 _encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
+#: a section of the saved state read in one reply up to this size, else in slices
+_WHOLE_AT_MOST = 2000
+_SLICE = 500
+
+
 class RoutingStore:
     def __init__(self, redis: Redis, prefix: str = "acd:", *, owner: str = "acd",
                  claim_ttl_seconds: float = 4 * 3600, link: RedisLink | None = None) -> None:
@@ -207,8 +212,17 @@ class RoutingStore:
                         queues=await self._section("queues"))
 
     async def _section(self, section: str) -> dict[str, Any]:
-        raw = await self._redis.hgetall_asdict(self._key(section))
-        return {k: json.loads(v) for k, v in raw.items()}
+        key = self._key(section)
+        if await self._redis.hlen(key) <= _WHOLE_AT_MOST:
+            raw = await self._redis.hgetall_asdict(key)
+            return {k: json.loads(v) for k, v in raw.items()}
+        # a big section (thousands of agents or callers) in slices, decoded on a thread:
+        # one reply of tens of thousands of entries held the event loop (the calls) for
+        # a third of a second (bench/bench_follower_refresh.py); a follower reads it often
+        cursor = await self._redis.hscan(key)
+        cursor.count = _SLICE
+        raw = await cursor.fetchall()
+        return await asyncio.to_thread(lambda: {k: json.loads(v) for k, v in raw.items()})
 
     async def clear(self) -> None:
         await self._redis.delete([self._key(s) for s in (*SECTIONS, "meta")])
