@@ -91,7 +91,7 @@ async def pieces(store: RoutingStore, decisions: int, batch: int
             changes = bench.engine.take_changes()
             t2 = clock()
             ops, _ = store._claims(commands)
-            keys, args = store._packed(ops, changes, False)
+            keys, args = store._packed(ops, changes, "1")
             t3 = clock()
             await store.gate(commands, changes)  # (packs again: subtracted below)
             t4 = clock()
