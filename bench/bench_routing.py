@@ -89,6 +89,8 @@ class Bench:
         self.now = T0
         self.calls = 0
         self.talking: dict[str, str] = {}  # agent -> call
+        #: the dispatcher rows' gate calls: (wall, this process's CPU) ns each
+        self.trip_times: list[tuple[int, int]] = []
 
     def new_caller(self) -> ev.CallQueued:
         self.calls += 1
@@ -260,6 +262,8 @@ async def flow_row(bench: Bench, scenario: str, args: argparse.Namespace,
                                                         args.gc_freeze)
     else:
         samples, elapsed = await bench.call_arrives_flow(flow, args.decisions, args.gc_freeze)
+    if flow.trip_times:
+        bench.trip_times = flow.trip_times
     return samples, len(samples) / (elapsed / 1e9), [
         f"{len(samples) / flow.trips:.1f}" if flow.trips else "-",
         f"{flow.cpu_ns / len(samples) / 1e3:.0f}", f"{max(flow.gc_pauses, default=0):.1f}"]
@@ -285,6 +289,7 @@ async def main_async(args: argparse.Namespace) -> None:
         print("| scenario | agents | waiting | mode | decisions/s | p50 ms | p99 ms "
               "| events per trip | CPU µs per decision | longest GC pause ms |")
         print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+        trips: list[str] = []  # the round trips of the dispatcher rows, printed after
         rows = [(m, None) for m in ("engine", "engine+claims", "engine+claims+persist")]
         rows += [(m, r) for r in args.rates for m in ("engine", "engine+claims+persist")]
         for agents in args.agents:
@@ -306,12 +311,35 @@ async def main_async(args: argparse.Namespace) -> None:
                     waiting = args.waiting if scenario == "agent frees" else 0
                     print(f"| {scenario} | {agents:,} | {waiting:,} | {label} | {per_s:,.0f} | "
                           f"{p50:.3f} | {p99:.3f} | {' | '.join(more)} |", flush=True)
+                    if bench.trip_times:
+                        trips.append(f"| {scenario} | {agents:,} | {label} | "
+                                     f"{trip_spread(bench.trip_times)} |")
                     if store is not None:
                         cursor = await redis.scan(match=f"{prefix}*")
                         keys = await cursor.fetchall()
                         if keys:
                             await redis.delete(list(keys))
         redis.close()
+    if trips:
+        print()
+        print("The dispatcher rows' gate round trips, µs: wall time, and what is left of it "
+              "after this process's CPU (waiting for Redis's script, the wake-ups, a core)")
+        print()
+        print("| scenario | agents | mode | trips | wall p50 | p90 | p99 | max "
+              "| waiting p50 | p90 | p99 | max |")
+        print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for line in trips:
+            print(line)
+
+
+def trip_spread(times: list[tuple[int, int]]) -> str:
+    """Trips, then wall and waiting time: p50, p90, p99, max (µs)."""
+    def spread(values: list[int]) -> list[str]:
+        ordered = sorted(values)
+        picks = [ordered[min(len(ordered) - 1, int(len(ordered) * q))] for q in (.5, .9, .99)]
+        return [f"{v / 1e3:,.0f}" for v in (*picks, ordered[-1])]
+    return " | ".join([f"{len(times):,}", *spread([w for w, _ in times]),
+                       *spread([max(0, w - c) for w, c in times])])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,10 @@ over a socket, as bench_routing.py sends them), the engine's `handle`,
 the gate's script to Redis (acd's own client). Each piece is timed in blocks with
 `time.process_time_ns` (this process's CPU, not the wall clock): the lowest block is
 what the piece costs on a quiet machine, the median what it cost in this run. On a
-shared machine the two differ; the lowest moves little between runs.
+shared machine the two differ; the lowest moves little between runs. Two more rows are
+not this process's CPU but lie on the decision's path: the script's own time inside
+Redis (`INFO commandstats`, on the other core) and the round trip's wall time (the ring
+waits for it).
 
     python bench/bench_routing_cpu.py            # about a minute
 """
@@ -22,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -53,6 +57,15 @@ class NoDecisions:
         return time.time() + 30  # a ring's timer, as the engine always has one
 
 
+async def script_usec(redis: Any) -> float:
+    """µs Redis has spent in EVALSHA so far (every client's: give the bench a Redis of its
+    own, as it starts by default)."""
+    info = (await redis.info("commandstats"))._data
+    text = info.decode() if isinstance(info, bytes) else str(info)
+    line = next((x for x in text.splitlines() if x.startswith("cmdstat_evalsha:")), "")
+    return float(line.split("usec=", 1)[1].split(",", 1)[0]) if line else 0.0
+
+
 def spread(blocks: list[float]) -> str:
     return f"{min(blocks):.1f} | {statistics.median(blocks):.1f}"
 
@@ -69,12 +82,12 @@ async def delivery(rate: float, decisions: int) -> list[float]:
     return blocks
 
 
-async def pieces(store: RoutingStore, decisions: int, batch: int
+async def pieces(redis: Any, store: RoutingStore, decisions: int, batch: int
                  ) -> dict[str, list[float]]:
     bench = Bench(10000, Strategy.LEAST_CALLS, store, persist=True)
     await bench.fill(10000)
     times: dict[str, list[float]] = {k: [] for k in ("handle", "take_changes", "packing",
-                                                     "round trip")}
+                                                     "round trip", "in Redis", "wall")}
     clock: Callable[[], int] = time.process_time_ns
     for _ in range(decisions // BLOCK):
         spent = dict.fromkeys(times, 0)
@@ -82,6 +95,7 @@ async def pieces(store: RoutingStore, decisions: int, batch: int
         for start in range(0, BLOCK, batch):
             commands: list[cmd.Command] = []
             agents = bench.rng.sample(list(bench.talking), min(batch, BLOCK - start))
+            in_redis = await script_usec(redis)  # (an INFO round trip: outside the timing)
             t0 = clock()
             for agent in agents:
                 bench.now += 0.001
@@ -91,10 +105,12 @@ async def pieces(store: RoutingStore, decisions: int, batch: int
             changes = bench.engine.take_changes()
             t2 = clock()
             ops, _ = store._claims(commands)
-            keys, args = store._packed(ops, changes, False)
-            t3 = clock()
+            keys, args = store._packed(ops, changes, "1")
+            t3, w3 = clock(), time.perf_counter_ns()
             await store.gate(commands, changes)  # (packs again: subtracted below)
-            t4 = clock()
+            t4, w4 = clock(), time.perf_counter_ns()
+            spent["wall"] += w4 - w3
+            spent["in Redis"] += int((await script_usec(redis) - in_redis) * 1e3)
             trips += 1
             spent["handle"] += t1 - t0
             spent["take_changes"] += t2 - t1
@@ -105,7 +121,7 @@ async def pieces(store: RoutingStore, decisions: int, batch: int
                 bench.queue_call()
             await store.save(bench.engine.take_changes())
         for key in times:
-            per = BLOCK if key != "round trip" else trips
+            per = BLOCK if key not in ("round trip", "in Redis", "wall") else trips
             times[key].append(spent[key] / per / 1e3)
     return times
 
@@ -128,10 +144,11 @@ async def main_async(args: argparse.Namespace) -> None:
         results = {}
         for batch in (1, 5):
             store = RoutingStore(redis, f"bench-cpu-{batch}:")
-            results[batch] = await pieces(store, args.decisions, batch)
+            results[batch] = await pieces(redis, store, args.decisions, batch)
             await store.clear()
         for key, per in (("handle", "decision"), ("take_changes", "decision"),
-                         ("packing", "decision"), ("round trip", "trip")):
+                         ("packing", "decision"), ("round trip", "trip"),
+                         ("in Redis", "trip"), ("wall", "trip")):
             print(f"| {key} | {per} | {spread(results[1][key])} | "
                   f"{spread(results[5][key])} |")
         redis.close()

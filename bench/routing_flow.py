@@ -46,6 +46,9 @@ class Flow:
         self.dispatcher: Dispatcher[ev.Event, cmd.Command] = Dispatcher(
             engine, ShiftedClock(start_at))
         self.trips = 0  # gate calls while timed: one Redis round trip each at most
+        #: each timed gate call's wall time and this process's CPU time in it, ns: what is
+        #: left is waiting for Redis (its script, the wake-ups) or for a core
+        self.trip_times: list[tuple[int, int]] = []
         self.cpu_ns = 0  # this process's CPU time while timed
         self.gc_pauses: list[float] = []  # the garbage collector's pauses while timed, ms
         self._gc_start = 0.0
@@ -65,8 +68,15 @@ class Flow:
             [list[cmd.Command]], Awaitable[tuple[list[cmd.Command], list[ev.Event]]]]:
         async def counted(commands: list[cmd.Command]
                           ) -> tuple[list[cmd.Command], list[ev.Event]]:
-            self.trips += self._timed
-            return await gate(commands)
+            if not self._timed:
+                return await gate(commands)
+            self.trips += 1
+            wall, cpu = time.perf_counter_ns(), time.process_time_ns()
+            try:
+                return await gate(commands)
+            finally:
+                self.trip_times.append((time.perf_counter_ns() - wall,
+                                        time.process_time_ns() - cpu))
         return counted
 
     def _gc(self, phase: str, info: dict[str, int]) -> None:

@@ -106,6 +106,64 @@ async def test_a_refused_claim_holds_the_state_back_until_the_engine_has_answere
     assert saved(engine)["calls"]["c1"]["state"] == "waiting"
 
 
+async def bytes_received(redis: Any) -> int:
+    """What the server has read from its clients so far (every command's arguments)."""
+    info = (await redis.info("stats"))._data
+    text = info.decode() if isinstance(info, bytes) else str(info)
+    line = next(x for x in text.splitlines() if x.startswith("total_net_input_bytes:"))
+    return int(line.split(":", 1)[1])
+
+
+def one_seat_engine(others: int) -> RoutingEngine:
+    """Agent 1001 serves the queue; `others` more agents in no queue (changes to carry)."""
+    agents = ["1001", *(f"20{n:02d}" for n in range(others))]
+    return RoutingEngine([QueueConfig("sales", members=(QueueMember("1001"),))],
+                         [AgentConfig(a) for a in agents], period_key=lambda now: "today")
+
+
+async def test_the_answer_to_a_refused_claim_sends_only_its_own_changes_not_the_batch_again(
+        redis: Any, prefix: str) -> None:
+    store, engine = RoutingStore(redis, prefix), one_seat_engine(others=40)
+    before = await store.load()
+    assert await RoutingStore(redis, prefix, owner="node-2").claim("1001", "elsewhere")
+    batch: list[cmd.Command] = []
+    for agent in engine.agent_ids():  # a large batch: 41 agents log in, then a caller
+        batch += engine.handle(ev.AgentLoggedIn(agent, f"PJSIP/{agent}"), T0)
+    batch += engine.handle(ev.CallQueued("c1", "sales", "138"), T0)
+    start = await bytes_received(redis)
+    kept, lost = await store.gate(batch, engine.take_changes())
+    batch_bytes = await bytes_received(redis) - start
+    assert lost == [ev.AgentClaimLost("1001", "c1")]
+    assert await store.load() == before and store.owes()  # held back: no unclaimed ring
+    answer: list[cmd.Command] = []
+    for event in lost:
+        answer += engine.handle(event, T0)
+    start = await bytes_received(redis)
+    await store.gate(answer, engine.take_changes())
+    answer_bytes = await bytes_received(redis) - start
+    assert await store.load() == saved(engine)  # the batch and its answer, both saved
+    assert not store.owes()
+    assert answer_bytes * 5 < batch_bytes, (answer_bytes, batch_bytes)
+
+
+async def test_a_batch_held_back_by_a_process_that_died_is_never_applied(
+        redis: Any, prefix: str) -> None:
+    died, engine = RoutingStore(redis, prefix), one_seat_engine(others=3)
+    assert await RoutingStore(redis, prefix, owner="node-2").claim("1001", "elsewhere")
+    batch: list[cmd.Command] = []
+    for agent in engine.agent_ids():
+        batch += engine.handle(ev.AgentLoggedIn(agent, f"PJSIP/{agent}"), T0)
+    batch += engine.handle(ev.CallQueued("c1", "sales", "138"), T0)
+    _, lost = await died.gate(batch, engine.take_changes())
+    assert lost  # held back in Redis; then the process dies before its answer
+    restarted, fresh = RoutingStore(redis, prefix), one_seat_engine(others=3)
+    await restarted.gate(fresh.handle(ev.AgentLoggedIn("2000", "PJSIP/2000"), T0 + 5),
+                         fresh.take_changes())
+    assert await restarted.load() == saved(fresh)  # nothing of the dead one's batch
+    await restarted.clear()
+    assert await redis.keys_aslist(f"{prefix}routing:*") == []
+
+
 async def test_an_agent_released_and_claimed_again_in_one_batch_holds_the_new_call(
         redis: Any, prefix: str) -> None:
     store = RoutingStore(redis, prefix)

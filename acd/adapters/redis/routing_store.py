@@ -5,9 +5,11 @@ claims its commands need, in order, then the agents, callers and queues that cha
 (`engine.take_changes()`), atomically, in one round trip, before any command runs. So a
 restart sees the state before or after a batch, never half of one, and a ring that
 goes out is already in the saved state. The state is held back when a claim it counts
-on is refused: the engine's answer to that refusal comes with the next round trip, so
-the saved state never shows a ring that was not claimed. What a failed round trip
-could not write (Redis away) is owed and goes with the next one. Rewriting the whole
+on is refused: the script puts it aside in Redis (`routing:held:*`), and the next round
+trip, which brings the engine's answer to that refusal, applies it and then its own
+changes; so the saved state never shows a ring that was not claimed, and the answer's
+trip carries only the answer. What a failed round trip could not write (Redis away) is
+owed and goes with the next one. Rewriting the whole
 snapshot on every change would cost several MB per event at 10,000 agents and callers;
 an increment is usually two to five small JSON records. `load()` reads the hashes back
 into the snapshot shape that `RoutingEngine.restore` takes. (Lua rather than MULTI/EXEC
@@ -27,6 +29,8 @@ Keys (all under the prefix passed in, default ``acd:``):
 | routing:calls          | hash   | call_id -> JSON caller (waiting, callback...)  | none      |
 | routing:queues         | hash   | queue -> JSON: round-robin pointer, fairness   | none      |
 |                        |        | floors, handle time, statistics                |           |
+| routing:held:{name}    | hash   | a batch held back by a refused claim, as the   | none      |
+|                        |        | four above; applied by the next round trip     |           |
 | claim:agent:{agent_id} | string | "{call_id}<TAB>{owner}": the call holding it   | claim TTL |
 | claim:call:{call_id}   | string | "{agent_id}<TAB>{owner}": the agent bound to it| claim TTL |
 
@@ -47,12 +51,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import json.encoder
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from acd.adapters.redis.client import Redis
 from acd.adapters.redis.link import RedisLink, RedisUnavailable, bounded
+from acd.adapters.redis.routing_script import COMMIT_LUA
 from acd.adapters.redis.store import Scripts
 from acd.core import commands as cmd
 from acd.core import events as ev
@@ -60,94 +66,38 @@ from acd.core.snapshot import Changes, Snapshot
 
 log = logging.getLogger(__name__)
 
-#: a claim operation: (op, agent id, call id); ops are listed above COMMIT_LUA
+#: a claim operation: (op, agent id, call id); the ops are listed in routing_script.py
 Op = tuple[str, str, str]
 
-# One script commits a batch: claim operations in order, then the state's records.
-# KEYS: meta, agents, calls, queues, then the agent key and call key per operation.
-# ARGV: ttl ms, release channel, owner, save (0 no, 1 the records, 2 replace everything
-# by them), version, period, seq; then the operations, "op<NUL>agent<NUL>call<NUL>"
-# each; then the agents', callers' and queues' records, "field<NUL>JSON<NUL>" each
-# (empty JSON: delete). One packed argument per list, not three per item: the client
-# library encodes every argument and parses every reply element in Python, which cost
-# more than the script itself. JSON never holds a raw NUL; a name that does is refused.
-# Ops: c claim (bind both), r reserve (the agent only: ring all), a bind at the answer
-# (as c, but the answer happened anyway: a refusal does not hold the state back),
-# x release, e extend expiry. Returns "saved" then each operation's result, as 0/1
-# characters.
-COMMIT_LUA = """
-local function fields(packed)
-  local out, at = {}, 1
-  while at <= #packed do
-    local nul = string.find(packed, '\\0', at, true)
-    out[#out + 1] = string.sub(packed, at, nul - 1)
-    at = nul + 1
-  end
-  return out
-end
-local ttl, channel, owner, save = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local ops = fields(ARGV[8])
-local out, refused = {'0'}, false
-for i = 1, #ops / 3 do
-  local op, agent, call = ops[3 * i - 2], ops[3 * i - 1], ops[3 * i]
-  local akey, ckey = KEYS[2 * i + 3], KEYS[2 * i + 4]
-  local my_call, my_agent = call .. '\t' .. owner, agent .. '\t' .. owner
-  local both = redis.call('MGET', akey, ckey)
-  local held, bound = both[1], both[2]
-  local free = (not held or held == my_call) and (not bound or bound == my_agent)
-  local ok = '0'
-  if (op == 'c' or op == 'a') and free then
-    redis.call('SET', akey, my_call, 'PX', ttl)
-    redis.call('SET', ckey, my_agent, 'PX', ttl)
-    ok = '1'
-  elseif op == 'r' and free then
-    redis.call('SET', akey, my_call, 'PX', ttl)
-    ok = '1'
-  elseif op == 'x' then
-    if held == my_call and bound == my_agent then
-      redis.call('DEL', akey, ckey)
-    elseif held == my_call then
-      redis.call('DEL', akey)
-    elseif bound == my_agent then
-      redis.call('DEL', ckey)
-    end
-    if held == my_call then
-      redis.call('PUBLISH', channel, agent)
-      ok = '1'
-    end
-  elseif op == 'e' and held == my_call then
-    redis.call('PEXPIRE', akey, ttl)
-    if bound == my_agent then redis.call('PEXPIRE', ckey, ttl) end
-    ok = '1'
-  end
-  if ok == '0' and (op == 'c' or op == 'r') then refused = true end
-  out[i + 1] = ok
-end
-if save ~= '0' and not refused then
-  if save == '2' then redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4]) end
-  redis.call('HSET', KEYS[1], 'version', ARGV[5], 'period', ARGV[6], 'seq', ARGV[7])
-  for section = 2, 4 do
-    local records = fields(ARGV[section + 7])
-    for j = 1, #records, 2 do
-      if records[j + 1] == '' then
-        redis.call('HDEL', KEYS[section], records[j])
-      else
-        redis.call('HSET', KEYS[section], records[j], records[j + 1])
-      end
-    end
-  end
-  out[1] = '1'
-end
-return table.concat(out)
-"""
-
 SECTIONS = ("agents", "calls", "queues")
+#: the script's first keys (KEYS[1..8]): the live state, then the state held back
+_STATE_KEYS = ("meta", *SECTIONS, *(f"held:{s}" for s in ("meta", *SECTIONS)))
 #: how long the routing core's one task waits for a round trip before deciding itself
 CLAIM_SECONDS = 0.5
 #: the commands that claim or release (most of a batch's commands do neither)
 _CLAIMING = frozenset({cmd.RingAgents, cmd.PlaceCallback, cmd.CallRouted, cmd.ReleaseAgent})
-#: one encoder for every record: json.dumps with options builds a new one per call
-_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
+def _record_encoder() -> Callable[[Any], str]:
+    """JSON text of one record, compact, as `json.dumps` writes it (floats by `repr`).
+
+    `JSONEncoder.encode` builds a new C encoder for every call (and `json.dumps` a new
+    JSONEncoder too): about 3 µs of a record's 8-13 here, for 3-4 records a decision.
+    The C encoder is built once instead; `json.encoder.c_make_encoder` is CPython's own
+    accelerator (undocumented), so without it the plain encoder is used."""
+    plain = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return plain.encode
+    # (markers, default, encoder, indent, key_separator, item_separator, sort_keys,
+    # skipkeys, allow_nan): the arguments JSONEncoder.iterencode passes for `plain`
+    c_encode = make(None, plain.default, json.encoder.encode_basestring_ascii, None,
+                    ":", ",", False, False, True)
+    return lambda record: "".join(c_encode(record, 0))
+
+
+#: one encoder for every record (see above)
+_encode = _record_encoder()
 
 
 #: a section of the saved state read in one reply up to this size, else in slices
@@ -174,6 +124,9 @@ class RoutingStore:
         self._owed_releases: list[Op] = []
         #: call -> the agent this process claimed bound for it (a single agent's ring)
         self._bound: dict[str, str] = {}
+        #: a refused claim held a batch's state back in Redis (routing:held:*): the next
+        #: round trip applies it before its own changes
+        self._held = False
 
     @property
     def released_channel(self) -> str:
@@ -183,8 +136,9 @@ class RoutingStore:
         return f"{self._p}routing:{name}"
 
     def owes(self) -> bool:
-        """Whether state or releases wait for a round trip (Redis was away)."""
-        return self._owed is not None or bool(self._owed_releases)
+        """Whether state or releases wait for a round trip (Redis was away, or a refused
+        claim held the state back)."""
+        return self._owed is not None or bool(self._owed_releases) or self._held
 
     # -- state ----------------------------------------------------------------------
 
@@ -225,7 +179,8 @@ class RoutingStore:
         return await asyncio.to_thread(lambda: {k: json.loads(v) for k, v in raw.items()})
 
     async def clear(self) -> None:
-        await self._redis.delete([self._key(s) for s in (*SECTIONS, "meta")])
+        await self._redis.delete([self._key(s) for s in (*SECTIONS, "meta")] +
+                                 [self._key(f"held:{s}") for s in ("meta", *SECTIONS)])
 
     # -- claims ------------------------------------------------------------------------
 
@@ -391,9 +346,10 @@ class RoutingStore:
             owed, owed_releases = self._owed, self._owed_releases
             state = changes if replace else merge(owed, changes)
             ops = owed_releases + ops
-            if not ops and state is None:
+            save = "2" if replace else "1" if state is not None or self._held else "0"
+            if not ops and save == "0":
                 return []
-            keys, args = self._packed(ops, state, replace)  # refused here: nothing owed
+            keys, args = self._packed(ops, state, save)  # refused here: nothing owed
             self._owed, self._owed_releases = None, []
             try:
                 reply: str = await self._scripts.run("commit", COMMIT_LUA, keys, args)
@@ -402,20 +358,19 @@ class RoutingStore:
                 self._owed_releases = owed_releases + [op for op in ops[len(owed_releases):]
                                                        if op[0] == "x"] + self._owed_releases
                 raise
-            if state is not None and reply[0] != "1":  # a claim was refused: see gate()
-                self._owed = state
+            if save != "0":  # "h": a claim was refused, the state is held (see gate())
+                self._held = reply[0] == "h"
             _log_refused(owed_releases, [flag == "1" for flag in reply[1:]])
             return [flag == "1" for flag in reply[1 + len(owed_releases):]]
 
     def _packed(self, ops: list[Op], state: Mapping[str, Any] | None,
-                replace: bool) -> tuple[list[str], list[str]]:
+                save: str) -> tuple[list[str], list[str]]:
         """The script's keys and arguments (see COMMIT_LUA)."""
-        keys = [self._key(s) for s in ("meta", *SECTIONS)]
+        keys = [self._key(s) for s in _STATE_KEYS]
         data = state or {}
-        args = [self._ttl_ms, self.released_channel, self._owner,
-                "0" if state is None else "2" if replace else "1",
-                str(data.get("version", 1)), str(data.get("period", "")),
-                str(data.get("seq", 0)),
+        meta = ("", "", "") if state is None else (
+            str(data.get("version", 1)), str(data.get("period", "")), str(data.get("seq", 0)))
+        args = [self._ttl_ms, self.released_channel, self._owner, save, *meta,
                 "".join(f"{op}\0{agent_id}\0{call_id}\0" for op, agent_id, call_id in ops)]
         ends = 3 * len(ops)
         for section in SECTIONS:
@@ -425,6 +380,7 @@ class RoutingStore:
             ends += 2 * len(records)
         if sum(arg.count("\0") for arg in args[7:]) != ends:
             raise ValueError("an agent, call or queue name contains a NUL character")
+        args.append("1" if self._held and save == "1" else "0")
         for _, agent_id, call_id in ops:
             keys += [self._agent(agent_id), self._call(call_id)]
         return keys, args
