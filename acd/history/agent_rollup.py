@@ -11,7 +11,6 @@ two writers at once leave each call and ring counted once.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -33,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from acd.history.rollup import slot_of, take_turn
+from acd.history.rollup import refresh_slots, slot_of, take_turn
 from acd.history.schema import (
     NOT_MISSED,
     OUTBOUND,
@@ -46,8 +45,6 @@ from acd.history.schema import (
 )
 from acd.history.sql_math import floor_int
 
-#: slots recomputed per statement (a batch drained after an outage touches many)
-_SLOTS_PER_STATEMENT = 200
 _CHUNK = 500
 #: the agent columns' length: a longer name is cut to it in the rows (acd.history.store)
 _AGENT_LENGTH = 64
@@ -85,19 +82,8 @@ async def slots_stored(conn: AsyncConnection, call_ids: Iterable[str]) -> set[Ag
 
 async def refresh(conn: AsyncConnection, slots: set[AgentSlot]) -> None:
     """Recompute `slots` from the rows (inside the caller's transaction)."""
-    if not slots:
-        return
-    await take_turn(conn)
-    by_start: dict[int, set[str]] = defaultdict(set)
-    for start, agent in slots:
-        by_start[start].add(agent)
-    starts = sorted(by_start)
-    for index in range(0, len(starts), _SLOTS_PER_STATEMENT):
-        chunk = {s: sorted(by_start[s]) for s in starts[index:index + _SLOTS_PER_STATEMENT]}
-        await conn.execute(delete(agent_slots).where(or_(*(
-            and_(agent_slots.c.slot_start == s, agent_slots.c.agent.in_(agents))
-            for s, agents in chunk.items()))))
-        await conn.execute(_recomputed(_in_slots(chunk)))
+    await refresh_slots(conn, agent_slots.c.slot_start, agent_slots.c.agent, slots,
+                        lambda chunk: _recomputed(_in_slots(chunk)))
 
 
 def _in_slots(agents_by_start: dict[int, list[str]]) -> Which:
@@ -127,10 +113,12 @@ async def rebuild(conn: AsyncConnection, start: float | None = None,
     await conn.execute(_recomputed(which))
 
 
-async def forget_before(conn: AsyncConnection, before: float) -> None:
-    """After a purge of calls or rings dated before `before`: the roll-up of what is
-    left (the slot the limit cuts in two included)."""
-    await rebuild(conn, end=before + SLOT_SECONDS)
+async def forget_between(conn: AsyncConnection, oldest: float, before: float) -> None:
+    """After a purge of the calls or rings dated from `oldest` to `before`: the roll-up of
+    what is left there (the slot the limit cuts in two included). Only the purged span
+    is recomputed: with calls kept longer than rings, what an earlier purge left before
+    it is not read again every day."""
+    await rebuild(conn, oldest, before + SLOT_SECONDS)
 
 
 def _recomputed(which: Which) -> Any:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, Table, delete, event, select
+from sqlalchemy import String, Table, delete, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError
@@ -139,6 +139,9 @@ class HistoryDatabase:
             column = DATED_BY[kind]
             table = column.table
             key = list(table.primary_key.columns)[0]  # (a call's rows go by its id)
+            async with self.engine.connect() as conn:  # where the purge starts
+                oldest = (await conn.execute(select(func.min(column)).where(
+                    column < before))).scalar()
             total = 0
             while True:
                 picked = select(key).where(column < before).limit(PURGE_BATCH)
@@ -154,15 +157,13 @@ class HistoryDatabase:
             if kind == "calls":  # the roll-up of what is left (a slot cut in two)
                 async with self.engine.begin() as conn:
                     await rollup.forget_before(conn, before)
-            if kind in ("calls", "ring_attempts"):  # the agents' roll-up of what is left
-                async with self.engine.begin() as conn:
-                    await agent_rollup.forget_before(conn, before)
+            if kind in ("calls", "ring_attempts") and oldest is not None:
+                async with self.engine.begin() as conn:  # the agents' roll-up of what is left
+                    await agent_rollup.forget_between(conn, float(oldest), before)
         return removed
 
     async def count(self, table: Table, **where: Any) -> int:
         """Rows of `table` matching `where` (tests, the bench)."""
-        from sqlalchemy import func
-
         stmt = select(func.count()).select_from(table)
         for name, value in where.items():
             stmt = stmt.where(table.c[name] == value)

@@ -56,20 +56,21 @@ class ReportEngine:
         where = Filters(span.start, span.end, queue, agent)
         labels = [b.label for b in buckets]
         shape: figures.Shape
+        if kind == "agents" and self.use_rollup and agent_slot_queries.covers(buckets, where):
+            with collections_paused():  # a quarter of a million rows (gc_policy)
+                async with self.engine.begin() as conn:
+                    await _tune(conn, sorts=False)
+                    slots = await _agent_slot_rows(conn, buckets, parts, where, limits)
+                return await asyncio.to_thread(
+                    agent_table.build, slots, labels, interval=span.interval.value,
+                    timezone=span.zone, start=_label(span, span.start),
+                    end=_label(span, span.end))
         async with self.engine.begin() as conn:
             await _tune(conn, sorts=kind == "agent-states")
             if kind == "queues":
                 sums = await _queue_rows(conn, buckets, parts, where, limits,
                                          rollup=self.use_rollup)
                 shape = figures.QUEUES
-            elif kind == "agents" and self.use_rollup and agent_slot_queries.covers(
-                    buckets, where):
-                with collections_paused():  # a quarter of a million rows (gc_policy)
-                    slots = await _agent_slot_rows(conn, buckets, parts, where, limits)
-                    return await asyncio.to_thread(
-                        agent_table.build, slots, labels, interval=span.interval.value,
-                        timezone=span.zone, start=_label(span, span.start),
-                        end=_label(span, span.end))
             elif kind == "agents":
                 sums = _merge(await _rows(conn, queries.agent_call_sums(parts, where)),
                               await _rows(conn, queries.agent_ring_sums(parts, where,
@@ -124,7 +125,7 @@ async def _agent_slot_rows(conn: AsyncConnection, buckets: list[Any], parts: Any
     per_slot = all(b.end - b.start == SLOT_SECONDS for b in buckets)
     rows: list[Any] = []
     for statement in agent_slot_queries.slot_sums(parts, where, limits, per_slot=per_slot):
-        rows += await conn.execute(statement)
+        rows += (await conn.execute(statement)).all()
     missed = agent_slot_queries.corrections(parts, where, limits)
     if missed is None:
         return rows

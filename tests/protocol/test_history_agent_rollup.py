@@ -7,14 +7,11 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from acd.callflow.record import CallRecord
 from acd.history import schema
@@ -22,35 +19,18 @@ from acd.history.rows import Entry, batch_of
 from acd.history.store import HistoryDatabase
 from acd.reports.buckets import parse_range
 from acd.reports.engine import ReportEngine
-from acd.reports.figures import ALL, Report
+from acd.reports.figures import ALL
 from acd.reports.queries import Thresholds
 from tests import reports_reference as reference
 from tests.history_month import generate, insert
-from tests.protocol.test_history import LATEST, TABLES, undo_version_4
+from tests.protocol.test_history import LATEST, undo_version_4
+from tests.protocol.test_history_rollup import DAY, T0, ZONE, table
+from tests.protocol.test_history_rollup import database as fresh_database
 
-ZONE = "Asia/Shanghai"
-DAY = "2026-11-02"
-#: 10:00 on DAY in Shanghai
-T0 = 1_793_584_800.0
+#: a fresh history database on SQLite and on PostgreSQL (the queue roll-up's tests')
+database = fresh_database
 
 Table = dict[tuple[str, str], dict[str, Any]]
-
-
-@pytest_asyncio.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path
-                   ) -> AsyncIterator[HistoryDatabase]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/history.db"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        fresh = HistoryDatabase(url)
-        async with fresh.engine.begin() as conn:
-            await conn.execute(text(f"DROP TABLE IF EXISTS {TABLES} CASCADE"))
-        await fresh.close()
-    db = HistoryDatabase(url)
-    await db.open()
-    yield db
-    await db.close()
 
 
 def ring(agent: str, started: float, rang: float, result: str) -> dict[str, object]:
@@ -78,12 +58,6 @@ async def agent_report(db: HistoryDatabase, *, rollup: bool = True,
     engine = ReportEngine(db.engine, limits or Thresholds())
     engine.use_rollup = rollup
     return table(await engine.report("agents", parse_range(start, end, interval, ZONE, 93)))
-
-
-def table(report: Report) -> Table:
-    names = [c.name for c in report.columns]
-    return {(str(row[0]), str(row[1])): dict(zip(names[2:], row[2:], strict=True))
-            for row in report.rows}
 
 
 def assert_same(got: Table, want: Table) -> None:
