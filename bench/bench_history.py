@@ -240,7 +240,7 @@ def print_table(results: list[Result], rate: float) -> None:
               f"{max(r.late):.1f} | {r.drain_seconds:.2f} |")
     print("\nWhat the writer pays per batch (HistoryDatabase.apply: one transaction)\n")
     print("| database | batches | calls + agent changes per batch, mean | max | "
-          "ms per batch p50 | p99 | max | µs per row |")
+          "ms per batch p50 | p99 | max | wall µs per row |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         if not r.batches:
