@@ -14,6 +14,8 @@ Printed per database: calls closed and applied per second, entries applied, the
 largest backlog (stream length, sampled every 0.5 s), the lag from the entry's append
 (its stream id, Redis's clock) to the SQL commit (p50/p99/max), and how late a 10 ms
 timer wakes in that process (what a FastAGI session on the same loop would wait).
+Then what the writer pays per batch: the transactions (HistoryDatabase.apply: the rows,
+the departures and both roll-ups' slots recomputed), their entries, and their time.
 
     python bench/bench_history.py                           # both, 60 s each
     python bench/bench_history.py --writer none,loop,thread  # where the writer runs
@@ -63,6 +65,25 @@ class Result:
     lag: list[float]
     late: list[float]
     drain_seconds: float
+    #: (seconds, entries) of each HistoryDatabase.apply
+    batches: list[tuple[float, int]]
+
+
+#: (seconds, entries) of every batch applied, whichever thread applied it
+_applies: list[tuple[float, int]] = []
+
+
+def _timed_apply() -> None:
+    """HistoryDatabase.apply timed (the writer's own, in HistoryService's thread too)."""
+    plain = HistoryDatabase.apply
+
+    async def apply(self: HistoryDatabase, batch: Any) -> None:
+        began = time.perf_counter()
+        await plain(self, batch)
+        _applies.append((time.perf_counter() - began,
+                         len(batch.calls) + len(batch.agent_events)))
+
+    HistoryDatabase.apply = apply  # type: ignore[method-assign]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -126,6 +147,7 @@ async def run(database_name: str, url: str, redis_port: int, rate: float,
     calls = CallStore(redis, prefix, history_stream=stream.key, keep_closed_seconds=86400)
     database = HistoryDatabase(url)
     await database.open()
+    _applies.clear()
     lag: list[float] = []
     applied = {"calls": 0, "entries": 0}
 
@@ -190,7 +212,7 @@ async def run(database_name: str, url: str, redis_port: int, rate: float,
         await redis.delete([stream.key])
         await database.close()
         redis.close()
-        return Result(name, produced, total, 0, 0, max(peaks or [0]), [0.0], late, 0.0)
+        return Result(name, produced, total, 0, 0, max(peaks or [0]), [0.0], late, 0.0, [])
     rows = await database.count(schema.calls)
     assert rows == total, f"{rows} calls in SQL, {total} closed"
     assert await database.count(schema.ring_attempts) == 2 * total
@@ -199,7 +221,7 @@ async def run(database_name: str, url: str, redis_port: int, rate: float,
     await database.close()
     redis.close()
     return Result(name, produced, total, applied["calls"], applied["entries"],
-                  max(peaks or [0]), lag, late, drained)
+                  max(peaks or [0]), lag, late, drained, list(_applies))
 
 
 def print_table(results: list[Result], rate: float) -> None:
@@ -216,9 +238,22 @@ def print_table(results: list[Result], rate: float) -> None:
               f"{pct(r.lag, 50) * 1000:.0f} | {pct(r.lag, 99) * 1000:.0f} | "
               f"{max(r.lag) * 1000:.0f} | {pct(r.late, 50):.1f} | {pct(r.late, 99):.1f} | "
               f"{max(r.late):.1f} | {r.drain_seconds:.2f} |")
+    print("\nWhat the writer pays per batch (HistoryDatabase.apply: one transaction)\n")
+    print("| database | batches | calls + agent changes per batch, mean | max | "
+          "ms per batch p50 | p99 | max | wall µs per row |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        if not r.batches:
+            continue
+        took = [seconds * 1000 for seconds, _ in r.batches]
+        rows = [n for _, n in r.batches]
+        print(f"| {r.database} | {len(r.batches):,} | {sum(rows) / len(rows):.1f} | "
+              f"{max(rows)} | {pct(took, 50):.1f} | {pct(took, 99):.1f} | {max(took):.1f} | "
+              f"{sum(took) * 1000 / max(1, sum(rows)):.0f} |")
 
 
 async def main_async(args: argparse.Namespace) -> None:
+    _timed_apply()
     results = []
     with throwaway_redis() as port:
         for name in args.databases.split(","):

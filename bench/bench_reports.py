@@ -4,14 +4,14 @@ Fills a history database with --calls call records over November 2026 (default
 1,000,000: ~33,000 a day over 8 queues and 150 agents), their ring attempts
 (~1.3 per call), two-question survey answers and the agents' state changes
 (logins, pauses, calls, logouts), all from tests/history_month.py's seeded
-generator, with the queue report's roll-up recomputed for each day as it is loaded
-(acd.history.rollup, what the history writer keeps as calls close). Then times each
-report over the whole month, --runs times each, as the API and `acd report` run it
-(acd.reports.engine: the SQL and the figures), on the schema of version 3 (its
-covering indexes); the queue reports twice: from the roll-up (what acd does) and from
-every call (the statement acd ran before the roll-up, with the same indexes). Last, it
-times recomputing the whole month's roll-up (what the migration to version 3 does to
-an existing history).
+generator, with the queue and agent reports' roll-ups recomputed for each day as it is
+loaded (acd.history.rollup and agent_rollup, what the history writer keeps as calls
+close). Then times each report over the whole month, --runs times each, as the API and
+`acd report` run it (acd.reports.engine: the SQL and the figures), on the schema of
+version 4 (its covering indexes); the queue and agent reports twice: from the roll-ups
+(what acd does) and from every call and ring (the statements acd ran before the
+roll-ups, with the same indexes). Last, it times recomputing the whole month's
+roll-ups (what the migrations to versions 3 and 4 do to an existing history).
 
 SQLite is a file in a temporary folder; PostgreSQL is a throw-away cluster of
 Debian's postgresql (tests/pg_process.py: fsync off, default memory settings).
@@ -19,6 +19,7 @@ Debian's postgresql (tests/pg_process.py: fsync off, default memory settings).
     python bench/bench_reports.py                         # both databases
     python bench/bench_reports.py --calls 100000 --only sqlite --runs 3
     python bench/bench_reports.py --queues-only     # the queue reports alone
+    python bench/bench_reports.py --agents-only     # the agent reports alone
     python bench/bench_reports.py --queues-only --between-edges   # thresholds that the
         # roll-up's counts by wait do not settle alone (4.5 s, 12, 17, 22 s)
 """
@@ -40,7 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
 
-from acd.history import rollup  # noqa: E402
+from acd.history import agent_rollup, rollup  # noqa: E402
 from acd.reports.buckets import parse_range  # noqa: E402
 from acd.reports.database import create_tables  # noqa: E402
 from acd.reports.engine import ReportEngine  # noqa: E402
@@ -101,13 +102,14 @@ BETWEEN_EDGES = Thresholds(short_abandon_seconds=4.5, default_service_level=17,
                            service_levels={"vip": 12, "sales": 22})
 
 
-async def time_reports(engine: AsyncEngine, runs: int, *, from_rollup: bool = True,
-                       queues_only: bool = False) -> Timed:
+async def time_reports(engine: AsyncEngine, runs: int, kinds: tuple[str, ...], *,
+                       from_rollup: bool = True) -> Timed:
+    """Each report of `kinds` (from the roll-ups, or from every call and ring)."""
     reports = ReportEngine(engine, THRESHOLDS[0])
     reports.use_rollup = from_rollup
     out = []
     for name, kind, interval, queue in REPORTS:
-        if queues_only and kind != "queues":
+        if kind not in kinds:
             continue
         span = parse_range("2026-11-01", "2026-11-30", interval, ZONE, 93)
         times, rows = [], 0
@@ -122,18 +124,22 @@ async def time_reports(engine: AsyncEngine, runs: int, *, from_rollup: bool = Tr
     return out
 
 
-async def rebuild_rollup(engine: AsyncEngine) -> float:
-    """The whole month's roll-up recomputed from the calls; seconds taken."""
-    began = time.perf_counter()
-    async with engine.begin() as conn:
-        await rollup.rebuild(conn)
-    return time.perf_counter() - began
+async def rebuild_rollups(engine: AsyncEngine) -> tuple[float, float]:
+    """The whole month's queue and agent roll-ups recomputed from the rows; seconds
+    taken by each."""
+    taken = []
+    for which in (rollup, agent_rollup):
+        began = time.perf_counter()
+        async with engine.begin() as conn:
+            await which.rebuild(conn)
+        taken.append(time.perf_counter() - began)
+    return taken[0], taken[1]
 
 
-async def bench(url: str, calls: int, runs: int, queues_only: bool
-                ) -> tuple[dict[str, int], float, float, Timed, Timed]:
-    """Load; time the reports (queue reports from the roll-up); time the queue reports
-    from every call; time a rebuild of the roll-up."""
+async def bench(url: str, calls: int, runs: int, kinds: tuple[str, ...]
+                ) -> tuple[dict[str, int], float, tuple[float, float], Timed, Timed]:
+    """Load; time the reports (from the roll-ups); time the queue and agent reports
+    from every call and ring; time a rebuild of the roll-ups."""
     engine = create_async_engine(url)
     try:
         counts, loaded = await load(engine, calls)
@@ -141,9 +147,11 @@ async def bench(url: str, calls: int, runs: int, queues_only: bool
             async with engine.connect() as conn:
                 auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 await auto.execute(text("VACUUM ANALYZE"))
-        fast = await time_reports(engine, runs, queues_only=queues_only)
-        plain = await time_reports(engine, runs, from_rollup=False, queues_only=True)
-        return counts, loaded, await rebuild_rollup(engine), fast, plain
+        fast = await time_reports(engine, runs, kinds)
+        plain = await time_reports(engine, runs, tuple(k for k in kinds
+                                                       if k in ("queues", "agents")),
+                                   from_rollup=False)
+        return counts, loaded, await rebuild_rollups(engine), fast, plain
     finally:
         await engine.dispose()
 
@@ -155,12 +163,16 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--queues-only", action="store_true",
                         help="time the queue reports only")
+    parser.add_argument("--agents-only", action="store_true",
+                        help="time the agent reports only")
     parser.add_argument("--between-edges", action="store_true",
                         help="thresholds between the roll-up's wait edges (4.5 s short "
                              "abandon; 12, 17, 22 s service levels)")
     args = parser.parse_args()
     if args.between_edges:
         THRESHOLDS[0] = BETWEEN_EDGES
+    kinds = ("queues",) if args.queues_only else ("agents",) if args.agents_only else (
+        "queues", "agents", "surveys", "agent-states")
     print(machine())
     results = []
     folder = tempfile.mkdtemp(prefix="acd-bench-reports-")
@@ -168,25 +180,25 @@ def main() -> None:
         if args.only != "postgresql":
             url = f"sqlite+aiosqlite:///{folder}/history.db"
             results.append(("SQLite", *asyncio.run(bench(url, args.calls, args.runs,
-                                                         args.queues_only))))
+                                                         kinds))))
         if args.only != "sqlite":
             server = PostgresProcess()
             try:
                 server.start()
                 results.append(("PostgreSQL",
                                 *asyncio.run(bench(server.url, args.calls, args.runs,
-                                                  args.queues_only))))
+                                                  kinds))))
             finally:
                 server.remove()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     for database, counts, loaded, rebuilt, fast, plain in results:
         print(f"\n{database}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items())
-              + f"; loaded in {loaded:.0f} s; the month's roll-up recomputed in "
-              f"{rebuilt:.1f} s")
+              + f"; loaded in {loaded:.0f} s; the month's roll-ups recomputed in "
+              f"{rebuilt[0]:.1f} s (queues) and {rebuilt[1]:.1f} s (agents)")
         from_calls = {name: times for name, _, times in plain}
-        print("| report | rows | min / median / max s | queue reports from every call: "
-              "min / median / max s |\n|---|---:|---:|---:|")
+        print("| report | rows | min / median / max s | queue and agent reports from every "
+              "call and ring: min / median / max s |\n|---|---:|---:|---:|")
         for name, rows, times in fast:
             before = _spread(from_calls[name]) if name in from_calls else ""
             print(f"| {name} | {rows:,} | {_spread(times)} | {before} |")

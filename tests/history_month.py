@@ -188,9 +188,9 @@ def _next_state(rng: random.Random, state: str) -> tuple[str, str]:
 
 
 async def insert(engine: AsyncEngine, month: Month, batch: int = 5000) -> None:
-    """The month's rows into the history tables (which must exist), and the queue
-    report's roll-up recomputed for them, as the history writer keeps it."""
-    from acd.history import rollup
+    """The month's rows into the history tables (which must exist), and the queue and
+    agent reports' roll-ups recomputed for them, as the history writer keeps them."""
+    from acd.history import agent_rollup, rollup
     from acd.history.schema import agent_events, calls, ring_attempts, survey_answers
 
     columns = [c.name for c in calls.columns]
@@ -207,6 +207,10 @@ async def insert(engine: AsyncEngine, month: Month, batch: int = 5000) -> None:
         if month.calls:
             arrived = [float(str(c["arrived_at"])) for c in month.calls]
             await rollup.rebuild(conn, min(arrived), max(arrived) + rollup.SLOT_SECONDS)
+        moments = [float(str(c["arrived_at"])) for c in month.calls] + [
+            float(str(r["started_at"])) for r in month.rings]
+        if moments:  # the agents' roll-up too
+            await agent_rollup.rebuild(conn, min(moments), max(moments) + rollup.SLOT_SECONDS)
 
 
 _CALL_DEFAULTS: dict[str, object] = {

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Column, Integer, MetaData, Table, insert, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from acd.history import rollup, schema
+from acd.history import agent_rollup, rollup, schema
 
 _versions_metadata = MetaData()
 schema_version = Table("schema_version", _versions_metadata,
@@ -67,12 +67,22 @@ async def _rollup_v3(conn: AsyncConnection) -> None:
     await rollup.rebuild(conn)
 
 
+async def _agent_rollup_v4(conn: AsyncConnection) -> None:
+    """The agent report's roll-up, filled from the calls and rings already kept."""
+    def create(sync: Any) -> None:
+        schema.agent_slots.create(sync, checkfirst=True)  # with its index
+
+    await conn.run_sync(create)
+    await agent_rollup.rebuild(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "calls, ring attempts, survey answers, agent events", _create_v1),
     Migration(2, "calls: direction, disposition, disposition_note", _calls_v2),
     Migration(3, "queue_slots (the queue report's roll-up), queue_departures, the "
               "reports' indexes",
               _rollup_v3),
+    Migration(4, "agent_slots (the agent report's roll-up)", _agent_rollup_v4),
 )
 
 

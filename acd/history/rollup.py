@@ -90,19 +90,28 @@ async def slots_stored(conn: AsyncConnection, call_ids: list[str]) -> set[Slot]:
 
 async def refresh(conn: AsyncConnection, slots: set[Slot]) -> None:
     """Recompute `slots` from the calls' rows (inside the caller's transaction)."""
+    await refresh_slots(conn, queue_slots.c.slot_start, queue_slots.c.queue, slots,
+                        lambda chunk: _recomputed(_in_slots(chunk)))
+
+
+async def refresh_slots(conn: AsyncConnection, start_column: ColumnElement[int],
+                        key_column: ColumnElement[str], slots: set[tuple[int, str]],
+                        recomputed: Callable[[dict[int, list[str]]], Any]) -> None:
+    """Recompute a roll-up's `slots` (slot start, key: a queue, an agent): delete their
+    rows (the table's `start_column`, `key_column`), then insert what `recomputed` gives
+    for a chunk of them (keys by slot start), a bounded number of slots per statement."""
     if not slots:
         return
     await take_turn(conn)
     by_start: dict[int, set[str]] = defaultdict(set)
-    for start, queue in slots:
-        by_start[start].add(queue)
+    for start, key in slots:
+        by_start[start].add(key)
     starts = sorted(by_start)
     for index in range(0, len(starts), _SLOTS_PER_STATEMENT):
-        chunk = starts[index:index + _SLOTS_PER_STATEMENT]
-        await conn.execute(delete(queue_slots).where(or_(*(
-            and_(queue_slots.c.slot_start == s, queue_slots.c.queue.in_(sorted(by_start[s])))
-            for s in chunk))))
-        await conn.execute(_recomputed(_in_slots({s: sorted(by_start[s]) for s in chunk})))
+        chunk = {s: sorted(by_start[s]) for s in starts[index:index + _SLOTS_PER_STATEMENT]}
+        await conn.execute(delete(start_column.table).where(or_(*(
+            and_(start_column == s, key_column.in_(keys)) for s, keys in chunk.items()))))
+        await conn.execute(recomputed(chunk))
 
 
 def _in_slots(queues_by_start: dict[int, list[str]]

@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, Table, delete, event, select
+from sqlalchemy import String, Table, delete, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from acd.history import departures, rollup, schema
+from acd.history import agent_rollup, departures, rollup, schema
 from acd.history.migrations import MIGRATIONS, Migration, migrate
 from acd.history.rows import Batch, Row
 from acd.history.writer import BadRows
@@ -101,6 +101,11 @@ class HistoryDatabase:
             # the roll-up's slots of these calls, where they were and where they are now
             slots = await rollup.slots_stored(conn, list(batch.calls))
             slots |= rollup.slots_of(batch.calls.values())
+            # and the agents' roll-up's, of these calls and rings (the agent may change)
+            touched = {*batch.calls, *(r["call_id"] for r in batch.ring_attempts.values())}
+            agent_slots = await agent_rollup.slots_stored(conn, touched)
+            agent_slots |= agent_rollup.slots_of(batch.calls.values(),
+                                                 batch.ring_attempts.values())
             await self._upsert(conn, schema.calls, list(batch.calls.values()),
                                ("call_id",), newer_only=True)
             await departures.derive(conn, list(batch.calls))
@@ -111,6 +116,7 @@ class HistoryDatabase:
                                list(batch.survey_answers.values()), ("call_id", "question"))
             await self._upsert(conn, schema.agent_events, list(batch.agent_events.values()),
                                ("agent", "at", "state"))
+            await agent_rollup.refresh(conn, agent_slots)
 
     async def _upsert(self, conn: AsyncConnection, table: Table, rows: list[Row],
                       keys: tuple[str, ...], *, newer_only: bool = False) -> None:
@@ -133,6 +139,9 @@ class HistoryDatabase:
             column = DATED_BY[kind]
             table = column.table
             key = list(table.primary_key.columns)[0]  # (a call's rows go by its id)
+            async with self.engine.connect() as conn:  # where the purge starts
+                oldest = (await conn.execute(select(func.min(column)).where(
+                    column < before))).scalar()
             total = 0
             while True:
                 picked = select(key).where(column < before).limit(PURGE_BATCH)
@@ -148,12 +157,13 @@ class HistoryDatabase:
             if kind == "calls":  # the roll-up of what is left (a slot cut in two)
                 async with self.engine.begin() as conn:
                     await rollup.forget_before(conn, before)
+            if kind in ("calls", "ring_attempts") and oldest is not None:
+                async with self.engine.begin() as conn:  # the agents' roll-up of what is left
+                    await agent_rollup.forget_between(conn, float(oldest), before)
         return removed
 
     async def count(self, table: Table, **where: Any) -> int:
         """Rows of `table` matching `where` (tests, the bench)."""
-        from sqlalchemy import func
-
         stmt = select(func.count()).select_from(table)
         for name, value in where.items():
             stmt = stmt.where(table.c[name] == value)

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 
 from acd.history.schema import (
+    NOT_MISSED,
     OUTBOUND,
     agent_events,
     calls,
@@ -175,9 +176,6 @@ def agent_call_sums(parts: Sequence[Segment], where: Filters) -> Select[Any]:
     ], c.c.agent)
 
 
-#: ring results that are not the agent's doing: the caller left, or acd stopped the ring
-#: because another agent answered
-NOT_MISSED = ("answered", "stopped", "caller-gone")
 
 
 def agent_ring_sums(parts: Sequence[Segment], where: Filters, limits: Thresholds

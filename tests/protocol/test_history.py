@@ -32,6 +32,7 @@ from acd.history.writer import BadRows, HistoryWriter
 DB = 14  # this module's own Redis database; keys also carry a per-test prefix
 T0 = 1_795_000_000.0
 TABLES = ("calls, ring_attempts, survey_answers, agent_events, queue_slots, queue_departures, "
+          "agent_slots, "
           "schema_version")
 
 
@@ -409,8 +410,15 @@ async def _broken(conn: Any) -> None:
 LATEST = len(MIGRATIONS)
 
 
+async def undo_version_4(conn: Any) -> None:
+    """The database as version 3 left it: no agents' roll-up."""
+    await conn.execute(text("DROP TABLE agent_slots"))
+    await conn.execute(text("UPDATE schema_version SET version = 3"))
+
+
 async def undo_version_3(conn: Any) -> None:
     """The database as version 2 left it: no roll-up, no reports' indexes."""
+    await undo_version_4(conn)
     for index in ("calls_wait_arrived", "calls_report", "ring_attempts_report"):
         await conn.execute(text(f"DROP INDEX {index}"))
     await conn.execute(text("DROP TABLE queue_slots"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from acd.core import events as ev
 from acd.core.engine import RoutingEngine
 from acd.core.model import AgentConfig, QueueConfig, QueueMember, Strategy
-from acd.gc_policy import freeze_started_heap
+from acd.gc_policy import collections_paused, freeze_started_heap
 
 
 @pytest.fixture
@@ -51,3 +52,36 @@ def test_what_is_created_after_the_start_is_still_collected(unfrozen: None) -> N
     assert ident in {id(o) for o in gc.get_objects()}
     gc.collect()
     assert ident not in {id(o) for o in gc.get_objects()}
+
+
+def test_collections_resume_when_the_last_of_two_overlapping_pauses_ends() -> None:
+    """Two reports built at once on two threads: the first to finish must not turn
+    collections back on under the other."""
+    first_in, second_done = threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def first() -> None:
+        with collections_paused():
+            first_in.set()
+            second_done.wait(5)
+            seen.append(gc.isenabled())  # the second has finished: still paused
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_in.wait(5)
+    with collections_paused():
+        pass
+    second_done.set()
+    thread.join(5)
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_collections_turned_off_by_someone_else_stay_off_after_a_pause() -> None:
+    gc.disable()
+    try:
+        with collections_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
