@@ -163,14 +163,20 @@ class ForwardedRouting(RoutingService):
 
     def post(self, event: ev.Event) -> None:
         if self.leads_directly():
+            self._owned(event)
             super().post(event)
         else:
             self.forward.post(event)
 
     async def submit(self, event: ev.Event) -> list[cmd.Command]:
         if self.leads_directly():
+            self._owned(event)
             return await super().submit(event)
         return await self.forward.submit(event)
+
+    def _owned(self, event: ev.Event) -> None:
+        if isinstance(event, ev.CallQueued) and self._relay is not None:
+            self._relay.own_here(event.call_id)  # (what the inbox path records)
 
     def leads_directly(self) -> bool:
         if self.direct or self._relay is None or not self._leading():

@@ -399,6 +399,8 @@ class CallRegistry:
             record = await self.ports.store.get_call(call_id)
             if record is None or record.ended_at or self._ours(call_id):
                 continue  # (the call may have come back while its record was read)
+            if record.callback == "requested":
+                continue  # a booked callback: open with no channel until the core calls back
             session = CallSession.adopted(record, self.settings(), now)
             self._start(session, None)
             if call_id not in live:

@@ -319,7 +319,9 @@ class LeaderRelay:
         (whatever it had rung rings on in Asterisk meanwhile)."""
         resent = 0
         for ring in rings:
-            if dead and self.owners.get(ring.call_id) == dead:
+            # (no owner known: the dead leader queued it straight into its core and died
+            # before saying so)
+            if dead and self.owners.get(ring.call_id, dead) == dead:
                 continue
             self.on_routing(ring)
             resent += 1
@@ -360,6 +362,11 @@ class LeaderRelay:
     def _send_to(self, node: str, text: str) -> None:
         # (the list expires: a node that never comes back leaves none for ever)
         self._outbox.put("rpush", to_node(self._prefix, node), text, str(NODE_LIST_SECONDS))
+
+    def own_here(self, call_id: str) -> None:
+        """A caller this acd queued straight into its own core (not through the inbox):
+        its orders stay here, and a next leader knows whose call it was."""
+        self._own(call_id, self.node)
 
     def _own(self, call_id: str, node: str) -> None:
         """`node` holds the call from now on: the core's orders about it go there."""
