@@ -149,6 +149,8 @@ def answered_in(st: RoutingState, call: CallRuntime) -> None:
     target.stats.offered += 1
     st.touch_queue(target)
     call.home = target.name
+    if target.name not in call.queues:  # (moved away while this queue's agent rang)
+        call.queues.append(target.name)  # a call's home is always among its queues
 
 
 def ring_failed(st: RoutingState, call: CallRuntime, agent: AgentRuntime,
