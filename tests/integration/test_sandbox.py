@@ -158,11 +158,31 @@ async def test_dialplan_sends_calls_to_acd_on_port_4573(ami: Manager) -> None:
     assert value == "agi://127.0.0.1:4573"
 
 
-def test_asterisk_listens_on_loopback_only(asterisk: Sandbox) -> None:
+def asterisk_sockets(asterisk: Sandbox) -> list[list[str]]:
+    """Asterisk's listening and unconnected sockets, as ``ss`` columns."""
     pid = (asterisk.repo / "var" / "sandbox" / "run" / "asterisk.pid").read_text().strip()
     sockets = subprocess.run(["ss", "-Hlntup"], capture_output=True, text=True,
                              check=True).stdout.splitlines()
-    ours = [line.split() for line in sockets if f"pid={pid}," in line]
+    return [line.split() for line in sockets if f"pid={pid}," in line]
+
+
+async def test_asterisk_listens_on_loopback_only(
+    ami: Manager, asterisk: Sandbox, tmp_path: Path
+) -> None:
+    # A call is under way while we look, so its RTP ports are open: in CI a
+    # call's RTP once listened on every address (pjsip_media.conf now binds
+    # it to loopback).
+    async with FakeAcd(["ANSWER", "EXEC Wait 5", "SET VARIABLE ACD_DONE 1"]).serving() as acd, \
+            acd_agi_at(ami, f"agi://127.0.0.1:{acd.port}"):
+        caller = SippCaller(CALLER, did=DID, hangup_after=None, timeout=20,
+                            workdir=tmp_path / "caller").start()
+        ours = await eventually(
+            lambda: (found := asterisk_sockets(asterisk))
+            and any(proto == "udp" and 20000 <= int(local.rpartition(":")[2]) <= 20999
+                    for proto, *_, local, _peer, _users in found) and found,
+            "the call's RTP port")
+        await caller.finished()
+
     exposed = []
     for proto, *_, local, _peer, _users in ours:
         address, _, port = local.rpartition(":")
