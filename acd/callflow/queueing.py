@@ -71,16 +71,21 @@ def wait_and_connect(s: CallSession, handoff: Handoff, *, resume: bool = False,
             log.error("%s: the routing core refused it in %s: %s", s.describe(),
                       handoff.queue, answer.error)
         s.checkpoint()
-    marked = False
+    marked = ""  # the queue the channel names for the fallback
     try:
         while True:
             s.phase = Phase.QUEUED
             if not s.routed_pending:  # an agent free at once: straight to Dial (its music)
-                if not marked:  # a caller who waits: for the fallback, should acd go away
-                    yield o.MarkQueued(handoff.queue, handoff.priority)
-                    marked = True
+                # a caller who waits: for the fallback, should acd go away, the queue it
+                # waits in now (an overflow may have moved it, acd.callflow.overflow)
+                now_in = record.queues[-1] if record.queues else handoff.queue
+                if marked != now_in:
+                    yield o.MarkQueued(now_in, handoff.priority)
+                    marked = now_in
                 yield from music(s, True)
             order = yield Wait(keys=s.settings.callback_key)
+            if isinstance(order, f.QueueOverflowed):
+                continue  # moved: the top of the loop names the new queue
             if isinstance(order, f.KeyPressed):
                 if (yield from request_callback(s)):
                     outcome.callback = True

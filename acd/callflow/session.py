@@ -53,6 +53,7 @@ from acd.callflow.state import (
     Wait,
 )
 from acd.core.commands import RingTarget
+from acd.core.model import OverflowMode
 from acd.privacy import logged
 
 log = logging.getLogger(__name__)
@@ -297,6 +298,9 @@ class CallSession:
                 self._on_channel_gone(fact)
             case f.QueueOverflowed():
                 overflow.overflowed(self, fact)
+                if fact.mode is OverflowMode.MOVE and isinstance(self._awaiting, Wait) \
+                        and self.phase is Phase.QUEUED:
+                    self._advance(fact)  # the waiting script re-marks the channel
             case f.WrapUpFinished(seconds=seconds):
                 self.wrap_up_expected = False
                 self.change(wrap_up_seconds=round(seconds, 3))

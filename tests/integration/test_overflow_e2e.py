@@ -74,3 +74,45 @@ async def test_a_caller_moved_by_an_overflow_rule_is_answered_and_recorded_in_th
     assert (call["queue"], call["agent"], call["outcome"]) == ("complaints", "1002",
                                                                "answered")
     assert left == ["spill"]
+
+
+async def channel_variable(ami, caller: str, name: str) -> str | None:
+    """`name` on the caller's channel (None while it has none)."""
+    listed = await asyncio.wait_for(ami.send_action({"Action": "CoreShowChannels"}), 10)
+    channels = [m.Channel for m in listed if getattr(m, "CallerIDNum", None) == caller
+                and str(m.Channel).startswith("PJSIP/anonymous-")]
+    if not channels:
+        return None
+    reply = await asyncio.wait_for(ami.send_action(
+        {"Action": "Getvar", "Channel": channels[0], "Variable": name}), 10)
+    return getattr(reply, "Value", None)
+
+
+async def test_a_moved_caller_is_in_its_new_queues_twin_should_acd_go_away(
+        acd, ami, call_records, asterisk, tmp_path):
+    """No agent in spill or complaints: after the move the channel names complaints for
+    [acd-inbound]'s fallback (ACD_QUEUE), where it named spill before."""
+    caller = SippCaller("13812347777", did=SPILL, hangup_after=9.0, timeout=30,
+                        workdir=tmp_path / "caller")
+    with caller:
+        record = await call_records.wait_queued_call_of("13812347777")
+        assert await call_records.wait_until(
+            lambda: channel_variable(ami, "13812347777", "ACD_QUEUE"), "ACD_QUEUE set",
+            timeout=3) == "spill"
+        await call_records.wait_until(
+            lambda: _moved(call_records, record.call_id), "the move to complaints",
+            timeout=10)
+
+        async def complaints() -> str | None:
+            value = await channel_variable(ami, "13812347777", "ACD_QUEUE")
+            return value if value == "complaints" else None
+
+        await call_records.wait_until(complaints, "ACD_QUEUE naming complaints", timeout=3)
+        await asyncio.to_thread(caller.wait, 30)
+    record = await call_records.wait_closed_call(record.call_id)
+    assert record.queues == ["spill", "complaints"] and record.outcome == "abandoned"
+
+
+async def _moved(call_records, call_id: str) -> bool | None:
+    record = await call_records.call(call_id)
+    return True if record is not None and record.queues == ["spill", "complaints"] else None

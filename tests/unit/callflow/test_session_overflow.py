@@ -136,3 +136,25 @@ def test_a_caller_moved_while_the_first_queues_agent_rang_ends_where_that_agent_
             call.feed(MOVED)
         assert call.record.queues == ["support", "complaints", "support"]
         assert in_history(call) == ("support", ["support", "complaints"])
+
+
+def test_a_moved_caller_names_the_new_queue_on_its_channel_for_the_fallback():
+    """Should acd go away after the move, Asterisk's twin of the queue the caller is in
+    now takes it (not the first queue's)."""
+    call = queued()
+    assert call.of_kind(o.MarkQueued) == [o.MarkQueued("support", 0)]
+    call.feed(MOVED, after=30)
+    call.settle()
+    assert call.of_kind(o.MarkQueued) == [o.MarkQueued("support", 0),
+                                          o.MarkQueued("complaints", 0)]
+    assert len(call.of_kind(o.StartMusic)) == 1  # the music plays on, not restarted
+    call.feed(ring(AGENT2, queue="complaints"), after=2)  # and it is still served
+    call.settle()
+    assert isinstance(call.waiting_for, o.DialAgents)
+
+
+def test_an_also_overflow_leaves_the_channel_naming_the_first_queue():
+    call = queued()
+    call.feed(ALSO, after=30)
+    call.settle()
+    assert call.of_kind(o.MarkQueued) == [o.MarkQueued("support", 0)]
