@@ -50,11 +50,6 @@ def logged_at(log: str, text: str) -> float:
     return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "flaky in the full suite since 2026-12-01 (passes alone): two distinct failures seen "
-    "after the takeover, 39 of 40 callers answered (an orphan adopted over a returning "
-    "call's session: fixed in the registry) and then a record not closed within 30 s; "
-    "the second is not understood yet (issue 11)"))
 async def test_the_standby_takes_over_when_the_serving_acd_is_killed(
         two_acds, call_records, tmp_path):
     primary, standby = two_acds
