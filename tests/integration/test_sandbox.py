@@ -176,11 +176,13 @@ async def test_asterisk_listens_on_loopback_only(
             acd_agi_at(ami, f"agi://127.0.0.1:{acd.port}"):
         caller = SippCaller(CALLER, did=DID, hangup_after=None, timeout=20,
                             workdir=tmp_path / "caller").start()
-        ours = await eventually(
-            lambda: (found := asterisk_sockets(asterisk))
-            and any(proto == "udp" and 20000 <= int(local.rpartition(":")[2]) <= 20999
-                    for proto, *_, local, _peer, _users in found) and found,
-            "the call's RTP port")
+        def with_rtp() -> list[list[str]] | None:
+            found = asterisk_sockets(asterisk)
+            rtp = [local for proto, *_, local, _peer, _users in found
+                   if proto == "udp" and 20000 <= int(local.rpartition(":")[2]) <= 20999]
+            return found if rtp else None
+
+        ours = await eventually(with_rtp, "the call's RTP port")
         await caller.finished()
 
     exposed = []
