@@ -18,7 +18,7 @@ from aiohttp import web
 from acd import metrics
 from acd.adapters.asterisk.actions import AmiCallActions
 from acd.adapters.asterisk.agi import AgiServer
-from acd.adapters.asterisk.ami import AmiClient
+from acd.adapters.asterisk.ami import AmiActionFailed, AmiClient, AmiUnavailable
 from acd.adapters.asterisk.callback_dialer import CallbackDialer
 from acd.adapters.asterisk.events import EventTranslator
 from acd.adapters.asterisk.fallback_queue import AgentSeen, FallbackQueue
@@ -505,6 +505,7 @@ class App:
                             DeviceNotAllowed: 403, NotConnected: 409,
                             core_errors.RoutingError: 409, ValueError: 400,
                             LeaderUnreachable: 503,  # (cluster.mode active)
+                            AmiActionFailed: 502, AmiUnavailable: 503,  # Asterisk said no
                             **dict.fromkeys(UNREACHABLE_ERRORS, 503)})
         web_app = make_app(services)
         if cfg.metrics.enabled:

@@ -59,9 +59,20 @@ def on_control(s: CallSession, ring: Ring, fact: f.CallControlAsked) -> None:
             not ring.consulting:
         raise ControlRefused("no consultation in progress")
     if control is C.CONSULT_CANCEL:
-        ring.consulting = ""  # Asterisk's Unhold follows
+        target, ring.consulting = ring.consulting, ""  # Asterisk's Unhold follows
     log.info("%s: agent %s asks %s %s", s.describe(), ring.answered_by, control, target)
     s.emit(o.ControlAgentLeg(ring.agent_channel, control.value, target))
+
+
+def on_control_failed(s: CallSession, ring: Ring, fact: f.ControlFailed) -> None:
+    """Asterisk did not do what was asked: the consultation stands where it stood (none
+    started, or the one taken back goes on), so the desk may try again."""
+    if fact.control is C.CONSULT and ring.consulting == fact.target:
+        ring.consulting = ""
+    elif fact.control is C.CONSULT_CANCEL and not ring.consulting:
+        ring.consulting = fact.target
+    log.warning("%s: Asterisk did not %s %s for agent %s", s.describe(), fact.control,
+                fact.target, ring.answered_by)
 
 
 def on_hold_ended(s: CallSession, ring: Ring) -> None:

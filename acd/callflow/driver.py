@@ -212,8 +212,13 @@ class CallDriver:
                 await self._action(ports.actions.spy(order.device, order.channel,
                                                      order.mode, self.call_id), inline)
             case o.ControlAgentLeg():
-                await self._action(ports.actions.control_agent_leg(
-                    order.channel, order.control, order.target), inline)
+                try:
+                    await self._action(ports.actions.control_agent_leg(
+                        order.channel, order.control, order.target), inline)
+                except Exception:  # refused: the session undoes what it expected of it
+                    self._next.append(f.ControlFailed(f.CallControl(order.control),
+                                                      order.target))
+                    raise
             case o.HandOver():
                 self._handed_over.append(self.session)
             case o.TellIntegrators():

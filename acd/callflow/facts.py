@@ -35,6 +35,7 @@ __all__ = [
     "LegRinging", "LookupAnswered", "LostCallAccount", "Played", "RecordingFinished", "Routed",
     "RoutingAnswered", "RoutingOrder", "RuleDecided", "ScheduleDecided", "SpyAsked",
     "AgentLegGone", "CallControl", "CallControlAsked", "ConsultEnded", "ConsultReserved",
+    "ControlFailed",
     "StopRingingOrdered", "TimerFired", "TransferAsked", "WrapUpFinished", "QueueOverflowed",
 ]
 
@@ -286,6 +287,15 @@ class CallControlAsked:
 
 
 @dataclass(frozen=True)
+class ControlFailed:
+    """Asterisk refused a call control the session asked for (an AMI error, or AMI
+    away): nothing of it happened. `target`: the consultation it concerned."""
+
+    control: CallControl
+    target: str = ""
+
+
+@dataclass(frozen=True)
 class ConsultEnded:
     """The agent's consultation became a transfer (the agent left, the caller talks to
     the colleague) or a three-way call (AMI AttendedTransfer, DestType Threeway). A
@@ -336,5 +346,5 @@ Fact = (
     | StopRingingOrdered | WrapUpFinished | LegRinging | AgentAnswered | CallerBridged
     | KeyPressed | HoldChanged | QueueOverflowed
     | ChannelGone | TransferAsked | SpyAsked | RecordingFinished | TimerFired
-    | CallControlAsked | ConsultEnded | AgentLegGone | ConsultReserved
+    | CallControlAsked | ControlFailed | ConsultEnded | AgentLegGone | ConsultReserved
 )

@@ -281,6 +281,9 @@ class CallSession:
                     ringing.on_hold(self, self.ring, fact)
             case f.CallControlAsked():
                 controls.on_control(self, self._connected_ring(), fact)
+            case f.ControlFailed():
+                if self.ring is not None and not self.ring.over and self.ring.answered_by:
+                    controls.on_control_failed(self, self.ring, fact)
             case f.ConsultEnded():
                 if self.ring is not None and not self.ring.over and self.ring.answered_by:
                     controls.on_consult_ended(self, self.ring, fact)

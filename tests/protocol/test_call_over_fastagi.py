@@ -17,9 +17,11 @@ import pytest
 from polling import eventually
 
 from acd.adapters.asterisk.agi import AgiServer
+from acd.adapters.asterisk.ami import AmiActionFailed
 from acd.adapters.asterisk.events import EventTranslator
 from acd.adapters.asterisk.routes import register_call_routes
 from acd.callflow.driver import CallPorts
+from acd.callflow.facts import CallControl, CallControlAsked
 from acd.callflow.registry import CallRegistry
 from acd.callflow.settings import CallSettings
 from acd.callflow.survey import SurveyConfig
@@ -106,12 +108,24 @@ class Prompts:
         return files
 
 
-class NoOtherChannels:
+class AgentLeg:
+    """AMI actions on the call's other channels: only the agent's call controls happen
+    in these calls; while `refusal` is set, Asterisk answers them with that error."""
+
+    def __init__(self) -> None:
+        self.controls: list[tuple[str, str, str]] = []
+        self.refusal = ""
+
     async def hang_up_channel(self, channel: str) -> None:
         raise AssertionError("acd hangs up no other channel in these calls")
 
     async def spy(self, device: str, channel: str, mode: str, call_id: str) -> None:
         raise AssertionError("no spy in these calls")
+
+    async def control_agent_leg(self, channel: str, control: str, target: str) -> None:
+        if self.refusal:
+            raise AmiActionFailed("Atxfer", self.refusal)
+        self.controls.append((channel, control, target))
 
 
 class NoLookups:
@@ -153,6 +167,8 @@ class Acd:
     prompts: Prompts
     ami: Ami
     routing: RoutingService
+    registry: CallRegistry
+    agent_leg: AgentLeg
 
 
 def call_settings(**overrides: Any) -> CallSettings:
@@ -179,9 +195,9 @@ async def acd(unused_tcp_port: int) -> AsyncIterator[Acd]:
     clock = FixedClock(T0)
     dispatcher = Dispatcher(engine, clock)
     routing = RoutingService(dispatcher, engine)
-    store, prompts, ami = Store(), Prompts(), Ami()
+    store, prompts, ami, agent_leg = Store(), Prompts(), Ami(), AgentLeg()
     registry = CallRegistry(CallPorts(
-        store=store, routing=routing, actions=NoOtherChannels(), prompts=prompts,
+        store=store, routing=routing, actions=agent_leg, prompts=prompts,
         lookups=NoLookups(), schedules=AlwaysOpen(), announcement=no_announcement,
         clock=clock), call_settings)
     dispatcher.add_sink(registry.on_routing)
@@ -193,7 +209,7 @@ async def acd(unused_tcp_port: int) -> AsyncIterator[Acd]:
     await agi.start("127.0.0.1", unused_tcp_port)
     await dispatcher.submit(ev.AgentLoggedIn("1001", "PJSIP/agent1001"))
     try:
-        yield Acd(agi, unused_tcp_port, store, prompts, ami, routing)
+        yield Acd(agi, unused_tcp_port, store, prompts, ami, routing, registry, agent_leg)
     finally:
         await agi.close()
         await dispatcher.stop()
@@ -305,6 +321,32 @@ async def test_an_answered_call_with_its_survey_is_six_agi_commands(acd: Acd):
     # the whole call cost Asterisk these commands, and nothing else
     assert [c.split(" ")[0] for c in ast.commands] == [
         "ANSWER", "EXEC", "GET", "STREAM", "STREAM", "HANGUP"]
+
+
+async def test_a_consultation_asterisk_refuses_can_be_asked_for_again(acd: Acd):
+    ast = await Asterisk.call(acd.port)
+    await ast.until("EXEC Dial")
+    acd.ami.fire("DialBegin", DestChannel=AGENT_LEG)
+    acd.ami.fire("DialEnd", DestChannel=AGENT_LEG, DialStatus="ANSWER")
+    acd.ami.fire("BridgeEnter")
+    await eventually(lambda: acd.store.records.get(UNIQUEID, {}).get("agent") == "1001")
+    consult = CallControlAsked(CallControl.CONSULT, "1003")
+
+    acd.agent_leg.refusal = "Channel specified does not exist"
+    with pytest.raises(AmiActionFailed, match="does not exist"):  # the desk hears why
+        await acd.registry.ask(UNIQUEID, consult)
+    acd.agent_leg.refusal = ""
+    # nothing was started, so the desk may ask again (it was refused as "already
+    # consulting 1003" until the call ended)
+    assert await acd.registry.ask(UNIQUEID, consult) == "1001"
+    assert acd.agent_leg.controls == [(AGENT_LEG, "consult", "1003")]
+
+    acd.ami.fire("Hangup", **{"Cause-txt": "Normal Clearing"})  # the caller hangs up
+    await ast.reply("-1")  # and the Dial with them
+    while await ast.command():  # what acd still asks a dead channel
+        await ast.reply("-1")
+    await eventually(lambda: UNIQUEID in acd.store.closed)
+    assert acd.store.records[UNIQUEID]["agent"] == "1001"
 
 
 async def test_a_caller_who_hangs_up_while_waiting_leaves_the_queue_and_acd_lets_go(acd: Acd):

@@ -144,3 +144,16 @@ def test_a_colleague_taken_from_a_queue_stays_busy_while_they_talk_with_the_call
     assert call.routing_kinds().count("OutboundEnded") == 1
     hang_up(call)
     assert call.stored["transfer"] == "consult:601"
+
+
+def test_a_control_asterisk_refused_leaves_the_consultation_where_it_stood():
+    call = connected(queued())
+    asked(call, C.CONSULT, "1003")
+    call.feed(f.ControlFailed(C.CONSULT, "1003"))  # e.g. AMI Atxfer answered an error
+    assert asked(call, C.CONSULT, "1004").target == "1004"  # none started: ask again
+    call.feed(f.HoldChanged(True, "agent"))
+    assert asked(call, C.CONSULT_CANCEL).target == "1004"
+    call.feed(f.ControlFailed(C.CONSULT_CANCEL, "1004"))  # the colleague still rings
+    with pytest.raises(ControlRefused, match="already consulting 1004"):
+        asked(call, C.CONSULT, "1005")
+    assert asked(call, C.CONSULT_COMPLETE).control == "consult-complete"
