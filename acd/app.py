@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import socket
+import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from acd.adapters.asterisk.callback_dialer import CallbackDialer
 from acd.adapters.asterisk.events import EventTranslator
 from acd.adapters.asterisk.fallback_queue import AgentSeen, FallbackQueue
 from acd.adapters.asterisk.fallback_queues import expected_twins, penalties
+from acd.adapters.asterisk.liveness import keep_signing
 from acd.adapters.asterisk.lost_calls import AmiLostCalls
 from acd.adapters.asterisk.outbound_dialer import OutboundDialer
 from acd.adapters.asterisk.routes import register_call_routes
@@ -259,6 +261,9 @@ class App:
         if self.cluster is None:
             await self.lead()
         await self.ami.start()
+        # the wall clock, not self.clock (which a demo may shift): Asterisk's EPOCH reads it
+        self._tasks.append(asyncio.create_task(keep_signing(self.ami, time.time),
+                                               name="liveness"))
         await self._prepare_busy_prompt()
         await self.agi.start(cfg.agi.host, cfg.agi.port)
         await self._start_http()

@@ -15,6 +15,7 @@ from acd.callflow.state import Gone, Phase, Script
 from acd.core import events as routing
 
 if TYPE_CHECKING:
+    from acd.callflow.record import CallRecord
     from acd.callflow.session import CallSession
 
 
@@ -60,6 +61,24 @@ def finish(s: CallSession) -> None:
 #: why a record cannot be completed (outcome unknown-after-restart)
 TALK_UNKNOWN = ("the caller hung up during the conversation while acd was away; "
                 "Asterisk kept no account of when, so the talk time is unknown")
+#: why an answered call's talk time is not given
+ANSWER_UNSEEN = ("the agent answered as acd went away, before acd saw the conversation "
+                 "begin: the talk time is unknown")
+END_UNSAID = ("the conversation ended while acd was away and the dialplan did not say when "
+              "(ACD_AGI_ENDED: asterisk/extensions.conf is older than acd): the talk time "
+              "is unknown")
+
+
+def talk_until(record: CallRecord, ended_at: float | None) -> float | None:
+    """The call's talk time once the conversation that began at the bridge acd recorded
+    (`answered_at`) ended at `ended_at`, on top of the call's earlier conversations;
+    None when either end is unknown. For a conversation that ended while acd was away,
+    `ended_at` is Asterisk's (the dialplan's ACD_AGI_ENDED): never acd's clock, which
+    would add the time it was away, nor ANSWEREDTIME_MS, which Asterisk counts from the
+    caller's own answer (the IVR, the wait and the ring included)."""
+    if ended_at is None or not record.answered_at:
+        return None
+    return round(record.talk_seconds + max(0.0, ended_at - record.answered_at), 3)
 
 
 def orphan_gone(s: CallSession, gone: f.ChannelGone) -> None:
@@ -68,22 +87,19 @@ def orphan_gone(s: CallSession, gone: f.ChannelGone) -> None:
     hang-up when acd saw it; what none of them tells is said to be unknown, never
     guessed."""
     record, account = s.record, gone.account
+    talked = account is not None and account.path == "talked"
     if account is not None and account.path == "fallback":
         _served_by_fallback(s, account)
-    elif account is not None and account.path == "talked" and not record.answered_at \
-            and account.agent:
+    elif account is not None and talked and not record.answered_at and account.agent:
         _answered_while_away(s, account)
     elif record.answered_at and record.agent:
         s.emit(o.PostToRouting(routing.CallEnded(record.call_id, record.agent)))
         s.wrap_up_expected = True
-        talk = account.talk_seconds if account is not None else None
-        if talk is not None and account is not None:  # the agent hung up; goodbye played
-            s.change(talk_seconds=round(talk, 3), hung_up_by=account.hung_up_by or "agent",
-                     outcome=record.outcome or "answered", survey="not-surveyed")
-            s.add_to("ivr_path", "goodbye-without-acd")
+        if account is not None and talked:  # the dialplan saw the conversation end
+            _talked_while_away(s, account)
         elif not gone.while_away:  # still bridged when acd came back; acd saw it end
-            s.change(talk_seconds=round(record.talk_seconds + s.now - record.answered_at, 3),
-                     hung_up_by="caller", outcome=record.outcome or "answered")
+            s.change(talk_seconds=talk_until(record, s.now), hung_up_by="caller",
+                     outcome=record.outcome or "answered")
         else:
             s.change(hung_up_by="caller", outcome="unknown-after-restart",
                      outcome_reason=TALK_UNKNOWN)
@@ -97,29 +113,43 @@ def orphan_gone(s: CallSession, gone: f.ChannelGone) -> None:
     finish(s)
 
 
+def _talked_while_away(s: CallSession, account: f.LostCallAccount) -> None:
+    """The conversation acd saw begin ended while no acd was there: the agent hung up
+    (the caller heard goodbye) or the caller did. No survey was asked."""
+    record = s.record
+    by = account.hung_up_by or "agent"
+    talk = talk_until(record, account.session_ended_at)
+    s.change(hung_up_by=by, outcome=record.outcome or "answered", survey="not-surveyed")
+    if talk is not None:
+        s.change(talk_seconds=talk)
+    else:
+        s.change(outcome_reason=END_UNSAID)
+    if by == "agent":
+        s.add_to("ivr_path", "goodbye-without-acd")
+
+
 def _answered_while_away(s: CallSession, account: f.LostCallAccount) -> None:
-    """acd died as the agent answered (before it knew): the conversation took place, the
-    agent hung up and the caller heard goodbye."""
-    talk = account.talk_seconds or 0.0
-    talked_while_away(s, account.agent, talk,
-                      (account.ended_at - talk) if account.ended_at else None)
-    s.change(hung_up_by=account.hung_up_by or "agent", survey="not-surveyed")
-    s.add_to("ivr_path", "goodbye-without-acd")
+    """acd died as the agent answered (before it knew): the conversation took place, and
+    ended while no acd was there."""
+    talked_while_away(s, account.agent)
+    by = account.hung_up_by or "agent"
+    s.change(hung_up_by=by, survey="not-surveyed")
+    if by == "agent":
+        s.add_to("ivr_path", "goodbye-without-acd")
 
 
-def talked_while_away(s: CallSession, agent: str, talk: float,
-                      answered_at: float | None) -> None:
+def talked_while_away(s: CallSession, agent: str) -> None:
     """The agent answered while no acd was watching (it died between the answer and the
     bridge it would have recorded), and the conversation is over: the record and the
     routing core learn it now. Whatever the restored core holds for the caller (ringing,
-    or waiting again after its ring timed out), the caller is no longer its to serve."""
+    or waiting again after its ring timed out), the caller is no longer its to serve.
+    When the conversation began is unknown, so its length is not given (ANSWER_UNSEEN)."""
     call_id = s.record.call_id
     s.emit(o.PostToRouting(routing.RingAnswered(call_id, agent)))
     s.emit(o.PostToRouting(routing.CallEnded(call_id, agent)))
     s.emit(o.PostToRouting(routing.CallLeftForFallback(call_id)))
     s.wrap_up_expected = True
-    s.change(agent=agent, answered_at=answered_at, talk_seconds=round(talk, 3),
-             outcome="answered")
+    s.change(agent=agent, outcome="answered", outcome_reason=ANSWER_UNSEEN)
 
 
 def _served_by_fallback(s: CallSession, account: f.LostCallAccount) -> None:

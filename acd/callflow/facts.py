@@ -90,10 +90,16 @@ class DialEnded:
     transferred_to: str = ""
     left_early: bool = False
     caller_gone: bool = False
-    #: how long the caller was bridged to the peer (Asterisk's ANSWEREDTIME_MS), if known
+    #: Asterisk's ANSWEREDTIME_MS in seconds, if known: how long the calling channel was
+    #: up since *its* answer. The conversation's length only where the Dial answered it
+    #: (an agent's own call); a 400 caller's channel was answered before the IVR
     answered_seconds: float | None = None
     #: the agent on `peer_device` (filled in for ReadLastDial, when one is logged in there)
     peer_agent: str = ""
+    #: when acd's previous FastAGI session of this call ended (the dialplan's
+    #: ACD_AGI_ENDED), if known: for a call that comes back after acd went away during
+    #: a conversation, when the conversation ended (filled in for ReadLastDial)
+    session_ended_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -206,9 +212,10 @@ class LostCallAccount:
     """What the dialplan recorded of a call while acd was away (AstDB, written by the h
     extension of [acd-inbound] on its failure paths).
 
-    `path`: "talked" (the agent hung up after the conversation: the caller heard
-    goodbye) or "fallback" (Asterisk's own queue served the caller, or not). Times are
-    epoch seconds (whole seconds: the dialplan's clock), None when not reached.
+    `path`: "talked" (the conversation ended while no acd was there: the agent hung up
+    and the caller heard goodbye, or the caller hung up) or "fallback" (Asterisk's own
+    queue served the caller, or not). Times are epoch seconds (whole seconds but
+    `session_ended_at`: the dialplan's clock), None when not reached.
     """
 
     path: str
@@ -219,14 +226,19 @@ class LostCallAccount:
     ended_at: float | None = None
     hung_up_by: str = ""  # caller | agent
     queue_status: str = ""
-    #: the bridged time of the call's last Dial (acd's ring of an agent), when known
+    #: ANSWEREDTIME_MS of the call's last Dial in seconds: the caller's channel's time
+    #: since its own answer (the IVR and the wait included), not the conversation's
     answered_seconds: float | None = None
+    #: a "talked" path: when the conversation ended (acd's session with its Dial, or the
+    #: caller's hang-up), to the millisecond
+    session_ended_at: float | None = None
 
     @property
     def talk_seconds(self) -> float | None:
-        """The conversation's length, as well as the dialplan can tell."""
+        """The fallback queue's conversation, as well as the dialplan can tell (a
+        "talked" conversation started with acd: acd.callflow.ending.talk_until)."""
         if self.path == "talked":
-            return self.answered_seconds
+            return None
         if self.agent and self.queued_at is not None and self.ended_at is not None:
             connected = self.queued_at + (self.held_seconds or 0.0)
             return max(0.0, self.ended_at - connected)

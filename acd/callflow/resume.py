@@ -31,24 +31,22 @@ def resumed(s: CallSession, still_queued: bool) -> Script[None]:
         # was answered, that conversation took place
         last = yield from reply_to(o.ReadLastDial())
         if last.status is DialStatus.ANSWERED and last.peer_agent:
-            talk = last.answered_seconds or 0.0
-            ending.talked_while_away(s, last.peer_agent, talk, s.now - talk)
+            ending.talked_while_away(s, last.peer_agent)
             s.change(hung_up_by="agent")
             yield from survey.ask(s, record.queues[-1] if record.queues else "")
             return
     if record.answered_at and record.agent:
         # The conversation went on without us; the caller is still here, so the agent
-        # hung up first. Its length is Asterisk's (the Dial's bridged time): acd's clock
-        # would add the time acd was away and the dialplan's music since.
+        # hung up first. It ended with the session that ran its Dial (Asterisk's clock):
+        # acd's clock would add the time acd was away and the dialplan's music since.
         last = yield from reply_to(o.ReadLastDial())
         s.emit(o.PostToRouting(routing.CallEnded(record.call_id, record.agent)))
-        if last.answered_seconds is not None:
-            s.change(talk_seconds=round(record.talk_seconds + last.answered_seconds, 3),
-                     hung_up_by="agent", outcome="answered")
+        talk = ending.talk_until(record, last.session_ended_at)
+        s.change(hung_up_by="agent", outcome="answered")
+        if talk is not None:
+            s.change(talk_seconds=talk)
         else:
-            s.change(hung_up_by="agent", outcome="answered",
-                     outcome_reason="talk time unknown: the conversation ended while acd "
-                                    "was away and Asterisk did not say how long it was")
+            s.change(outcome_reason=ending.END_UNSAID)
         s.wrap_up_expected = True
         yield from survey.ask(s, record.queues[-1] if record.queues else "")
     elif record.enqueued_at and still_queued and record.queues:

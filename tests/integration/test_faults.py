@@ -85,8 +85,11 @@ async def test_a_conversation_that_ends_while_acd_is_dead_is_never_repeated(
     record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "answered" and record.agent == "1001"
     assert record.hung_up_by == "agent" and "goodbye-without-acd" in record.ivr_path
-    # Asterisk's bridged time (the agent hung up 10 s after answering), not acd's clock
-    assert 8.0 < record.talk_seconds < 11.5, record
+    # from the bridge acd saw to the agent's hang-up (Asterisk's clock): not acd's
+    # downtime, nor the caller's time since its answer (ANSWEREDTIME_MS)
+    [agent_call] = agent_calls
+    assert agent_call.ended_at is not None and record.answered_at is not None
+    assert abs(record.answered_at + record.talk_seconds - agent_call.ended_at) < 1.0, record
     wait_for(lambda: acd.agent("1001")["state"] in ("available", "wrap-up"), 10,
              "agent 1001 freed")
 
@@ -135,3 +138,46 @@ async def test_callers_waiting_when_acd_dies_are_served_by_the_fallback_and_reco
         record = await call_records.wait_call_of(number)
         record = await call_records.wait_closed_call(record.call_id, timeout=30)
         assert record.outcome == "answered" and record.hung_up_by == "agent", record
+
+
+
+async def test_a_caller_who_hangs_up_mid_conversation_while_acd_is_dead_is_accounted_for(
+        acd, at_work, call_records, asterisk, tmp_path):
+    at_work("1001")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=60.0),
+                             workdir=tmp_path / "phones")
+    caller = SippCaller("13812340002", did=DIRECT, hangup_after=14.0, timeout=60,
+                        workdir=tmp_path / "caller")
+    with phones, caller:
+        record = await call_records.wait_call_of("13812340002")
+        record = await call_records.wait_answered(record.call_id)
+        await asyncio.to_thread(acd.stop, signal.SIGKILL)
+        await asyncio.to_thread(caller.wait, 40)  # the caller hangs up while acd is dead
+        [caller_call] = caller.calls()
+    assert caller_call.ended_by == "us"
+    await asyncio.sleep(1)
+    acd.start()
+    record = await call_records.wait_closed_call(record.call_id)
+    assert record.outcome == "answered" and record.agent == "1001", record
+    assert record.hung_up_by == "caller" and record.survey == "not-surveyed", record
+    # from the bridge acd saw to the caller's hang-up, on Asterisk's clock
+    assert caller_call.ended_at is not None and record.answered_at is not None
+    assert abs(record.answered_at + record.talk_seconds - caller_call.ended_at) < 1.0, record
+    wait_for(lambda: acd.agent("1001")["state"] in ("available", "wrap-up"), 10,
+             "agent 1001 freed")
+
+
+async def test_a_live_acd_costs_the_dialplan_no_account(acd, at_work, call_records,
+                                                        asterisk, tmp_path):
+    """The h extension writes into AstDB only when no acd is alive (ACD_ALIVE_AT)."""
+    at_work("1001")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=60.0),
+                             workdir=tmp_path / "phones")
+    caller = SippCaller("13812340003", did=DIRECT, hangup_after=8.0, timeout=60,
+                        workdir=tmp_path / "caller")
+    with phones, caller:
+        record = await call_records.wait_call_of("13812340003")
+        await asyncio.to_thread(caller.wait, 40)
+    record = await call_records.wait_closed_call(record.call_id)
+    assert record.outcome == "answered" and record.hung_up_by == "caller", record
+    assert record.call_id not in asterisk.cli("database show acd-lost")

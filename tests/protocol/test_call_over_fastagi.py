@@ -108,19 +108,21 @@ class Prompts:
         return files
 
 
-class AgentLeg:
+class NoOtherChannels:
+    async def hang_up_channel(self, channel: str) -> None:
+        raise AssertionError("acd hangs up no other channel in these calls")
+
+    async def spy(self, device: str, channel: str, mode: str, call_id: str) -> None:
+        raise AssertionError("no spy in these calls")
+
+
+class AgentLeg(NoOtherChannels):
     """AMI actions on the call's other channels: only the agent's call controls happen
     in these calls; while `refusal` is set, Asterisk answers them with that error."""
 
     def __init__(self) -> None:
         self.controls: list[tuple[str, str, str]] = []
         self.refusal = ""
-
-    async def hang_up_channel(self, channel: str) -> None:
-        raise AssertionError("acd hangs up no other channel in these calls")
-
-    async def spy(self, device: str, channel: str, mode: str, call_id: str) -> None:
-        raise AssertionError("no spy in these calls")
 
     async def control_agent_leg(self, channel: str, control: str, target: str) -> None:
         if self.refusal:
@@ -300,7 +302,7 @@ async def test_an_answered_call_with_its_survey_is_six_agi_commands(acd: Acd):
     await ast.reply("0")  # the agent hung up: Dial returns, the caller is still there
     status = await ast.command()
     assert status == ('GET FULL VARIABLE "${DIALSTATUS}|${DIALEDPEERNAME}|${BLINDTRANSFER}|'
-                      '${EXTEN}|${ANSWEREDTIME_MS}"')
+                      '${EXTEN}|${ANSWEREDTIME_MS}|${ACD_AGI_ENDED}"')
     await ast.reply("1", f"ANSWER|{AGENT_LEG}||{DID}")
 
     question = await ast.command()  # the survey's question, any key interrupts it

@@ -65,6 +65,14 @@ def device_of_channel(channel_name: str) -> str:
     return tech_resource or channel_name
 
 
+def number_or_none(text: str) -> float | None:
+    """A number the dialplan wrote ('1796142899.068'), None when empty or not one."""
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
 def _digits(text: str) -> str:
     """Keys of a phone: ASCII digits, * and # (Unicode digits are not keys)."""
     if any(c not in ALL_DIGITS for c in text):
@@ -333,8 +341,10 @@ class AgiChannel:
         BLINDTRANSFER naming this Dial's peer tells a transfer from a hang-up.
         """
         value = await self.get_full_variable(
-            "${DIALSTATUS}|${DIALEDPEERNAME}|${BLINDTRANSFER}|${EXTEN}|${ANSWEREDTIME_MS}")
-        raw_status, peer, transferrer, exten, answered_ms = (value.split("|") + [""] * 5)[:5]
+            "${DIALSTATUS}|${DIALEDPEERNAME}|${BLINDTRANSFER}|${EXTEN}|${ANSWEREDTIME_MS}"
+            "|${ACD_AGI_ENDED}")
+        raw_status, peer, transferrer, exten, answered_ms, session_ended = (
+            value.split("|") + [""] * 6)[:6]
         status = DIAL_STATUSES.get(raw_status, DialStatus.NO_ANSWER)
         moved = bool(peer) and transferrer == peer
         # Asterisk reports a hang-up before it answers the next command, so this is known
@@ -345,7 +355,8 @@ class AgiChannel:
                          and status is DialStatus.ANSWERED,
                          caller_gone=caller_gone,
                          answered_seconds=int(answered_ms) / 1000
-                         if answered_ms.isdigit() else None)
+                         if answered_ms.isdigit() else None,
+                         session_ended_at=number_or_none(session_ended))
 
     async def last_dial(self) -> DialEnded:
         """How the channel's last Dial ended: a session that comes back after acd was away

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from acd.adapters.asterisk import syntax
-from acd.adapters.asterisk.agi import device_of_channel
+from acd.adapters.asterisk.agi import device_of_channel, number_or_none
 from acd.adapters.asterisk.ami import AmiActionFailed, Response
 from acd.callflow.facts import LostCallAccount
 from acd.callflow.ports import ChannelVanished
@@ -40,29 +40,23 @@ class AmiSender(Protocol):
                    timeout: float | None = None) -> Response: ...
 
 
-def _number(text: str) -> float | None:
-    try:
-        return float(text) if text else None
-    except ValueError:
-        return None
-
-
 def parse_account(value: str, agent_on_device: Callable[[str], str | None] = lambda _: None,
                   ) -> LostCallAccount | None:
     """The AstDB entry's fields (see the module's docstring); None if it is not one. The
     agent of a `talked` call is the one on the Dial's peer device."""
-    parts = (value.split("|") + [""] * 9)[:9]
-    path, queued, held, agent, ended, by, status, answered_ms, peer = parts
+    parts = (value.split("|") + [""] * 10)[:10]
+    path, queued, held, agent, ended, by, status, answered_ms, peer, session_ended = parts
     if path == "talked" and peer:
         agent = agent_on_device(device_of_channel(peer)) or ""
     if path not in ("talked", "fallback"):
         return None
-    answered = _number(answered_ms)
+    answered = number_or_none(answered_ms)
     return LostCallAccount(
-        path=path, queued_at=_number(queued), held_seconds=_number(held), agent=agent,
-        ended_at=_number(ended), hung_up_by=by if by in ("caller", "agent") else "",
+        path=path, queued_at=number_or_none(queued), held_seconds=number_or_none(held), agent=agent,
+        ended_at=number_or_none(ended), hung_up_by=by if by in ("caller", "agent") else "",
         queue_status=status,
-        answered_seconds=answered / 1000 if answered is not None else None)
+        answered_seconds=answered / 1000 if answered is not None else None,
+        session_ended_at=number_or_none(session_ended))
 
 
 class AmiLostCalls:

@@ -318,6 +318,14 @@ def queue_status(queue: str = "") -> dict[str, str]:
     return ami_action("QueueStatus", {"Queue": queue} if queue else {})
 
 
+def global_variable(variable: str, value: str) -> dict[str, str]:
+    """Setvar without a channel: a global of the dialplan (cleared by a dialplan reload,
+    as extensions.conf's clearglobalvars says)."""
+    if not _AMI_NAME.fullmatch(variable):
+        raise UnsafeValue(f"{variable!r} is not a variable name")
+    return ami_action("Setvar", {"Variable": variable, "Value": value})
+
+
 def db_get(family: str, key: str) -> dict[str, str]:
     """DBGet: one AstDB value (the answer comes as a DBGetResponse event)."""
     return ami_action("DBGet", {"Family": family, "Key": key})

@@ -295,10 +295,11 @@ def test_a_call_that_comes_back_after_a_restart_mid_conversation_is_surveyed():
     call = Call.of(CallSession.resumed(record, Call.new().session.settings, 1100.0,
                                        still_queued=False))
     assert isinstance(call.waiting_for, o.ReadLastDial)
-    # Asterisk bridged them 61.5 s; acd's clock says 90 s since the answer (acd was away,
-    # then the dialplan's music played): the conversation's length is Asterisk's
+    # the session that ran the Dial ended at 1071.5, when the agent hung up (Asterisk's
+    # clock); acd's clock says 1100 (acd was away, then the dialplan's music played), and
+    # ANSWEREDTIME 100 s (Asterisk counts it from the caller's answer at 1000)
     call.feed(f.DialEnded(f.DialStatus.ANSWERED, peer="PJSIP/agent1001-01",
-                          answered_seconds=61.5))
+                          answered_seconds=100.0, session_ended_at=1071.5))
     assert call.routing() == [ev.CallEnded("c1", "1001")]
     assert isinstance(call.waiting_for, o.CollectDigits)
     assert call.record.talk_seconds == 61.5 and call.record.hung_up_by == "agent"
@@ -315,12 +316,15 @@ def test_a_call_whose_agent_answered_as_acd_died_is_not_offered_again_but_survey
     assert isinstance(call.waiting_for, o.ReadLastDial)
     call.feed(f.DialEnded(f.DialStatus.ANSWERED, peer="PJSIP/agent1002-07",
                           peer_device="PJSIP/agent1002", answered_seconds=42.0,
-                          peer_agent="1002"))
+                          peer_agent="1002", session_ended_at=1090.0))
     assert call.routing() == [ev.RingAnswered("c1", "1002"), ev.CallEnded("c1", "1002"),
                               ev.CallLeftForFallback("c1")]
     assert isinstance(call.waiting_for, o.CollectDigits)  # the survey, not the queue
-    assert call.record.agent == "1002" and call.record.talk_seconds == 42.0
-    assert call.record.answered_at == 1058.0
+    assert call.record.agent == "1002" and call.record.outcome == "answered"
+    # when the conversation began is not known: no length is made up (ANSWEREDTIME
+    # counts from the caller's answer, the IVR and the wait included)
+    assert call.record.talk_seconds == 0.0 and call.record.answered_at is None
+    assert "talk time is unknown" in call.record.outcome_reason
 
 
 def test_a_call_whose_last_ring_was_not_answered_takes_up_its_place_again():
@@ -339,8 +343,9 @@ def test_a_resumed_conversation_whose_length_asterisk_cannot_tell_says_so():
                         variables={"lang": "zh"})
     call = Call.of(CallSession.resumed(record, Call.new().session.settings, 1100.0,
                                        still_queued=False))
-    call.feed(f.DialEnded(f.DialStatus.ANSWERED))
-    assert call.record.talk_seconds == 0.0 and "talk time unknown" in call.record.outcome_reason
+    call.feed(f.DialEnded(f.DialStatus.ANSWERED, answered_seconds=95.0))
+    assert call.record.talk_seconds == 0.0
+    assert "talk time is unknown" in call.record.outcome_reason
 
 
 def orphan(**fields: Any) -> Call:
@@ -351,12 +356,35 @@ def orphan(**fields: Any) -> Call:
 
 def test_a_conversation_that_ended_while_acd_was_away_gets_asterisks_talk_time():
     call = orphan(answered_at=1010.0, agent="1001")
+    # the Dial ended at 1037.25 (the agent hung up), the goodbye played until 1040
     call.feed(f.ChannelGone("Normal Clearing", f.LostCallAccount(
-        "talked", hung_up_by="agent", ended_at=1040.0, answered_seconds=27.25)))
+        "talked", hung_up_by="agent", ended_at=1040.0, answered_seconds=37.25,
+        session_ended_at=1037.25)))
     call.end()
     assert call.stored["outcome"] == "answered" and call.stored["talk_seconds"] == 27.25
     assert call.stored["hung_up_by"] == "agent" and call.stored["survey"] == "not-surveyed"
+    assert "goodbye-without-acd" in call.record.ivr_path
     assert call.routing() == [ev.CallEnded("c1", "1001")]
+
+
+def test_a_caller_who_hung_up_mid_conversation_while_no_acd_was_alive_is_accounted_for():
+    call = orphan(answered_at=1010.0, agent="1001")
+    call.feed(f.ChannelGone("Normal Clearing", f.LostCallAccount(
+        "talked", hung_up_by="caller", ended_at=1052.0, session_ended_at=1051.75)))
+    call.end()
+    assert call.stored["outcome"] == "answered" and call.stored["talk_seconds"] == 41.75
+    assert call.stored["hung_up_by"] == "caller" and call.stored["survey"] == "not-surveyed"
+    assert "goodbye-without-acd" not in call.record.ivr_path  # nobody said goodbye
+    assert call.routing() == [ev.CallEnded("c1", "1001")]
+
+
+def test_a_dialplan_that_does_not_say_when_the_conversation_ended_leaves_it_unknown():
+    call = orphan(answered_at=1010.0, agent="1001")
+    call.feed(f.ChannelGone("Normal Clearing", f.LostCallAccount(
+        "talked", hung_up_by="agent", ended_at=1040.0, answered_seconds=37.25)))
+    call.end()
+    assert call.stored["outcome"] == "answered" and call.record.talk_seconds == 0.0
+    assert "ACD_AGI_ENDED" in call.stored["outcome_reason"]
 
 
 def test_a_conversation_the_caller_ended_while_acd_was_away_is_unknown_not_guessed():
