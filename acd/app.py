@@ -100,6 +100,7 @@ from acd.privacy import set_log_full_numbers
 from acd.reports.wiring import attach as attach_reports
 from acd.reports.wiring import reconfigure as reconfigure_reports
 from acd.routing_service import RoutingService
+from acd.unseen_calls import keep_recording
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +265,9 @@ class App:
         # the wall clock, not self.clock (which a demo may shift): Asterisk's EPOCH reads it
         self._tasks.append(asyncio.create_task(keep_signing(self.ami, time.time),
                                                name="liveness"))
+        cluster = self.cluster
+        self._tasks.append(asyncio.create_task(keep_recording(
+            self.registry, lambda: cluster is None or cluster.leading), name="unseen-calls"))
         await self._prepare_busy_prompt()
         await self.agi.start(cfg.agi.host, cfg.agi.port)
         await self._start_http()

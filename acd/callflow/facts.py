@@ -232,6 +232,11 @@ class LostCallAccount:
     #: a "talked" path: when the conversation ended (acd's session with its Dial, or the
     #: caller's hang-up), to the millisecond
     session_ended_at: float | None = None
+    #: the call itself, for one no acd ever saw: the number called (the DID), when it
+    #: arrived, and the caller's number ('' and None from an older dialplan)
+    called: str = ""
+    arrived_at: float | None = None
+    caller: str = ""
 
     @property
     def talk_seconds(self) -> float | None:

@@ -167,6 +167,13 @@ class LostCalls(Protocol):
         """What the dialplan recorded (None: nothing), forgotten once read."""
         ...
 
+    async def accounts(self) -> dict[str, LostCallAccount | None]:
+        """Every account the dialplan holds, by call id (None: an entry that is not
+        one); read, not forgotten."""
+        ...
+
+    async def forget(self, call_id: str) -> None: ...
+
 
 class CallerLists(Protocol):
     async def decide(self, caller: str, now: float) -> RuleDecision | None: ...

@@ -43,6 +43,10 @@ HANDOVER_SECONDS = 60.0
 SHED_WARNING_SECONDS = 10.0
 
 
+#: how long recording a call no acd saw may take (its record is one write)
+UNSEEN_RUN_SECONDS = 5.0
+
+
 class CallRegistry:
     def __init__(self, ports: CallPorts, settings: Callable[[], CallSettings],
                  admission: Admission | None = None) -> None:
@@ -427,6 +431,48 @@ class CallRegistry:
             else:
                 log.warning("call %s: still up in Asterisk but not ours (acd restarted "
                             "mid-call); its record closes when it hangs up", call_id)
+
+    async def record_unseen(self) -> int:
+        """Calls that came and went while no acd was there (the dialplan sent them to
+        the fallback queue, and wrote an account in AstDB when they ended): each becomes
+        a record from its account, so that it is in the books. An account is forgotten
+        once its call's record is written (closed); one whose record is open is left to
+        that record's session or the next resync. Returns the records written."""
+        lost = self.ports.lost_calls
+        if lost is None:
+            return 0
+        now, written = self.ports.clock.now(), 0
+        for call_id, account in (await lost.accounts()).items():
+            if self._ours(call_id):
+                continue
+            record = await self.ports.store.get_call(call_id)
+            if record is not None:
+                if record.ended_at:
+                    await lost.forget(call_id)  # read already, or the call closed otherwise
+                continue
+            if account is None or not (account.caller or account.called):
+                log.warning("call %s: AstDB %s has an account acd cannot record (no call "
+                            "of that id, and the entry does not say whose call it was: a "
+                            "dialplan older than acd?); forgotten", call_id, "acd-lost")
+                await lost.forget(call_id)
+                continue
+            arrived = account.arrived_at or account.queued_at or account.ended_at or now
+            record = CallRecord(call_id, account.caller, account.called, arrived,
+                                enqueued_at=account.queued_at)
+            log.warning("call %s: came and went while no acd was there (%s); recorded from "
+                        "what the dialplan wrote", call_id, account.path)
+            driver = CallDriver(CallSession.unseen(record, self.settings(), now), self.ports,
+                                None)
+            driver.deliver(f.ChannelGone("ended while no acd was there", account=account))
+            # not registered: no late fact can reach it, so a session that would linger
+            # for one (a wrap-up) is cut short once its record is written
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(driver.run(), UNSEEN_RUN_SECONDS)
+            written_now = await self.ports.store.get_call(call_id)
+            if written_now is not None and written_now.ended_at:
+                await lost.forget(call_id)  # else written, and forgotten, at the next look
+                written += 1
+        return written
 
     def _ours(self, call_id: str) -> bool:
         """A session here holds the call, or is about to (its FastAGI session began)."""

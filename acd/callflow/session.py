@@ -124,6 +124,15 @@ class CallSession:
         session.phase = Phase.LEFT
         return session
 
+    @classmethod
+    def unseen(cls, record: CallRecord, settings: CallSettings, now: float) -> CallSession:
+        """A call that came and went while no acd was there (Asterisk's fallback queue
+        took it): closed at once from what the dialplan recorded; its record, never
+        opened, is written whole."""
+        session = cls(record, settings, now, None, is_new=True)
+        session.phase = Phase.LEFT
+        return session
+
     def __init__(self, record: CallRecord, settings: CallSettings, now: float,
                  script: Callable[[CallSession], Script[None]] | None, *,
                  is_new: bool = False) -> None:

@@ -181,3 +181,32 @@ async def test_a_live_acd_costs_the_dialplan_no_account(acd, at_work, call_recor
     record = await call_records.wait_closed_call(record.call_id)
     assert record.outcome == "answered" and record.hung_up_by == "caller", record
     assert record.call_id not in asterisk.cli("database show acd-lost")
+
+
+async def test_a_call_that_comes_and_goes_while_acd_is_down_is_in_the_books(
+        acd, at_work, call_records, asterisk, tmp_path):
+    at_work("1001")
+    wait_for(lambda: fallback_members(asterisk) == {"1001": "member"}, 5,
+             f"acd-fallback to hold 1001: {fallback_members(asterisk)}")
+    await asyncio.to_thread(acd.stop, signal.SIGKILL)
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=4.0),
+                             workdir=tmp_path / "phones")
+    caller = SippCaller("13812340004", did=DIRECT, hangup_after=None, timeout=60,
+                        workdir=tmp_path / "caller")
+    with phones, caller:
+        # music while no acd answers, then Asterisk's fallback queue rings 1001
+        await asyncio.to_thread(caller.wait, 45)
+        agent_calls = phones.calls()
+    [agent_call] = agent_calls
+    assert agent_call.agent == "agent1001" and agent_call.answered_at and agent_call.ended_at
+    assert "13812340004" in asterisk.cli("database show acd-lost")  # the dialplan's account
+    assert await call_records.calls_of("13812340004") == []  # no acd saw the call
+    acd.start()
+    [record] = await call_records.wait_until(
+        lambda: call_records.calls_of("13812340004"), "the call's record", 20)
+    record = await call_records.wait_closed_call(record.call_id)
+    assert record.outcome == "answered-by-fallback" and record.agent == "1001", record
+    assert record.called == DIRECT and record.hung_up_by == "agent", record
+    assert "fallback-queue" in record.ivr_path
+    assert abs(record.talk_seconds - (agent_call.ended_at - agent_call.answered_at)) < 1.5
+    assert "13812340004" not in asterisk.cli("database show acd-lost")  # forgotten

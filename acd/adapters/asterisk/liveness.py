@@ -1,12 +1,15 @@
 """acd's sign of life to the dialplan: the global ACD_ALIVE_AT (Unix seconds), set over
-AMI every second by each acd that serves calls.
+AMI twice a second by each acd that serves calls.
 
 When a caller hangs up during a conversation, the h extension of [acd-inbound] looks at
 it (asterisk/extensions.conf): a fresh one means an acd is there to record the hang-up,
-and the dialplan writes nothing; one older than 3 s means none is, and the dialplan
+and the dialplan writes nothing; one older than 1 s (EPOCH's whole seconds: no sign
+for 1-2 s) means none is, and the dialplan
 writes its account of the call into AstDB (acd-lost), from which the record is completed
 when acd is back (acd.adapters.asterisk.lost_calls). So a live acd costs AstDB nothing,
-and Asterisk one AMI action a second.
+and Asterisk two AMI actions a second. A sign that comes late (acd's event loop held up
+for a second) makes the dialplan write an entry acd did not need: acd deletes it within
+30 s, as its call's record is closed (acd.unseen_calls).
 
 The two clocks are compared (acd's, Asterisk's EPOCH): keep them in step (NTP), as the
 call records already need. The sign says that *an* acd is alive, not the one holding the
@@ -28,8 +31,8 @@ from acd.adapters.asterisk.syntax import global_variable
 log = logging.getLogger(__name__)
 
 ALIVE_VARIABLE = "ACD_ALIVE_AT"
-#: how often the sign is renewed; the dialplan deems acd gone after 3 s without one
-PERIOD_SECONDS = 1.0
+#: how often the sign is renewed; the dialplan deems acd gone after 1-2 s without one
+PERIOD_SECONDS = 0.5
 
 
 class AmiSender(Protocol):

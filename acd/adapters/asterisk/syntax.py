@@ -331,6 +331,12 @@ def db_get(family: str, key: str) -> dict[str, str]:
     return ami_action("DBGet", {"Family": family, "Key": key})
 
 
+def db_tree(family: str) -> dict[str, str]:
+    """DBGetTree: every key of an AstDB family (DBGetTreeResponse events, then
+    DBGetTreeComplete; an empty family is an empty list, not an error)."""
+    return ami_action("DBGetTree", {"Family": family})
+
+
 def db_delete(family: str, key: str) -> dict[str, str]:
     return ami_action("DBDel", {"Family": family, "Key": key})
 

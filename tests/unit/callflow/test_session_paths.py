@@ -411,6 +411,20 @@ def test_a_caller_the_fallback_queue_served_is_recorded_with_its_agent_and_times
     assert "fallback-queue" in call.record.ivr_path
 
 
+def test_a_call_no_acd_saw_is_recorded_whole_from_the_dialplans_account():
+    record = CallRecord("c9", CALLER, "4008001234", 1000.0, enqueued_at=1006.0)
+    call = Call.of(CallSession.unseen(record, Call.new().session.settings, 1100.0))
+    call.feed(f.ChannelGone("ended while no acd was there", f.LostCallAccount(
+        "fallback", queued_at=1006.0, held_seconds=3.0, agent="1001", ended_at=1030.0,
+        hung_up_by="agent")))
+    call.end()
+    assert call.opened == 1 and call.closed == 1  # one write: the whole record, closed
+    assert call.stored["caller"] == CALLER and call.stored["called"] == "4008001234"
+    assert call.stored["outcome"] == "answered-by-fallback" and call.stored["agent"] == "1001"
+    assert call.stored["answered_at"] == 1009.0 and call.stored["talk_seconds"] == 21.0
+    assert call.routing() == [ev.CallLeftForFallback("c9")]  # (unknown to the core: a no-op)
+
+
 def test_a_caller_who_gave_up_in_the_fallback_queue_is_abandoned():
     call = orphan()
     call.feed(f.ChannelGone("Normal Clearing", f.LostCallAccount(
