@@ -63,7 +63,7 @@ TALK_UNKNOWN = ("the caller hung up during the conversation while acd was away; 
                 "Asterisk kept no account of when, so the talk time is unknown")
 #: why an answered call's talk time is not given
 ANSWER_UNSEEN = ("the agent answered as acd went away, before acd saw the conversation "
-                 "begin: the talk time is unknown")
+                 "begin, and the dialplan did not note the bridge: the talk time is unknown")
 END_UNSAID = ("the conversation ended while acd was away and the dialplan did not say when "
               "(ACD_AGI_ENDED: asterisk/extensions.conf is older than acd): the talk time "
               "is unknown")
@@ -131,25 +131,32 @@ def _talked_while_away(s: CallSession, account: f.LostCallAccount) -> None:
 def _answered_while_away(s: CallSession, account: f.LostCallAccount) -> None:
     """acd died as the agent answered (before it knew): the conversation took place, and
     ended while no acd was there."""
-    talked_while_away(s, account.agent)
+    talked_while_away(s, account.agent, account.bridged_at, account.session_ended_at)
     by = account.hung_up_by or "agent"
     s.change(hung_up_by=by, survey="not-surveyed")
     if by == "agent":
         s.add_to("ivr_path", "goodbye-without-acd")
 
 
-def talked_while_away(s: CallSession, agent: str) -> None:
+def talked_while_away(s: CallSession, agent: str, bridged_at: float | None,
+                      ended_at: float | None) -> None:
     """The agent answered while no acd was watching (it died between the answer and the
     bridge it would have recorded), and the conversation is over: the record and the
     routing core learn it now. Whatever the restored core holds for the caller (ringing,
     or waiting again after its ring timed out), the caller is no longer its to serve.
-    When the conversation began is unknown, so its length is not given (ANSWER_UNSEEN)."""
+    Its length is Asterisk's, from the bridge the dialplan noted to the end of the Dial;
+    without both, it is unknown (ANSWER_UNSEEN)."""
     call_id = s.record.call_id
     s.emit(o.PostToRouting(routing.RingAnswered(call_id, agent)))
     s.emit(o.PostToRouting(routing.CallEnded(call_id, agent)))
     s.emit(o.PostToRouting(routing.CallLeftForFallback(call_id)))
     s.wrap_up_expected = True
-    s.change(agent=agent, outcome="answered", outcome_reason=ANSWER_UNSEEN)
+    s.change(agent=agent, outcome="answered")
+    if bridged_at is not None and ended_at is not None:
+        s.change(answered_at=bridged_at)
+        s.change(talk_seconds=talk_until(s.record, ended_at))
+    else:
+        s.change(outcome_reason=ANSWER_UNSEEN)
 
 
 def _served_by_fallback(s: CallSession, account: f.LostCallAccount) -> None:

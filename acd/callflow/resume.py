@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from acd.callflow import ending, survey
 from acd.callflow import orders as o
 from acd.callflow.arrival import Handoff, new_call
-from acd.callflow.facts import DialStatus
 from acd.callflow.queueing import serve
 from acd.callflow.state import Script, reply_to
 from acd.core import events as routing
@@ -28,10 +27,12 @@ def resumed(s: CallSession, still_queued: bool) -> Script[None]:
     if record.enqueued_at and not record.answered_at:
         # acd may have died after an agent answered and before it recorded the answer
         # (during the 报工号; even the ring may not have been saved yet): if the last Dial
-        # was answered, that conversation took place
+        # bridged them, that conversation took place (an agent who hung up during the
+        # 报工号 talked to nobody: the caller is served still)
         last = yield from reply_to(o.ReadLastDial())
-        if last.status is DialStatus.ANSWERED and last.peer_agent:
-            ending.talked_while_away(s, last.peer_agent)
+        if last.conversed and last.peer_agent:
+            ending.talked_while_away(s, last.peer_agent, last.bridged_at,
+                                     last.session_ended_at)
             s.change(hung_up_by="agent")
             yield from survey.ask(s, record.queues[-1] if record.queues else "")
             return

@@ -210,3 +210,27 @@ async def test_a_call_that_comes_and_goes_while_acd_is_down_is_in_the_books(
     assert "fallback-queue" in record.ivr_path
     assert abs(record.talk_seconds - (agent_call.ended_at - agent_call.answered_at)) < 1.5
     assert "13812340004" not in asterisk.cli("database show acd-lost")  # forgotten
+
+
+async def test_an_agent_who_hangs_up_during_the_announcement_as_acd_dies_served_nobody(
+        acd, at_work, call_records, asterisk, tmp_path):
+    # 1001 answers and hangs up 1 s later, during the ~3 s 报工号: Dial says ANSWER, but
+    # the caller talked to nobody, so the dialplan must not say goodbye: the fallback
+    # queue serves them (where there is no 报工号, so the second call is a conversation)
+    at_work("1001")
+    wait_for(lambda: fallback_members(asterisk) == {"1001": "member"}, 5,
+             f"acd-fallback to hold 1001: {fallback_members(asterisk)}")
+    phones = SippAgentPhones(PhoneBehaviour(answer_after=0.5, talk_time=1.0),
+                             workdir=tmp_path / "phones")
+    caller = SippCaller("13812340005", did=DIRECT, hangup_after=None, timeout=60,
+                        workdir=tmp_path / "caller")
+    with phones, caller:
+        record = await call_records.wait_call_of("13812340005")
+        await phones.wait_for_calls(1, timeout=10)  # 1001 rings
+        await asyncio.to_thread(acd.stop, signal.SIGKILL)
+        await asyncio.to_thread(caller.wait, 45)
+        agent_calls = phones.calls()
+    assert [c.agent for c in agent_calls] == ["agent1001", "agent1001"], agent_calls
+    acd.start()
+    record = await call_records.wait_closed_call(record.call_id, timeout=20)
+    assert record.outcome == "answered-by-fallback" and record.agent == "1001", record

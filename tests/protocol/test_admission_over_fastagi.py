@@ -119,8 +119,9 @@ async def test_a_caller_over_the_session_cap_hears_lines_busy_while_the_one_unde
         unused_tcp_port, shed_count):
     async with line(unused_tcp_port, AdmissionConfig(max_sessions=1)) as acd:
         served = await acd.call()
-        assert await served.until("EXEC Dial") == \
-            'EXEC Dial "PJSIP/agent1001,15,gmtA(:prompt1)b(acd-agent-leg^s^1)"'
+        assert await served.until("EXEC Dial") == (
+            'EXEC Dial "PJSIP/agent1001,15,gmtA(:prompt1)b(acd-agent-leg^s^1)'
+            'U(acd-agent-bridged^s^1)"')
 
         shed = await acd.call(caller="13900139000")
         assert await shed.command() == "ANSWER"

@@ -288,9 +288,10 @@ async def test_an_answered_call_with_its_survey_is_six_agi_commands(acd: Acd):
     await ast.until("EXEC Dial")
     # the agent was free: no music first; g: the caller stays for the survey; m: music
     # while it rings; A(:file): the agent's number said to the caller on answer (报工号);
-    # t and b(acd-agent-leg...): the agent's hold and consultation keys
+    # t and b(acd-agent-leg...): the agent's hold and consultation keys; U(...): the
+    # bridge's time noted on the caller's channel (for a restart's records)
     assert ast.commands == ["ANSWER", 'EXEC Dial "PJSIP/agent1001,15,gmtA(:prompt1)'
-                            'b(acd-agent-leg^s^1)"']
+                            'b(acd-agent-leg^s^1)U(acd-agent-bridged^s^1)"']
     assert acd.prompts.said["prompt1"].startswith("工号 1 0 0 1")
 
     # Asterisk's events while the agent's phone rings, answers and joins the bridge
@@ -302,7 +303,8 @@ async def test_an_answered_call_with_its_survey_is_six_agi_commands(acd: Acd):
     await ast.reply("0")  # the agent hung up: Dial returns, the caller is still there
     status = await ast.command()
     assert status == ('GET FULL VARIABLE "${DIALSTATUS}|${DIALEDPEERNAME}|${BLINDTRANSFER}|'
-                      '${EXTEN}|${ANSWEREDTIME_MS}|${ACD_AGI_ENDED}"')
+                      '${EXTEN}|${ANSWEREDTIME_MS}|${ACD_AGI_ENDED}|${ACD_BRIDGED_AT}|'
+                      '${DIALPLAN_EXISTS(acd-agent-bridged,s,1)}"')
     await ast.reply("1", f"ANSWER|{AGENT_LEG}||{DID}")
 
     question = await ast.command()  # the survey's question, any key interrupts it

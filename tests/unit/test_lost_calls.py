@@ -16,7 +16,7 @@ DIALPLAN = (Path(__file__).resolve().parents[2] / "asterisk" / "extensions.conf"
 
 def test_an_account_of_a_call_no_acd_saw_says_whose_call_it_was():
     entry = ("fallback|1796000006|2|1001|1796000030|agent|CONTINUE|24000|"
-             "PJSIP/agent1001-0001||4008000001|1796000000.125|138|0013")
+             "PJSIP/agent1001-0001||4008000001|1796000000.125||138|0013")
     account = parse_account(entry)
     assert account is not None
     assert (account.path, account.agent, account.hung_up_by) == ("fallback", "1001", "agent")
@@ -27,10 +27,12 @@ def test_an_account_of_a_call_no_acd_saw_says_whose_call_it_was():
 
 def test_a_conversation_that_ended_without_acd_says_when_to_the_millisecond():
     account = parse_account("talked||||1796000050|caller||41500|PJSIP/agent1001-0002|"
-                            "1796000049.875|4008000001|1796000000.5|13800138000",
+                            "1796000049.875|4008000001|1796000000.5|1796000012.25|"
+                            "13800138000",
                             lambda device: "1001" if device == "PJSIP/agent1001" else None)
     assert account is not None and account.agent == "1001"
     assert account.session_ended_at == 1796000049.875
+    assert account.bridged_at == 1796000012.25 and account.caller == "13800138000"
     assert account.talk_seconds is None  # from acd's bridge: acd.callflow.ending.talk_until
 
 
@@ -43,7 +45,12 @@ def test_an_account_from_an_older_dialplan_still_reads():
 def test_the_dialplan_writes_every_field_acd_reads_and_checks_acds_sign_of_life():
     assert f"0${{{ALIVE_VARIABLE}}} <= 1" in DIALPLAN
     assert ("${DIALEDPEERNAME}|${ACD_AGI_ENDED}|${ACD_DID}|${ACD_ARRIVED_AT}|"
-            "${CALLERID(num)})") in DIALPLAN
+            "${ACD_BRIDGED_AT}|${CALLERID(num)})") in DIALPLAN
+    # the bridge is noted where acd's Dial string asks for it
+    from acd.adapters.asterisk.syntax import AGENT_LEG_HANDLER
+    assert "U(acd-agent-bridged^s^1)" in AGENT_LEG_HANDLER
+    assert "[acd-agent-bridged]" in DIALPLAN
+    assert "Set(MASTER_CHANNEL(ACD_BRIDGED_AT)=${STRFTIME(,,%s.%3q)})" in DIALPLAN
 
 
 class Ami:

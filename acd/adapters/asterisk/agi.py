@@ -342,9 +342,9 @@ class AgiChannel:
         """
         value = await self.get_full_variable(
             "${DIALSTATUS}|${DIALEDPEERNAME}|${BLINDTRANSFER}|${EXTEN}|${ANSWEREDTIME_MS}"
-            "|${ACD_AGI_ENDED}")
-        raw_status, peer, transferrer, exten, answered_ms, session_ended = (
-            value.split("|") + [""] * 6)[:6]
+            "|${ACD_AGI_ENDED}|${ACD_BRIDGED_AT}|${DIALPLAN_EXISTS(acd-agent-bridged,s,1)}")
+        raw_status, peer, transferrer, exten, answered_ms, session_ended, bridged, noted = (
+            value.split("|") + [""] * 8)[:8]
         status = DIAL_STATUSES.get(raw_status, DialStatus.NO_ANSWER)
         moved = bool(peer) and transferrer == peer
         # Asterisk reports a hang-up before it answers the next command, so this is known
@@ -356,7 +356,8 @@ class AgiChannel:
                          caller_gone=caller_gone,
                          answered_seconds=int(answered_ms) / 1000
                          if answered_ms.isdigit() else None,
-                         session_ended_at=number_or_none(session_ended))
+                         session_ended_at=number_or_none(session_ended),
+                         bridged_at=number_or_none(bridged), bridges_noted=noted == "1")
 
     async def last_dial(self) -> DialEnded:
         """How the channel's last Dial ended: a session that comes back after acd was away

@@ -11,7 +11,7 @@ no acd is alive (acd.adapters.asterisk.liveness):
 
     acd-lost/<call id> = path|queued at|held s|agent|ended at|hung up by|QUEUESTATUS|
                          answered ms of the last Dial|its peer|acd's last session ended|
-                         the DID|arrived at|the caller's number
+                         the DID|arrived at|the last Dial bridged at|the caller's number
 
 AstDB is Asterisk's own durable store: the entry survives acd being away for as long
 as it takes, and an Asterisk restart. acd reads it when it closes such a call's
@@ -49,9 +49,9 @@ def parse_account(value: str, agent_on_device: Callable[[str], str | None] = lam
                   ) -> LostCallAccount | None:
     """The AstDB entry's fields (see the module's docstring); None if it is not one. The
     agent of a `talked` call is the one on the Dial's peer device."""
-    parts = (value.split("|", 12) + [""] * 13)[:13]  # the caller's number last, whole
+    parts = (value.split("|", 13) + [""] * 14)[:14]  # the caller's number last, whole
     (path, queued, held, agent, ended, by, status, answered_ms, peer, session_ended,
-     called, arrived, caller) = parts
+     called, arrived, bridged, caller) = parts
     if path == "talked" and peer:
         agent = agent_on_device(device_of_channel(peer)) or ""
     if path not in ("talked", "fallback"):
@@ -63,7 +63,8 @@ def parse_account(value: str, agent_on_device: Callable[[str], str | None] = lam
         hung_up_by=by if by in ("caller", "agent") else "", queue_status=status,
         answered_seconds=answered / 1000 if answered is not None else None,
         session_ended_at=number_or_none(session_ended), called=called,
-        arrived_at=number_or_none(arrived), caller=caller)
+        arrived_at=number_or_none(arrived), caller=caller,
+        bridged_at=number_or_none(bridged))
 
 
 class AmiLostCalls:

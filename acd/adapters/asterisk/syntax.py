@@ -183,8 +183,10 @@ def agi_url(base: str, route: str, params: Mapping[str, str] | None = None) -> s
 # -- Dial --------------------------------------------------------------------------------
 
 
-#: Dial's pre-dial handler on an agent's leg: the agent's in-call features (features.conf)
-AGENT_LEG_HANDLER = "b(acd-agent-leg^s^1)"
+#: Dial's handlers on an agent's leg: before it rings, the agent's in-call features
+#: (features.conf); once it answered and the 报工号 is over, the bridge's time noted on
+#: the caller's channel (ACD_BRIDGED_AT: asterisk/extensions.conf)
+AGENT_LEG_HANDLER = "b(acd-agent-leg^s^1)U(acd-agent-bridged^s^1)"
 
 
 def dial_arguments(devices: Sequence[str], timeout: int, options: Sequence[str] = (),

@@ -327,6 +327,34 @@ def test_a_call_whose_agent_answered_as_acd_died_is_not_offered_again_but_survey
     assert "talk time is unknown" in call.record.outcome_reason
 
 
+def test_a_conversation_the_dialplan_saw_bridged_as_acd_died_gets_asterisks_times():
+    record = CallRecord("c1", CALLER, "4008001234", 1000.0, queues=["support"],
+                        enqueued_at=1001.0, variables={"lang": "zh"})
+    call = Call.of(CallSession.resumed(record, Call.new().session.settings, 1100.0,
+                                       still_queued=True))
+    call.feed(f.DialEnded(f.DialStatus.ANSWERED, peer="PJSIP/agent1002-07",
+                          peer_device="PJSIP/agent1002", peer_agent="1002",
+                          session_ended_at=1090.0, bridged_at=1062.5, bridges_noted=True))
+    assert call.routing()[:2] == [ev.RingAnswered("c1", "1002"), ev.CallEnded("c1", "1002")]
+    assert call.record.answered_at == 1062.5 and call.record.talk_seconds == 27.5
+    assert not call.record.outcome_reason
+
+
+def test_an_agent_who_hung_up_during_the_announcement_as_acd_died_served_nobody():
+    # DIALSTATUS says ANSWER, but the dialplan noted no bridge: the agent hung up during
+    # the 报工号, and the caller, who talked to nobody, keeps their place
+    record = CallRecord("c1", CALLER, "4008001234", 1000.0, queues=["support"],
+                        enqueued_at=1001.0, ring_attempts=1, variables={"lang": "zh"})
+    call = Call.of(CallSession.resumed(record, Call.new().session.settings, 1100.0,
+                                       still_queued=True))
+    call.feed(f.DialEnded(f.DialStatus.ANSWERED, peer="PJSIP/agent1002-07",
+                          peer_device="PJSIP/agent1002", peer_agent="1002",
+                          session_ended_at=1090.0, bridges_noted=True))
+    call.settle()
+    assert call.routing() == [] and not call.record.agent  # no conversation, no survey
+    assert not isinstance(call.waiting_for, o.CollectDigits)
+
+
 def test_a_call_whose_last_ring_was_not_answered_takes_up_its_place_again():
     record = CallRecord("c1", CALLER, "4008001234", 1000.0, queues=["support"],
                         enqueued_at=1001.0, ring_attempts=1, variables={"lang": "zh"})
