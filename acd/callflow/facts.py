@@ -101,19 +101,16 @@ class DialEnded:
     #: a conversation, when the conversation ended (filled in for ReadLastDial)
     session_ended_at: float | None = None
     #: when the call's last agent Dial bridged the caller, after the 报工号 (the
-    #: dialplan's ACD_BRIDGED_AT), if it did: an agent who answered and hung up during
-    #: the 报工号 talked to nobody (filled in for ReadLastDial)
+    #: dialplan's ACD_BRIDGED_AT), if known (filled in for ReadLastDial)
     bridged_at: float | None = None
-    #: the dialplan notes bridges ([acd-agent-bridged]): without it, no `bridged_at`
-    #: says nothing
-    bridges_noted: bool = False
+    #: the dialplan says the last agent Dial bridged nobody: the agent answered and hung
+    #: up during the 报工号, and talked to nobody (filled in for ReadLastDial)
+    unbridged: bool = False
 
     @property
     def conversed(self) -> bool:
-        """The Dial's answer led to a conversation, as far as can be told (an answer with
-        no bridge noted is one only where the dialplan notes none)."""
-        return self.status is DialStatus.ANSWERED and (
-            self.bridged_at is not None or not self.bridges_noted)
+        """The Dial's answer led to a conversation."""
+        return self.status is DialStatus.ANSWERED and not self.unbridged
 
 
 @dataclass(frozen=True)

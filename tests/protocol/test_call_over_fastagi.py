@@ -303,8 +303,7 @@ async def test_an_answered_call_with_its_survey_is_six_agi_commands(acd: Acd):
     await ast.reply("0")  # the agent hung up: Dial returns, the caller is still there
     status = await ast.command()
     assert status == ('GET FULL VARIABLE "${DIALSTATUS}|${DIALEDPEERNAME}|${BLINDTRANSFER}|'
-                      '${EXTEN}|${ANSWEREDTIME_MS}|${ACD_AGI_ENDED}|${ACD_BRIDGED_AT}|'
-                      '${DIALPLAN_EXISTS(acd-agent-bridged,s,1)}"')
+                      '${EXTEN}|${ANSWEREDTIME_MS}|${ACD_AGI_ENDED}|${ACD_BRIDGED_AT}"')
     await ast.reply("1", f"ANSWER|{AGENT_LEG}||{DID}")
 
     question = await ast.command()  # the survey's question, any key interrupts it

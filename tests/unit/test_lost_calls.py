@@ -51,6 +51,10 @@ def test_the_dialplan_writes_every_field_acd_reads_and_checks_acds_sign_of_life(
     assert "U(acd-agent-bridged^s^1)" in AGENT_LEG_HANDLER
     assert "[acd-agent-bridged]" in DIALPLAN
     assert "Set(MASTER_CHANNEL(ACD_BRIDGED_AT)=${STRFTIME(,,%s.%3q)})" in DIALPLAN
+    # an agent's Dial starts as "bridged nobody", which acd and the dialplan both read
+    from acd.adapters.asterisk.agi import UNBRIDGED
+    assert f"Set(MASTER_CHANNEL(ACD_BRIDGED_AT)={UNBRIDGED})" in DIALPLAN
+    assert f'"${{ACD_BRIDGED_AT}}" != "{UNBRIDGED}"' in DIALPLAN
 
 
 class Ami:

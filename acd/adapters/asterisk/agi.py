@@ -65,6 +65,10 @@ def device_of_channel(channel_name: str) -> str:
     return tech_resource or channel_name
 
 
+#: ACD_BRIDGED_AT of an agent's Dial that has bridged nobody (asterisk/extensions.conf)
+UNBRIDGED = "none"
+
+
 def number_or_none(text: str) -> float | None:
     """A number the dialplan wrote ('1796142899.068'), None when empty or not one."""
     try:
@@ -342,9 +346,9 @@ class AgiChannel:
         """
         value = await self.get_full_variable(
             "${DIALSTATUS}|${DIALEDPEERNAME}|${BLINDTRANSFER}|${EXTEN}|${ANSWEREDTIME_MS}"
-            "|${ACD_AGI_ENDED}|${ACD_BRIDGED_AT}|${DIALPLAN_EXISTS(acd-agent-bridged,s,1)}")
-        raw_status, peer, transferrer, exten, answered_ms, session_ended, bridged, noted = (
-            value.split("|") + [""] * 8)[:8]
+            "|${ACD_AGI_ENDED}|${ACD_BRIDGED_AT}")
+        raw_status, peer, transferrer, exten, answered_ms, session_ended, bridged = (
+            value.split("|") + [""] * 7)[:7]
         status = DIAL_STATUSES.get(raw_status, DialStatus.NO_ANSWER)
         moved = bool(peer) and transferrer == peer
         # Asterisk reports a hang-up before it answers the next command, so this is known
@@ -357,7 +361,8 @@ class AgiChannel:
                          answered_seconds=int(answered_ms) / 1000
                          if answered_ms.isdigit() else None,
                          session_ended_at=number_or_none(session_ended),
-                         bridged_at=number_or_none(bridged), bridges_noted=noted == "1")
+                         bridged_at=number_or_none(bridged),
+                         unbridged=bridged == UNBRIDGED)
 
     async def last_dial(self) -> DialEnded:
         """How the channel's last Dial ended: a session that comes back after acd was away

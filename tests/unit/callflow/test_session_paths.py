@@ -334,7 +334,7 @@ def test_a_conversation_the_dialplan_saw_bridged_as_acd_died_gets_asterisks_time
                                        still_queued=True))
     call.feed(f.DialEnded(f.DialStatus.ANSWERED, peer="PJSIP/agent1002-07",
                           peer_device="PJSIP/agent1002", peer_agent="1002",
-                          session_ended_at=1090.0, bridged_at=1062.5, bridges_noted=True))
+                          session_ended_at=1090.0, bridged_at=1062.5))
     assert call.routing()[:2] == [ev.RingAnswered("c1", "1002"), ev.CallEnded("c1", "1002")]
     assert call.record.answered_at == 1062.5 and call.record.talk_seconds == 27.5
     assert not call.record.outcome_reason
@@ -349,7 +349,7 @@ def test_an_agent_who_hung_up_during_the_announcement_as_acd_died_served_nobody(
                                        still_queued=True))
     call.feed(f.DialEnded(f.DialStatus.ANSWERED, peer="PJSIP/agent1002-07",
                           peer_device="PJSIP/agent1002", peer_agent="1002",
-                          session_ended_at=1090.0, bridges_noted=True))
+                          session_ended_at=1090.0, unbridged=True))
     call.settle()
     assert call.routing() == [] and not call.record.agent  # no conversation, no survey
     assert not isinstance(call.waiting_for, o.CollectDigits)
