@@ -117,21 +117,25 @@ def _talked_while_away(s: CallSession, account: f.LostCallAccount) -> None:
     """The conversation acd saw begin ended while no acd was there: the agent hung up
     (the caller heard goodbye) or the caller did. No survey was asked."""
     record = s.record
-    by = account.hung_up_by or "agent"
     talk = talk_until(record, account.session_ended_at)
-    s.change(hung_up_by=by, outcome=record.outcome or "answered", survey="not-surveyed")
+    s.change(outcome=record.outcome or "answered")
     if talk is not None:
         s.change(talk_seconds=talk)
     else:
         s.change(outcome_reason=END_UNSAID)
-    if by == "agent":
-        s.add_to("ivr_path", "goodbye-without-acd")
+    _ended_without_acd(s, account)
 
 
 def _answered_while_away(s: CallSession, account: f.LostCallAccount) -> None:
     """acd died as the agent answered (before it knew): the conversation took place, and
     ended while no acd was there."""
     talked_while_away(s, account.agent, account.bridged_at, account.session_ended_at)
+    _ended_without_acd(s, account)
+
+
+def _ended_without_acd(s: CallSession, account: f.LostCallAccount) -> None:
+    """Who ended a conversation no acd saw end, as the dialplan says; no survey was asked,
+    and the caller heard goodbye if the agent hung up first."""
     by = account.hung_up_by or "agent"
     s.change(hung_up_by=by, survey="not-surveyed")
     if by == "agent":
